@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SDV Studio's one entry point for a fresh machine.
+#   ./dev.sh app        set everything up, then open the desktop app
+#   ./dev.sh test [ARGS] set everything up, then lint, type-check and run the whole test suite
+# Debian packages are installed with apt-get when missing (as root, or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+
+APP_DEBS=(python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
+          libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
+          libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1)
+# The device rig (tests/rig): sshd in namespaces, a Docker-API engine, a Debian rootfs builder,
+# nmap as the scan benchmark's reference, Xvfb for screenshots.
+TEST_DEBS=(openssh-server openssh-client iproute2 podman runc uidmap mmdebstrap nmap xvfb procps psmisc)
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
+      say "missing Debian packages (install them as root): ${missing[*]}"; return 1; fi
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+
+setup_venv() {
+  local py=${PYTHON:-}
+  if [ -z "$py" ]; then for c in python3.13 python3.12 python3.11 python3; do
+    if command -v "$c" >/dev/null && python_ok "$c"; then py=$c; break; fi; done; fi
+  [ -n "$py" ] || { say "Python 3.11 or newer is needed"; exit 2; }
+  if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
+    say "creating $VENV with $py"
+    "$py" -m venv "$VENV"
+  fi
+  # Reinstall only when the dependency list changed.
+  local stamp=$VENV/.sdv-studio-installed want
+  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing SDV Studio and its Python dependencies"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+cmd=${1:-app}; shift || true
+case "$cmd" in
+  app)
+    apt_install "${APP_DEBS[@]}" || say "continuing; the window may not open without those libraries"
+    setup_venv
+    exec "$VENV/bin/sdv-studio" "$@"
+    ;;
+  test)
+    apt_install "${APP_DEBS[@]}" "${TEST_DEBS[@]}" || { [ "${CI:-}" = true ] && exit 1; say "rig tests will be skipped"; }
+    setup_venv
+    export PATH=$VENV/bin:$PATH QT_QPA_PLATFORM=offscreen
+    say "ruff"; ruff check .
+    say "import contracts"; lint-imports
+    say "mypy"; mypy
+    say "pytest"
+    exec pytest "$@"
+    ;;
+  *) echo "usage: ./dev.sh app | test [pytest args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,3 @@
+from sdv_studio.cli import main
+
+raise SystemExit(main())

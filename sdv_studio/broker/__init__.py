@@ -1,0 +1,1 @@
+"""The embedded fallback KUKSA databroker (gRPC) and its MQTT companion."""

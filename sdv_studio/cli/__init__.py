@@ -1,0 +1,53 @@
+"""The ``sdv-studio`` command line: one module per command, all over sdv_studio.core."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from sdv_studio import __version__
+from sdv_studio.cli import commands
+from sdv_studio.cli.errors import EXIT_INVALID, CliError
+from sdv_studio.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdv-studio",
+        description="Package Python vehicle apps and deploy them to SDV devices.",
+    )
+    parser.add_argument("--version", action="version", version=f"sdv-studio {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in commands.MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from sdv_studio.cli.gui_cmd import open_gui
+
+            return open_gui(args)
+        return int(handler(args) or 0)
+    except CliError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["EXIT_INVALID", "build_parser", "main"]

@@ -1,0 +1,17 @@
+"""``sdv-studio`` with no command opens the desktop wizard."""
+
+from __future__ import annotations
+
+import argparse
+
+from sdv_studio.cli.errors import CliError
+
+
+def open_gui(args: argparse.Namespace) -> int:
+    try:
+        from sdv_studio.gui.app import run_app
+    except ImportError as exc:  # Qt libraries missing on a headless box
+        raise CliError(
+            [f"cannot start the desktop app: {exc}", "the command line works without it: sdv-studio --help"]
+        ) from exc
+    return run_app()

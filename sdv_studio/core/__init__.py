@@ -1,0 +1,1 @@
+"""The Qt-free core the GUI, CLI and REST API share."""

@@ -1,0 +1,1 @@
+"""pydantic models of the guide's interfaces (camelCase JSON), one module per domain."""

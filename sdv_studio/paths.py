@@ -1,0 +1,67 @@
+"""Where SDV Studio keeps its files on the workstation.
+
+``SDV_STUDIO_HOME`` moves all of them under one folder (tests, portable installs);
+otherwise the OS conventions from platformdirs apply.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+_APP = "sdv-studio"
+
+
+def _home_override() -> Path | None:
+    value = os.environ.get("SDV_STUDIO_HOME")
+    return Path(value) if value else None
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    """Settings, the API token and our own known_hosts."""
+    home = _home_override()
+    return _ensure(home / "config" if home else Path(PlatformDirs(_APP).user_config_dir))
+
+
+def data_dir() -> Path:
+    """The device inventory, the package store and deployment records."""
+    home = _home_override()
+    return _ensure(home / "data" if home else Path(PlatformDirs(_APP).user_data_dir))
+
+
+def cache_dir() -> Path:
+    """Downloaded wheels and other things that can be fetched again."""
+    home = _home_override()
+    return _ensure(home / "cache" if home else Path(PlatformDirs(_APP).user_cache_dir))
+
+
+def log_dir() -> Path:
+    home = _home_override()
+    return _ensure(home / "logs" if home else Path(PlatformDirs(_APP).user_log_dir))
+
+
+def _shipped(name: str) -> Path:
+    # A frozen bundle unpacks data beside the executable (sys._MEIPASS); a source
+    # checkout or editable install keeps it at the repository's top level.
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / name
+    return Path(__file__).resolve().parent.parent / name
+
+
+def resources_dir() -> Path:
+    """Read-only files shipped with the program: icons, the default VSS catalogue."""
+    return _shipped("resources")
+
+
+def templates_dir() -> Path:
+    """App templates the packager fills in."""
+    return _shipped("templates")
