@@ -1,0 +1,1 @@
+"""The device rig: real sshd, podman and mDNS in network namespaces on a private bridge."""

@@ -1,0 +1,149 @@
+"""What one rig device is: its spec, its private folders, and the script that boots it.
+
+A device is a network namespace plus a private mount and UTS namespace in which
+OpenSSH's sshd runs as the device's "init". Its /etc is an overlay over the host's
+(login user, host keys, sshd config, optional Jetson persona and engine config);
+/home, /tmp and /run are its own folders; with an engine, podman serves the Docker
+API on /run/docker.sock.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+LOGIN_USER = "sdv"
+LOGIN_UID = 2000
+LOGIN_PASSWORD = "sdv-rig-password"
+JETSON_RELEASE = (
+    "# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64, "
+    "DATE: Fri Jul 19 23:24:25 UTC 2024\n"
+)
+CGROUP_V1 = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    name: str
+    ip: str
+    jetson: bool = False
+    engine: bool = False
+    # False: the login user's key is not authorized (the device refuses it).
+    authorized: bool = True
+
+
+SSHD_CONFIG = """\
+Port 22
+ListenAddress 0.0.0.0
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+UsePAM no
+PermitRootLogin no
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+Subsystem sftp internal-sftp
+MaxSessions 32
+MaxStartups 64:30:128
+UseDNS no
+LogLevel ERROR
+"""
+
+CONTAINERS_CONF = """\
+[containers]
+netns = "host"
+# The engine's default rlimits exceed this machine's hard limits and make runc fail.
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+log_driver = "k8s-file"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+"""
+
+STORAGE_CONF = """\
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+
+[storage.options]
+additionalimagestores = ["{store}"]
+"""
+
+
+def _sha512_crypt(password: str) -> str:
+    out = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Path) -> None:
+    """Write the device's private folders and its /etc overlay upper layer."""
+    etc = root / "etc"
+    for sub in ("etc/ssh", "etc-work", "home", "tmp", "run", "containers"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+
+    passwd = Path("/etc/passwd").read_text()
+    group = Path("/etc/group").read_text()
+    shadow = Path("/etc/shadow").read_text()
+    group_lines = [line for line in group.splitlines() if not line.startswith("docker:")]
+    docker_gid = 2990
+    group_lines += [f"{LOGIN_USER}:x:{LOGIN_UID}:", f"docker:x:{docker_gid}:{LOGIN_USER}"]
+    (etc / "passwd").write_text(
+        passwd + f"{LOGIN_USER}:x:{LOGIN_UID}:{LOGIN_UID}:SDV rig user:/home/{LOGIN_USER}:/bin/bash\n"
+    )
+    (etc / "group").write_text("\n".join(group_lines) + "\n")
+    (etc / "shadow").write_text(shadow + f"{LOGIN_USER}:{_sha512_crypt(LOGIN_PASSWORD)}:19000:0:99999:7:::\n")
+    (etc / "shadow").chmod(0o640)
+    (etc / "hostname").write_text(spec.name + "\n")
+
+    key = etc / "ssh" / "ssh_host_ed25519_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (etc / "ssh" / "sshd_config").write_text(SSHD_CONFIG)
+
+    home = root / "home" / LOGIN_USER
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "authorized_keys").write_text(public_key + "\n" if spec.authorized else "")
+    for path in (home, home / ".ssh", home / ".ssh" / "authorized_keys"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    subprocess.run(["chown", "-R", f"{LOGIN_UID}:{LOGIN_UID}", str(home)], check=True)
+
+    if spec.jetson:
+        (etc / "nv_tegra_release").write_text(JETSON_RELEASE)
+    if spec.engine:
+        (etc / "containers").mkdir(exist_ok=True)
+        (etc / "containers" / "containers.conf").write_text(CONTAINERS_CONF)
+        (etc / "containers" / "storage.conf").write_text(STORAGE_CONF.format(store=store))
+
+
+def boot_script(spec: DeviceSpec, root: Path) -> str:
+    """The shell script run inside the device's namespaces; it ends by exec'ing sshd."""
+    r = shlex.quote(str(root))
+    lines = [
+        "set -e",
+        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={r}/etc,workdir={r}/etc-work /etc",
+        f"mount --bind {r}/home /home",
+        f"mount --bind {r}/tmp /tmp",
+        f"mount --bind {r}/run /run",
+        f"hostname {shlex.quote(spec.name)}",
+        "mkdir -p /run/sshd && chmod 755 /run/sshd",
+    ]
+    if spec.engine:
+        # `ip netns exec` mounted a fresh /sys without the cgroup v1 hierarchies podman needs.
+        lines.append("mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup")
+        for ctrl in CGROUP_V1:
+            lines.append(f"mkdir -p /sys/fs/cgroup/{ctrl} && mount -t cgroup -o {ctrl} cgroup /sys/fs/cgroup/{ctrl}")
+        lines += [
+            "mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd",
+            f"mount --bind {r}/containers /var/lib/containers",
+            f"podman system service --time=0 unix:///run/docker.sock >{r}/podman.log 2>&1 &",
+            "i=0; while [ ! -S /run/docker.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done",
+            "chgrp docker /run/docker.sock && chmod 660 /run/docker.sock",
+        ]
+    lines.append(f"exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config 2>>{r}/sshd.log")
+    return "\n".join(lines) + "\n"

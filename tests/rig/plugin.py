@@ -1,0 +1,44 @@
+"""pytest fixtures for the device rig; one rig per test session, torn down even on failure."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.rig.rig import Rig, missing_tools
+
+
+def rig_unavailable_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "the device rig needs root (network and mount namespaces); run ./dev.sh test as root"
+    missing = missing_tools(engine=True)
+    if missing:
+        return f"the device rig needs these programs: {', '.join(missing)} (./dev.sh test installs them)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def rig() -> Iterator[Rig]:
+    reason = rig_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    built = Rig.build()
+    try:
+        yield built
+    finally:
+        built.teardown()
+
+
+@pytest.fixture(scope="session")
+def rig_known_hosts(rig: Rig) -> Path:
+    """A known_hosts file trusting every rig device's current host key."""
+    path = rig.root / "known_hosts"
+    lines = []
+    for dev in rig.devices.values():
+        key_type, key = dev.host_key_fingerprint_file().read_text().split()[:2]
+        lines.append(f"{dev.ip} {key_type} {key}")
+    path.write_text("\n".join(lines) + "\n")
+    return path

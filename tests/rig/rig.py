@@ -1,0 +1,274 @@
+"""The device rig: N devices and a workstation as network namespaces on a private bridge.
+
+Layout (all names carry the creating process's pid, so concurrent runs never collide
+and a crashed run's leftovers can be recognised and removed):
+
+    <p>-lan   holds the bridge br0; nothing else, so the LAN has no route anywhere
+    <p>-ws    the workstation: 198.18.0.1/24, where code that scans runs
+    <p>-dN    device N: eth0 on br0, sshd (+ podman) in private mount/UTS namespaces
+
+198.18.0.0/15 is the range set aside for network benchmarking (RFC 2544); it exists
+only inside these namespaces. Devices outside the swept /24 sit on 198.18.1.0/24,
+on the same bridge (so mDNS reaches them) with an on-link route from the workstation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.rig.devices import LOGIN_PASSWORD, LOGIN_USER, DeviceSpec, boot_script, prepare_device_root
+from tests.rig.image import STORE, ensure_base_image
+from tests.rig.netns import inside_netns
+
+STATE = Path("/var/lib/sdv-rig")
+_serial = itertools.count(1)
+PREFIX = "sdvr"
+WORKSTATION_IP = "198.18.0.1"
+SWEEP_CIDR = "198.18.0.0/24"
+OUTSIDE_CIDR = "198.18.1.0/24"
+REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "sshd", "ssh-keygen", "openssl")
+ENGINE_TOOLS = ("podman", "runc", "mmdebstrap")
+
+
+def default_specs() -> list[DeviceSpec]:
+    """Six working devices (d1 a Jetson, d2 and d3 with an engine), plus one reachable only
+    by mDNS outside the swept range and one that refuses the workstation's key."""
+    return [
+        DeviceSpec("d1", "198.18.0.11", jetson=True),
+        DeviceSpec("d2", "198.18.0.12", engine=True),
+        DeviceSpec("d3", "198.18.0.13", engine=True),
+        DeviceSpec("d4", "198.18.0.14"),
+        DeviceSpec("d5", "198.18.0.15"),
+        DeviceSpec("d6", "198.18.0.16"),
+        DeviceSpec("d7", "198.18.1.17"),
+        DeviceSpec("d8", "198.18.0.18", authorized=False),
+    ]
+
+
+def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def missing_tools(engine: bool) -> list[str]:
+    wanted = REQUIRED_TOOLS + (ENGINE_TOOLS if engine else ())
+    return [t for t in wanted if shutil.which(t) is None and not Path("/usr/sbin", t).exists()]
+
+
+@dataclass
+class Device:
+    spec: DeviceSpec
+    netns: str
+    root: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def ip(self) -> str:
+        return self.spec.ip
+
+    @property
+    def home(self) -> Path:
+        """The login user's home as seen from the host."""
+        return self.root / "home" / LOGIN_USER
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def run(self, command: str, *, check: bool = True, user: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a shell command inside the device (its network, mounts and hostname), as root
+        or as ``user``."""
+        argv = ["nsenter", "-t", str(self.pid), "-n", "-m", "-u", "--"]
+        argv += ["runuser", "-u", user, "--", "sh", "-c", command] if user else ["sh", "-c", command]
+        return _run(*argv, check=check)
+
+    def host_key_fingerprint_file(self) -> Path:
+        return self.root / "etc" / "ssh" / "ssh_host_ed25519_key.pub"
+
+    def rotate_host_key(self) -> None:
+        """Give the device a new host key, as a re-flashed board would have."""
+        key = self.root / "etc" / "ssh" / "ssh_host_ed25519_key"
+        key.unlink()
+        key.with_suffix(".pub").unlink()
+        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
+        os.kill(self.pid, signal.SIGHUP)  # sshd re-executes itself and reads the new key
+        time.sleep(0.3)
+
+    def link(self, up: bool) -> None:
+        """Plug or unplug the device's cable (its veth end on the bridge)."""
+        _run("ip", "-n", self.netns.rsplit("-", 1)[0] + "-lan", "link", "set", f"v{self.name}", "up" if up else "down")
+
+
+@dataclass
+class Rig:
+    """A running rig; build with ``Rig.build`` and always ``teardown``."""
+
+    tag: str
+    root: Path
+    key_path: Path
+    devices: dict[str, Device] = field(default_factory=dict)
+
+    lan: str = ""
+    workstation: str = ""
+    user: str = LOGIN_USER
+    password: str = LOGIN_PASSWORD
+    sweep_cidr: str = SWEEP_CIDR
+    workstation_ip: str = WORKSTATION_IP
+
+    @classmethod
+    def build(cls, specs: Sequence[DeviceSpec] | None = None) -> Rig:
+        specs = list(specs or default_specs())
+        reap_stale()
+        tag = f"{PREFIX}{os.getpid()}x{next(_serial)}"
+        root = STATE / tag
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        key = root / "id_ed25519"
+        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sdv-studio-tests", "-f", str(key))
+        rig = cls(tag=tag, root=root, key_path=key, lan=f"{tag}-lan", workstation=f"{tag}-ws")
+        try:
+            if any(s.engine for s in specs):
+                ensure_base_image()
+            rig._build_lan()
+            for spec in specs:
+                rig._add_device(spec)
+            rig._wait_for_sshd()
+        except BaseException:
+            rig.teardown()
+            raise
+        return rig
+
+    # -- building -------------------------------------------------------------------------
+    def _build_lan(self) -> None:
+        _run("ip", "netns", "add", self.lan)
+        _run("ip", "-n", self.lan, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+        _run("ip", "-n", self.lan, "link", "set", "br0", "up")
+        _run("ip", "netns", "add", self.workstation)
+        self._plug(self.workstation, "vws", f"{WORKSTATION_IP}/24")
+        _run("ip", "-n", self.workstation, "route", "add", OUTSIDE_CIDR, "dev", "eth0")
+
+    def _plug(self, netns: str, lan_end: str, cidr: str) -> None:
+        """A veth pair: eth0 inside ``netns``, ``lan_end`` on the bridge."""
+        _run("ip", "-n", self.lan, "link", "add", lan_end, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        _run("ip", "-n", self.lan, "link", "set", lan_end, "master", "br0", "up")
+        _run("ip", "-n", netns, "addr", "add", cidr, "dev", "eth0")
+        _run("ip", "-n", netns, "link", "set", "eth0", "up")
+        _run("ip", "-n", netns, "link", "set", "lo", "up")
+
+    def _add_device(self, spec: DeviceSpec) -> None:
+        netns = f"{self.tag}-{spec.name}"
+        droot = self.root / spec.name
+        _run("ip", "netns", "add", netns)
+        self._plug(netns, f"v{spec.name}", f"{spec.ip}/24")
+        if spec.ip.startswith("198.18.1."):
+            _run("ip", "-n", netns, "route", "add", "198.18.0.0/24", "dev", "eth0")
+        else:
+            _run("ip", "-n", netns, "route", "add", OUTSIDE_CIDR, "dev", "eth0")
+        public_key = self.key_path.with_suffix(".pub").read_text().strip()
+        prepare_device_root(spec, droot, public_key, STORE)
+        (droot / "boot.sh").write_text(boot_script(spec, droot))
+        argv = ["ip", "netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private"]
+        with open(droot / "boot.log", "wb") as log:
+            process = subprocess.Popen(
+                [*argv, "sh", str(droot / "boot.sh")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.devices[spec.name] = Device(spec, netns, droot, process)
+
+    def _wait_for_sshd(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(self.devices)
+        while pending and time.monotonic() < deadline:
+            for name, dev in list(pending.items()):
+                if dev.process and dev.process.poll() is not None:
+                    raise RuntimeError(f"device {name} failed to boot: {(dev.root / 'boot.log').read_text()[-1500:]}")
+                ready = (dev.root / "run" / "sshd.pid").exists()
+                if ready and dev.spec.engine:
+                    ready = (dev.root / "run" / "docker.sock").exists()
+                if ready:
+                    del pending[name]
+            time.sleep(0.05)
+        if pending:
+            raise RuntimeError(f"devices did not boot in {timeout:.0f}s: {sorted(pending)}")
+
+    # -- using ----------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Device:
+        return self.devices[name]
+
+    def working(self) -> list[Device]:
+        """The devices a deploy should succeed on: in the swept range and accepting our key."""
+        return [d for d in self.devices.values() if d.spec.authorized and d.ip.startswith("198.18.0.")]
+
+    @contextlib.contextmanager
+    def in_workstation(self) -> Iterator[None]:
+        """Run this thread (and threads it starts) on the rig's LAN, as the workstation."""
+        with inside_netns(self.workstation):
+            yield
+
+    def workstation_argv(self, *argv: str) -> list[str]:
+        """A command line that runs a program in the workstation namespace."""
+        return ["ip", "netns", "exec", self.workstation, *argv]
+
+    # -- tearing down ---------------------------------------------------------------------
+    def teardown(self) -> None:
+        namespaces = [d.netns for d in self.devices.values()] + [self.workstation, self.lan]
+        _kill_namespaces([ns for ns in namespaces if ns])
+        for dev in self.devices.values():
+            if dev.process:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    dev.process.wait(timeout=5)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _namespaces() -> list[str]:
+    out = _run("ip", "netns", "list", check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def _kill_namespaces(names: Sequence[str]) -> None:
+    """Kill every process in the namespaces (detached ones included), then delete them.
+    The devices' mounts live in their private mount namespaces and go with the processes."""
+    for _ in range(20):
+        pids = [int(p) for ns in names for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    existing = set(_namespaces())
+    for ns in names:
+        if ns in existing:
+            _run("ip", "netns", "del", ns, check=False)
+
+
+def reap_stale() -> None:
+    """Remove rigs left by runs that died without tearing down (their pid is gone)."""
+    stale: dict[str, list[str]] = {}
+    for ns in _namespaces():
+        m = re.fullmatch(rf"({PREFIX}(\d+)x\d+)-\w+", ns)
+        if m and not Path(f"/proc/{m.group(2)}").exists():
+            stale.setdefault(m.group(1), []).append(ns)
+    for tag, names in stale.items():
+        _kill_namespaces(names)
+        shutil.rmtree(STATE / tag, ignore_errors=True)
