@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import argparse
 
-from sdv_studio.cli.errors import CliError
+from sdv_studio.cli.errors import CliError, invalid
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("broker", help="run the embedded fallback databroker in the foreground")
+    from sdv_studio.broker import options
+
+    parser = sub.add_parser(
+        "broker",
+        help="run the embedded fallback databroker in the foreground",
+        description="Serve kuksa.val.v2, kuksa.val.v1 and sdv.databroker.v1 (Velocitas) on one gRPC port, "
+        "plus MQTT, until SIGINT/SIGTERM.",
+    )
+    options.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise CliError("broker: the embedded databroker is not available in this build yet")
+    from sdv_studio.broker import options, runner, vss
+
+    parsed, problems = options.options_from_args(args)
+    if parsed is None:
+        raise invalid(problems)
+    try:
+        runner.run(parsed)
+    except vss.VssError as exc:
+        raise invalid(f"--vss: {exc}") from exc
+    except (OSError, RuntimeError) as exc:
+        raise CliError(f"broker: {exc}") from exc
+    return 0

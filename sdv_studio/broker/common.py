@@ -1,0 +1,42 @@
+"""What the three gRPC services share: the database, the auth check, enum names."""
+
+from __future__ import annotations
+
+import grpc
+
+from sdv_studio import __version__
+from sdv_studio.broker import auth, values
+from sdv_studio.broker.store import Database
+from sdv_studio.broker.vss import Entry
+
+SERVER_NAME = "sdv-studio-databroker"
+SERVER_VERSION = __version__
+MAX_PATH_LENGTH = 1000  # as the real databroker
+
+
+class Service:
+    def __init__(self, db: Database, verifier: auth.JwtVerifier | None) -> None:
+        self.db = db
+        self.verifier = verifier
+
+    async def permissions(self, context: grpc.aio.ServicerContext) -> auth.Permissions:
+        if self.verifier is None:
+            return auth.ALLOW_ALL
+        try:
+            return self.verifier.permissions(context.invocation_metadata())
+        except auth.AuthError as exc:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            raise  # abort raises; this line only tells type checkers so
+
+
+def datatype_name(entry: Entry, sdv: bool = False) -> str:
+    """The DataType enum member's name for the entry in kuksa.val (or sdv.databroker) spelling."""
+    base = values.base_type(entry.datatype).upper()
+    if base == "BOOLEAN" and sdv:
+        base = "BOOL"
+    name = f"{base}_ARRAY" if values.is_array(entry.datatype) else base
+    return name if sdv else f"DATA_TYPE_{name}"
+
+
+def entry_type_name(entry: Entry) -> str:
+    return f"ENTRY_TYPE_{entry.entry_type.upper()}"

@@ -1,0 +1,231 @@
+"""kuksa.val.v1 VAL service: Get, Set, Subscribe, GetServerInfo, with v1's in-band error shapes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from sdv_studio.broker import auth, convert, matching
+from sdv_studio.broker.common import SERVER_NAME, SERVER_VERSION, Service, datatype_name, entry_type_name
+from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as types
+from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as val
+from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as val_grpc
+from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint
+from sdv_studio.broker.values import UpdateError, base_type
+from sdv_studio.broker.vss import Entry
+
+Code = grpc.StatusCode
+F = types.Field
+_VIEW_FIELDS = {
+    types.VIEW_UNSPECIFIED: {F.FIELD_PATH, F.FIELD_VALUE},
+    types.VIEW_CURRENT_VALUE: {F.FIELD_PATH, F.FIELD_VALUE},
+    types.VIEW_TARGET_VALUE: {F.FIELD_PATH, F.FIELD_ACTUATOR_TARGET},
+    types.VIEW_METADATA: {F.FIELD_PATH, F.FIELD_METADATA},
+    types.VIEW_FIELDS: set(),
+    types.VIEW_ALL: {F.FIELD_PATH, F.FIELD_VALUE, F.FIELD_ACTUATOR_TARGET, F.FIELD_METADATA},
+}
+# (code, reason, message) for Set errors, as the real databroker words them.
+_SET_ERRORS = {
+    UpdateError.NOT_FOUND: (404, "not found", "no datapoint registered for path {path}"),
+    UpdateError.WRONG_TYPE: (400, "type mismatch", "cannot set existing datapoint to value of different type"),
+    UpdateError.OUT_OF_BOUNDS_TYPE: (400, "value out of bounds", "given value exceeds type's boundaries"),
+    UpdateError.OUT_OF_BOUNDS_ALLOWED: (400, "value out of bounds", "given value exceeds type's boundaries"),
+    UpdateError.OUT_OF_BOUNDS_MINMAX: (400, "value out of bounds", "given value exceeds type's boundaries"),
+    UpdateError.PERMISSION_DENIED: (403, "forbidden", "Access was denied for {path}"),
+    UpdateError.PERMISSION_EXPIRED: (401, "unauthorized", "Unauthorized"),
+}
+_FIELD_OF = {CURRENT: F.FIELD_VALUE, TARGET: F.FIELD_ACTUATOR_TARGET}
+
+
+def _fields(view: int, fields: Any) -> set[int]:
+    wanted = set(_VIEW_FIELDS.get(view, set()))
+    if view == types.VIEW_FIELDS or not wanted:
+        wanted |= set(fields)
+    if F.FIELD_METADATA in wanted or any(f >= F.FIELD_METADATA_DATA_TYPE for f in wanted):
+        wanted.add(F.FIELD_METADATA)
+    return wanted | {F.FIELD_PATH}
+
+
+def _restriction(entry: Entry) -> types.ValueRestriction | None:
+    if entry.min is None and entry.max is None and entry.allowed is None:
+        return None
+    base = base_type(entry.datatype)
+    restriction = types.ValueRestriction()
+    if base == "string":
+        target: Any = restriction.string
+    elif base.startswith("int"):
+        target = restriction.signed
+    elif base.startswith("uint"):
+        target = restriction.unsigned
+    elif base in ("float", "double"):
+        target = restriction.floating_point
+    else:
+        return None
+    if entry.min is not None:
+        target.min = entry.min
+    if entry.max is not None:
+        target.max = entry.max
+    if entry.allowed is not None:
+        target.allowed_values.extend(entry.allowed)
+    return restriction
+
+
+def metadata(entry: Entry) -> types.Metadata:
+    message = types.Metadata(
+        data_type=types.DataType.Value(datatype_name(entry)),
+        entry_type=types.EntryType.Value(entry_type_name(entry)),
+        description=entry.description,
+    )
+    if entry.comment:
+        message.comment = entry.comment
+    if entry.deprecation:
+        message.deprecation = entry.deprecation
+    if entry.unit:
+        message.unit = entry.unit
+    restriction = _restriction(entry)
+    if restriction is not None:
+        message.value_restriction.CopyFrom(restriction)
+    getattr(message, entry.entry_type).SetInParent()
+    return message
+
+
+def _datapoint(point: Datapoint | None) -> types.Datapoint:
+    message = types.Datapoint()
+    convert.fill_datapoint(message, point)
+    return message
+
+
+def _error(code: int, reason: str, message: str) -> types.Error:
+    return types.Error(code=code, reason=reason, message=message)
+
+
+class ValV1(Service, val_grpc.VALServicer):
+    def _select(self, path: str) -> list[Entry]:
+        entry = self.db.by_path.get(path)
+        if entry is not None:
+            return [entry]
+        return matching.select(path, self.db.entries)
+
+    def _data_entry(self, entry: Entry, fields: set[int], points: dict[str, Datapoint | None]) -> types.DataEntry:
+        message = types.DataEntry(path=entry.path)
+        if F.FIELD_VALUE in fields and CURRENT in points:
+            message.value.CopyFrom(_datapoint(points[CURRENT]))
+        if F.FIELD_ACTUATOR_TARGET in fields and TARGET in points and entry.entry_type == "actuator":
+            message.actuator_target.CopyFrom(_datapoint(points[TARGET]))
+        if F.FIELD_METADATA in fields:
+            message.metadata.CopyFrom(metadata(entry))
+        return message
+
+    async def Get(self, request: val.GetRequest, context: Any) -> val.GetResponse:
+        perms = await self.permissions(context)
+        if not request.entries:
+            await context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
+        response = val.GetResponse()
+        for wanted in request.entries:
+            if "*" in wanted.path and not matching.is_valid(wanted.path):
+                response.errors.add(path=wanted.path, error=_error(400, "bad_request", "Bad Wildcard Pattern Request"))
+                continue
+            try:
+                entries = self._select(wanted.path)
+            except ValueError:
+                response.errors.add(
+                    path=wanted.path, error=_error(400, "bad regex", "Regex can't be created for provided path"))
+                continue
+            if not entries:
+                response.errors.add(
+                    path=wanted.path, error=_error(404, "not_found", "No entries found for the provided path"))
+                continue
+            fields = _fields(wanted.view, wanted.fields)
+            reads_values = bool(fields & {F.FIELD_VALUE, F.FIELD_ACTUATOR_TARGET})
+            if reads_values and not all(perms.allows(auth.READ, entry) for entry in entries):
+                response.errors.add(
+                    path=wanted.path, error=_error(403, "forbidden", "Permission denied for some entries"))
+                continue
+            for entry in entries:
+                points = {CURRENT: self.db.get(entry, CURRENT), TARGET: self.db.get(entry, TARGET)}
+                response.entries.append(self._data_entry(entry, fields, points))
+        if response.errors:
+            response.error.CopyFrom(response.errors[0].error)
+            if any(e.error.code == 403 for e in response.errors):
+                del response.entries[:]  # no partial success when access is denied
+        return response
+
+    async def Set(self, request: val.SetRequest, context: Any) -> val.SetResponse:
+        perms = await self.permissions(context)
+        response = val.SetResponse()
+        changes: list[Change] = []
+        for update in request.updates:
+            if not update.HasField("entry"):
+                await context.abort(Code.INVALID_ARGUMENT, "Path is required")
+            entry = self.db.by_path.get(update.entry.path)
+            if entry is None:
+                path = update.entry.path
+                response.errors.add(path=path, error=_error(404, "not_found", f"{path} not found"))
+                continue
+            fields = set(update.fields)
+            if update.entry.HasField("actuator_target") and entry.entry_type != "actuator":
+                await context.abort(
+                    Code.INVALID_ARGUMENT,
+                    "Tried to set a target value for a non-actuator. Non-actuators have no target value.",
+                )
+            for field, action, source in (
+                (F.FIELD_VALUE, auth.PROVIDE, update.entry.value),
+                (F.FIELD_ACTUATOR_TARGET, auth.ACTUATE, update.entry.actuator_target),
+            ):
+                if field not in fields:
+                    continue
+                if not perms.allows(action, entry):
+                    code, reason, message = _SET_ERRORS[UpdateError.PERMISSION_DENIED]
+                    response.errors.add(path=entry.path, error=_error(code, reason, message.format(path=entry.path)))
+                    continue
+                name = CURRENT if field == F.FIELD_VALUE else TARGET
+                changes.append(Change(entry, name, convert.read(source, "value"), convert.seconds(source.timestamp)))
+        if response.errors:
+            return response
+        for entry, error in self.db.update(changes):
+            code, reason, message = _SET_ERRORS[error]
+            response.errors.add(path=entry.path, error=_error(code, reason, message.format(path=entry.path)))
+        return response
+
+    async def Subscribe(self, request: val.SubscribeRequest, context: Any) -> AsyncIterator[val.SubscribeResponse]:
+        perms = await self.permissions(context)
+        if not request.entries:
+            await context.abort(Code.INVALID_ARGUMENT, "Subscription request must contain at least one entry.")
+        wanted: dict[int, set[int]] = {}
+        for item in request.entries:
+            try:
+                entries = self._select(item.path)
+            except ValueError:
+                await context.abort(Code.INVALID_ARGUMENT, f"Invalid path pattern: {item.path}")
+            if not entries:
+                await context.abort(Code.NOT_FOUND, f"Invalid path: {item.path}")
+            if not all(perms.allows(auth.READ, entry) for entry in entries):
+                await context.abort(Code.PERMISSION_DENIED, f"Permission denied for {item.path}")
+            for entry in entries:
+                wanted.setdefault(entry.id, set()).update(_fields(item.view, item.fields))
+        keys = [(i, name) for i, fields in wanted.items() for name, f in _FIELD_OF.items() if f in fields]
+        subscription = self.db.subscribe(keys)
+        try:
+            initial = self.db.snapshot(keys)
+            yield self._response(initial, wanted)
+            while True:
+                yield self._response(await subscription.queue.get(), wanted)
+        finally:
+            self.db.unsubscribe(subscription)
+
+    def _response(self, changed: dict[tuple[int, str], Datapoint | None], wanted: dict[int, set[int]]) -> Any:
+        per_entry: dict[int, dict[str, Datapoint | None]] = {}
+        for (entry_id, name), point in changed.items():
+            per_entry.setdefault(entry_id, {})[name] = point
+        response = val.SubscribeResponse()
+        for entry_id, points in per_entry.items():
+            entry = self.db.by_id[entry_id]
+            fields = wanted[entry_id]
+            sent = {_FIELD_OF[name] for name in points} & fields
+            response.updates.add(entry=self._data_entry(entry, fields, points), fields=sorted(sent))
+        return response
+
+    async def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
+        return val.GetServerInfoResponse(name=SERVER_NAME, version=SERVER_VERSION)

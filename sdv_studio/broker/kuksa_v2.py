@@ -1,0 +1,314 @@
+"""kuksa.val.v2 VAL service, with the real databroker's status codes and messages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from sdv_studio.broker import auth, convert, matching
+from sdv_studio.broker.common import (
+    MAX_PATH_LENGTH,
+    SERVER_NAME,
+    SERVER_VERSION,
+    Service,
+    datatype_name,
+    entry_type_name,
+)
+from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as types
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as val
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as val_grpc
+from sdv_studio.broker.store import CURRENT, Change, Datapoint, metadata_value
+from sdv_studio.broker.values import UpdateError, Value
+from sdv_studio.broker.vss import Entry
+
+Code = grpc.StatusCode
+MAX_BUFFER_SIZE = 1000
+
+_UPDATE_STATUS = {
+    UpdateError.NOT_FOUND: (Code.NOT_FOUND, "Signal not found"),
+    UpdateError.WRONG_TYPE: (Code.INVALID_ARGUMENT, "Wrong type provided"),
+    UpdateError.OUT_OF_BOUNDS_ALLOWED: (Code.INVALID_ARGUMENT, "Value out of allowed bounds"),
+    UpdateError.OUT_OF_BOUNDS_MINMAX: (Code.INVALID_ARGUMENT, "Value out of min/max bounds"),
+    UpdateError.OUT_OF_BOUNDS_TYPE: (Code.INVALID_ARGUMENT, "Value out of type bounds"),
+    UpdateError.PERMISSION_DENIED: (Code.PERMISSION_DENIED, "Permission denied"),
+    UpdateError.PERMISSION_EXPIRED: (Code.UNAUTHENTICATED, "Permission expired"),
+}
+_ERROR_CODE = {
+    Code.NOT_FOUND: types.ERROR_CODE_NOT_FOUND,
+    Code.INVALID_ARGUMENT: types.ERROR_CODE_INVALID_ARGUMENT,
+    Code.PERMISSION_DENIED: types.ERROR_CODE_PERMISSION_DENIED,
+    Code.UNAUTHENTICATED: types.ERROR_CODE_PERMISSION_DENIED,
+}
+
+
+class _Refused(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _datapoint(point: Datapoint | None) -> types.Datapoint:
+    message = types.Datapoint()
+    convert.fill_datapoint(message, point, v2=True)
+    return message
+
+
+def _value(entry: Entry, raw: Any) -> types.Value | None:
+    value = metadata_value(entry, raw)
+    if value is None:
+        return None
+    message = types.Value()
+    convert.fill(message, value)
+    return message
+
+
+def metadata(entry: Entry) -> types.Metadata:
+    return types.Metadata(
+        path=entry.path,
+        id=entry.id,
+        data_type=types.DataType.Value(datatype_name(entry)),
+        entry_type=types.EntryType.Value(entry_type_name(entry)),
+        description=entry.description,
+        comment=entry.comment,
+        deprecation=entry.deprecation,
+        unit=entry.unit,
+        allowed_values=_value(entry, entry.allowed),
+        min=_value(entry, entry.min),
+        max=_value(entry, entry.max),
+    )
+
+
+class ValV2(Service, val_grpc.VALServicer):
+    def _resolve(self, signal_id: types.SignalID | None) -> Entry:
+        which = signal_id.WhichOneof("signal") if signal_id is not None else None
+        if which == "path":
+            if len(signal_id.path) > MAX_PATH_LENGTH:
+                raise _Refused(Code.INVALID_ARGUMENT, "The provided path is too long")
+            entry = self.db.by_path.get(signal_id.path)
+            if entry is None:
+                raise _Refused(Code.NOT_FOUND, f"Invalid path in signal_id provided {signal_id.path}")
+            return entry
+        if which == "id":
+            entry = self.db.by_id.get(signal_id.id)
+            if entry is None:
+                raise _Refused(Code.NOT_FOUND, f"Invalid id in signal_id provided {signal_id.id}")
+            return entry
+        raise _Refused(Code.INVALID_ARGUMENT, "No SignalId provided")
+
+    def _readable(self, perms: auth.Permissions, signal_id: types.SignalID) -> Entry:
+        entry = self._resolve(signal_id)
+        if not perms.allows(auth.READ, entry):
+            raise _Refused(Code.PERMISSION_DENIED, "Permission denied")
+        return entry
+
+    async def GetValue(self, request: val.GetValueRequest, context: Any) -> val.GetValueResponse:
+        perms = await self.permissions(context)
+        try:
+            entry = self._readable(perms, request.signal_id if request.HasField("signal_id") else None)
+        except _Refused as exc:
+            await context.abort(exc.code, exc.message)
+        return val.GetValueResponse(data_point=_datapoint(self.db.get(entry)))
+
+    async def GetValues(self, request: val.GetValuesRequest, context: Any) -> val.GetValuesResponse:
+        perms = await self.permissions(context)
+        try:
+            entries = [self._readable(perms, signal_id) for signal_id in request.signal_ids]
+        except _Refused as exc:
+            await context.abort(exc.code, exc.message)
+        return val.GetValuesResponse(data_points=[_datapoint(self.db.get(entry)) for entry in entries])
+
+    async def _subscription_entries(
+        self, context: Any, ids: list[types.SignalID], buffer_size: int
+    ) -> list[Entry]:
+        perms = await self.permissions(context)
+        try:
+            if not ids:
+                raise _Refused(Code.INVALID_ARGUMENT, "No valid id or path specified")
+            entries = [self._readable(perms, signal_id) for signal_id in ids]
+            if buffer_size > MAX_BUFFER_SIZE:
+                raise _Refused(Code.INVALID_ARGUMENT, "Subscription buffer_size max allowed value is 1000")
+        except _Refused as exc:
+            await context.abort(exc.code, exc.message)
+        return entries
+
+    async def _stream(self, entries: list[Entry], by_id: bool) -> AsyncIterator[Any]:
+        response_type = val.SubscribeByIdResponse if by_id else val.SubscribeResponse
+        keys = [(entry.id, CURRENT) for entry in entries]
+        subscription = self.db.subscribe(keys)
+        try:
+            # Like the real broker: the first message carries every subscribed signal's state.
+            initial = response_type()
+            for entry in entries:
+                initial.entries[entry.id if by_id else entry.path].CopyFrom(_datapoint(self.db.get(entry)))
+            yield initial
+            while True:
+                notification = await subscription.queue.get()
+                response = response_type()
+                for (entry_id, _field), point in notification.items():
+                    key = entry_id if by_id else self.db.by_id[entry_id].path
+                    response.entries[key].CopyFrom(_datapoint(point))
+                yield response
+        finally:
+            self.db.unsubscribe(subscription)
+
+    async def Subscribe(self, request: val.SubscribeRequest, context: Any) -> AsyncIterator[Any]:
+        ids = [types.SignalID(path=path) for path in request.signal_paths]
+        entries = await self._subscription_entries(context, ids, request.buffer_size)
+        async for response in self._stream(entries, by_id=False):
+            yield response
+
+    async def SubscribeById(self, request: val.SubscribeByIdRequest, context: Any) -> AsyncIterator[Any]:
+        ids = [types.SignalID(id=signal_id) for signal_id in request.signal_ids]
+        entries = await self._subscription_entries(context, ids, request.buffer_size)
+        async for response in self._stream(entries, by_id=True):
+            yield response
+
+    def _actuation(self, perms: auth.Permissions, request: val.ActuateRequest) -> tuple[Entry, Value]:
+        if not request.HasField("value"):
+            raise _Refused(Code.INVALID_ARGUMENT, "No value provided")
+        if not request.HasField("signal_id"):
+            raise _Refused(Code.INVALID_ARGUMENT, "No signal_id provided")
+        entry = self._resolve(request.signal_id)
+        if not perms.allows(auth.ACTUATE, entry):
+            raise _Refused(Code.PERMISSION_DENIED, f"Permission denied for {entry.path}")
+        if entry.entry_type != "actuator":
+            raise _Refused(Code.INVALID_ARGUMENT, f"Tried to set a value for a non-actuator: {entry.path}")
+        value = convert.read(request.value, "typed_value")
+        if value is None:
+            raise _Refused(Code.INVALID_ARGUMENT, "No value provided")
+        error = self.db.validate(Change(entry, CURRENT, value))
+        if error is not None:
+            raise _Refused(Code.INVALID_ARGUMENT, f"{_UPDATE_STATUS[error][1]} (id: {entry.id})")
+        if entry.id not in self.db.providers:
+            raise _Refused(Code.UNAVAILABLE, f"Provider for vss_id {entry.id} does not exist")
+        return entry, value
+
+    async def _actuate_all(self, context: Any, requests: list[val.ActuateRequest]) -> None:
+        perms = await self.permissions(context)
+        try:
+            actuations = [self._actuation(perms, request) for request in requests]
+        except _Refused as exc:
+            await context.abort(exc.code, exc.message)
+        by_provider: dict[Any, list[tuple[Entry, Value]]] = {}
+        for entry, value in actuations:
+            by_provider.setdefault(self.db.providers[entry.id], []).append((entry, value))
+        for provider, batch in by_provider.items():
+            provider(batch)
+
+    async def Actuate(self, request: val.ActuateRequest, context: Any) -> val.ActuateResponse:
+        await self._actuate_all(context, [request])
+        return val.ActuateResponse()
+
+    async def BatchActuate(self, request: val.BatchActuateRequest, context: Any) -> val.BatchActuateResponse:
+        await self._actuate_all(context, list(request.actuate_requests))
+        return val.BatchActuateResponse()
+
+    async def ListMetadata(self, request: val.ListMetadataRequest, context: Any) -> val.ListMetadataResponse:
+        await self.permissions(context)
+        entry = self.db.by_path.get(request.root)
+        if entry is not None:
+            return val.ListMetadataResponse(metadata=[metadata(entry)])
+        try:
+            found = matching.select(request.root, self.db.entries)
+        except ValueError:
+            await context.abort(Code.INVALID_ARGUMENT, "Invalid Pattern Argument")
+        if not found:
+            await context.abort(Code.NOT_FOUND, "Specified root branch does not exist")
+        return val.ListMetadataResponse(metadata=[metadata(entry) for entry in found])
+
+    def _publish(self, perms: auth.Permissions, entry: Entry, point: types.Datapoint) -> UpdateError | None:
+        if not perms.allows(auth.PROVIDE, entry):
+            return UpdateError.PERMISSION_DENIED
+        value = convert.read(point.value, "typed_value") if point.HasField("value") else None
+        change = Change(entry, CURRENT, value, convert.seconds(point.timestamp))
+        errors = self.db.update([change])
+        return errors[0][1] if errors else None
+
+    async def PublishValue(self, request: val.PublishValueRequest, context: Any) -> val.PublishValueResponse:
+        perms = await self.permissions(context)
+        try:
+            entry = self._resolve(request.signal_id if request.HasField("signal_id") else None)
+        except _Refused as exc:
+            await context.abort(exc.code, exc.message)
+        error = self._publish(perms, entry, request.data_point)
+        if error is not None:
+            code, message = _UPDATE_STATUS[error]
+            await context.abort(code, f"{message} (id: {entry.id})")
+        return val.PublishValueResponse()
+
+    async def OpenProviderStream(self, request_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        perms = await self.permissions(context)
+        out: asyncio.Queue[Any] = asyncio.Queue()
+        claimed: list[int] = []
+
+        def send_actuations(batch: list[tuple[Entry, Value]]) -> None:
+            requests = []
+            for entry, value in batch:
+                message = val.ActuateRequest(signal_id=types.SignalID(id=entry.id))
+                convert.fill(message.value, value)
+                requests.append(message)
+            out.put_nowait(val.OpenProviderStreamResponse(
+                batch_actuate_stream_request=val.BatchActuateStreamRequest(actuate_requests=requests)))
+
+        async def read_requests() -> None:
+            try:
+                async for request in request_iterator:
+                    out.put_nowait(self._provider_reply(perms, request, claimed, send_actuations))
+            except _Refused as exc:
+                out.put_nowait(exc)
+                return
+            out.put_nowait(None)
+
+        reader = asyncio.ensure_future(read_requests())
+        try:
+            while True:
+                item = await out.get()
+                if item is None:
+                    return
+                if isinstance(item, _Refused):
+                    await context.abort(item.code, item.message)
+                if item.WhichOneof("action") is not None:
+                    yield item
+        finally:
+            reader.cancel()
+            for entry_id in claimed:
+                if self.db.providers.get(entry_id) is send_actuations:
+                    del self.db.providers[entry_id]
+
+    def _provider_reply(
+        self, perms: auth.Permissions, request: val.OpenProviderStreamRequest, claimed: list[int], send: Any
+    ) -> val.OpenProviderStreamResponse:
+        action = request.WhichOneof("action")
+        if action == "provide_actuation_request":
+            entries = [self._resolve(signal_id) for signal_id in request.provide_actuation_request.actuator_identifiers]
+            for entry in entries:
+                if not perms.allows(auth.PROVIDE, entry):
+                    raise _Refused(Code.PERMISSION_DENIED, f"Permission denied for {entry.path}")
+                owner = self.db.providers.get(entry.id)
+                if owner is not None and owner is not send:
+                    raise _Refused(Code.ALREADY_EXISTS, f"Provider for vss_id {entry.id} already registered")
+            for entry in entries:
+                self.db.providers[entry.id] = send
+                claimed.append(entry.id)
+            return val.OpenProviderStreamResponse(provide_actuation_response=val.ProvideActuationResponse())
+        if action == "publish_values_request":
+            publish = request.publish_values_request
+            response = val.PublishValuesResponse(request_id=publish.request_id)
+            for signal_id, point in publish.data_points.items():
+                entry = self.db.by_id.get(signal_id)
+                error = UpdateError.NOT_FOUND if entry is None else self._publish(perms, entry, point)
+                if error is not None:
+                    code, message = _UPDATE_STATUS[error]
+                    response.status[signal_id].CopyFrom(
+                        types.Error(code=_ERROR_CODE[code], message=f"{message} (id: {signal_id})"))
+            return val.OpenProviderStreamResponse(publish_values_response=response)
+        if action == "provide_signal_request":
+            return val.OpenProviderStreamResponse(provide_signal_response=val.ProvideSignalResponse())
+        return val.OpenProviderStreamResponse()  # responses to our requests need no answer
+
+    async def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
+        return val.GetServerInfoResponse(name=SERVER_NAME, version=SERVER_VERSION, commit_hash="")

@@ -1,0 +1,66 @@
+"""The MQTT broker Velocitas apps need at start-up: amqtt in-process, else Debian's mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class MqttBroker:
+    def __init__(self, address: str, port: int) -> None:
+        self.address = address
+        self.port = port
+        self.implementation = ""
+        self._amqtt: Any = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    async def start(self) -> None:
+        try:
+            from amqtt.broker import Broker
+        except ImportError:
+            await self._start_mosquitto()
+            return
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.address}:{self.port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+        self._amqtt = Broker(config)
+        await self._amqtt.start()
+        self.implementation = "amqtt"
+
+    async def _start_mosquitto(self) -> None:
+        binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+        if binary is None:
+            raise RuntimeError("no MQTT broker available: install amqtt or mosquitto, or use --no-mqtt")
+        self._tmp = tempfile.TemporaryDirectory(prefix="sdv-mqtt-")
+        conf = Path(self._tmp.name) / "mosquitto.conf"
+        conf.write_text(f"listener {self.port} {self.address}\nallow_anonymous true\npersistence false\n")
+        self._process = await asyncio.create_subprocess_exec(
+            binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(50):  # up to 5 s for the listener to come up
+            try:
+                _, writer = await asyncio.open_connection(self.address, self.port)
+                writer.close()
+                break
+            except OSError:
+                if self._process.returncode is not None:
+                    raise RuntimeError(f"mosquitto exited with status {self._process.returncode}") from None
+                await asyncio.sleep(0.1)
+        self.implementation = "mosquitto"
+
+    async def stop(self) -> None:
+        if self._amqtt is not None:
+            await self._amqtt.shutdown()
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()

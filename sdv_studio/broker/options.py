@@ -1,0 +1,66 @@
+"""The broker's command-line options, shared by ``sdv-studio broker`` and ``python -m sdv_studio.broker``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sdv_studio.broker.server import BrokerOptions
+
+
+def default_vss() -> Path:
+    try:  # the workstation install knows where shipped resources live (also when frozen)
+        from sdv_studio.paths import resources_dir
+    except ImportError:  # a device venv with only the broker package: the checkout layout
+        return Path(__file__).resolve().parents[2] / "resources" / "vss" / "default.json"
+    return resources_dir() / "vss" / "default.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=55555, help="gRPC port (default 55555)")
+    parser.add_argument("--vss", metavar="PATH", help="VSS JSON catalogue (default: the shipped one)")
+    mqtt = parser.add_mutually_exclusive_group()
+    mqtt.add_argument("--mqtt-port", type=int, default=1883, help="MQTT port for Velocitas apps (default 1883)")
+    mqtt.add_argument("--no-mqtt", action="store_true", help="do not run an MQTT broker")
+    parser.add_argument("--insecure", action="store_true", help="plain gRPC without TLS (the default)")
+    parser.add_argument("--tls-cert", metavar="C", help="server certificate (PEM); needs --tls-private-key")
+    parser.add_argument("--tls-private-key", metavar="K", help="server private key (PEM)")
+    parser.add_argument("--jwt-public-key", metavar="P", help="verify RS256 JWTs with this public key (PEM)")
+
+
+def _existing(value: str | None, option: str, problems: list[str]) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        problems.append(f"{option}: no such file: {value}")
+    return path
+
+
+def options_from_args(args: argparse.Namespace) -> tuple[BrokerOptions | None, list[str]]:
+    """The options, or None and one line per problem."""
+    problems: list[str] = []
+    for name, port in (("--port", args.port), ("--mqtt-port", args.mqtt_port)):
+        if not 0 <= port <= 65535:
+            problems.append(f"{name}: must be between 0 and 65535, got {port}")
+    if args.insecure and (args.tls_cert or args.tls_private_key):
+        problems.append("--insecure: cannot be combined with --tls-cert/--tls-private-key")
+    if bool(args.tls_cert) != bool(args.tls_private_key):
+        problems.append("--tls-cert and --tls-private-key: give both or neither")
+    vss = _existing(args.vss, "--vss", problems) if args.vss else default_vss()
+    cert = _existing(args.tls_cert, "--tls-cert", problems)
+    key = _existing(args.tls_private_key, "--tls-private-key", problems)
+    jwt = _existing(args.jwt_public_key, "--jwt-public-key", problems)
+    if problems or vss is None:
+        return None, problems
+    options = BrokerOptions(
+        vss_path=vss,
+        address=args.address,
+        port=args.port,
+        mqtt_port=None if args.no_mqtt else args.mqtt_port,
+        tls_cert=cert,
+        tls_private_key=key,
+        jwt_public_key=jwt,
+    )
+    return options, []

@@ -1,0 +1,92 @@
+"""Assemble and run the broker: gRPC services on one port, optional TLS and JWT, optional MQTT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from sdv_studio.broker import auth, vss
+from sdv_studio.broker.kuksa_v1 import ValV1
+from sdv_studio.broker.kuksa_v2 import ValV2
+from sdv_studio.broker.mqtt import MqttBroker
+from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
+from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2_grpc as sdv_grpc
+from sdv_studio.broker.sdv_v1 import Broker
+from sdv_studio.broker.store import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BrokerOptions:
+    vss_path: Path
+    address: str = "127.0.0.1"
+    port: int = 55555
+    mqtt_port: int | None = 1883  # None: no MQTT
+    tls_cert: Path | None = None
+    tls_private_key: Path | None = None
+    jwt_public_key: Path | None = None
+
+
+class RunningBroker:
+    def __init__(self, server: grpc.aio.Server, port: int, db: Database, mqtt: MqttBroker | None) -> None:
+        self.server = server
+        self.port = port
+        self.db = db
+        self.mqtt = mqtt
+
+    async def stop(self) -> None:
+        await self.server.stop(grace=0.5)
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+
+
+async def start(options: BrokerOptions) -> RunningBroker:
+    """Raises vss.VssError, OSError (files, ports) or RuntimeError (no MQTT broker)."""
+    db = Database(vss.load(options.vss_path))
+    verifier = auth.JwtVerifier.from_file(options.jwt_public_key) if options.jwt_public_key else None
+    server = grpc.aio.server()
+    v2_grpc.add_VALServicer_to_server(ValV2(db, verifier), server)
+    v1_grpc.add_VALServicer_to_server(ValV1(db, verifier), server)
+    sdv_grpc.add_BrokerServicer_to_server(Broker(db, verifier), server)
+    target = f"{options.address}:{options.port}"
+    if options.tls_cert and options.tls_private_key:
+        credentials = grpc.ssl_server_credentials(
+            [(options.tls_private_key.read_bytes(), options.tls_cert.read_bytes())]
+        )
+        port = server.add_secure_port(target, credentials)
+    else:
+        port = server.add_insecure_port(target)
+    if port == 0:
+        raise OSError(f"cannot listen on {target}")
+    mqtt = None
+    if options.mqtt_port is not None:
+        mqtt = MqttBroker(options.address, options.mqtt_port)
+        await mqtt.start()
+    try:
+        await server.start()
+    except Exception:
+        if mqtt is not None:
+            await mqtt.stop()
+        raise
+    return RunningBroker(server, port, db, mqtt)
+
+
+async def serve_forever(options: BrokerOptions, stop: asyncio.Event) -> None:
+    running = await start(options)
+    scheme = "grpcs" if options.tls_cert else "grpc"
+    mqtt = f", MQTT on {options.address}:{options.mqtt_port} ({running.mqtt.implementation})" if running.mqtt else ""
+    print(
+        f"databroker listening on {scheme}://{options.address}:{running.port} "
+        f"({len(running.db.entries)} signals from {options.vss_path}){mqtt}",
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()

@@ -1,0 +1,114 @@
+"""The signal database: current and target values, atomic validated updates, subscribers.
+
+Everything here runs on the server's event loop, so no locks: an update validates every change
+first and applies none if one fails (as the real databroker's update_entries does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sdv_studio.broker import values
+from sdv_studio.broker.values import UpdateError, Value
+from sdv_studio.broker.vss import Entry
+
+CURRENT = "value"
+TARGET = "target"
+QUEUE_LIMIT = 1000  # a stalled subscriber loses its oldest notifications, never blocks the broker
+
+
+@dataclass(frozen=True)
+class Datapoint:
+    value: Value | None
+    timestamp: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: Entry
+    field: str  # CURRENT or TARGET
+    value: Value | None
+    timestamp: float | None = None
+
+
+class Subscription:
+    """A queue of notifications: each a dict {(entry id, field): Datapoint} of what changed."""
+
+    def __init__(self, keys: Iterable[tuple[int, str]]) -> None:
+        self.keys = frozenset(keys)
+        self.queue: asyncio.Queue[dict[tuple[int, str], Datapoint]] = asyncio.Queue()
+
+    def push(self, notification: dict[tuple[int, str], Datapoint]) -> None:
+        if self.queue.qsize() >= QUEUE_LIMIT:
+            self.queue.get_nowait()
+        self.queue.put_nowait(notification)
+
+
+# Whoever claimed actuators over kuksa.val.v2 OpenProviderStream: called with the actuations.
+ActuationProvider = Callable[[list[tuple[Entry, Value]]], None]
+
+
+class Database:
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.by_path = {entry.path: entry for entry in entries}
+        self.by_id = {entry.id: entry for entry in entries}
+        self._data: dict[tuple[int, str], Datapoint] = {}
+        self._subscribers: dict[tuple[int, str], set[Subscription]] = {}
+        self.providers: dict[int, ActuationProvider] = {}
+        now = time.time()
+        for entry in entries:
+            if entry.default is not None:
+                self._data[(entry.id, CURRENT)] = Datapoint(entry.default, now)
+
+    def get(self, entry: Entry, field: str = CURRENT) -> Datapoint | None:
+        return self._data.get((entry.id, field))
+
+    def validate(self, change: Change) -> UpdateError | None:
+        if change.value is None:
+            return None
+        entry = change.entry
+        return values.check(entry.datatype, entry.min, entry.max, entry.allowed, change.value)
+
+    def update(self, changes: list[Change]) -> list[tuple[Entry, UpdateError]]:
+        """Apply all changes or none; the refused ones with their reasons."""
+        errors = [(c.entry, err) for c in changes if (err := self.validate(c)) is not None]
+        if errors:
+            return errors
+        now = time.time()
+        by_subscriber: dict[Subscription, dict[tuple[int, str], Datapoint]] = {}
+        for change in changes:
+            key = (change.entry.id, change.field)
+            point = Datapoint(change.value, change.timestamp or now)
+            self._data[key] = point
+            for subscriber in self._subscribers.get(key, ()):
+                by_subscriber.setdefault(subscriber, {})[key] = point
+        for subscriber, notification in by_subscriber.items():
+            subscriber.push(notification)
+        return []
+
+    def subscribe(self, keys: Iterable[tuple[int, str]]) -> Subscription:
+        subscription = Subscription(keys)
+        for key in subscription.keys:
+            self._subscribers.setdefault(key, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        for key in subscription.keys:
+            self._subscribers.get(key, set()).discard(subscription)
+
+    def snapshot(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Datapoint | None]:
+        return {key: self._data.get(key) for key in keys}
+
+
+def metadata_value(entry: Entry, raw: Any) -> Value | None:
+    """A VSS min/max/allowed number or list as a value of the entry's kind (for v2 metadata)."""
+    if raw is None:
+        return None
+    if isinstance(raw, list):
+        return values.coerce_json(entry.datatype if values.is_array(entry.datatype) else entry.datatype + "[]", raw)
+    return values.coerce_json(values.base_type(entry.datatype), raw)
