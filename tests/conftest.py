@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.locations import WHEEL_CACHE
+
 pytest_plugins = ["tests.rig.plugin"]
 
 # Qt tests run without a display; the GUI's own tests may override this.
@@ -25,7 +27,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("sdv-home")
     old = os.environ.get("SDV_STUDIO_HOME")
     os.environ["SDV_STUDIO_HOME"] = str(home)
-    os.environ.setdefault("SDV_STUDIO_WHEEL_CACHE", str(Path(__file__).resolve().parent.parent / ".cache" / "wheels"))
+    os.environ.setdefault("SDV_STUDIO_WHEEL_CACHE", str(WHEEL_CACHE))
     # Never touch a desktop keyring from tests: an in-memory backend from tests/keyring_backend.py.
     os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.MemoryKeyring"
     yield home
