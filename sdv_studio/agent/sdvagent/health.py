@@ -1,0 +1,72 @@
+"""Health gates: a process must stay up through a grace period and answer its health endpoint."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from typing import Any, Dict, Optional, Tuple
+
+from . import procs
+
+POLL = 0.2
+
+
+def free_port() -> int:
+    # Ask the kernel for a free port on loopback; the app binds it a moment later.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def probe_http(port: int, path: str, timeout: float = 1.0) -> Dict[str, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read(4096).decode("utf-8", "replace")
+        return {"ok": resp.status == 200, "status": resp.status, "body": body}
+    except (OSError, http.client.HTTPException) as exc:
+        return {"ok": False, "error": str(exc) or type(exc).__name__}
+    finally:
+        conn.close()
+
+
+def probe_tcp(port: int, timeout: float = 1.0) -> Dict[str, Any]:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return {"ok": True}
+    except OSError as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+def probe(check: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """``check`` is ``{"port", "path"}`` (HTTP) or ``{"tcpPort"}``; None when there is nothing to ask."""
+    if check.get("path") and check.get("port"):
+        return probe_http(int(check["port"]), check["path"])
+    if check.get("tcpPort"):
+        return probe_tcp(int(check["tcpPort"]))
+    return None
+
+
+def wait_healthy(pid: int, start_ticks: Optional[int], check: Dict[str, Any], grace: float,
+                 timeout: float) -> Tuple[bool, str]:
+    """(healthy, why not). Healthy = alive through ``grace`` and, if it has one, its endpoint answered."""
+    begin = time.monotonic()
+    answered = probe(check) is None
+    last = {}  # type: Dict[str, Any]
+    while True:
+        if not procs.alive(pid, start_ticks):
+            return False, "the process exited %.1fs after start" % (time.monotonic() - begin)
+        elapsed = time.monotonic() - begin
+        if not answered or elapsed >= grace:
+            result = probe(check)
+            if result is not None:
+                answered = result["ok"]
+                last = result
+        if answered and elapsed >= grace:
+            return True, ""
+        if elapsed >= max(timeout, grace):
+            return False, "no healthy answer from the health endpoint within %.0fs (last: %s)" % (
+                timeout, last.get("error") or "HTTP %s" % last.get("status"))
+        time.sleep(POLL)

@@ -1,0 +1,83 @@
+"""Installing a release: from an uploaded package file or an uploaded folder (full or delta)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from typing import Any, Dict
+
+from . import package, venvs
+from .errors import AgentError, BadRequest
+from .jsonfile import write_json
+from .layout import Layout, valid_name
+from .store import AppStore, file_index, release_id
+
+
+def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """Unpacks (or assembles), verifies, creates the venv; never touches what is running."""
+    source_file = args.get("package")
+    source_dir = args.get("dir")
+    if bool(source_file) == bool(source_dir):
+        raise BadRequest("install: give exactly one of package (a .tar.gz) or dir (an uploaded folder)")
+    layout.ensure()
+    incoming = tempfile.mkdtemp(prefix=".incoming-", dir=layout.apps)
+    stats = {}  # type: Dict[str, int]
+    try:
+        staged = os.path.join(incoming, "pkg")
+        if source_file:
+            if not os.path.isfile(source_file):
+                raise BadRequest("package: no such file %s" % source_file)
+            package.unpack(source_file, staged)
+        else:
+            if not os.path.isdir(source_dir):
+                raise BadRequest("dir: no such folder %s" % source_dir)
+            stats = package.assemble(source_dir, staged, file_index(layout))
+        package.verify(staged)
+        info = package.PackageInfo(staged)
+        if not valid_name(info.name):
+            raise AgentError("manifest.json: name %r is not lowercase letters, digits and hyphens" % info.name)
+        store = AppStore(layout, info.name)
+        with store.locked():
+            result = _place(store, info, staged)
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+    _discard_upload(layout, source_file or source_dir)
+    result.update(stats)
+    return result
+
+
+def _place(store: AppStore, info: package.PackageInfo, staged: str) -> Dict[str, Any]:
+    release = release_id(info.version, info.package_id)
+    base = {"name": info.name, "version": info.version, "packageId": info.package_id, "release": release}
+    if store.find_package(info.package_id):
+        return dict(base, alreadyInstalled=True)
+    target = store.release_dir(release)
+    os.makedirs(store.releases_dir, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)  # a leftover from an interrupted install
+    os.rename(staged, target)
+    try:
+        # Built in place: a venv records its own path and cannot be moved afterwards.
+        venv = os.path.join(target, "venv")
+        req = os.path.join(target, "requirements.txt")
+        venvs.create(venv, venvs.package_find_links(target), [], req if info.requirements else "")
+        record = dict(base, installedAt=time.time(), python="%d.%d" % sys.version_info[:2],
+                      wantedPython=info.manifest.get("pythonVersion"))
+        write_json(os.path.join(target, "release.json"), record)  # last: marks the release complete
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return dict(base, alreadyInstalled=False)
+
+
+def _discard_upload(layout: Layout, path: str) -> None:
+    """Uploads live in the agent's uploads folder; anything the caller pointed at elsewhere stays."""
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != os.path.realpath(layout.uploads):
+        return
+    if os.path.isdir(real):
+        shutil.rmtree(real, ignore_errors=True)
+    elif os.path.exists(real):
+        os.unlink(real)

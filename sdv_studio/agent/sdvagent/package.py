@@ -1,0 +1,188 @@
+"""Reading a package (docs/package-format.md): safe unpacking, SHA256SUMS checks, delta assembly."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+from typing import Any, Dict, List, Optional
+
+from .errors import AgentError, BadRequest
+from .jsonfile import read_json
+
+SUMS = "SHA256SUMS"
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_id(sums_path: str) -> str:
+    return "pkg_" + sha256_file(sums_path)[:16]
+
+
+def parse_sums(path: str) -> Dict[str, str]:
+    """``{relative path: sha256}``; rejects paths that would leave the package folder."""
+    sums = {}  # type: Dict[str, str]
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            digest, sep, name = line.partition("  ")
+            if not sep or len(digest) != 64 or not _safe_relpath(name):
+                raise AgentError("%s:%d: malformed line" % (SUMS, number))
+            sums[name] = digest.lower()
+    return sums
+
+
+def _safe_relpath(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts
+
+
+def unpack(archive: str, dest: str) -> None:
+    """Extracts regular files and folders only: links, devices and escaping paths are refused."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            for m in members:
+                name = m.name[2:] if m.name.startswith("./") else m.name
+                if name in ("", "."):
+                    continue
+                if not _safe_relpath(name.rstrip("/")) or not (m.isfile() or m.isdir()):
+                    raise AgentError("unsafe entry in package: %s" % m.name)
+                target = os.path.join(dest, name)
+                if m.isdir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                src = tar.extractfile(m)
+                if src is None:
+                    raise AgentError("unreadable entry in package: %s" % m.name)
+                with src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
+                os.chmod(target, 0o755 if m.mode & 0o111 else 0o644)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise AgentError("cannot unpack %s: %s" % (archive, exc)) from exc
+
+
+def verify(root: str) -> Dict[str, str]:
+    """Checks every listed file's hash and that nothing unlisted is present; returns the sums."""
+    sums_path = os.path.join(root, SUMS)
+    if not os.path.isfile(sums_path):
+        raise AgentError("package has no %s" % SUMS)
+    sums = parse_sums(sums_path)
+    bad = [name for name, digest in sorted(sums.items()) if not _matches(os.path.join(root, name), digest)]
+    if bad:
+        raise AgentError("checksum mismatch: %s" % ", ".join(bad[:10]), {"mismatched": bad})
+    extra = sorted(set(_files_under(root)) - set(sums) - {SUMS})
+    if extra:
+        raise AgentError("files not in %s: %s" % (SUMS, ", ".join(extra[:10])), {"unlisted": extra})
+    return sums
+
+
+def _matches(path: str, digest: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path) and sha256_file(path) == digest
+
+
+def _files_under(root: str) -> List[str]:
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            found.append(os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"))
+    return found
+
+
+def assemble(staging: str, dest: str, sources: Dict[str, str]) -> Dict[str, int]:
+    """Builds ``dest`` from a partial upload in ``staging`` plus files already on the device.
+
+    ``sources`` maps a sha256 to a file the device already holds with that content. Each listed
+    file comes from staging when uploaded there, else from ``sources``; copies (not hard links) so
+    an app that writes into its own folder cannot change another version.
+    """
+    sums_path = os.path.join(staging, SUMS)
+    if not os.path.isfile(sums_path):
+        raise BadRequest("the upload has no %s" % SUMS)
+    sums = parse_sums(sums_path)
+    sent = reused = 0
+    missing = []
+    os.makedirs(dest, exist_ok=True)
+    shutil.copy2(sums_path, os.path.join(dest, SUMS))
+    for name, digest in sorted(sums.items()):
+        uploaded = os.path.join(staging, name)
+        source = uploaded if os.path.isfile(uploaded) else sources.get(digest)
+        if source is None:
+            missing.append(name)
+            continue
+        target = os.path.join(dest, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target)
+        if source == uploaded:
+            sent += 1
+        else:
+            reused += 1
+    if missing:
+        raise AgentError("files neither uploaded nor on the device: %s" % ", ".join(missing[:10]),
+                         {"missing": missing})
+    return {"sent": sent, "reused": reused}
+
+
+class PackageInfo:
+    """What the agent needs from an unpacked, verified package."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.manifest = read_json(os.path.join(root, "manifest.json"))
+        self.launch = read_json(os.path.join(root, "launch.json"))
+        if not isinstance(self.manifest, dict) or not isinstance(self.launch, dict):
+            raise AgentError("package lacks manifest.json or launch.json")
+        argv = self.launch.get("argv")
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            raise AgentError("launch.json: argv must be a non-empty list of strings")
+        for key in ("name", "version"):
+            if not isinstance(self.manifest.get(key), str):
+                raise AgentError("manifest.json: %s missing" % key)
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def package_id(self) -> str:
+        # Computed, not read: the manifest is itself listed in SHA256SUMS, so the id it carries
+        # cannot be checked against the sums it would have to include.
+        return package_id(os.path.join(self.root, SUMS))
+
+    @property
+    def health_path(self) -> Optional[str]:
+        health = self.launch.get("health")
+        return health.get("path") if isinstance(health, dict) else None
+
+    @property
+    def vss_version(self) -> str:
+        kuksa = self.manifest.get("kuksaConfig") or {}
+        return str(kuksa.get("vssVersion") or "")
+
+    @property
+    def resource_limits(self) -> Dict[str, Any]:
+        deployment = self.manifest.get("deployment") or {}
+        return dict(deployment.get("resourceLimits") or {})
+
+    @property
+    def requirements(self) -> List[str]:
+        path = os.path.join(self.root, "requirements.txt")
+        if not os.path.isfile(path):
+            return []
+        with open(path, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]

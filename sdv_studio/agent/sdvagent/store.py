@@ -1,0 +1,149 @@
+"""Installed apps on disk: one folder per release, a ``current`` symlink, history and pruning.
+
+    apps/<name>/releases/<version>-<id8>/   the unpacked package, its venv/ and release.json
+    apps/<name>/current -> releases/<...>   switched atomically (rename of a fresh symlink)
+    apps/<name>/app.json                    activation history and the app's run settings
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+from .errors import AgentError
+from .jsonfile import read_json, write_json
+from .layout import Layout
+from .package import SUMS, parse_sums
+
+DEFAULT_KEEP = 3
+
+
+def release_id(version: str, package_id: str) -> str:
+    # The id part keeps two builds of one version apart (a redeploy without a version bump).
+    return "%s-%s" % (version, package_id[4:12])
+
+
+class AppStore:
+    def __init__(self, layout: Layout, name: str) -> None:
+        self.layout = layout
+        self.name = name
+        self.root = layout.app_dir(name)
+
+    @property
+    def releases_dir(self) -> str:
+        return os.path.join(self.root, "releases")
+
+    def release_dir(self, release: str) -> str:
+        return os.path.join(self.releases_dir, release)
+
+    def exists(self) -> bool:
+        return os.path.isdir(self.root)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialises commands on one app (two deployments to one device must not interleave)."""
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".lock"), "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            yield
+
+    # -- releases -----------------------------------------------------------------------------
+    def releases(self) -> List[Dict[str, Any]]:
+        """Complete releases (release.json is written last), oldest first."""
+        found = []
+        if os.path.isdir(self.releases_dir):
+            for rel in os.listdir(self.releases_dir):
+                info = read_json(os.path.join(self.release_dir(rel), "release.json"))
+                if isinstance(info, dict):
+                    found.append(info)
+        return sorted(found, key=lambda r: r.get("installedAt", 0))
+
+    def release(self, release: str) -> Dict[str, Any]:
+        info = read_json(os.path.join(self.release_dir(release), "release.json"))
+        if not isinstance(info, dict):
+            raise AgentError("%s has no installed release %s" % (self.name, release))
+        return info
+
+    def find_package(self, package_id: str) -> Optional[Dict[str, Any]]:
+        for info in self.releases():
+            if info.get("packageId") == package_id:
+                return info
+        return None
+
+    def file_sums(self, release: str) -> Dict[str, str]:
+        return parse_sums(os.path.join(self.release_dir(release), SUMS))
+
+    # -- current and history ----------------------------------------------------------------------
+    def current(self) -> Optional[str]:
+        try:
+            return os.path.basename(os.readlink(os.path.join(self.root, "current")))
+        except OSError:
+            return None
+
+    def set_current(self, release: str) -> None:
+        link = os.path.join(self.root, "current")
+        tmp = link + ".new"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join("releases", release), tmp)
+        os.replace(tmp, link)  # rename(2) swaps the link atomically
+        meta = self.meta()
+        meta["history"] = [h for h in meta.get("history", []) if h["release"] != release]
+        meta["history"].append({"release": release, "at": time.time()})
+        self.save_meta(meta)
+
+    def previous(self) -> Optional[str]:
+        """The most recently active release other than the current one that is still installed."""
+        current = self.current()
+        installed = {r["release"] for r in self.releases()}
+        for entry in reversed(self.meta().get("history", [])):
+            if entry["release"] != current and entry["release"] in installed:
+                return entry["release"]
+        return None
+
+    def meta(self) -> Dict[str, Any]:
+        return read_json(os.path.join(self.root, "app.json"), {}) or {}
+
+    def save_meta(self, meta: Dict[str, Any]) -> None:
+        write_json(os.path.join(self.root, "app.json"), meta)
+
+    # -- pruning --------------------------------------------------------------------------------
+    def prune(self, keep: int, protect: List[str]) -> List[str]:
+        """Removes all but the ``keep`` most recently used releases, never one in ``protect``."""
+        used = {h["release"]: h["at"] for h in self.meta().get("history", [])}
+        ranked = sorted(self.releases(), key=lambda r: max(used.get(r["release"], 0), r.get("installedAt", 0)),
+                        reverse=True)
+        removed = []
+        for info in ranked[max(keep, 1):]:
+            rel = info["release"]
+            if rel in protect or rel == self.current():
+                continue
+            shutil.rmtree(self.release_dir(rel), ignore_errors=True)
+            removed.append(rel)
+        return removed
+
+
+def all_apps(layout: Layout) -> List[str]:
+    if not os.path.isdir(layout.apps):
+        return []
+    return sorted(n for n in os.listdir(layout.apps) if not n.startswith("."))
+
+
+def file_index(layout: Layout) -> Dict[str, str]:
+    """``{sha256: path}`` of every package file on the device: the material a delta is built from."""
+    index = {}  # type: Dict[str, str]
+    for name in all_apps(layout):
+        store = AppStore(layout, name)
+        for info in store.releases():
+            root = store.release_dir(info["release"])
+            try:
+                sums = store.file_sums(info["release"])
+            except (OSError, AgentError):
+                continue
+            for path, digest in sums.items():
+                index.setdefault(digest, os.path.join(root, path))
+    return index
