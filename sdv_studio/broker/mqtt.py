@@ -31,6 +31,8 @@ class MqttBroker:
             "listeners": {"default": {"type": "tcp", "bind": f"{self.address}:{self.port}"}},
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
+        # amqtt logs every half-open or probing connection as an error; keep the console for ours.
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
         self._amqtt = Broker(config)
         await self._amqtt.start()
         self.implementation = "amqtt"

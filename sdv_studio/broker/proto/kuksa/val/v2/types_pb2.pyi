@@ -1,3 +1,5 @@
+import builtins as _builtins
+import builtins as _builtins
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -134,13 +136,13 @@ class Value(_message.Message):
     FLOAT_ARRAY_FIELD_NUMBER: _ClassVar[int]
     DOUBLE_ARRAY_FIELD_NUMBER: _ClassVar[int]
     string: str
-    bool: bool
+    bool: _builtins.bool
     int32: int
     int64: int
     uint32: int
     uint64: int
-    float: float
-    double: float
+    float: _builtins.float
+    double: _builtins.float
     string_array: StringArray
     bool_array: BoolArray
     int32_array: Int32Array
@@ -149,7 +151,7 @@ class Value(_message.Message):
     uint64_array: Uint64Array
     float_array: FloatArray
     double_array: DoubleArray
-    def __init__(self, string: _Optional[str] = ..., bool: _Optional[bool] = ..., int32: _Optional[int] = ..., int64: _Optional[int] = ..., uint32: _Optional[int] = ..., uint64: _Optional[int] = ..., float: _Optional[float] = ..., double: _Optional[float] = ..., string_array: _Optional[_Union[StringArray, _Mapping]] = ..., bool_array: _Optional[_Union[BoolArray, _Mapping]] = ..., int32_array: _Optional[_Union[Int32Array, _Mapping]] = ..., int64_array: _Optional[_Union[Int64Array, _Mapping]] = ..., uint32_array: _Optional[_Union[Uint32Array, _Mapping]] = ..., uint64_array: _Optional[_Union[Uint64Array, _Mapping]] = ..., float_array: _Optional[_Union[FloatArray, _Mapping]] = ..., double_array: _Optional[_Union[DoubleArray, _Mapping]] = ...) -> None: ...
+    def __init__(self, string: _Optional[str] = ..., bool: _Optional[_builtins.bool] = ..., int32: _Optional[int] = ..., int64: _Optional[int] = ..., uint32: _Optional[int] = ..., uint64: _Optional[int] = ..., float: _Optional[_builtins.float] = ..., double: _Optional[_builtins.float] = ..., string_array: _Optional[_Union[StringArray, _Mapping]] = ..., bool_array: _Optional[_Union[BoolArray, _Mapping]] = ..., int32_array: _Optional[_Union[Int32Array, _Mapping]] = ..., int64_array: _Optional[_Union[Int64Array, _Mapping]] = ..., uint32_array: _Optional[_Union[Uint32Array, _Mapping]] = ..., uint64_array: _Optional[_Union[Uint64Array, _Mapping]] = ..., float_array: _Optional[_Union[FloatArray, _Mapping]] = ..., double_array: _Optional[_Union[DoubleArray, _Mapping]] = ...) -> None: ...
 
 class SampleInterval(_message.Message):
     __slots__ = ("interval_ms",)
@@ -218,8 +220,8 @@ class StringArray(_message.Message):
 class BoolArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[bool]
-    def __init__(self, values: _Optional[_Iterable[bool]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.bool]
+    def __init__(self, values: _Optional[_Iterable[_builtins.bool]] = ...) -> None: ...
 
 class Int32Array(_message.Message):
     __slots__ = ("values",)
@@ -248,11 +250,11 @@ class Uint64Array(_message.Message):
 class FloatArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.float]
+    def __init__(self, values: _Optional[_Iterable[_builtins.float]] = ...) -> None: ...
 
 class DoubleArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.float]
+    def __init__(self, values: _Optional[_Iterable[_builtins.float]] = ...) -> None: ...

@@ -1,3 +1,5 @@
+import builtins as _builtins
+import builtins as _builtins
 from . import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

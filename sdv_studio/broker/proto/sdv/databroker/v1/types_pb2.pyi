@@ -1,3 +1,5 @@
+import builtins as _builtins
+import builtins as _builtins
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -96,8 +98,8 @@ class StringArray(_message.Message):
 class BoolArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[bool]
-    def __init__(self, values: _Optional[_Iterable[bool]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.bool]
+    def __init__(self, values: _Optional[_Iterable[_builtins.bool]] = ...) -> None: ...
 
 class Int32Array(_message.Message):
     __slots__ = ("values",)
@@ -126,14 +128,14 @@ class Uint64Array(_message.Message):
 class FloatArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.float]
+    def __init__(self, values: _Optional[_Iterable[_builtins.float]] = ...) -> None: ...
 
 class DoubleArray(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[_builtins.float]
+    def __init__(self, values: _Optional[_Iterable[_builtins.float]] = ...) -> None: ...
 
 class Datapoint(_message.Message):
     __slots__ = ("timestamp", "failure_value", "string_value", "bool_value", "int32_value", "int64_value", "uint32_value", "uint64_value", "float_value", "double_value", "string_array", "bool_array", "int32_array", "int64_array", "uint32_array", "uint64_array", "float_array", "double_array")
@@ -170,13 +172,13 @@ class Datapoint(_message.Message):
     timestamp: _timestamp_pb2.Timestamp
     failure_value: Datapoint.Failure
     string_value: str
-    bool_value: bool
+    bool_value: _builtins.bool
     int32_value: int
     int64_value: int
     uint32_value: int
     uint64_value: int
-    float_value: float
-    double_value: float
+    float_value: _builtins.float
+    double_value: _builtins.float
     string_array: StringArray
     bool_array: BoolArray
     int32_array: Int32Array
@@ -185,7 +187,7 @@ class Datapoint(_message.Message):
     uint64_array: Uint64Array
     float_array: FloatArray
     double_array: DoubleArray
-    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure_value: _Optional[_Union[Datapoint.Failure, str]] = ..., string_value: _Optional[str] = ..., bool_value: _Optional[bool] = ..., int32_value: _Optional[int] = ..., int64_value: _Optional[int] = ..., uint32_value: _Optional[int] = ..., uint64_value: _Optional[int] = ..., float_value: _Optional[float] = ..., double_value: _Optional[float] = ..., string_array: _Optional[_Union[StringArray, _Mapping]] = ..., bool_array: _Optional[_Union[BoolArray, _Mapping]] = ..., int32_array: _Optional[_Union[Int32Array, _Mapping]] = ..., int64_array: _Optional[_Union[Int64Array, _Mapping]] = ..., uint32_array: _Optional[_Union[Uint32Array, _Mapping]] = ..., uint64_array: _Optional[_Union[Uint64Array, _Mapping]] = ..., float_array: _Optional[_Union[FloatArray, _Mapping]] = ..., double_array: _Optional[_Union[DoubleArray, _Mapping]] = ...) -> None: ...
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure_value: _Optional[_Union[Datapoint.Failure, str]] = ..., string_value: _Optional[str] = ..., bool_value: _Optional[_builtins.bool] = ..., int32_value: _Optional[int] = ..., int64_value: _Optional[int] = ..., uint32_value: _Optional[int] = ..., uint64_value: _Optional[int] = ..., float_value: _Optional[_builtins.float] = ..., double_value: _Optional[_builtins.float] = ..., string_array: _Optional[_Union[StringArray, _Mapping]] = ..., bool_array: _Optional[_Union[BoolArray, _Mapping]] = ..., int32_array: _Optional[_Union[Int32Array, _Mapping]] = ..., int64_array: _Optional[_Union[Int64Array, _Mapping]] = ..., uint32_array: _Optional[_Union[Uint32Array, _Mapping]] = ..., uint64_array: _Optional[_Union[Uint64Array, _Mapping]] = ..., float_array: _Optional[_Union[FloatArray, _Mapping]] = ..., double_array: _Optional[_Union[DoubleArray, _Mapping]] = ...) -> None: ...
 
 class Metadata(_message.Message):
     __slots__ = ("id", "name", "data_type", "change_type", "description")

@@ -1,0 +1,1 @@
+"""Finding KUKSA databrokers (and MQTT / VISS endpoints) on hosts."""
