@@ -33,8 +33,8 @@ def test_crashing_v2_is_refused_and_v1_keeps_running(agent: Agent, tmp_path: Pat
     assert now["status"] == "running" and now["version"] == "1.0.0" and now["current"].startswith("1.0.0-")
 
     # Told not to roll back: nothing runs afterwards, and the answer says so.
-    kept = agent.run("deploy", dict(FAST, rollback=False, package=str(pkgbuild.build(tmp_path, "demo", "2.0.2", "crash"))),
-                     expect_ok=False)
+    v2 = pkgbuild.build(tmp_path, "demo", "2.0.2", "crash")
+    kept = agent.run("deploy", dict(FAST, rollback=False, package=str(v2)), expect_ok=False)
     assert kept["rolledBack"] is False and _app(agent)["status"] == "stopped"
 
 
