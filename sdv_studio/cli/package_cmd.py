@@ -3,14 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from sdv_studio.cli.errors import CliError
+from sdv_studio.cli.errors import CliError, invalid
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("package", help="build a deployable package")
+    parser = sub.add_parser(
+        "package", help="build a deployable package",
+        description="Package a .py file, a project folder (Velocitas layout) or a digital.auto "
+                    "playground .json export into one reproducible, offline-installable .tar.gz.")
+    parser.add_argument("source", metavar="SOURCE", type=Path)
+    parser.add_argument("--name", help="package name (default: from the source)")
+    parser.add_argument("--version", default="1.0.0", help="x.y.z (default 1.0.0)")
+    parser.add_argument("--description")
+    parser.add_argument("--runtime", choices=("native", "docker"), default="native")
+    parser.add_argument("--python", default="3.11", dest="python_version", help="device Python (default 3.11)")
+    parser.add_argument("--memory", default="512MB", help="e.g. 512MB, 1G (default 512MB)")
+    parser.add_argument("--cpu", default="0.5", help="cores, e.g. 0.5 or 500m (default 0.5)")
+    parser.add_argument("--vss", help="VSS catalogue: 4.0, 6.0 or a JSON file (default: the project's)")
+    parser.add_argument("--platform", default="x86_64,aarch64", help="comma-separated (default x86_64,aarch64)")
+    parser.add_argument("--base-image", help="Docker base image (default python:<python>-slim)")
+    parser.add_argument("--output", type=Path, help="folder to write the package to (it is also stored)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise CliError("package: the app packager is not available in this build yet")
+    from sdv_studio.core.packaging import BuildFailed, BuildOptions, PackageError, build_package
+
+    options = BuildOptions(
+        name=args.name, version=args.version, description=args.description, runtime=args.runtime,
+        python_version=args.python_version, memory=args.memory, cpu=args.cpu, vss=args.vss,
+        platforms=[p.strip() for p in args.platform.split(",") if p.strip()],
+        output_dir=args.output, base_image=args.base_image,
+    )
+    try:
+        result = build_package(args.source, options, progress=_progress)
+    except PackageError as exc:
+        raise invalid(exc.problems) from exc
+    except BuildFailed as exc:
+        raise CliError(exc.problems) from exc
+    summary = result.to_json_dict()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{summary['packageId']}  {summary['path']}  {summary['checksum']}  {summary['size']} bytes")
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

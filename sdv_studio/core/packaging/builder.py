@@ -1,0 +1,343 @@
+"""From a source to a stored, reproducible package (docs/package-format.md).
+
+Everything that can be checked offline is checked first, and every problem is reported at once;
+only then are wheels fetched (or taken from the cache) and the archive written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tarfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from pydantic import ValidationError
+
+from sdv_studio.core.packaging import docker, template
+from sdv_studio.core.packaging.archive import MANIFEST, Entry, manifest_bytes, package_id, write_archive
+from sdv_studio.core.packaging.flavour import (
+    Flavour,
+    detect_flavour,
+    imported_roots,
+    is_complete_program,
+    local_modules,
+    needs_vehicle_model,
+    third_party_imports,
+)
+from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
+from sdv_studio.core.packaging.store import PackageStore, StoredPackage
+from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
+from sdv_studio.core.packaging.wheels import ARCHES, WheelError, canonical, parse_requirements, vendor
+from sdv_studio.models.package import (
+    PackageRequest,
+    SDVAppPackage,
+    check_app_files,
+    validation_lines,
+)
+
+FORMAT_VERSION = 1
+VELOCITAS_SDK = "velocitas-sdk==0.15.7"
+KUKSA_CLIENT = "kuksa-client==0.6.0"
+# velocitas-sdk pins these exactly; a project's older pins (from its pip-compile) would conflict.
+_SDK_PINNED = {"velocitas-sdk", "sdv", "grpcio", "protobuf", "aiohttp", "cloudevents", "paho-mqtt"}
+_DEFAULT_BROKER = ("127.0.0.1", 55555)
+
+_SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
+
+Progress = Callable[[str], None]
+
+
+class PackageError(Exception):
+    """The inputs are invalid; ``problems`` holds one line per problem (CLI exit 2, API 4xx)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class BuildFailed(Exception):
+    """The inputs were valid but the build could not finish (e.g. no network for a cold cache)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class BuildOptions:
+    name: str | None = None
+    version: str = "1.0.0"
+    description: str | None = None
+    runtime: str = "native"
+    python_version: str = "3.11"
+    memory: str = "512MB"
+    cpu: str = "0.5"
+    vss: str | None = None
+    platforms: Sequence[str] = ARCHES
+    output_dir: Path | None = None
+    base_image: str | None = None
+    extra_requirements: Sequence[str] = ()
+    custom_broker_url: str | None = None
+
+
+@dataclass
+class BuildResult:
+    stored: StoredPackage
+    path: Path  # the written archive (in --output, or the store's copy)
+    manifest: dict[str, object]
+    flavour: Flavour
+    notes: list[str] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """``{packageId, path, checksum, size, createdAt}`` as the CLI prints it."""
+        data = self.stored.to_json_dict()
+        return {"packageId": data["packageId"], "path": str(self.path), "checksum": data["checksum"],
+                "size": data["size"], "createdAt": data["createdAt"]}
+
+
+def default_name(hint: str) -> str:
+    """A valid package name from a file, folder or prototype name (``Smart Wipers`` -> ``smart-wipers``)."""
+    name = re.sub(r"[^a-z0-9]+", "-", hint.lower()).strip("-")[:63].strip("-")
+    return name or "app"
+
+
+def build_package(source: AppSource | Path, options: BuildOptions, progress: Progress = lambda _: None,
+                  store: PackageStore | None = None) -> BuildResult:
+    """Validates, vendors, writes and stores a package; raises PackageError or BuildFailed."""
+    try:
+        app = load_source(source) if isinstance(source, Path) else source
+    except SourceError as exc:
+        raise PackageError(exc.problems) from exc
+    plan = _plan(app, options)
+    progress(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
+    for note in plan.notes:
+        progress(note)
+    try:
+        wheels = vendor(plan.requirements, options.python_version, list(options.platforms), progress)
+        support = _support_files(app, plan, progress)
+    except WheelError as exc:
+        raise BuildFailed(exc.problems) from exc
+    except ModelError as exc:
+        raise BuildFailed([str(exc)]) from exc
+    entries = dict(plan.app_entries)
+    entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
+    entries["requirements.txt"] = Entry(data="".join(f"{pin}\n" for pin in wheels.pins).encode())
+    for group, files in wheels.wheels.items():
+        entries.update({f"wheels/{group}/{f.name}": Entry(path=f) for f in files})
+    argv, env = _launch(app, plan, options)
+    entries["launch.json"] = Entry(data=manifest_bytes({"argv": argv, "env": env, "health": {"path": "/health"}}))
+    base_image = options.base_image or docker.default_base_image(options.python_version)
+    entries["docker/Dockerfile"] = Entry(data=docker.dockerfile(argv, env, base_image).encode())
+    entries["docker/compose.yaml"] = Entry(data=docker.compose(plan.package, base_image, {
+        **env, **_agent_env(plan, options)}).encode())
+    return _write(entries, plan, options, progress, store or PackageStore())
+
+
+def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
+                       store: PackageStore | None = None) -> BuildResult:
+    """The POST /api/apps/package body: its ``code`` is Python or a playground file tree."""
+    source = source_from_playground({"name": request.name, "code": request.code}, name_hint=request.name)
+    limits = request.deployment.resource_limits
+    options = BuildOptions(
+        name=request.name, version=request.version, description=request.description,
+        runtime=request.runtime_mode, python_version=request.python_version, memory=limits.memory,
+        cpu=limits.cpu, vss=request.kuksa_config.vss_version, platforms=request.platforms,
+        extra_requirements=request.requirements, custom_broker_url=request.kuksa_config.custom_broker_url,
+    )
+    return build_package(source, options, progress, store)
+
+
+# -- planning: everything that needs no network ---------------------------------------------
+
+
+@dataclass
+class _Plan:
+    package: SDVAppPackage
+    flavour: Flavour
+    templated: bool  # the entry is the kuksa template around the user's fragment
+    requirements: list[Requirement]
+    app_entries: dict[str, Entry]
+    vss_file: Path | None
+    vss_label: str
+    notes: list[str]
+
+
+def _plan(app: AppSource, options: BuildOptions) -> _Plan:
+    problems = check_app_files(app.files)
+    if problems:
+        raise PackageError(problems)
+    py_files = app.python_files()
+    flavour = detect_flavour(py_files)
+    code = app.text(app.entry_point)
+    templated = flavour is not Flavour.VELOCITAS and not is_complete_program(code)
+    if templated:
+        flavour = Flavour.KUKSA
+        code = template.render_app(code)
+    name = options.name if options.name is not None else default_name(app.name_hint)
+    vss_file: Path | None = None
+    vss_label = options.vss or app.vss_hint or "default"
+    try:
+        vss_file, vss_label = resolve_vss(options.vss or app.vss_hint)
+    except ModelError as exc:
+        problems.append(str(exc))
+    fields = {
+        "name": name, "version": options.version,
+        "description": options.description if options.description is not None else app.description,
+        "pythonVersion": options.python_version, "entryPoint": app.entry_point,
+        "runtimeMode": options.runtime, "code": code,
+        "kuksaConfig": {"vssVersion": vss_label, "customBrokerUrl": options.custom_broker_url},
+        "deployment": {"resourceLimits": {"memory": options.memory, "cpu": options.cpu}},
+    }
+    package: SDVAppPackage | None = None
+    try:
+        package = SDVAppPackage.model_validate(fields)
+    except ValidationError as exc:
+        problems.extend(validation_lines(exc))
+    if not options.platforms:
+        problems.append("platform: name at least one of x86_64, aarch64")
+    problems.extend(f"platform: {p}: must be one of x86_64, aarch64" for p in options.platforms if p not in ARCHES)
+    requirements, notes, req_problems = _requirements(app, options, flavour, py_files)
+    problems.extend(req_problems)
+    if problems or package is None:
+        raise PackageError(problems or ["package: invalid"])
+    entries = {f"app/{path}": Entry(data=data) for path, data in app.files.items()}
+    entries[f"app/{app.entry_point}"] = Entry(data=code.encode("utf-8"))
+    return _Plan(package, flavour, templated, requirements, entries,
+                 vss_file if flavour is Flavour.VELOCITAS else None, vss_label, notes)
+
+
+def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,
+                  py_files: Mapping[str, str]) -> tuple[list[Requirement], list[str], list[str]]:
+    lines = [*app.requirements, *options.extra_requirements]
+    notes: list[str] = []
+    if flavour is Flavour.VELOCITAS:
+        # Links to the SDK (Velocitas' requirements-links.txt style) are replaced by the release.
+        lines = [ln for ln in lines if not re.search(r"velocitas|vehicle-app-python-sdk", ln, re.I)
+                 or not re.search(r"(git\+|https?://)", ln)]
+    parsed, problems = parse_requirements(lines)
+    by_name: dict[str, Requirement] = {}
+    for requirement in parsed:
+        key = canonical(requirement.name)
+        if flavour is Flavour.VELOCITAS and (key in _SDK_PINNED or key.startswith("opentelemetry-")):
+            if key not in ("velocitas-sdk", "sdv"):
+                notes.append(f"note: {requirement} is replaced by what {VELOCITAS_SDK} pins")
+            continue
+        by_name[key] = requirement if key not in by_name else _combine(by_name[key], requirement)
+    if flavour is Flavour.VELOCITAS:
+        by_name["velocitas-sdk"] = Requirement(VELOCITAS_SDK)
+    elif flavour is Flavour.KUKSA and "kuksa-client" not in by_name:
+        by_name["kuksa-client"] = Requirement(KUKSA_CLIENT)
+    known = {canonical(k).replace("-", "_") for k in by_name} | {"kuksa_client", "sdv", "velocitas_sdk",
+                                                                  "vehicle", "sdv_model"}
+    unlisted = sorted(m for m in third_party_imports(py_files) if canonical(m).replace("-", "_") not in known)
+    if unlisted:
+        notes.append(f"note: imports not in requirements.txt (install may miss them): {', '.join(unlisted)}")
+    return [by_name[k] for k in sorted(by_name)], notes, problems
+
+
+def _combine(first: Requirement, second: Requirement) -> Requirement:
+    merged = Requirement(str(first))
+    merged.specifier &= second.specifier
+    merged.extras |= second.extras
+    return merged
+
+
+# -- what goes beside the app ---------------------------------------------------------------
+
+
+def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str, bytes]:
+    if plan.templated:
+        return {}
+    files = {template.LAUNCHER: template.launcher()}
+    if plan.flavour is not Flavour.VELOCITAS:
+        return files
+    py_files = app.python_files()
+    local = local_modules(list(py_files))
+    imports = set().union(*(imported_roots(src) for src in py_files.values()))
+    if "sdv" in imports and "sdv" not in local:
+        files.update(template.sdv_shim())
+    if needs_vehicle_model(py_files) and plan.vss_file is not None:
+        files.update(template.model_files(generated_model(plan.vss_file, progress)))
+        if "sdv_model" in imports and "sdv_model" not in local:
+            # The model's old package name, from Velocitas templates before the rename.
+            files["sdv_model/__init__.py"] = _SDV_MODEL_ALIAS
+    return files
+
+
+def _launch(app: AppSource, plan: _Plan, options: BuildOptions) -> tuple[list[str], dict[str, str]]:
+    host, port = _broker(options.custom_broker_url)
+    env = {"PYTHONUNBUFFERED": "1", "VSS_VERSION": plan.vss_label}
+    if plan.flavour is Flavour.VELOCITAS:
+        env.update({"SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://{host}:{port}",
+                    "SDV_MQTT_ADDRESS": "mqtt://127.0.0.1:1883", "SDV_MIDDLEWARE_TYPE": "native"})
+    else:
+        env["KUKSA_ENDPOINT"] = f"{host}:{port}"
+    entry = f"app/{app.entry_point}"
+    argv = ["{python}", entry] if plan.templated else ["{python}", f"support/{template.LAUNCHER}", entry]
+    return argv, env
+
+
+def _agent_env(plan: _Plan, options: BuildOptions) -> dict[str, str]:
+    host, port = _broker(options.custom_broker_url)
+    return {"APP_NAME": plan.package.name, "APP_VERSION": plan.package.version,
+            "SDV_HEALTH_PORT": str(docker.DEFAULT_HEALTH_PORT), "KUKSA_ENDPOINT": f"{host}:{port}",
+            "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://{host}:{port}"}
+
+
+def _broker(url: str | None) -> tuple[str, int]:
+    if not url:
+        return _DEFAULT_BROKER
+    match = re.fullmatch(r"(?:[a-z+]+://)?\[?([^\]/]+?)\]?(?::(\d+))?/?", url.strip())
+    if not match:
+        return _DEFAULT_BROKER
+    return match.group(1), int(match.group(2) or _DEFAULT_BROKER[1])
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progress: Progress,
+           store: PackageStore) -> BuildResult:
+    digest_cache: dict[Path, str] = {}
+
+    def digest_of(_name: str, entry: Entry) -> str:
+        if entry.path is not None:
+            if entry.path not in digest_cache:
+                digest_cache[entry.path] = hashlib.sha256(entry.path.read_bytes()).hexdigest()
+            return digest_cache[entry.path]
+        return hashlib.sha256(entry.read()).hexdigest()
+
+    manifest: dict[str, object] = {
+        **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
+        "platforms": list(options.platforms),
+    }
+    pid = package_id(entries, manifest, digest_of)
+    manifest["packageId"] = pid
+    entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
+    digests = {name: digest_of(name, entry) for name, entry in entries.items()}
+    if options.output_dir is not None:
+        dest = options.output_dir / f"{plan.package.name}-{plan.package.version}.tar.gz"
+    else:
+        dest = store.archive_path(pid)
+    progress(f"writing {dest}")
+    checksum = write_archive(entries, dest, digests)
+    stored = store.add(dest, StoredPackage(
+        package_id=pid, path=dest, checksum=f"sha256:{checksum}", size=dest.stat().st_size,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), name=plan.package.name,
+        version=plan.package.version))
+    return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
+
+
+def manifest_of(archive: Path) -> dict[str, object]:
+    """The manifest.json of a package file (for deploy and the GUI's summary)."""
+    with tarfile.open(archive, "r:gz") as tar:
+        member = tar.extractfile(MANIFEST)
+        if member is None:
+            raise PackageError([f"{archive.name}: no {MANIFEST}"])
+        data: dict[str, object] = json.loads(member.read())
+        return data

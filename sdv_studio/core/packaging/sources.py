@@ -1,0 +1,286 @@
+"""Reading what users bring: a single .py, a project folder, or a digital.auto playground export.
+
+Every kind becomes an :class:`AppSource`: the app's files by relative POSIX path, the entry point,
+the requirement lines, and a name suggestion. Problems are collected, not raised one by one, so a
+user sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdv_studio.models.package import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_relative_path
+
+# Velocitas splits its requirements over these files (the app's, the SDK's, generated pins).
+REQUIREMENT_FILES = ("requirements.txt", "requirements-app.txt", "requirements-velocitas.txt")
+ENTRY_CANDIDATES = ("main.py", "src/main.py", "app.py", "src/app.py", "run.py", "src/run.py")
+# Folders that belong to tooling, not to the app.
+_SKIP_DIRS = {
+    "__pycache__", "node_modules", "venv", ".venv", "env", ".env", "build", "dist",
+    ".git", ".hg", ".svn", ".idea", ".vscode", ".devcontainer", ".github", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".tox", ".velocitas",
+}
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".dylib", ".dll", ".whl", ".egg-info")
+
+
+class SourceError(Exception):
+    """The source cannot be read; ``problems`` holds one line per reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class AppSource:
+    kind: str  # "file", "folder" or "playground"
+    files: dict[str, bytes]
+    entry_point: str
+    name_hint: str
+    requirements: list[str] = field(default_factory=list)
+    description: str = ""
+    vss_hint: str | None = None  # a VSS release the project names (AppManifest), if any
+
+    def text(self, path: str) -> str:
+        return self.files[path].decode("utf-8", errors="replace")
+
+    def python_files(self) -> dict[str, str]:
+        return {path: self.text(path) for path in sorted(self.files) if path.endswith(".py")}
+
+
+def load_source(path: Path) -> AppSource:
+    """Any of the three kinds, recognised from what ``path`` is."""
+    if not path.exists():
+        raise SourceError([f"{path}: no such file or folder"])
+    if path.is_dir():
+        return load_folder(path)
+    if path.suffix == ".py":
+        return source_from_code(_read_text(path), name_hint=path.stem, kind="file")
+    if path.suffix == ".json":
+        return load_playground(path)
+    raise SourceError([f"{path}: expected a .py file, a project folder or a playground .json export"])
+
+
+def source_from_code(code: str, name_hint: str = "app", kind: str = "file") -> AppSource:
+    return AppSource(kind=kind, files={"main.py": code.encode("utf-8")}, entry_point="main.py",
+                     name_hint=name_hint)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError([f"{path.name}:1:1: SyntaxError: not UTF-8 ({exc.reason})"]) from exc
+    except OSError as exc:
+        raise SourceError([f"{path}: {exc.strerror}"]) from exc
+
+
+# -- project folders ------------------------------------------------------------------------
+
+
+def load_folder(root: Path) -> AppSource:
+    app_root = _app_root(root)
+    problems: list[str] = []
+    files = dict(_walk(app_root.resolve(), problems))
+    if problems:
+        raise SourceError(problems)
+    entry = next((c for c in ENTRY_CANDIDATES if c in files), None)
+    if entry is None:
+        raise SourceError([f"{root.name}: no main.py or src/main.py in the project"])
+    manifest = _app_manifest(root, app_root)
+    name = str(manifest.get("name") or manifest.get("Name") or root.resolve().name)
+    requirements = _requirement_lines(app_root, root)
+    return AppSource(kind="folder", files=files, entry_point=entry, name_hint=name,
+                     requirements=requirements, vss_hint=_manifest_vss(manifest))
+
+
+def _app_root(root: Path) -> Path:
+    """A Velocitas repository keeps the app in ``app/`` (``app/src/main.py``, ``app/AppManifest.json``)."""
+    if any((root / c).is_file() for c in ENTRY_CANDIDATES):
+        return root
+    if (root / "app").is_dir() and any((root / "app" / c).is_file() for c in ENTRY_CANDIDATES):
+        return root / "app"
+    return root
+
+
+def _walk(root: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+    count = total = 0
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+            continue
+        if path.is_dir() or path.name.endswith(_SKIP_SUFFIXES) or path.name in (".DS_Store",):
+            continue
+        if any((parent / "pyvenv.cfg").exists() for parent in path.parents if parent != root.parent):
+            continue  # inside a virtual environment someone left in the project
+        posix = rel.as_posix()
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                problems.append(f"{posix}: symlink points outside the project")
+                continue
+            if not target.is_file():
+                continue
+        elif not path.is_file():
+            continue  # sockets, fifos
+        size = path.stat().st_size
+        count += 1
+        total += size
+        if size > MAX_FILE_BYTES:
+            problems.append(f"{posix}: larger than {MAX_FILE_BYTES // 1024**2}MB")
+            continue
+        if count > MAX_FILES or total > MAX_TOTAL_BYTES:
+            problems.append(f"{root.name}: more than {MAX_FILES} files or "
+                            f"{MAX_TOTAL_BYTES // 1024**2}MB; is a virtualenv or data folder inside?")
+            return
+        yield posix, path.read_bytes()
+
+
+def _app_manifest(root: Path, app_root: Path) -> dict[str, Any]:
+    for candidate in (app_root / "AppManifest.json", root / "AppManifest.json"):
+        if candidate.is_file():
+            try:
+                data = json.loads(candidate.read_text(encoding="utf-8-sig"))
+            except (ValueError, OSError) as exc:
+                raise SourceError([f"AppManifest.json: not valid JSON ({exc})"]) from exc
+            # Old Velocitas manifests are a one-element list.
+            if isinstance(data, list) and data and isinstance(data[0], dict):
+                data = data[0]
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def _manifest_vss(manifest: Mapping[str, Any]) -> str | None:
+    """The VSS release a v3 manifest's vehicle-signal-interface points at, e.g. ``…vss_rel_4.0.json``."""
+    for interface in manifest.get("interfaces") or []:
+        if isinstance(interface, dict) and interface.get("type") == "vehicle-signal-interface":
+            src = str((interface.get("config") or {}).get("src") or "")
+            match = re.search(r"vss_rel(?:ease)?_(\d+\.\d+)", src)
+            if match:
+                return match.group(1)
+    return None
+
+
+def _requirement_lines(app_root: Path, root: Path) -> list[str]:
+    lines: list[str] = []
+    folders = [app_root] if app_root == root else [app_root, root]
+    for folder in folders:
+        for name in REQUIREMENT_FILES:
+            candidate = folder / name
+            if candidate.is_file():
+                lines.extend(candidate.read_text(encoding="utf-8-sig", errors="replace").splitlines())
+    return lines
+
+
+# -- digital.auto playground exports --------------------------------------------------------
+
+
+def load_playground(path: Path) -> AppSource:
+    try:
+        data = json.loads(_read_text(path))
+    except ValueError as exc:
+        raise SourceError([f"{path.name}: not valid JSON ({exc})"]) from exc
+    return source_from_playground(data, name_hint=path.stem)
+
+
+def source_from_playground(data: Any, name_hint: str = "app") -> AppSource:
+    """A prototype (``{name, code, …}``) whose code is Python or a JSON file tree, or the tree itself."""
+    description = ""
+    if isinstance(data, dict) and "code" in data:
+        name_hint = str(data.get("name") or name_hint)
+        raw_description = data.get("description")
+        description = raw_description if isinstance(raw_description, str) else ""
+        code = data["code"]
+        tree = _maybe_tree(code)
+        if tree is None:
+            if not isinstance(code, str):
+                raise SourceError(["code: must be Python source or a file tree"])
+            source = source_from_code(code, name_hint=name_hint, kind="playground")
+            source.description = description
+            return source
+    else:
+        tree = _maybe_tree(data)
+        if tree is None:
+            raise SourceError(["export: expected a playground prototype with `code`, or a file tree"])
+    files = _flatten_tree(tree)
+    entry = next((c for c in ENTRY_CANDIDATES if c in files), None)
+    if entry is None:
+        py = sorted(p for p in files if p.endswith(".py"))
+        if len(py) != 1:
+            raise SourceError(["code: the file tree has no main.py"])
+        entry = py[0]
+    requirements = [line for name in REQUIREMENT_FILES if name in files
+                    for line in files[name].decode("utf-8", errors="replace").splitlines()]
+    return AppSource(kind="playground", files=files, entry_point=entry, name_hint=name_hint,
+                     requirements=requirements, description=description)
+
+
+def _maybe_tree(value: Any) -> list[Any] | None:
+    """The file tree if ``value`` is one (the playground stores it as a JSON string)."""
+    if isinstance(value, str):
+        stripped = value.lstrip()
+        if not stripped.startswith(("[", "{")):
+            return None
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and value.get("type") in ("folder", "file"):
+        return [value]
+    if isinstance(value, list) and all(isinstance(i, dict) and "type" in i for i in value) and value:
+        return value
+    return None
+
+
+def _flatten_tree(tree: list[Any]) -> dict[str, bytes]:
+    # The editor wraps everything in one root folder; its name is not part of the app's paths.
+    if len(tree) == 1 and tree[0].get("type") == "folder":
+        tree = tree[0].get("items") or []
+    files: dict[str, bytes] = {}
+    problems: list[str] = []
+    _collect(tree, "", files, problems, depth=0)
+    if problems:
+        raise SourceError(problems)
+    if not files:
+        raise SourceError(["code: the file tree has no files"])
+    return files
+
+
+def _collect(items: list[Any], prefix: str, files: dict[str, bytes], problems: list[str],
+             depth: int) -> None:
+    if depth > 32:
+        problems.append(f"{prefix or 'code'}: folders nested too deep")
+        return
+    for item in items:
+        if not isinstance(item, dict):
+            problems.append(f"{prefix or 'code'}: not a file or folder entry")
+            continue
+        name = str(item.get("name") or "")
+        path = f"{prefix}{name}"
+        reason = check_relative_path(path)
+        if reason:
+            problems.append(f"{path or 'code'}: {reason}")
+            continue
+        if item.get("type") == "folder":
+            _collect(list(item.get("items") or []), f"{path}/", files, problems, depth + 1)
+        elif item.get("type") == "file":
+            content = item.get("content") or ""
+            if item.get("isBase64"):
+                try:
+                    files[path] = base64.b64decode(str(content), validate=True)
+                except (binascii.Error, ValueError):
+                    problems.append(f"{path}: content is not valid base64")
+            else:
+                files[path] = str(content).encode("utf-8")
+        else:
+            problems.append(f"{path}: type must be folder or file")
+        if len(files) > MAX_FILES:
+            problems.append(f"code: more than {MAX_FILES} files")
+            return

@@ -1,0 +1,103 @@
+"""The ``vehicle`` model Velocitas apps import, generated from a VSS catalogue.
+
+velocitas-model-generator's ``gen-model`` lives in its own tool venv under the cache folder (its
+dependencies, pandas and vss-tools among them, stay out of SDV Studio's environment). Models are
+cached by the catalogue's hash, so the generator runs once per catalogue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sdv_studio import paths
+from sdv_studio.core.packaging.wheels import cache_root
+
+GENERATOR = "velocitas-model-generator==0.9.0"
+Progress = Callable[[str], None]
+
+
+class ModelError(Exception):
+    pass
+
+
+def resolve_vss(choice: str | None) -> tuple[Path, str]:
+    """The catalogue file for ``4.0``, ``6.0``, ``latest``/``default``/None or a path; and its label."""
+    vss = paths.resources_dir() / "vss"
+    if choice in (None, "", "latest", "default"):
+        default = vss / "default.json"
+        return (default, _release_of(default)) if default.is_file() else (vss / "vss_release_4.0.json", "4.0")
+    shipped = vss / f"vss_release_{choice}.json"
+    if shipped.is_file():
+        return shipped, str(choice)
+    path = Path(str(choice)).expanduser()
+    if path.is_file():
+        return path, path.name
+    known = sorted(p.stem.removeprefix("vss_release_") for p in vss.glob("vss_release_*.json"))
+    raise ModelError(f"vss: {choice}: not a file, nor one of {', '.join(known)}")
+
+
+def _release_of(vss_file: Path) -> str:
+    """``major.minor`` from the catalogue's own Vehicle.VersionVSS defaults, else ``default``."""
+    try:
+        version = json.loads(vss_file.read_text(encoding="utf-8"))["Vehicle"]["children"]["VersionVSS"]
+        parts = version["children"]
+        return f"{int(parts['Major']['default'])}.{int(parts['Minor']['default'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "default"
+
+
+def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path:
+    """The folder of the generated ``vehicle`` package for this catalogue (cached)."""
+    digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
+    target = _tools_root() / "vehicle-models" / digest
+    if (target / "vehicle" / "__init__.py").is_file():
+        return target / "vehicle"
+    gen_model = _generator(progress)
+    progress(f"generating the vehicle model from {vss_file.name}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        out = Path(tmp) / "out"
+        done = subprocess.run([str(gen_model), "-l", "python", "-N", "vehicle", "-T", str(out), str(vss_file)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not (out / "vehicle" / "__init__.py").is_file():
+            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ModelError(f"vss: {vss_file.name}: the vehicle model generator failed: {detail}")
+        (out / "setup.py").unlink(missing_ok=True)
+        try:
+            os.replace(out, target)
+        except OSError:  # another build got there first
+            if not (target / "vehicle" / "__init__.py").is_file():
+                raise
+    return target / "vehicle"
+
+
+def _tools_root() -> Path:
+    # Beside the wheel cache, so a shared wheel cache (CI, tests) shares the generator too.
+    return cache_root().parent
+
+
+def _generator(progress: Progress) -> Path:
+    venv = _tools_root() / "tools" / "model-generator"
+    gen_model = venv / "bin" / "gen-model"
+    if gen_model.is_file():
+        return gen_model
+    progress(f"installing {GENERATOR} into {venv} (once)")
+    shutil.rmtree(venv, ignore_errors=True)
+    steps = [[sys.executable, "-m", "venv", str(venv)],
+             [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
+              "-q", GENERATOR]]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ModelError(f"vss: could not install {GENERATOR}: {detail}")
+    return gen_model
