@@ -1,0 +1,1 @@
+"""Deploying a package to many devices at once: stages, events, records and runtimes."""

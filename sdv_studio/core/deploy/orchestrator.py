@@ -1,0 +1,160 @@
+"""Run one deployment: every device in parallel (bounded), each isolated from the others.
+
+A device's work is a ``DeviceJob``: an async function that reports its stages through a
+``StepReporter`` and returns a ``JobOutcome``. The orchestrator owns everything around it:
+the per-device lock, cancellation, the record on disk, and the event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
+from sdv_studio.core.deploy.hub import EventHub
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
+
+log = logging.getLogger(__name__)
+
+# Two deployments to one device never interleave, whichever face (GUI, CLI, API) started them.
+_device_locks: dict[str, asyncio.Lock] = {}
+
+
+def _lock_for(device_key: str) -> asyncio.Lock:
+    return _device_locks.setdefault(device_key, asyncio.Lock())
+
+
+class DeployError(Exception):
+    """An expected failure on one device; the message is what the user reads."""
+
+    def __init__(self, message: str, *, logs: list[str] | None = None, rolled_back: bool = False) -> None:
+        super().__init__(message)
+        self.logs = logs or []
+        self.rolled_back = rolled_back
+
+
+@dataclass
+class JobOutcome:
+    message: str = Stage.DONE.message
+    runtime: str | None = None
+    previous_version: str | None = None
+
+
+class StepReporter:
+    """Handed to a device job: moves its row forward and feeds the live log."""
+
+    def __init__(self, run: DeploymentRun, device_id: str) -> None:
+        self._run = run
+        self.device_id = device_id
+
+    async def stage(self, stage: Stage, message: str | None = None) -> None:
+        await self._run._update(self.device_id, stage, "deploying", message or stage.message)
+
+    async def log(self, line: str) -> None:
+        await self._run.hub.publish(DeviceLog(self._run.deployment.deployment_id, self.device_id, line))
+
+
+DeviceJob = Callable[[StepReporter], Awaitable[JobOutcome]]
+
+
+@dataclass(frozen=True)
+class DeviceTask:
+    device_id: str
+    lock_key: str  # the device's address, so two names for one device share a lock
+    job: DeviceJob
+
+
+def new_deployment_id() -> str:
+    return f"deploy_{secrets.token_hex(8)}"
+
+
+class DeploymentRun:
+    """A deployment in flight: its record, its events, and handles to cancel it."""
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        tasks: list[DeviceTask],
+        records: DeploymentRecords,
+        concurrency: int = 8,
+    ) -> None:
+        self.deployment = deployment
+        self.hub: EventHub[DeploymentEvent] = EventHub()
+        self._tasks = {t.device_id: t for t in tasks}
+        self._records = records
+        self._limit = asyncio.Semaphore(max(1, concurrency))
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._main: asyncio.Task[Deployment] | None = None
+
+    @property
+    def deployment_id(self) -> str:
+        return self.deployment.deployment_id
+
+    def start(self) -> DeploymentRun:
+        self.deployment.status = "in-progress"
+        self._records.save(self.deployment)
+        self._main = asyncio.create_task(self._run_all(), name=self.deployment_id)
+        return self
+
+    async def wait(self) -> Deployment:
+        assert self._main is not None, "start() first"
+        return await asyncio.shield(self._main)
+
+    def cancel(self, device_id: str | None = None) -> None:
+        """Cancel one device, or all of them; devices already finished keep their result."""
+        for dev_id, task in self._running.items():
+            if device_id in (None, dev_id) and not task.done():
+                task.cancel()
+
+    async def _run_all(self) -> Deployment:
+        for dev_id, task in self._tasks.items():
+            self._running[dev_id] = asyncio.create_task(self._run_device(task), name=f"{self.deployment_id}:{dev_id}")
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        self.deployment.settle()
+        self._records.save(self.deployment)
+        await self.hub.publish(DeploymentFinished(self.deployment_id, self.deployment.status))
+        await self.hub.close()
+        return self.deployment
+
+    async def _run_device(self, task: DeviceTask) -> None:
+        row = self.deployment.device(task.device_id)
+        reporter = StepReporter(self, task.device_id)
+        try:
+            async with self._limit, _lock_for(task.lock_key):
+                row.start_time = utc_now()
+                outcome = await task.job(reporter)
+            row.runtime = outcome.runtime  # type: ignore[assignment]
+            row.previous_version = outcome.previous_version
+            await self._finish(row, Stage.DONE, "success", outcome.message)
+        except asyncio.CancelledError:
+            await self._finish(row, None, "cancelled", "Cancelled; the device keeps what it was running")
+        except DeployError as exc:
+            row.logs = exc.logs[-50:]
+            row.rolled_back = exc.rolled_back
+            row.error = str(exc)
+            await self._finish(row, None, "error", f"Deployment failed: {exc}")
+        except Exception as exc:  # a bug or an unforeseen failure stays on this device
+            log.exception("deployment %s: device %s", self.deployment_id, task.device_id)
+            row.error = f"{type(exc).__name__}: {exc}"
+            await self._finish(row, None, "error", f"Deployment failed: {row.error}")
+
+    async def _finish(self, row: DeviceDeployment, stage: Stage | None, status: str, message: str) -> None:
+        row.end_time = utc_now()
+        await self._update(row.device_id, stage, status, message)
+
+    async def _update(self, device_id: str, stage: Stage | None, status: str, message: str) -> None:
+        row = self.deployment.device(device_id)
+        if stage is not None:
+            row.stage = stage.key
+            row.progress = stage.progress
+        row.status = status  # type: ignore[assignment]
+        row.message = message
+        self._records.save(self.deployment)
+        await self.hub.publish(
+            DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)
+        )

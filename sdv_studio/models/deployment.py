@@ -1,0 +1,108 @@
+"""Deployments as the guide's API shows them (POST /api/deployments, GET /api/deployments/{id})."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from sdv_studio.models.base import CamelModel
+
+DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled"]
+DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled"]
+DeploymentMode = Literal["hot-swap", "standard"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class DeploymentRequest(CamelModel):
+    """The body of POST /api/deployments."""
+
+    package_id: str = Field(min_length=1, max_length=64, pattern=r"^pkg_[0-9a-f]{8,64}$")
+    devices: list[str] = Field(min_length=1, max_length=256)
+    deployment_mode: DeploymentMode = "standard"
+    rollback_enabled: bool = True
+    broker: str | None = Field(default=None, description="HOST:PORT of a databroker to wire the app to")
+
+    @field_validator("devices")
+    @classmethod
+    def _devices_are_named(cls, devices: list[str]) -> list[str]:
+        cleaned = [d.strip() for d in devices]
+        if any(not d for d in cleaned):
+            raise ValueError("device names must not be empty")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("each device may be named once")
+        return cleaned
+
+
+class DeviceDeployment(CamelModel):
+    """One device's part of a deployment."""
+
+    device_id: str
+    status: DeviceStatus = "pending"
+    progress: int = Field(default=0, ge=0, le=100)
+    message: str = "Waiting to start..."
+    stage: str = "pending"
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    error: str | None = None
+    runtime: Literal["native", "docker"] | None = None
+    version: str | None = None
+    previous_version: str | None = None
+    rolled_back: bool = False
+    logs: list[str] = Field(default_factory=list, description="the tail of the app's log when it failed")
+
+
+class Deployment(CamelModel):
+    deployment_id: str
+    status: DeploymentStatus = "pending"
+    package_id: str
+    app_name: str
+    app_version: str
+    deployment_mode: DeploymentMode = "standard"
+    rollback_enabled: bool = True
+    start_time: datetime = Field(default_factory=utc_now)
+    end_time: datetime | None = None
+    devices: list[DeviceDeployment] = Field(default_factory=list)
+
+    def device(self, device_id: str) -> DeviceDeployment:
+        for dev in self.devices:
+            if dev.device_id == device_id:
+                return dev
+        raise KeyError(device_id)
+
+    def settle(self) -> None:
+        """Set the overall status once every device has finished."""
+        states = {d.status for d in self.devices}
+        if states & {"pending", "deploying"}:
+            self.status = "in-progress"
+            return
+        if states == {"success"}:
+            self.status = "completed"
+        elif states == {"cancelled"}:
+            self.status = "cancelled"
+        else:
+            self.status = "failed"
+        self.end_time = utc_now()
+
+
+class AppState(CamelModel):
+    """An app on a device, as `sdv-studio status --json` shows it."""
+
+    name: str
+    version: str | None = None
+    status: Literal["running", "stopped", "error"]
+    runtime: Literal["native", "docker"] = "native"
+    pid: int | None = None
+    container_id: str | None = None
+    started_at: str | None = None
+    restarts: int = 0
+
+
+class DeviceApps(CamelModel):
+    device_id: str
+    apps: list[AppState] = Field(default_factory=list)
+    error: str | None = None
