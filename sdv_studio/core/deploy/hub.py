@@ -36,9 +36,13 @@ class EventHub(Generic[T]):
     async def follow(self) -> AsyncIterator[T]:
         """Every event from the first, then new ones as they come, until the hub closes."""
         index = 0
+
+        def ready() -> bool:
+            return index < len(self._events) or self._closed
+
         while True:
             async with self._changed:
-                await self._changed.wait_for(lambda seen=index: seen < len(self._events) or self._closed)
+                await self._changed.wait_for(ready)
                 batch = self._events[index:]
                 done = self._closed
             for event in batch:
