@@ -1,0 +1,127 @@
+"""Shared by the broker tests: free ports, a broker subprocess, cached client venvs, test keys."""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VENVS = REPO / ".cache" / "venvs"
+VSS_DIR = Path(os.environ.get("SDV_SHARED_VSS", REPO.parent / "shared" / "vss"))
+VSS_40 = VSS_DIR / "vss_release_4.0.json"
+VSS_60 = VSS_DIR / "vss_release_6.0.json"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
+    """``sdv-studio broker`` on free ports; yields {"port", "mqtt_port", "line"}."""
+    port = free_port()
+    mqtt_args = ["--mqtt-port", str(mqtt_port := free_port())] if mqtt else ["--no-mqtt"]
+    cmd = [sys.executable, "-m", "sdv_studio", "broker", "--port", str(port), *mqtt_args, *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "listening" in line, line + proc.stdout.read()
+        yield {"port": port, "mqtt_port": mqtt_port if mqtt else None, "line": line}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+
+
+def venv(name: str, requirements: list[str]) -> Path:
+    """A venv under .cache/venvs/NAME holding requirements, created once and reused; its python."""
+    VENVS.mkdir(parents=True, exist_ok=True)
+    folder = VENVS / name
+    marker = folder / ".sdv-requirements.json"
+    with open(VENVS / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test runs share one creation
+        if not (marker.exists() and json.loads(marker.read_text()) == requirements):
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(folder)], check=True)
+            subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "-q", *requirements],
+                           check=True, timeout=900)
+            marker.write_text(json.dumps(requirements))
+    return folder / "bin" / "python"
+
+
+def run_in(python: Path, script: str, *args: str, timeout: float = 120, env: dict | None = None) -> dict:
+    """Run script with python; it prints one JSON document as its last stdout line."""
+    proc = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def rsa_keys(folder: Path) -> tuple[object, Path]:
+    """A fresh RSA private key and its public half as a PEM file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = folder / "jwt.pub.pem"
+    public.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, public
+
+
+def jwt(key: object, scope: str, expires_in: float = 3600) -> str:
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"sub": "test", "iss": "test", "exp": int(time.time() + expires_in),
+                             "scope": scope}).encode())
+    signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{claims}.{b64(signature)}"
+
+
+def tls_files(folder: Path, name: str = "localhost") -> tuple[Path, Path]:
+    """A self-signed server certificate for name and 127.0.0.1, and its key (PEM files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
