@@ -5,11 +5,10 @@ import json
 import logging
 import signal
 
+from vehicle import Vehicle, vehicle
 from velocitas_sdk.util.log import get_opentelemetry_log_factory, get_opentelemetry_log_format
 from velocitas_sdk.vdb.reply import DataPointReply
 from velocitas_sdk.vehicle_app import VehicleApp, subscribe_topic
-
-from vehicle import Vehicle, vehicle
 
 logging.setLogRecordFactory(get_opentelemetry_log_factory())
 logging.basicConfig(format=get_opentelemetry_log_format())
