@@ -1,0 +1,169 @@
+"""``async with connect(target, trust) as conn``: one verified, authenticated SSH connection.
+
+paramiko is blocking, so every call runs in a small executor owned by the connection. The
+executor is created on the caller's thread when connecting, so its threads (and sockets) live
+in the caller's network namespace; a shared pool could hold threads made elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import paramiko
+
+from sdv_studio.core.ssh.auth import authenticate
+from sdv_studio.core.ssh.errors import CommandTimeout, Timeout, Unreachable
+from sdv_studio.core.ssh.known_hosts import fingerprint
+from sdv_studio.core.ssh.sftp import AsyncSftp
+from sdv_studio.core.ssh.target import SshTarget
+from sdv_studio.core.ssh.trust import HostKeyTrust
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 15.0
+# A known RSA key may be presented under any of its signature algorithms.
+_KEY_ALGORITHMS = {"ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]}
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+def _open_transport(target: SshTarget, timeout: float, key_types: list[str]) -> paramiko.Transport:
+    try:
+        sock = socket.create_connection((target.host, target.port), timeout=timeout)
+    except TimeoutError as exc:
+        raise Timeout(target.host, "connecting", timeout) from exc
+    except OSError as exc:
+        raise Unreachable(target.host, target.port, exc.strerror or str(exc)) from exc
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = timeout
+    transport.handshake_timeout = timeout
+    if key_types:
+        options = transport.get_security_options()
+        wanted = [a for k in key_types for a in _KEY_ALGORITHMS.get(k, [k]) if a in options.key_types]
+        options.key_types = wanted + [k for k in options.key_types if k not in wanted]
+    try:
+        transport.start_client(timeout=timeout)
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        transport.close()
+        raise Unreachable(target.host, target.port, f"SSH handshake failed: {exc or type(exc).__name__}") from exc
+    return transport
+
+
+def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | None, timeout: float) -> CommandResult:
+    deadline = time.monotonic() + timeout
+    chan = transport.open_session(timeout=timeout)
+    try:
+        chan.exec_command(command)
+        if stdin:
+            chan.sendall(stdin)
+        chan.shutdown_write()
+        out, err = bytearray(), bytearray()
+        # Drain both streams as they come, so a chatty stderr cannot stall stdout's window.
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CommandTimeout(transport.getpeername()[0], f"command {command.split()[0]!r}", timeout)
+            select.select([chan], [], [], remaining)
+            while chan.recv_stderr_ready():
+                err += chan.recv_stderr(65536)
+            if chan.recv_ready():
+                out += chan.recv(65536)
+            elif chan.eof_received and not chan.recv_stderr_ready():
+                break
+        if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
+            raise CommandTimeout(transport.getpeername()[0], f"command {command.split()[0]!r}", timeout)
+        return CommandResult(chan.recv_exit_status(), out.decode(errors="replace"), err.decode(errors="replace"))
+    finally:
+        chan.close()
+
+
+class SshConnection:
+    """An open connection; use through ``connect()``."""
+
+    def __init__(self, target: SshTarget, transport: paramiko.Transport, executor: ThreadPoolExecutor) -> None:
+        self.target = target
+        self.transport = transport  # for callers that need raw channels (e.g. docker dial-stdio)
+        self._executor = executor
+        self.host_key_fingerprint = fingerprint(transport.get_remote_server_key())
+
+    async def _call(self, fn: Callable[..., T], *args: object, timeout: float) -> T:
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            return await asyncio.wait_for(future, timeout + 1.0)  # the blocking call has its own timeout
+        except TimeoutError as exc:
+            self.transport.close()  # unblocks the stuck thread
+            raise Timeout(self.target.host, "SSH call", timeout) from exc
+
+    async def run(self, command: str, *, stdin: bytes | None = None, timeout: float = 60.0) -> CommandResult:
+        """Run ``command`` in the login shell; never raises for a non-zero exit (see ``ok``)."""
+        try:
+            return await self._call(_run_blocking, self.transport, command, stdin, timeout, timeout=timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise Unreachable(self.target.host, self.target.port, f"connection lost: {exc}") from exc
+
+    async def sftp(self, timeout: float = DEFAULT_TIMEOUT) -> AsyncSftp:
+        client = await self._call(paramiko.SFTPClient.from_transport, self.transport, timeout=timeout)
+        if client is None:
+            raise Unreachable(self.target.host, self.target.port, "the SFTP subsystem is not available")
+        return AsyncSftp(client, self._call)
+
+    def close(self) -> None:
+        self.transport.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def open_connection(target: SshTarget, trust: HostKeyTrust, *, timeout: float = DEFAULT_TIMEOUT) -> SshConnection:
+    """Connect, verify the host key with ``trust``, authenticate; every step bounded by ``timeout``
+    except a person's answer to ``trust.confirm``. The caller must ``close()`` the result."""
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"ssh-{target.host}")
+    transport: paramiko.Transport | None = None
+
+    async def step(fn: Callable[..., T], *args: object) -> T:
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), timeout + 1.0)
+        except TimeoutError as exc:
+            if transport is not None:
+                transport.close()
+            raise Timeout(target.host, "connecting", timeout) from exc
+
+    try:
+        known = trust.preferred_key_types(target.known_hosts_name)
+        opened: paramiko.Transport = await step(_open_transport, target, timeout, known)
+        transport = opened
+        await trust.verify(target.known_hosts_name, opened.get_remote_server_key())
+        await step(authenticate, opened, target)
+        return SshConnection(target, opened, executor)
+    except BaseException as exc:
+        if transport is not None:
+            transport.close()
+        executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, paramiko.SSHException | EOFError):
+            raise Unreachable(target.host, target.port, f"connection lost: {exc}") from exc
+        raise
+
+
+@asynccontextmanager
+async def connect(target: SshTarget, trust: HostKeyTrust, *, timeout: float = DEFAULT_TIMEOUT
+                  ) -> AsyncIterator[SshConnection]:
+    conn = await open_connection(target, trust, timeout=timeout)
+    try:
+        yield conn
+    finally:
+        conn.close()
