@@ -50,7 +50,8 @@ async def start(options: BrokerOptions) -> RunningBroker:
     """Raises vss.VssError, OSError (files, ports) or RuntimeError (no MQTT broker)."""
     db = Database(vss.load(options.vss_path))
     verifier = auth.JwtVerifier.from_file(options.jwt_public_key) if options.jwt_public_key else None
-    server = grpc.aio.server()
+    # No SO_REUSEPORT: a second broker on a taken port must fail, not share it silently.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     v2_grpc.add_VALServicer_to_server(ValV2(db, verifier), server)
     v1_grpc.add_VALServicer_to_server(ValV1(db, verifier), server)
     sdv_grpc.add_BrokerServicer_to_server(Broker(db, verifier), server)

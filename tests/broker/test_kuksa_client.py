@@ -56,9 +56,9 @@ def test_sync_client_sees_real_error_codes(broker: dict) -> None:
 async def test_aio_client_round_trip(broker: dict) -> None:
     async with AioVSSClient("127.0.0.1", broker["port"]) as client:
         assert (await client.get_server_info()).version
-        await client.set_current_values({"Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": Datapoint(55.5)})
-        got = await client.get_current_values(["Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"])
-        assert got["Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"].value == 55.5
+        soc = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
+        await client.set_current_values({soc: Datapoint(55.5)})
+        assert (await client.get_current_values([soc]))[soc].value == 55.5
         await client.set_target_values({LOW_BEAM: Datapoint(False)})
         assert (await client.get_target_values([LOW_BEAM]))[LOW_BEAM].value is False
         assert (await client.get_metadata([SPEED]))[SPEED].unit == "km/h"
@@ -82,8 +82,9 @@ with VSSClient("127.0.0.1", port) as c:
     out["server"] = c.get_server_info().version
     c.set_current_values({"Vehicle.Speed": Datapoint(33.0)})
     out["speed"] = c.get_current_values(["Vehicle.Speed"])["Vehicle.Speed"].value
-    c.set_target_values({"Vehicle.Body.Lights.Beam.Low.IsOn": Datapoint(True)})
-    out["target"] = c.get_target_values(["Vehicle.Body.Lights.Beam.Low.IsOn"])["Vehicle.Body.Lights.Beam.Low.IsOn"].value
+    beam = "Vehicle.Body.Lights.Beam.Low.IsOn"
+    c.set_target_values({beam: Datapoint(True)})
+    out["target"] = c.get_target_values([beam])[beam].value
     out["unit"] = c.get_metadata(["Vehicle.Speed"])["Vehicle.Speed"].unit
     sub = c.subscribe_current_values(["Vehicle.Speed"])
     out["initial"] = next(sub)["Vehicle.Speed"].value
