@@ -50,6 +50,7 @@ class DeviceInfo(CamelModel):
     user: str | None = None
     compatible: bool | None = None  # None until probed
     reason: str | None = None  # why incompatible, offline or in error
+    notes: list[str] = Field(default_factory=list)  # worth knowing, not blocking (e.g. docker denied)
     sources: list[Source] = Field(default_factory=list)
     host_key_fingerprint: str | None = None  # SHA256:… as OpenSSH prints it
     properties: dict[str, str] = Field(default_factory=dict)  # mDNS TXT properties, when advertised

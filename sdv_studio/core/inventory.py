@@ -1,0 +1,117 @@
+"""The saved device inventory: a JSON file in the data folder; passwords only in the OS keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from sdv_studio import paths
+from sdv_studio.core.ssh.secrets import delete_password, load_password, store_password
+from sdv_studio.core.ssh.target import SshTarget, local_user
+from sdv_studio.models.base import CamelModel
+from sdv_studio.models.device import utc_now
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_lock = threading.Lock()
+
+
+class InventoryError(ValueError):
+    """A request the inventory cannot honour; the message says why."""
+
+
+class SavedDevice(CamelModel):
+    id: str
+    name: str
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str | None = None  # None: the local user name, as ssh does
+    key_file: str | None = None
+    added_at: datetime = Field(default_factory=utc_now)
+    last_seen: datetime | None = None  # the last scan that reached it
+
+    def target(self, *, user: str | None = None, key_file: Path | None = None) -> SshTarget:
+        """Connection parameters; explicit ``user``/``key_file`` (command-line options) win over saved ones."""
+        key = key_file or (Path(self.key_file).expanduser() if self.key_file else None)
+        return SshTarget(self.host, self.port, user or self.user or local_user(), key)
+
+
+def device_id_for(host: str) -> str:
+    """A readable id from a host name or address: ``jetson.local`` → ``jetson-local``."""
+    return re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-") or "device"
+
+
+class Inventory:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.data_dir() / "devices.json"
+
+    def devices(self) -> list[SavedDevice]:
+        if not self.path.exists():
+            return []
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return [SavedDevice.model_validate(d) for d in raw.get("devices", [])]
+        except (ValueError, ValidationError, AttributeError) as exc:
+            raise InventoryError(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
+
+    def get(self, ref: str) -> SavedDevice | None:
+        """By id, else by host (``[user@]host[:port]`` callers pass the host part)."""
+        devices = self.devices()
+        return next((d for d in devices if d.id == ref), None) or next((d for d in devices if d.host == ref), None)
+
+    def add(self, device: SavedDevice) -> SavedDevice:
+        if not _ID.match(device.id):
+            raise InventoryError(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
+        with _lock:
+            devices = self.devices()
+            if any(d.id == device.id for d in devices):
+                raise InventoryError(f"id {device.id!r}: already saved; remove it first or edit it")
+            self._write([*devices, device])
+        return device
+
+    def edit(self, device_id: str, **changes: object) -> SavedDevice:
+        """Change saved fields (snake_case names); a stored password follows a new user/host/port."""
+        with _lock:
+            devices = self.devices()
+            old = next((d for d in devices if d.id == device_id), None)
+            if old is None:
+                raise InventoryError(f"{device_id}: no saved device with this id")
+            new = SavedDevice.model_validate({**old.model_dump(), **changes})
+            self._write([new if d.id == device_id else d for d in devices])
+        old_account, new_account = _account(old), _account(new)
+        if old_account != new_account and (password := load_password(*old_account)) is not None:
+            store_password(*new_account, password)
+            delete_password(*old_account)
+        return new
+
+    def remove(self, device_id: str) -> SavedDevice:
+        with _lock:
+            devices = self.devices()
+            gone = next((d for d in devices if d.id == device_id), None)
+            if gone is None:
+                raise InventoryError(f"{device_id}: no saved device with this id")
+            self._write([d for d in devices if d.id != device_id])
+        delete_password(*_account(gone))
+        return gone
+
+    def set_password(self, device: SavedDevice, password: str) -> None:
+        """Into the OS keyring (KeyringError when there is none); never into our file."""
+        store_password(*_account(device), password)
+
+    def has_password(self, device: SavedDevice) -> bool:
+        return load_password(*_account(device)) is not None
+
+    def _write(self, devices: list[SavedDevice]) -> None:
+        data = {"version": 1, "devices": [d.to_json_dict() for d in devices]}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)  # readers never see half a file
+
+
+def _account(device: SavedDevice) -> tuple[str, str, int]:
+    return device.user or local_user(), device.host, device.port
