@@ -1,0 +1,136 @@
+"""One device's deployment, stage by stage: compatibility, transfer, install, KUKSA, start, health.
+
+Every failure becomes a DeployError with a message a person can act on; the agent's health
+gate guarantees that a failed new version leaves the previous one running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable
+from sdv_studio.core.deploy.kuksa_wiring import wire
+from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.deploy.transfer import send_package
+from sdv_studio.core.ssh.connection import connect
+from sdv_studio.core.ssh.errors import SshError
+from sdv_studio.core.ssh.target import SshTarget
+from sdv_studio.core.ssh.trust import HostKeyTrust
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    hot_swap: bool = False
+    rollback: bool = True
+    broker: str | None = None  # HOST:PORT; None = detect, else the fallback broker
+    grace_seconds: float = 3.0
+    health_timeout: float = 30.0
+    connect_timeout: float = 15.0
+
+
+@asynccontextmanager
+async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float) -> AsyncIterator[AgentClient]:
+    """A connection with an up-to-date agent on the other end."""
+    async with connect(target, trust, timeout=timeout) as conn:
+        home = (await conn.run('printf %s "$HOME"', timeout=timeout)).stdout.strip()
+        if not home.startswith("/"):
+            raise DeployError(f"{target.label}: the login user has no home folder")
+        agent = AgentClient(conn, home)
+        await agent.ensure_installed()
+        yield agent
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def check_compatible(package: PackageFile, info: dict[str, Any], runtime: str) -> None:
+    props = info["properties"]
+    arch, python = str(props.get("arch")), str(props.get("python"))
+    names = package.sums.keys()
+    compiled = any(n.startswith("wheels/") and not n.startswith("wheels/any/") for n in names)
+    platforms = [str(p) for p in package.manifest.get("platforms") or []]
+    if compiled and arch not in platforms:
+        raise DeployError(f"the package carries wheels for {', '.join(platforms)} but the device is {arch}; "
+                          f"package it again with --platform {arch}")
+    wanted = str(package.manifest.get("pythonVersion", ""))
+    if any(n.startswith("wheels/") for n in names) and wanted and _major_minor(python) != wanted:
+        raise DeployError(f"the package was built for Python {wanted} but the device has Python {python}; "
+                          f"package it again with --python {_major_minor(python)}")
+    if tuple(int(x) for x in _major_minor(python).split(".")) < (3, 8):
+        raise DeployError(f"the device has Python {python}; SDV Studio needs 3.8 or newer there")
+    if runtime == "docker" and props.get("runtime") not in ("docker", "both"):
+        raise DeployError("the package runs in Docker but this user cannot reach a Docker engine on the device "
+                          "(add the user to the docker group, or package with --runtime native)")
+
+
+def agent_failure(exc: AgentCallError) -> DeployError:
+    """The agent's refusal, with the app's log tail and what it did about the old version."""
+    answer = exc.answer
+    rolled_back = bool(answer.get("rolledBack"))
+    message = str(exc)
+    if answer.get("rolledBackTo"):
+        message += f"; rolled back to {answer['rolledBackTo']}, which is running"
+    elif answer.get("mode") == "hot-swap" and answer.get("previous"):
+        message += f"; {answer['previous']} kept running"
+    return DeployError(message, logs=[str(line) for line in answer.get("logTail") or []], rolled_back=rolled_back)
+
+
+@asynccontextmanager
+async def deploy_errors(target: SshTarget) -> AsyncIterator[None]:
+    try:
+        yield
+    except AgentCallError as exc:
+        raise agent_failure(exc) from exc
+    except (SshError, AgentUnavailable) as exc:
+        raise DeployError(str(exc)) from exc
+    except TimeoutError as exc:
+        raise DeployError(f"{target.label}: the device stopped answering") from exc
+
+
+def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, options: DeployOptions) -> DeviceJob:
+    async def job(step: StepReporter) -> JobOutcome:
+        await step.stage(Stage.COMPATIBILITY)
+        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as agent:
+            info = await agent.call("info")
+            check_compatible(package, info, "native")
+
+            await step.stage(Stage.TRANSFER)
+            sent = await send_package(agent, package)
+            if sent.already_installed:
+                await step.log("the device already holds this package; nothing to send")
+            else:
+                await step.log(f"sent {sent.files_sent} of {sent.files_total} files ({sent.bytes_sent} bytes)")
+
+            await step.stage(Stage.INSTALL)
+            if not sent.already_installed:
+                installed = await agent.call("install", {"dir": sent.upload_dir}, timeout=900)
+                await step.log(f"installed release {installed['release']}")
+
+            await step.stage(Stage.KUKSA)
+            wiring = await wire(agent, package.manifest, info, options.broker)
+            await step.log(f"databroker {wiring.broker} ({wiring.how})")
+
+            await step.stage(Stage.START)
+            started = await agent.call("start", {
+                "name": package.name, "packageId": package.package_id, "hotSwap": options.hot_swap,
+                "rollback": options.rollback, "broker": wiring.broker, "mqtt": wiring.mqtt,
+                "graceSeconds": options.grace_seconds, "healthTimeout": options.health_timeout,
+            }, timeout=options.grace_seconds + options.health_timeout + 120)
+            previous = started.get("previous")
+
+            await step.stage(Stage.HEALTH)
+            health = await agent.call("health", {"name": package.name})
+            if not health.get("healthy"):
+                raise DeployError(f"the app is not healthy: {health.get('reason') or 'no reason given'}")
+        note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
+        return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
+                          previous_version=str(previous) if previous else None)
+
+    return job
+

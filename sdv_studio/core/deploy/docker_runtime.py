@@ -1,0 +1,245 @@
+"""Deploying a package as a container on the device's engine, with the guide's security profile.
+
+The image is built on the device from the package itself (the .tar.gz is the build context,
+network "none": the wheels are vendored). A container is healthy when it keeps running through
+the grace period and its image's HEALTHCHECK command passes inside it; the engine's own health
+timer is not relied on (podman needs systemd for it). A failed new container never leaves the
+app without its previous version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+from docker.models.containers import Container
+from docker.models.images import Image
+
+from sdv_studio.core.deploy.device_job import DeployOptions, agent_session, check_compatible, deploy_errors
+from sdv_studio.core.deploy.docker_engine import engine_client
+from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
+from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.ssh.target import SshTarget
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.package import parse_cpu, parse_memory
+
+LABEL_APP = "io.sdv-studio.app"
+LABEL_VERSION = "io.sdv-studio.version"
+LABEL_PACKAGE = "io.sdv-studio.package"
+KEEP_IMAGES = 3
+Log = Callable[[str], None]
+
+
+def image_tag(package: PackageFile) -> str:
+    return f"sdv-studio/{package.name}:{package.version}-{package.package_id[4:12]}"
+
+
+def _find_image(engine: docker.DockerClient, package: PackageFile) -> Image | None:
+    found = engine.images.list(filters={"label": f"{LABEL_PACKAGE}={package.package_id}"})
+    return found[0] if found else None
+
+
+def _build(engine: docker.DockerClient, package: PackageFile, log: Log) -> Image:
+    labels = {LABEL_APP: package.name, LABEL_VERSION: package.version, LABEL_PACKAGE: package.package_id}
+    with package.path.open("rb") as context:
+        stream = engine.api.build(
+            fileobj=context, custom_context=True, encoding="gzip", dockerfile="docker/Dockerfile",
+            tag=image_tag(package), labels=labels, network_mode="none", rm=True, forcerm=True, decode=True,
+        )
+        tail: list[str] = []
+        for chunk in stream:
+            if "error" in chunk:
+                raise DeployError(f"the image build failed: {str(chunk['error']).strip()}", logs=tail[-40:])
+            line = str(chunk.get("stream", "")).rstrip()
+            if line:
+                tail.append(line)
+                log(line)
+    image = _find_image(engine, package)
+    if image is None:
+        raise DeployError("the image build finished but the image is not on the device", logs=tail[-40:])
+    return image
+
+
+def _health_command(image: Image) -> list[str] | None:
+    test = ((image.attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    if not test or test[0] == "NONE":
+        return None
+    if test[0] == "CMD-SHELL":
+        return ["/bin/sh", "-c", test[1]]
+    return list(test[1:]) if test[0] == "CMD" else list(test)
+
+
+def _wait_healthy(container: Container, command: list[str] | None, grace: float, timeout: float) -> str | None:
+    """None when healthy, else why not."""
+    started = time.monotonic()
+    last = "no answer from the health check yet"
+    while time.monotonic() - started < max(timeout, grace):
+        container.reload()
+        if container.status != "running":
+            code = (container.attrs.get("State") or {}).get("ExitCode")
+            return f"the container stopped during its health check (exit code {code})"
+        if time.monotonic() - started >= grace:
+            if command is None:
+                return None
+            result = container.exec_run(command)
+            if result.exit_code == 0:
+                return None
+            output = (result.output or b"").decode(errors="replace").strip().splitlines()
+            last = output[-1] if output else f"health check exit code {result.exit_code}"
+        time.sleep(0.5)
+    return f"not healthy after {timeout:g}s: {last}"
+
+
+def _used_health_ports(containers: list[Container]) -> set[int]:
+    ports = set()
+    for c in containers:
+        for item in (c.attrs.get("Config") or {}).get("Env") or []:
+            key, _, value = item.partition("=")
+            if key == "SDV_HEALTH_PORT" and value.isdigit():
+                ports.add(int(value))
+    return ports
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    container: Container
+    previous: str | None
+    already_running: bool = False
+
+
+def _run_container(engine: docker.DockerClient, package: PackageFile, image: Image, wiring: Wiring,
+                   health_port: int) -> Container:
+    limits = (package.manifest.get("deployment") or {}).get("resourceLimits") or {}
+    env = {
+        "KUKSA_ENDPOINT": wiring.broker,
+        "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://{wiring.broker}",
+        "SDV_MQTT_ADDRESS": f"mqtt://{wiring.mqtt}",
+        "VSS_VERSION": str((package.manifest.get("kuksaConfig") or {}).get("vssVersion", "")),
+        "APP_NAME": package.name,
+        "APP_VERSION": package.version,
+        "SDV_HEALTH_PORT": str(health_port),
+    }
+    return engine.containers.run(
+        image.id,
+        name=f"sdv-{package.name}-{package.package_id[4:12]}-{int(time.time())}",
+        detach=True,
+        environment=env,
+        labels={LABEL_APP: package.name, LABEL_VERSION: package.version, LABEL_PACKAGE: package.package_id},
+        network_mode="host",
+        user="1000:1000",
+        read_only=True,
+        tmpfs={"/tmp": "rw,noexec,nosuid,size=100m"},
+        security_opt=["no-new-privileges"],
+        cap_drop=["ALL"],
+        mem_limit=parse_memory(str(limits.get("memory", "512MB"))),
+        nano_cpus=int(parse_cpu(str(limits.get("cpu", "0.5"))) * 1_000_000_000),
+        restart_policy={"Name": "unless-stopped"},
+    )
+
+
+def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wiring: Wiring,
+            options: DeployOptions) -> SwitchResult:
+    existing = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={package.name}"})
+    running = [c for c in existing if c.status == "running"]
+    for c in running:
+        if c.labels.get(LABEL_PACKAGE) == package.package_id:
+            return SwitchResult(c, c.labels.get(LABEL_VERSION), already_running=True)
+    previous = running[0].labels.get(LABEL_VERSION) if running else None
+    used = _used_health_ports(existing)
+    port = random.choice([p for p in range(20000, 20999) if p not in used])
+    command = _health_command(image)
+    hot = options.hot_swap and bool(running)
+    if not hot:
+        for c in running:
+            c.stop(timeout=10)
+    new = _run_container(engine, package, image, wiring, port)
+    problem = _wait_healthy(new, command, options.grace_seconds, options.health_timeout)
+    if problem is None:
+        for c in existing:
+            c.remove(force=True)
+        return SwitchResult(new, previous)
+    logs = new.logs(tail=40).decode(errors="replace").splitlines()
+    new.remove(force=True)
+    if hot:
+        raise DeployError(f"{problem}; {previous} kept running", logs=logs)
+    if options.rollback and running:
+        for c in running:
+            c.start()
+        raise DeployError(f"{problem}; rolled back to {previous}, which is running", logs=logs, rolled_back=True)
+    raise DeployError(problem, logs=logs)
+
+
+def _prune_images(engine: docker.DockerClient, package: PackageFile) -> None:
+    """Keep the newest few images of the app for rollback; never the one in use."""
+    images = engine.images.list(filters={"label": f"{LABEL_APP}={package.name}"})
+    images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
+    for image in images[KEEP_IMAGES:]:
+        try:
+            engine.images.remove(image.id)
+        except docker.errors.APIError:
+            continue  # still used by a container
+
+
+def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, options: DeployOptions) -> DeviceJob:
+    async def job(step: StepReporter) -> JobOutcome:
+        loop = asyncio.get_running_loop()
+
+        def log(line: str) -> None:  # called from the worker thread that builds
+            asyncio.run_coroutine_threadsafe(step.log(line), loop)
+
+        await step.stage(Stage.COMPATIBILITY)
+        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as agent:
+            info = await agent.call("info")
+            check_compatible(package, info, "docker")
+            try:
+                engine = await asyncio.to_thread(engine_client, agent.remote.transport)
+            except docker.errors.DockerException as exc:
+                raise DeployError(f"cannot use the device's Docker engine: {exc}") from exc
+            try:
+                await step.stage(Stage.TRANSFER)
+                image = await asyncio.to_thread(_find_image, engine, package)
+                if image is not None:
+                    await step.log(f"the device already has image {image_tag(package)}; nothing to send")
+                    await step.stage(Stage.INSTALL)
+                else:
+                    await step.log(f"sending the package as build context ({package.size} bytes)")
+                    await step.stage(Stage.INSTALL, "Building the container image on the device...")
+                    image = await asyncio.to_thread(_build, engine, package, log)
+
+                await step.stage(Stage.KUKSA)
+                wiring = await wire(agent, package.manifest, info, options.broker)
+                await step.log(f"databroker {wiring.broker} ({wiring.how})")
+
+                await step.stage(Stage.START)
+                switched = await asyncio.to_thread(_switch, engine, package, image, wiring, options)
+                await step.stage(Stage.HEALTH)
+                await asyncio.to_thread(_prune_images, engine, package)
+            except docker.errors.DockerException as exc:
+                raise DeployError(f"the device's Docker engine refused: {exc}") from exc
+            finally:
+                await asyncio.to_thread(engine.close)
+        state = "already running" if switched.already_running else "running"
+        return JobOutcome(message=f"{package.name} {package.version} {state} in container "
+                                  f"{switched.container.short_id}",
+                          runtime="docker", previous_version=switched.previous)
+
+    return job
+
+
+def container_states(engine: docker.DockerClient) -> list[dict[str, Any]]:
+    """SDV Studio's containers on a device, in `status --json`'s app shape."""
+    apps = []
+    for c in engine.containers.list(all=True, filters={"label": LABEL_APP}):
+        state = c.attrs.get("State") or {}
+        status = "running" if c.status == "running" else ("error" if state.get("ExitCode") else "stopped")
+        apps.append({"name": c.labels.get(LABEL_APP), "version": c.labels.get(LABEL_VERSION), "status": status,
+                     "runtime": "docker", "containerId": c.short_id, "startedAt": state.get("StartedAt"),
+                     "restarts": int(c.attrs.get("RestartCount") or 0)})
+    return apps

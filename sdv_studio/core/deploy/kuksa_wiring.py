@@ -1,0 +1,91 @@
+"""Which databroker (and MQTT broker) an app on a device is wired to.
+
+In order: the address the user gave; the package's customBrokerUrl; a broker already
+listening on the device; else, with ``fallbackBroker``, SDV Studio's embedded broker
+started on the device under the agent's supervisor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from sdv_studio.core.deploy.agent_client import AgentClient
+from sdv_studio.core.deploy.broker_bundle import broker_bundle
+from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.uploads import upload_files
+from sdv_studio.core.packaging.vehicle_model import resolve_vss
+from sdv_studio.core.packaging.wheels import WheelError
+
+KUKSA_PORT = 55555
+MQTT_PORT = 1883
+# /proc/net/tcp{,6} list listening sockets with state 0A and the port in hex.
+_LISTENING = "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" {print $2}'"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    broker: str  # host:port
+    mqtt: str  # host:port
+    how: str  # for the log: "given", "detected on the device", "fallback started", …
+
+
+def _strip_scheme(url: str) -> str:
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+async def _listening_ports(agent: AgentClient) -> set[int]:
+    result = await agent.remote.run(_LISTENING, timeout=15)
+    ports = set()
+    for line in result.stdout.split():
+        _, _, port_hex = line.rpartition(":")
+        try:
+            ports.add(int(port_hex, 16))
+        except ValueError:
+            continue
+    return ports
+
+
+async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+    kuksa = manifest.get("kuksaConfig") or {}
+    mqtt_default = f"127.0.0.1:{MQTT_PORT}"
+    if given:
+        return Wiring(_strip_scheme(given), mqtt_default, "given")
+    if kuksa.get("customBrokerUrl"):
+        return Wiring(_strip_scheme(str(kuksa["customBrokerUrl"])), mqtt_default, "from the package")
+    listening = await _listening_ports(agent)
+    if KUKSA_PORT in listening:
+        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "databroker found on the device")
+    if not kuksa.get("fallbackBroker", True):
+        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "no databroker found and fallback disabled")
+    await start_fallback_broker(agent, manifest, info, with_mqtt=MQTT_PORT not in listening)
+    return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "SDV Studio's databroker started on the device")
+
+
+async def start_fallback_broker(
+    agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], *, with_mqtt: bool
+) -> None:
+    props = info["properties"]
+    python = ".".join(str(props["python"]).split(".")[:2])
+    try:
+        bundle = await asyncio.to_thread(broker_bundle, python, str(props["arch"]))
+    except WheelError as exc:
+        raise DeployError("cannot prepare SDV Studio's databroker for the device: " + "; ".join(exc.problems)) from exc
+    uploads = info["uploads"]
+    wheel_dir = f"{uploads}/broker-wheels"
+    listing = await agent.remote.run(f"ls -1 {shlex.quote(wheel_dir)} 2>/dev/null", timeout=15)
+    present = set(listing.stdout.split())
+    vss_file, _release = resolve_vss(str((manifest.get("kuksaConfig") or {}).get("vssVersion") or "") or None)
+    vss_remote = f"{uploads}/broker-vss/{vss_file.name}"
+    files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
+    files.append((vss_file.read_bytes(), vss_remote))
+    await upload_files(agent.remote, files)
+    await agent.call("venv", {"name": bundle.venv_name, "findLinks": [wheel_dir],
+                              "requirements": [bundle.requirement]}, timeout=300)
+    argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(KUKSA_PORT),
+            "--vss", vss_remote]
+    argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
+    await agent.call("service", {"action": "start", "name": "databroker", "venv": bundle.venv_name, "argv": argv,
+                                 "health": {"tcpPort": KUKSA_PORT}}, timeout=120)

@@ -1,0 +1,51 @@
+"""Start a deployment: what the CLI, the GUI and the REST API all call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sdv_studio.core.deploy.device_job import DeployOptions, native_job
+from sdv_studio.core.deploy.docker_runtime import docker_job
+from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.ssh.target import SshTarget
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import Deployment, DeviceDeployment
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """A deployment target: the id shown to the user and where to connect."""
+
+    device_id: str
+    target: SshTarget
+
+
+def start_deployment(
+    package: PackageFile,
+    devices: Sequence[DeviceRef],
+    trust: HostKeyTrust,
+    options: DeployOptions | None = None,
+    *,
+    records: DeploymentRecords | None = None,
+    concurrency: int = 8,
+) -> DeploymentRun:
+    """Begin deploying ``package`` to every device; the returned run streams events and can be cancelled.
+
+    Must be called inside a running event loop."""
+    options = options or DeployOptions()
+    runtime = str(package.manifest.get("runtimeMode", "native"))
+    make_job = docker_job if runtime == "docker" else native_job
+    deployment = Deployment(
+        deployment_id=new_deployment_id(),
+        package_id=package.package_id,
+        app_name=package.name,
+        app_version=package.version,
+        deployment_mode="hot-swap" if options.hot_swap else "standard",
+        rollback_enabled=options.rollback,
+        devices=[DeviceDeployment(device_id=d.device_id) for d in devices],
+    )
+    tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, options)) for d in devices]
+    return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency).start()

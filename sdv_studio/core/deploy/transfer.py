@@ -1,0 +1,38 @@
+"""Sending a package: nothing when the device holds it, else only the files it lacks.
+
+The agent rebuilds the release from the upload plus files it already holds with the same
+hash, and verifies every hash (docs/agent-protocol.md, "Sending only what changed").
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from sdv_studio.core.deploy.agent_client import AgentClient
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.uploads import upload_files
+
+
+@dataclass(frozen=True)
+class Transfer:
+    already_installed: bool
+    upload_dir: str | None = None
+    files_sent: int = 0
+    files_total: int = 0
+    bytes_sent: int = 0
+
+
+async def send_package(agent: AgentClient, package: PackageFile) -> Transfer:
+    inventory = await agent.call("inventory", {"name": package.name, "hashes": True})
+    for app in inventory.get("apps", []):
+        if any(r.get("packageId") == package.package_id for r in app.get("releases", [])):
+            return Transfer(already_installed=True, files_total=len(package.sums))
+    held = set(inventory.get("hashes") or [])
+    folder = f"{inventory['uploads']}/{package.package_id}"
+    await agent.remote.run(f"rm -rf {shlex.quote(folder)}", timeout=30)
+    wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
+    files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
+    files += [(package.entries[name], f"{folder}/{name}") for name in wanted]
+    sent = await upload_files(agent.remote, files)
+    return Transfer(False, folder, len(wanted), len(package.sums), sent)
