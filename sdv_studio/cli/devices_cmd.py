@@ -3,14 +3,117 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdv_studio.cli.errors import CliError
+from sdv_studio.cli.device_options import add_json_option
+from sdv_studio.cli.errors import CliError, invalid
+
+if TYPE_CHECKING:  # the core loads only when the command runs
+    from sdv_studio.core.inventory import Inventory
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("devices", help="the saved device inventory (list/add/remove)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+
+    listing = actions.add_parser("list", help="show saved devices")
+    add_json_option(listing)
+
+    add = actions.add_parser(
+        "add", help="save a device, or change a saved one",
+        description="Save a device for deploys and scans. With the id of a saved device, changes the options given. "
+        "Passwords are never options: --ask-password prompts for one and keeps it in the OS keyring.",
+    )
+    add.add_argument("address", metavar="[USER@]HOST[:PORT]")
+    add.add_argument("--id", help="the name to use with --device (default: from HOST)")
+    add.add_argument("--name", help="a display name (default: the id)")
+    add.add_argument("--port", type=int, help="SSH port (default 22)")
+    add.add_argument("--user", "-u", help="SSH login user (default: your local user name)")
+    add.add_argument("--identity", "-i", metavar="KEYFILE", help="SSH private key file")
+    add.add_argument("--ask-password", action="store_true", help="prompt for the SSH password; kept in the OS keyring")
+    add_json_option(add)
+
+    remove = actions.add_parser("remove", help="forget a saved device (and its stored password)")
+    remove.add_argument("id")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise CliError("devices: the device inventory is not available in this build yet")
+    from sdv_studio.core.inventory import Inventory, InventoryError
+
+    if args.action is None:
+        raise invalid("devices: say list, add or remove (sdv-studio devices --help)")
+    try:
+        inventory = Inventory()
+        if args.action == "list":
+            return _list(inventory, args)
+        if args.action == "add":
+            return _add(inventory, args)
+        gone = inventory.remove(args.id)
+        print(f"removed {gone.id} ({gone.host})")
+        return 0
+    except InventoryError as exc:
+        raise invalid(str(exc)) from exc
+
+
+def _list(inventory: Inventory, args: argparse.Namespace) -> int:
+    devices = inventory.devices()
+    if args.json:
+        out = [{**d.to_json_dict(), "hasPassword": inventory.has_password(d)} for d in devices]
+        print(json.dumps({"devices": out}, indent=2))
+        return 0
+    rows = [("ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "LAST SEEN")]
+    for d in devices:
+        seen = d.last_seen.isoformat() if d.last_seen else "never"
+        rows.append((d.id, d.name, f"{d.host}:{d.port}", d.user or "-", d.key_file or "-",
+                     "keyring" if inventory.has_password(d) else "-", seen))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _add(inventory: Inventory, args: argparse.Namespace) -> int:
+    from keyring.errors import KeyringError
+
+    from sdv_studio.core.inventory import SavedDevice, device_id_for
+    from sdv_studio.core.ssh import parse_address
+
+    problems = []
+    try:
+        user, host, port = parse_address(args.address)
+    except ValueError as exc:
+        raise invalid(str(exc)) from exc
+    port = args.port or port
+    if port is not None and not 0 < port < 65536:
+        problems.append(f"--port {port}: must be 1-65535")
+    key_file = str(Path(args.identity).expanduser().resolve()) if args.identity else None
+    if key_file and not Path(key_file).is_file():
+        problems.append(f"--identity {args.identity}: no such file")
+    if problems:
+        raise invalid(problems)
+    device_id = args.id or device_id_for(host)
+    changes: dict[str, object] = {"host": host}
+    for field, value in (("port", port), ("user", args.user or user), ("key_file", key_file), ("name", args.name)):
+        if value is not None:
+            changes[field] = value
+    if any(d.id == device_id for d in inventory.devices()):
+        device = inventory.edit(device_id, **changes)
+        verb = "updated"
+    else:
+        device = inventory.add(SavedDevice.model_validate({"id": device_id, "name": device_id, **changes}))
+        verb = "saved"
+    if args.ask_password:
+        password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
+        try:
+            inventory.set_password(device, password)
+        except KeyringError as exc:
+            raise CliError(f"no OS keyring to keep the password in ({exc}); use a key file (--identity)") from exc
+    if args.json:
+        print(json.dumps({**device.to_json_dict(), "hasPassword": inventory.has_password(device)}, indent=2))
+    else:
+        print(f"{verb} {device.id} ({device.host}:{device.port})")
+    return 0

@@ -1,0 +1,73 @@
+"""`sdv-studio devices list/add/remove` (in-process: the test keyring lives in this process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.cli import main
+from sdv_studio.core.ssh import load_password
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path))
+    return tmp_path
+
+
+def listed(capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    capsys.readouterr()
+    assert main(["devices", "list", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["devices"]
+
+
+def test_add_edit_list_remove(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = home / "id_test"
+    key.write_text("not checked here")
+    assert main(["devices", "add", "nvidia@10.20.0.5:2222", "--id", "orin", "--identity", str(key)]) == 0
+    assert "saved orin (10.20.0.5:2222)" in capsys.readouterr().out
+    assert main(["devices", "add", "10.20.0.5", "--id", "orin", "--name", "Orin on the bench"]) == 0
+    [orin] = listed(capsys)
+    assert (orin["name"], orin["user"], orin["port"], orin["keyFile"], orin["hasPassword"]) == (
+        "Orin on the bench", "nvidia", 2222, str(key), False)
+    assert main(["devices", "add", "ecu.local"]) == 0
+    assert [d["id"] for d in listed(capsys)] == ["orin", "ecu-local"]
+    assert main(["devices", "list"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "LAST", "SEEN"]
+    assert main(["devices", "remove", "orin"]) == 0
+    assert [d["id"] for d in listed(capsys)] == ["ecu-local"]
+
+
+def test_password_is_prompted_and_kept_only_in_the_keyring(home: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "typed-secret")
+    assert main(["devices", "add", "sdv@10.20.0.9", "--id", "lab", "--ask-password"]) == 0
+    assert listed(capsys)[0]["hasPassword"] is True
+    assert load_password("sdv", "10.20.0.9", 22) == "typed-secret"
+    assert "typed-secret" not in "".join(p.read_text() for p in home.rglob("*") if p.is_file())
+    assert main(["devices", "remove", "lab"]) == 0
+    assert load_password("sdv", "10.20.0.9", 22) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["devices", "remove", "nope"], "nope: no saved device with this id"),
+        (["devices", "add", "a@b@c"], "'a@b@c': expected [USER@]HOST[:PORT]"),
+        (["devices", "add", "h", "--identity", "/nonexistent"], "--identity /nonexistent: no such file"),
+        (["devices", "add", "h", "--id", "Bad Id"], "id 'Bad Id': must be lowercase letters"),
+        (["devices"], "devices: say list, add or remove"),
+    ],
+)
+def test_invalid_input_exits_2(home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_password_is_never_an_option(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["devices", "add", "h", "--password", "x"])
+    assert exit_.value.code == 2
