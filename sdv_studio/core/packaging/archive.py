@@ -53,7 +53,7 @@ def manifest_bytes(manifest: Mapping[str, object]) -> bytes:
 
 def package_id(entries: Mapping[str, Entry], manifest: Mapping[str, object],
                digest_of: Callable[[str, Entry], str]) -> str:
-    """``pkg_`` + 16 hex of the SHA-256 of SHA256SUMS as it reads with manifest.json's packageId left out."""
+    """``pkg_`` + 16 hex of the SHA-256 of the package's SHA256SUMS (which covers manifest.json)."""
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
     digests[MANIFEST] = hashlib.sha256(manifest_bytes(manifest)).hexdigest()
     return "pkg_" + hashlib.sha256(sums_text(digests)).hexdigest()[:16]

@@ -316,8 +316,9 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progre
         **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
         "platforms": list(options.platforms),
     }
+    # The id is not written into the manifest: SHA256SUMS covers the manifest, and an id that
+    # hashed itself could not be checked. The device agent derives it the same way.
     pid = package_id(entries, manifest, digest_of)
-    manifest["packageId"] = pid
     entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
     if options.output_dir is not None:

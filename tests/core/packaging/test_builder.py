@@ -42,7 +42,9 @@ def test_playground_app_is_velocitas(store: PackageStore) -> None:
     manifest = json.loads(files["manifest.json"])
     assert manifest["flavour"] == "velocitas" and manifest["formatVersion"] == 1
     assert manifest["name"] == "playground-default" and manifest["entryPoint"] == "main.py"
-    assert manifest["packageId"] == result.stored.package_id
+    # The id is the hash of SHA256SUMS, which covers the manifest: anyone can check it.
+    assert "packageId" not in manifest
+    assert result.stored.package_id == "pkg_" + hashlib.sha256(files["SHA256SUMS"]).hexdigest()[:16]
     assert manifest["platforms"] == ["x86_64", "aarch64"]
     launch = json.loads(files["launch.json"])
     assert launch["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
@@ -237,7 +239,7 @@ def test_store_finds_packages_by_id(store: PackageStore) -> None:
     assert stored is not None and stored.path.is_file()
     assert stored.checksum == "sha256:" + hashlib.sha256(stored.path.read_bytes()).hexdigest()
     assert [p.package_id for p in store.list()] == [result.stored.package_id]
-    assert manifest_of(stored.path)["packageId"] == result.stored.package_id
+    assert manifest_of(stored.path)["name"] == "kuksa-app"
     again = build_package(APPS / "kuksa_app.py", BuildOptions(), store=store)
     assert again.stored.created_at == result.stored.created_at
     assert store.get("pkg_../../etc") is None
