@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
 import sys
 
-os.environ.setdefault("QT_API", "pyside6")  # qasync picks its Qt binding from this
+from sdv_studio.gui.qt import QtWidgets, qasync  # first: sets QT_API before qasync loads
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
+    from sdv_studio.gui import icons, theme
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv)
+    assert isinstance(app, QtWidgets.QApplication)
+    app.setApplicationName("SDV Studio")
+    app.setOrganizationName("SDV Studio")
+    app.setApplicationDisplayName("SDV Studio")
+    app.setWindowIcon(icons.app_icon())
+    theme.apply(app)
+    return app
 
 
 def run_app() -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    window = QMainWindow()
-    window.setWindowTitle("SDV Studio")
-    window.setCentralWidget(QLabel("SDV Studio"))
-    window.resize(1100, 720)
+    from sdv_studio.gui.adapters import default_engines
+    from sdv_studio.gui.executor import DaemonExecutor
+    from sdv_studio.gui.window import MainWindow
+
+    app = create_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    executor = DaemonExecutor()
+    loop.set_default_executor(executor)
+    window = MainWindow(default_engines())
     window.show()
-    return app.exec()
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        # Without waiting: a worker stuck in getaddrinfo or an SSH read must not hold up exit.
+        executor.shutdown(wait=False, cancel_futures=True)
+        loop.set_default_executor(None)
+    return 0
+
+
+__all__ = ["create_app", "run_app"]

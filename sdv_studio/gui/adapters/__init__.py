@@ -1,0 +1,29 @@
+"""The GUI's bindings to the core engines, one module per engine, Qt-free.
+
+Pages talk only to these: each module turns its engine's API into the small typed event streams
+the pages render, so swapping or upgrading an engine touches one file here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sdv_studio.gui.adapters.brokers import BrokerEngine
+from sdv_studio.gui.adapters.deployer import DeployEngine
+from sdv_studio.gui.adapters.discovery import DiscoveryEngine
+from sdv_studio.gui.adapters.packager import Packager
+
+
+@dataclass
+class Engines:
+    packager: Packager
+    discovery: DiscoveryEngine
+    brokers: BrokerEngine
+    deployer: DeployEngine
+
+
+def default_engines() -> Engines:
+    from sdv_studio.gui.adapters import brokers, deployer, discovery, packager
+
+    return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(),
+                   brokers=brokers.default_engine(), deployer=deployer.default_engine())

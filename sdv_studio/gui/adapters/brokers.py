@@ -1,0 +1,46 @@
+"""Binding to KUKSA detection (sdv_studio.core.kuksa_detect): brokers per host, as each host answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from sdv_studio.core import kuksa_detect
+from sdv_studio.models.broker import KuksaBrokerInfo
+
+__all__ = ["BrokerEngine", "CoreBrokers", "KuksaBrokerInfo", "default_engine"]
+
+
+class BrokerEngine(Protocol):
+    def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]: ...
+
+    async def test(self, host: str, port: int) -> KuksaBrokerInfo | None: ...
+
+
+class CoreBrokers:
+    def __init__(self, probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
+                 host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT) -> None:
+        self._probe_timeout = probe_timeout
+        self._host_timeout = host_timeout
+
+    async def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]:
+        ports = kuksa_detect.candidate_ports()
+        limit = asyncio.Semaphore(kuksa_detect.MAX_CONCURRENT_PORTS)
+        jobs = [asyncio.ensure_future(kuksa_detect.detect_host(h, ports, self._probe_timeout, self._host_timeout,
+                                                               limit)) for h in dict.fromkeys(hosts)]
+        try:
+            for next_done in asyncio.as_completed(jobs):
+                for info in sorted(await next_done, key=lambda i: i.port):
+                    yield info
+        finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+
+    async def test(self, host: str, port: int) -> KuksaBrokerInfo | None:
+        return await kuksa_detect.classify(host, port, self._probe_timeout)
+
+
+def default_engine() -> BrokerEngine:
+    return CoreBrokers()

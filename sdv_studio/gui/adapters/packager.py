@@ -1,0 +1,175 @@
+"""Binding to the packager (sdv_studio.core.packaging): field checks, loading sources, building.
+
+The build is blocking code, so it runs in the loop's executor and its progress lines are handed
+back to the event loop as a stream of events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import tarfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pydantic_core import PydanticCustomError
+
+from sdv_studio.core.packaging import BuildOptions, BuildResult, build_package
+from sdv_studio.core.packaging.builder import default_name
+from sdv_studio.core.packaging.sources import (
+    AppSource,
+    SourceError,
+    load_source,
+    source_from_code,
+    source_from_playground,
+)
+from sdv_studio.models import package as rules
+
+__all__ = ["AppSource", "BuildOptions", "BuildResult", "SourceError"]
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    message: str
+    fraction: float | None  # None while the packager gives no measure
+
+
+@dataclass(frozen=True)
+class BuildDone:
+    result: BuildResult
+
+
+BuildEvent = BuildStep | BuildDone
+
+# The packager reports stages as text; these prefixes mark how far along it is.
+_STAGES = (("downloading wheels", 0.25), ("generating", 0.5), ("writing", 0.85))
+
+_FIELD_CHECKS: dict[str, Callable[[str], object]] = {
+    "name": rules.check_name,
+    "version": rules.check_version,
+    "python": rules.check_python_version,
+    "memory": rules.parse_memory,
+    "cpu": rules.parse_cpu,
+}
+
+
+def field_error(field: str, value: str) -> str | None:
+    """The packager's own rule for one field, as the message to show beside it."""
+    try:
+        _FIELD_CHECKS[field](value)
+    except PydanticCustomError as exc:
+        return exc.message()
+    return None
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    line: int
+    column: int
+    message: str
+
+
+def syntax_problem(path: str, code: str) -> SyntaxProblem | None:
+    """The first syntax error as the packager reports it (``path:line:col: Kind: msg``)."""
+    errors = rules.syntax_errors(path, code)
+    if not errors:
+        return None
+    match = re.match(r".*?:(\d+):(\d+): (.*)", errors[0], re.S)
+    if match is None:
+        return SyntaxProblem(1, 1, errors[0])
+    return SyntaxProblem(int(match.group(1)), int(match.group(2)), match.group(3))
+
+
+def suggested_name(hint: str) -> str:
+    return default_name(hint)
+
+
+def load(path: Path) -> AppSource:
+    """A .py file, a project folder or a playground export; raises SourceError."""
+    return load_source(path)
+
+
+def from_text(text: str, name_hint: str = "app") -> AppSource:
+    """Pasted or dropped text: playground JSON when it parses as such, else Python code."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if data is not None:
+            return source_from_playground(data, name_hint=name_hint)
+    return source_from_code(text, name_hint=name_hint)
+
+
+def with_entry_code(source: AppSource, code: str) -> AppSource:
+    """The source with its entry point replaced by what is in the editor."""
+    files = dict(source.files)
+    files[source.entry_point] = code.encode("utf-8")
+    return AppSource(kind=source.kind, files=files, entry_point=source.entry_point, name_hint=source.name_hint,
+                     requirements=list(source.requirements), description=source.description,
+                     vss_hint=source.vss_hint)
+
+
+@dataclass(frozen=True)
+class PackagedFile:
+    path: str
+    size: int
+
+
+def contents(archive: Path) -> list[PackagedFile]:
+    """The files inside a package, for the summary's file list."""
+    with tarfile.open(archive, "r:gz") as tar:
+        return [PackagedFile(m.name, m.size) for m in tar.getmembers() if m.isfile()]
+
+
+class Packager(Protocol):
+    def build(self, source: AppSource, options: BuildOptions) -> AsyncIterator[BuildEvent]: ...
+
+    async def save_as(self, result: BuildResult, dest: Path) -> Path: ...
+
+    async def contents(self, result: BuildResult) -> list[PackagedFile]: ...
+
+
+class CorePackager:
+    def __init__(self, store: object | None = None) -> None:
+        self._store = store
+
+    async def build(self, source: AppSource, options: BuildOptions) -> AsyncIterator[BuildEvent]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[BuildStep] = asyncio.Queue()
+        reached = [0.05]
+
+        def progress(message: str) -> None:  # called on the build thread
+            for prefix, fraction in _STAGES:
+                if message.startswith(prefix):
+                    reached[0] = max(reached[0], fraction)
+            loop.call_soon_threadsafe(queue.put_nowait, BuildStep(message, reached[0]))
+
+        yield BuildStep("checking the app", 0.02)
+        job = loop.run_in_executor(None, lambda: build_package(source, options, progress, self._store))  # type: ignore[arg-type]
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            try:
+                done, _ = await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not getter.done():
+                    getter.cancel()
+            if getter in done:
+                yield getter.result()
+                continue
+            while not queue.empty():
+                yield queue.get_nowait()
+            yield BuildDone(job.result())  # re-raises PackageError / BuildFailed
+            return
+
+    async def save_as(self, result: BuildResult, dest: Path) -> Path:
+        await asyncio.get_running_loop().run_in_executor(None, shutil.copyfile, result.path, dest)
+        return dest
+
+    async def contents(self, result: BuildResult) -> list[PackagedFile]:
+        return await asyncio.get_running_loop().run_in_executor(None, contents, result.path)

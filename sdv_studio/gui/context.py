@@ -1,0 +1,24 @@
+"""What pages share: the state, the engines, the task group and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from sdv_studio.gui.adapters import Engines
+from sdv_studio.gui.qt import QtCore
+from sdv_studio.gui.state import DeploymentState
+from sdv_studio.gui.tasks import TaskGroup
+
+
+@dataclass
+class Context:
+    state: DeploymentState
+    engines: Engines
+    tasks: TaskGroup
+    settings: QtCore.QSettings
+
+    def run(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
+            name: str | None = None) -> Any:
+        return self.tasks.start(coro, on_error, name)

@@ -1,0 +1,333 @@
+"""Step 5: deploy to every target at once; a row per device, one log for all, cancel and retry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from sdv_studio.gui import theme
+from sdv_studio.gui.adapters.deployer import (
+    DeploymentFinished,
+    DeployRun,
+    DeploySettings,
+    DeviceLog,
+    DeviceProgress,
+)
+from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.pages.base import Page
+from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.state import DeploymentResult
+from sdv_studio.gui.widgets.common import Banner, Card, button, restyle
+
+COLUMNS = ("Device", "Progress", "Stage", "Elapsed", "")
+FINAL = {"success", "error", "cancelled"}
+
+
+class DeployPage(Page):
+    title = "Deploy"
+    subtitle = "Every selected device at once. Each one is isolated: a failure stays on its own row."
+    icon = "deploy"
+    next_label = "Finish"
+
+    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx, parent)
+        self._runs: dict[str, DeployRun] = {}  # device id -> the run it is in
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._rows: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # deployment id -> events already shown
+        self._deployed_package: object = None
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(12)
+
+        bar = QtWidgets.QHBoxLayout()
+        self.headline = QtWidgets.QLabel()
+        self.headline.setObjectName("cardTitle")
+        bar.addWidget(self.headline, 1)
+        self.hot_swap = QtWidgets.QCheckBox("Hot swap")
+        self.hot_swap.setChecked(True)
+        self.hot_swap.setToolTip("Start the new version before stopping the old one")
+        self.rollback = QtWidgets.QCheckBox("Roll back on failure")
+        self.rollback.setChecked(True)
+        self.rollback.setToolTip("Go back to the previous version when the health check fails")
+        self.retry_btn = button("Retry failed", "retry", tip="Deploy again to the devices that failed (Ctrl+R)")
+        self.retry_btn.setShortcut("Ctrl+R")
+        self.cancel_all_btn = button("Cancel all", "cancel", tip="Cancel every device still deploying (Esc)")
+        self.cancel_all_btn.setShortcut("Esc")
+        for w in (self.hot_swap, self.rollback, self.retry_btn, self.cancel_all_btn):
+            bar.addWidget(w)
+        col.addLayout(bar)
+        self.retry_btn.clicked.connect(self.retry_failed)
+        self.cancel_all_btn.clicked.connect(lambda: self.cancel())
+
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Deployment progress")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(42)
+        self.table.setShowGrid(False)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 240)
+        self.table.setColumnWidth(1, 200)
+        QtGui.QShortcut(QtGui.QKeySequence(Qt.Key.Key_Delete), self.table, activated=self._cancel_current,
+                        context=Qt.ShortcutContext.WidgetShortcut)
+
+        logs = Card("Live log")
+        self.log = QtWidgets.QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setAccessibleName("Deployment log")
+        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(9)
+        self.log.setFont(font)
+        logs.body.addWidget(self.log)
+        split = QtWidgets.QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(logs)
+        split.setSizes([320, 260])
+        split.setChildrenCollapsible(False)
+        col.addWidget(split, 1)
+        self.banner = Banner()
+        col.addWidget(self.banner)
+
+        self._clock = QtCore.QTimer(self, interval=1000)
+        self._clock.timeout.connect(self._tick)
+
+    # -- starting -------------------------------------------------------------------------
+
+    def initialize_page(self) -> None:
+        state = self.ctx.state
+        package = state.app_package
+        if package is None:
+            return
+        name = f"{package.stored.name} {package.stored.version}"
+        self.headline.setText(f"{name} → {len(state.selected_devices)} device"
+                              f"{'s' if len(state.selected_devices) != 1 else ''}")
+        key = (package.stored.package_id, tuple(d.id for d in state.selected_devices))
+        if key != self._deployed_package or not state.deployment_results:
+            self._deployed_package = key
+            self.start(list(state.selected_devices))
+
+    def settings(self) -> DeploySettings:
+        state = self.ctx.state
+        return DeploySettings(broker=state.broker_address(), fallback_broker=state.fallback_broker,
+                              vss_version=state.vss_version, hot_swap=self.hot_swap.isChecked(),
+                              rollback_enabled=self.rollback.isChecked())
+
+    def start(self, devices: list[Device]) -> None:
+        results = self.ctx.state.deployment_results
+        for device in devices:
+            results[device.id] = DeploymentResult(device=device)
+            self._row_for(device)
+            self._show(results[device.id])
+        self.banner.show_message("")
+        task = self.ctx.run(self._deploy(devices), lambda exc: self._failed(devices, exc), name="deploy")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _t: self._settled())
+        self._clock.start()
+        self._settled()
+
+    async def _deploy(self, devices: list[Device]) -> None:
+        state = self.ctx.state
+        assert state.app_package is not None
+        run = await self.ctx.engines.deployer.start(state.app_package.path, devices, self.settings())
+        for device in devices:
+            self._runs[device.id] = run
+            state.deployment_results[device.id].deployment_id = run.deployment_id
+        self._log("studio", f"deployment {run.deployment_id} started for {', '.join(d.name for d in devices)}")
+        try:
+            await self._follow(run)
+        except asyncio.CancelledError:
+            # The window is closing or the page was reset: stop the devices too, and let their
+            # rows settle; the hub replays from the start, and what was shown is skipped.
+            run.cancel()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._follow(run), 1.0)
+            raise
+
+    async def _follow(self, run: DeployRun) -> None:
+        seen = self._seen.get(run.deployment_id, 0)
+        index = 0
+        async for event in run.events():
+            index += 1
+            if index <= seen:
+                continue  # a replay after cancelling: already shown
+            self._seen[run.deployment_id] = index
+            if isinstance(event, DeviceProgress):
+                self._progress(event)
+            elif isinstance(event, DeviceLog):
+                self._device_log(event)
+            elif isinstance(event, DeploymentFinished):
+                self._log("studio", f"deployment {event.deployment_id} {event.status}")
+
+    def _failed(self, devices: list[Device], exc: BaseException) -> None:
+        for device in devices:
+            result = self.ctx.state.deployment_results.get(device.id)
+            if result is not None and result.status not in FINAL:
+                result.status, result.message = "error", str(exc)
+                result.finished = datetime.now(UTC)
+                self._show(result)
+        self.banner.show_message(f"Could not deploy: {exc}", "error")
+        self._settled()
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _progress(self, event: DeviceProgress) -> None:
+        result = self.ctx.state.deployment_results.get(event.device_id)
+        if result is None:
+            return
+        now = datetime.now(UTC)
+        if result.started is None and event.status != "pending":
+            result.started = now
+        result.status, result.progress, result.stage, result.message = (event.status, event.progress,
+                                                                       event.stage, event.message)
+        if event.status in FINAL:
+            result.finished = now
+            self._log(result.device.name, event.message)
+        self._show(result)
+        self._settled()
+
+    def _device_log(self, event: DeviceLog) -> None:
+        result = self.ctx.state.deployment_results.get(event.device_id)
+        name = result.device.name if result else event.device_id
+        if result is not None:
+            result.log.append(event.line)
+        self._log(name, event.line)
+
+    def _log(self, source: str, line: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.log.appendPlainText(f"{stamp}  {source:<18.18}  {line}")
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _row_for(self, device: Device) -> int:
+        if device.id in self._rows:
+            return self._rows[device.id]
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        self._rows[device.id] = row
+        name = QtWidgets.QTableWidgetItem(device.name)
+        name.setData(Qt.ItemDataRole.UserRole, device.id)
+        name.setToolTip(device.address())
+        self.table.setItem(row, 0, name)
+        bar = QtWidgets.QProgressBar()
+        bar.setRange(0, 100)
+        bar.setTextVisible(True)
+        bar.setFormat("%p%")
+        holder = QtWidgets.QWidget()
+        lay = QtWidgets.QHBoxLayout(holder)
+        lay.setContentsMargins(6, 10, 10, 10)
+        lay.addWidget(bar)
+        self.table.setCellWidget(row, 1, holder)
+        self.table.setItem(row, 2, QtWidgets.QTableWidgetItem())
+        self.table.setItem(row, 3, QtWidgets.QTableWidgetItem())
+        cancel = QtWidgets.QToolButton()
+        cancel.setText("Cancel")
+        cancel.setToolTip(f"Cancel {device.name} (Delete)")
+        cancel.clicked.connect(lambda _c=False, d=device.id: self.cancel(d))
+        self.table.setCellWidget(row, 4, cancel)
+        return row
+
+    def progress_bar(self, device_id: str) -> QtWidgets.QProgressBar:
+        holder = self.table.cellWidget(self._rows[device_id], 1)
+        return holder.findChild(QtWidgets.QProgressBar)  # type: ignore[return-value]
+
+    def cancel_button(self, device_id: str) -> QtWidgets.QToolButton:
+        return self.table.cellWidget(self._rows[device_id], 4)  # type: ignore[return-value]
+
+    def _show(self, result: DeploymentResult) -> None:
+        row = self._row_for(result.device)
+        p = theme.current()
+        bar = self.progress_bar(result.device.id)
+        bar.setValue(result.progress)
+        state = result.status if result.status in ("success", "error") else ""
+        if bar.property("state") != state:
+            bar.setProperty("state", state)
+            restyle(bar)
+        stage = self.table.item(row, 2)
+        stage.setText(result.message)
+        stage.setToolTip(result.message)
+        color = {"success": p.ok, "error": p.error, "cancelled": p.muted}.get(result.status, p.text)
+        stage.setForeground(QtGui.QColor(color))
+        self.table.item(row, 3).setText(_clock(result.elapsed) if result.started else "–")
+        self.cancel_button(result.device.id).setEnabled(result.status not in FINAL)
+
+    def _tick(self) -> None:
+        running = False
+        for result in self.ctx.state.deployment_results.values():
+            if result.status not in FINAL and result.started is not None:
+                running = True
+                self.table.item(self._rows[result.device.id], 3).setText(_clock(result.elapsed))
+        if not running and not self.busy():
+            self._clock.stop()
+
+    # -- cancel and retry -----------------------------------------------------------------
+
+    def cancel(self, device_id: str | None = None) -> None:
+        runs = {id(r): r for d, r in self._runs.items() if device_id in (None, d)}
+        for run in runs.values():
+            run.cancel(device_id)
+        if device_id is None and not self._runs:
+            for task in list(self._tasks):
+                task.cancel()
+
+    def _cancel_current(self) -> None:
+        item = self.table.item(self.table.currentRow(), 0)
+        if item is not None:
+            self.cancel(item.data(Qt.ItemDataRole.UserRole))
+
+    def failed(self) -> list[Device]:
+        return [r.device for r in self.ctx.state.deployment_results.values() if r.status in ("error", "cancelled")]
+
+    def retry_failed(self) -> None:
+        devices = self.failed()
+        if devices and not self.busy():
+            self._log("studio", f"retrying {', '.join(d.name for d in devices)}")
+            self.start(devices)
+
+    def _settled(self) -> None:
+        results = self.ctx.state.deployment_results.values()
+        done = [r for r in results if r.status in FINAL]
+        ok = sum(1 for r in done if r.status == "success")
+        self.retry_btn.setEnabled(not self.busy() and bool(self.failed()))
+        self.cancel_all_btn.setEnabled(self.busy())
+        self.hot_swap.setEnabled(not self.busy())
+        self.rollback.setEnabled(not self.busy())
+        if not self.busy() and results:
+            failed = len(done) - ok
+            self.banner.show_message(
+                f"All {ok} devices are running the app." if not failed
+                else f"{ok} succeeded, {failed} did not. Retry them, or finish and review.",
+                "ok" if not failed else "warn")
+        self.completeChanged.emit()
+
+    # -- wizard ---------------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        return any(not t.done() for t in self._tasks)
+
+    def is_complete(self) -> bool:
+        results = self.ctx.state.deployment_results
+        return bool(results) and not self.busy() and all(r.status in FINAL for r in results.values())
+
+    def reset(self) -> None:
+        self.cancel()
+        self._runs.clear()
+        self._rows.clear()
+        self.table.setRowCount(0)
+        self.log.clear()
+        self.banner.show_message("")
+        self._deployed_package = None
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"

@@ -1,0 +1,218 @@
+"""Step 4: which KUKSA databroker the app talks to: one detected on the targets, a custom one, or the fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sdv_studio.gui.adapters.brokers import KuksaBrokerInfo
+from sdv_studio.gui.pages.base import Page
+from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
+from sdv_studio.gui.widgets.common import Banner, Card, Field, button
+
+COLUMNS = ("Host", "Port", "Kind", "Server", "APIs", "VSS", "Latency", "Security")
+_ADDRESS = re.compile(r"(?:[a-z+]+://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})/?")
+
+
+def parse_address(text: str) -> tuple[str, int] | None:
+    match = _ADDRESS.fullmatch(text.strip())
+    if not match or not 0 < int(match.group(2)) < 65536:
+        return None
+    return match.group(1).strip("[]"), int(match.group(2))
+
+
+class KuksaPage(Page):
+    title = "Kuksa"
+    subtitle = "The databroker the app reads and writes vehicle signals through."
+    icon = "kuksa"
+    next_label = "Deploy"
+
+    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx, parent)
+        self.brokers: list[KuksaBrokerInfo] = []
+        self._detect: asyncio.Task[None] | None = None
+        self._hosts: tuple[str, ...] = ()
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(14)
+
+        found = Card("Detected on the selected devices")
+        bar = QtWidgets.QHBoxLayout()
+        self.stage = QtWidgets.QLabel()
+        self.stage.setObjectName("muted")
+        bar.addWidget(self.stage, 1)
+        self.detect_btn = button("Detect again", "refresh", tip="Probe the selected devices again (F5)")
+        self.detect_btn.setShortcut("F5")
+        self.test_btn = button("Test connection", "link", tip="Connect to the chosen broker now")
+        bar.addWidget(self.detect_btn)
+        bar.addWidget(self.test_btn)
+        found.body.addLayout(bar)
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Detected brokers")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        found.body.addWidget(self.table, 1)
+        col.addWidget(found, 1)
+        self.detect_btn.clicked.connect(lambda: self.start_detect(force=True))
+        self.test_btn.clicked.connect(self.test_connection)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+
+        choose = Card("Connection")
+        form = QtWidgets.QFormLayout()
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        self.custom = QtWidgets.QLineEdit()
+        self.custom.setPlaceholderText("HOST:PORT, e.g. 10.0.0.5:55555 (empty: use the one chosen above)")
+        self.custom.setAccessibleName("Custom broker address")
+        self.custom_field = Field(self.custom)
+        self.custom.textChanged.connect(self._custom_changed)
+        self.fallback = QtWidgets.QCheckBox("Start the embedded fallback databroker on devices that have none")
+        self.fallback.setChecked(True)
+        self.vss = QtWidgets.QComboBox()
+        self.vss.addItems(["4.0", "6.0"])
+        self.vss.setMaximumWidth(120)
+        form.addRow("Custom address", self.custom_field)
+        form.addRow("Fallback", self.fallback)
+        form.addRow("VSS version", self.vss)
+        choose.body.addLayout(form)
+        self.banner = Banner()
+        choose.body.addWidget(self.banner)
+        col.addWidget(choose)
+
+    # -- detection ------------------------------------------------------------------------
+
+    def initialize_page(self) -> None:
+        state = self.ctx.state
+        self.fallback.setChecked(state.fallback_broker)
+        self.vss.setCurrentText(state.vss_version)
+        self.start_detect()
+
+    def start_detect(self, force: bool = False) -> None:
+        hosts = tuple(dict.fromkeys(d.ip for d in self.ctx.state.selected_devices))
+        if not hosts or (self._detect is not None and not self._detect.done()):
+            return
+        if not force and hosts == self._hosts and self.brokers:
+            return
+        self._hosts = hosts
+        self.brokers.clear()
+        self.table.setRowCount(0)
+        self._detect = self.track(self.ctx.run(self._run_detect(list(hosts)), self._detect_failed,
+                                                 name="kuksa-detect"))
+        self._running(True)
+
+    async def _run_detect(self, hosts: list[str]) -> None:
+        self.stage.setText(f"Probing {len(hosts)} device{'s' if len(hosts) != 1 else ''} for databrokers…")
+        try:
+            async for info in self.ctx.engines.brokers.detect(hosts):
+                self.add_broker(info)
+            databrokers = sum(1 for b in self.brokers if b.kind == "databroker")
+            fallback = " The fallback broker will be started where needed." if self.fallback.isChecked() else ""
+            where = f"{len(hosts)} device{'s' if len(hosts) != 1 else ''}"
+            self.stage.setText(f"{databrokers} databroker{'s' if databrokers != 1 else ''} found on {where}."
+                               + ("" if databrokers else fallback))
+        finally:
+            self._running(False)
+
+    def _detect_failed(self, exc: BaseException) -> None:
+        self.stage.setText(f"Detection failed: {exc}")
+        self._running(False)
+
+    def add_broker(self, info: KuksaBrokerInfo) -> None:
+        self.brokers.append(info)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        security = ", ".join(x for x, on in (("TLS", info.tls), ("token", info.auth)) if on) or "none"
+        values = (info.host, str(info.port), info.kind, f"{info.name or ''} {info.version}".strip(),
+                  ", ".join(info.apis) or "–", info.vss_version or "–", f"{info.response_time:.0f} ms", security)
+        for col, value in enumerate(values):
+            item = QtWidgets.QTableWidgetItem(value)
+            if info.kind != "databroker":
+                item.setForeground(QtGui.QColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText)))
+                item.setToolTip("Not a KUKSA databroker: the app cannot use it")
+            self.table.setItem(row, col, item)
+        if info.kind == "databroker" and self.ctx.state.detected_broker is None:
+            self.table.selectRow(row)
+
+    def _selection_changed(self) -> None:
+        row = self.table.currentRow()
+        chosen = self.brokers[row] if 0 <= row < len(self.brokers) else None
+        self.ctx.state.detected_broker = chosen if chosen is not None and chosen.kind == "databroker" else None
+
+    def _running(self, running: bool) -> None:
+        self.detect_btn.setEnabled(not running)
+        self.completeChanged.emit()
+
+    # -- custom address and testing -------------------------------------------------------
+
+    def _custom_changed(self, text: str) -> None:
+        ok = not text.strip() or parse_address(text) is not None
+        self.custom_field.set_error(None if ok else "Enter HOST:PORT, e.g. 10.0.0.5:55555")
+        self.completeChanged.emit()
+
+    def test_connection(self) -> None:
+        target = parse_address(self.custom.text()) if self.custom.text().strip() else None
+        if target is None and self.ctx.state.detected_broker is not None:
+            target = (self.ctx.state.detected_broker.host, self.ctx.state.detected_broker.port)
+        if target is None:
+            self.banner.show_message("Choose a detected broker or enter an address to test.", "warn")
+            return
+        self.ctx.run(self._test(*target), lambda exc: self.banner.show_message(f"Test failed: {exc}", "error"))
+
+    async def _test(self, host: str, port: int) -> None:
+        self.test_btn.setEnabled(False)
+        self.banner.show_message(f"Connecting to {host}:{port}…")
+        try:
+            info = await self.ctx.engines.brokers.test(host, port)
+        finally:
+            self.test_btn.setEnabled(True)
+        if info is None:
+            self.banner.show_message(f"Nothing answers at {host}:{port}.", "error")
+        elif info.kind != "databroker":
+            self.banner.show_message(f"{host}:{port} is an {info.kind} broker, not a KUKSA databroker.", "warn")
+        else:
+            apis = ", ".join(info.apis) or "no known API"
+            self.banner.show_message(f"Connected to {info.name or 'databroker'} {info.version} at {host}:{port} in "
+                                     f"{info.response_time:.0f} ms · {apis}", "ok")
+
+    # -- wizard ---------------------------------------------------------------------------
+
+    def is_complete(self) -> bool:
+        return not self.custom_field.error_text()
+
+    def busy(self) -> bool:
+        return self._detect is not None and not self._detect.done()
+
+    def validate_page(self) -> bool:
+        if self._detect is not None:
+            self._detect.cancel()
+        state = self.ctx.state
+        state.custom_broker = self.custom.text().strip()
+        state.fallback_broker = self.fallback.isChecked()
+        state.vss_version = self.vss.currentText()
+        return True
+
+    def reset(self) -> None:
+        self.brokers.clear()
+        self.table.setRowCount(0)
+        self._hosts = ()
+        self.stage.setText("")
+        self.banner.show_message("")
+
+    def save_settings(self, settings: QtCore.QSettings) -> None:
+        settings.setValue("kuksa/custom", self.custom.text())
+        settings.setValue("kuksa/fallback", self.fallback.isChecked())
+
+    def load_settings(self, settings: QtCore.QSettings) -> None:
+        self.custom.setText(str(settings.value("kuksa/custom", "")))
+        self.fallback.setChecked(str(settings.value("kuksa/fallback", "true")).lower() == "true")
+
+

@@ -1,0 +1,72 @@
+"""The guide's DeploymentState: what the wizard has gathered so far, shared by every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.adapters.packager import AppSource, BuildOptions, BuildResult
+from sdv_studio.models.broker import KuksaBrokerInfo
+
+
+class Step(StrEnum):
+    CONFIGURE = "configure"
+    PACKAGE = "package"
+    DEVICES = "devices"
+    KUKSA = "kuksa"
+    DEPLOY = "deploy"
+    COMPLETE = "complete"
+
+
+STEPS = tuple(Step)
+
+
+@dataclass
+class DeploymentResult:
+    """One device's outcome, as the Deploy page shows it and the report exports it."""
+
+    device: Device
+    status: str = "pending"  # pending | deploying | success | error | cancelled
+    progress: int = 0
+    stage: str = "pending"
+    message: str = "Waiting to start..."
+    started: datetime | None = None
+    finished: datetime | None = None
+    deployment_id: str = ""
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        end = self.finished or datetime.now(self.started.tzinfo)
+        return max(0.0, (end - self.started).total_seconds())
+
+
+@dataclass
+class DeploymentState:
+    current_step: Step = Step.CONFIGURE
+    source: AppSource | None = None  # what Configure holds, with the editor's code as entry point
+    options: BuildOptions | None = None
+    app_package: BuildResult | None = None
+    selected_devices: list[Device] = field(default_factory=list)
+    detected_broker: KuksaBrokerInfo | None = None
+    custom_broker: str = ""  # HOST:PORT typed by the user, wins over the detected one
+    fallback_broker: bool = True
+    vss_version: str = "4.0"
+    broker_auto_detect: bool = True
+    security: dict[str, object] = field(default_factory=dict)
+    deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
+
+    def broker_address(self) -> str | None:
+        if self.custom_broker.strip():
+            return self.custom_broker.strip()
+        if self.detected_broker is not None:
+            return f"{self.detected_broker.host}:{self.detected_broker.port}"
+        return None
+
+    def reset(self) -> None:
+        """Start over: keep nothing from the last run."""
+        self.__init__()  # type: ignore[misc]

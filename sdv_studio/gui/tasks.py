@@ -1,0 +1,55 @@
+"""Strong references to every running coroutine, and a cancel-then-await-all for closing.
+
+asyncio keeps only weak references to tasks; a task nobody holds can vanish mid-flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class TaskGroup:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
+              name: str | None = None) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is None:
+                return
+            if on_error is not None:
+                on_error(exc)
+            else:
+                log.error("background task %s failed", t.get_name(), exc_info=exc)
+
+        task.add_done_callback(done)
+        return task
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def cancel_all(self, timeout: float = 3.0) -> None:
+        """Cancels every task, then waits (bounded) for them to finish unwinding."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the code editor, cards, fields that show their own errors."""

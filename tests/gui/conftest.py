@@ -1,0 +1,65 @@
+"""GUI test fixtures: one qasync loop on pytest-qt's QApplication, a window on fake engines.
+
+The loop is created "already running" so coroutines and Qt events advance together whenever
+the test waits (qtbot.waitUntil / qtbot.wait process Qt events, which run the asyncio callbacks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
+
+
+@pytest.fixture(scope="session")
+def qt_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    from sdv_studio.gui import theme
+    from sdv_studio.gui.executor import DaemonExecutor
+
+    theme.apply(qapp, dark=False)
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    executor = DaemonExecutor(workers=4)
+    loop.set_default_executor(executor)
+    yield loop
+    executor.shutdown(wait=False)
+    loop.set_default_executor(None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QtCore.QSettings:
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def engines(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tests.gui.fakes import fake_engines
+
+    return fake_engines(tmp_path)
+
+
+@pytest.fixture
+def window(qtbot, qt_loop, engines, settings):  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.window import MainWindow
+
+    win = MainWindow(engines, settings)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # Closed here rather than by qtbot.addWidget, which would delete it before its tasks unwind.
+    win.close()
+    qtbot.waitUntil(lambda: not win.tasks.busy and not win.isVisible(), timeout=5000)
+    win.deleteLater()
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """qutebrowser's rule: a test that logs an error it did not expect fails."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, "unexpected errors logged: " + "; ".join(r.getMessage() for r in errors)

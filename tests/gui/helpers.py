@@ -1,0 +1,22 @@
+"""Steps the GUI tests share: fill Configure with a light app and walk forward."""
+
+from __future__ import annotations
+
+from sdv_studio.gui.state import Step
+from tests.gui.fakes import PLAIN_APP
+
+
+def configure_plain_app(window, name: str = "heartbeat") -> None:  # type: ignore[no-untyped-def]
+    page = window.page(Step.CONFIGURE)
+    page.editor.setPlainText(PLAIN_APP)
+    page.name.setText(name)
+    assert page.check()
+
+
+def go_to(window, qtbot, step: Step, timeout: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+    """Clicks Next until ``step`` is showing, waiting for each page to allow it."""
+    while window.ctx.state.current_step is not step:
+        qtbot.waitUntil(lambda: window.next_btn.isEnabled(), timeout=timeout)
+        before = window.index
+        window.next_btn.click()
+        assert window.index == before + 1, f"Next did not leave {window.ctx.state.current_step}"
