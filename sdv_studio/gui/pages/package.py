@@ -108,6 +108,7 @@ class PackagePage(Page):
         self._built_for = (state.source, state.options)
         self._clear()
         self._task = self.track(self.ctx.run(self._build(), self._failed, name="build"))
+        self._task.add_done_callback(self._ended)
         self._set_running(True)
 
     async def _build(self) -> None:
@@ -122,11 +123,15 @@ class PackagePage(Page):
                         self.progress.setValue(int(event.fraction * 100))
                 elif isinstance(event, BuildDone):
                     await self._show(event.result)
-        except asyncio.CancelledError:
+        finally:
+            self._set_running(False)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():  # also when cancelled before it ever ran
             self.stage.setText("Build cancelled")
             self.banner.show_message("The build was cancelled. Rebuild when ready.", "warn")
-            raise
-        finally:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(0)
             self._set_running(False)
 
     def _failed(self, exc: BaseException) -> None:

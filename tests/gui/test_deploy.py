@@ -1,0 +1,87 @@
+"""Deploy: a failed device stays on its row, retry deploys only it; cancel one device or all."""
+
+from __future__ import annotations
+
+from sdv_studio.gui.state import Step
+from tests.gui.helpers import configure_plain_app, go_to
+
+
+def _deploy_to_bench(window, qtbot, ids: list[str]):  # type: ignore[no-untyped-def]
+    configure_plain_app(window)
+    go_to(window, qtbot, Step.DEVICES)
+    devices = window.page(Step.DEVICES)
+    devices.scan_btn.click()
+    qtbot.waitUntil(lambda: not devices.busy(), timeout=3000)
+    devices._checked = set(ids)
+    go_to(window, qtbot, Step.DEPLOY)
+    return window.page(Step.DEPLOY)
+
+
+def test_failed_device_then_retry(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    engines.deployer.plan = {"linux-02": ["fail", "ok"]}
+    page = _deploy_to_bench(window, qtbot, ["localhost", "jetson-01", "linux-02"])
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+    results = window.ctx.state.deployment_results
+    assert results["linux-02"].status == "error"
+    assert "health check failed" in results["linux-02"].message
+    assert results["jetson-01"].status == "success" and results["localhost"].status == "success"
+    assert page.progress_bar("linux-02").property("state") == "error"
+    assert page.retry_btn.isEnabled()
+    assert "2 succeeded, 1 did not" in page.banner.text()
+    page.retry_btn.click()
+    assert results["linux-02"].status == "pending"
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+    assert results["linux-02"].status == "success"
+    assert engines.deployer.attempts == {"localhost": 1, "jetson-01": 1, "linux-02": 2}
+    assert not page.retry_btn.isEnabled()
+    assert "All 3 devices" in page.banner.text()
+
+
+def test_redeploy_failed_from_complete(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    engines.deployer.plan = {"jetson-01": ["fail", "ok"]}
+    page = _deploy_to_bench(window, qtbot, ["jetson-01", "linux-02"])
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+    go_to(window, qtbot, Step.COMPLETE)
+    complete = window.page(Step.COMPLETE)
+    assert complete.stat_failed.value.text() == "1"
+    complete.redeploy_btn.click()
+    assert window.ctx.state.current_step is Step.DEPLOY
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+    assert window.ctx.state.deployment_results["jetson-01"].status == "success"
+
+
+def test_cancel_one_device_leaves_the_others(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    engines.deployer.plan = {"linux-02": ["hang"]}
+    page = _deploy_to_bench(window, qtbot, ["jetson-01", "linux-02"])
+    results = window.ctx.state.deployment_results
+    qtbot.waitUntil(lambda: results["linux-02"].stage == "install", timeout=5000)
+    page.cancel_button("linux-02").click()
+    qtbot.waitUntil(page.is_complete, timeout=5000)
+    assert results["linux-02"].status == "cancelled"
+    assert results["jetson-01"].status == "success"
+    assert page.retry_btn.isEnabled()
+
+
+def test_cancel_all(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    engines.deployer.plan = {"jetson-01": ["hang"], "linux-02": ["hang"]}
+    page = _deploy_to_bench(window, qtbot, ["jetson-01", "linux-02"])
+    results = window.ctx.state.deployment_results
+    qtbot.waitUntil(lambda: all(r.stage == "install" for r in results.values()), timeout=5000)
+    assert not window.back_btn.isEnabled()  # no leaving mid-deploy
+    page.cancel_all_btn.click()
+    qtbot.waitUntil(page.is_complete, timeout=5000)
+    assert {r.status for r in results.values()} == {"cancelled"}
+
+
+def test_build_cancel(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    configure_plain_app(window)
+    go_to(window, qtbot, Step.PACKAGE)
+    page = window.page(Step.PACKAGE)
+    assert page.busy()
+    page.cancel_btn.click()
+    qtbot.waitUntil(lambda: not page.busy(), timeout=3000)
+    if window.ctx.state.app_package is None:  # the build may finish first on a fast machine
+        assert page.stage.text() == "Build cancelled"
+        assert not window.next_btn.isEnabled()
+        page.rebuild_btn.click()
+    qtbot.waitUntil(lambda: window.ctx.state.app_package is not None, timeout=60_000)

@@ -1,0 +1,103 @@
+"""Devices: host-key confirmation, password with keyring, scan cancel, subnet validation."""
+
+from __future__ import annotations
+
+from sdv_studio.gui.dialogs import DeviceDialog, HostKeyDialog, PasswordDialog
+from sdv_studio.gui.qt import QtWidgets
+from sdv_studio.gui.state import Step
+from tests.gui.fakes import FINGERPRINT
+from tests.gui.helpers import configure_plain_app, go_to
+
+
+def _dialog(qtbot, kind):  # type: ignore[no-untyped-def]
+    found: list[QtWidgets.QDialog] = []
+
+    def visible() -> bool:
+        found[:] = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+        return bool(found)
+
+    qtbot.waitUntil(visible, timeout=3000)
+    return found[0]
+
+
+def _to_devices(window, qtbot):  # type: ignore[no-untyped-def]
+    configure_plain_app(window)
+    go_to(window, qtbot, Step.DEVICES)
+    return window.page(Step.DEVICES)
+
+
+def test_host_key_dialog_shows_fingerprint_then_password(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    engines.discovery.password_hosts.add("10.99.0.50")
+    task = page.add_device()
+    add = _dialog(qtbot, DeviceDialog)
+    add.address.setText("10.99.0.50")
+    add.user.setText("sdv")
+    add.accept()
+    key = _dialog(qtbot, HostKeyDialog)
+    assert key.fingerprint.text() == FINGERPRINT
+    assert key.isModal() is False or key.windowModality() is not None  # opened with open(), not exec()
+    key.accept()
+    password = _dialog(qtbot, PasswordDialog)
+    password.password.setText("s3cret")
+    password.remember.setChecked(True)
+    password.accept()
+    qtbot.waitUntil(task.done, timeout=3000)
+    device = task.result()
+    assert device is not None and device.id == "10.99.0.50"
+    assert engines.discovery.trusted == {"10.99.0.50"}
+    assert engines.discovery.remembered == {"10.99.0.50": "s3cret"}
+    assert "10.99.0.50" in {d.id for d in page.selected()}
+
+
+def test_rejecting_the_host_key_adds_nothing(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    task = page.add_device()
+    add = _dialog(qtbot, DeviceDialog)
+    add.address.setText("10.99.0.60")
+    add.accept()
+    _dialog(qtbot, HostKeyDialog).reject()
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert task.result() is None
+    assert "10.99.0.60" not in page.devices
+    assert engines.discovery.trusted == set()
+    assert "not trusted" in page.stage.text()
+
+
+def test_empty_address_is_refused_on_the_field(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    task = page.add_device()
+    add = _dialog(qtbot, DeviceDialog)
+    add.accept()
+    assert add.isVisible()
+    assert add.address_field.error.text() == "Enter an address or host name"
+    add.reject()
+    qtbot.waitUntil(task.done, timeout=3000)
+
+
+def test_scan_can_be_cancelled(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    engines.discovery.delay = 0.5
+    page.scan_btn.click()
+    assert page.busy() and page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: len(page.devices) == 2, timeout=3000)
+    page.cancel_btn.click()
+    qtbot.waitUntil(lambda: not page.busy(), timeout=1000)
+    assert page.stage.text() == "Scan stopped: 1 found so far"
+    assert page.scan_btn.isEnabled() and not page.cancel_btn.isEnabled()
+    assert len(page.devices) == 2  # what was found stays
+
+
+def test_subnet_errors_on_the_field(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    page.subnet.setText("10.99.0.0/24, banana")
+    page.scan_btn.click()
+    assert not page.busy()
+    assert "banana" in page.subnet_field.error.text()
+
+
+def test_no_target_no_next(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page = _to_devices(window, qtbot)
+    assert window.next_btn.isEnabled()  # This computer is ticked by default
+    page.table.item(0, 0).setCheckState(page.table.item(0, 0).checkState().Unchecked)
+    assert not window.next_btn.isEnabled()
