@@ -1,16 +1,73 @@
-"""``sdv-studio deploy``: deploy a package to one or many devices in parallel."""
+"""``sdv-studio deploy PACKAGE --device D...``: deploy to one or many devices in parallel."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import sys
 
-from sdv_studio.cli.errors import CliError
+from sdv_studio.cli.deploy_progress import ProgressPrinter
+from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, invalid
+from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.deploy.service import start_deployment
+from sdv_studio.models.deployment import Deployment
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("deploy", help="deploy a package to one or many devices in parallel")
+    parser = sub.add_parser("deploy", help="deploy a package to one or many devices in parallel",
+                            description="Deploy a package (file or packageId) to every --device at once.")
+    parser.add_argument("package", metavar="PACKAGE", help="a package file or a packageId from the local store")
+    add_device_options(parser)
+    parser.add_argument("--hot-swap", action="store_true",
+                        help="start the new version beside the old one and switch when it is healthy")
+    parser.add_argument("--no-rollback", action="store_true",
+                        help="if the new version fails, leave nothing running instead of restarting the old one")
+    parser.add_argument("--broker", metavar="HOST:PORT", help="wire the app to this databroker (default: detect "
+                        "one on the device, else start SDV Studio's)")
+    parser.add_argument("--grace", type=float, default=3.0, metavar="S",
+                        help="seconds a new version must stay up before it counts as healthy (default 3)")
+    parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="devices worked on at once")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise CliError("deploy: the deployment engine is not available in this build yet")
+    if args.concurrency < 1:
+        raise invalid("--concurrency: must be at least 1")
+    if args.grace < 0:
+        raise invalid("--grace: must not be negative")
+    try:
+        package = open_package(args.package)
+    except PackageUnreadable as exc:
+        raise invalid(str(exc)) from exc
+    devices = resolve_or_exit(args)
+    options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
+                            grace_seconds=args.grace, connect_timeout=args.timeout)
+    trust = host_key_trust(args)
+    printer = ProgressPrinter([d.device_id for d in devices], verbose=args.verbose > 0)
+    print(f"deploying {package.name} {package.version} ({package.package_id}) to {len(devices)} device(s)",
+          file=sys.stderr)
+
+    async def go() -> Deployment:
+        deployment_run = start_deployment(package, devices, trust, options, concurrency=args.concurrency)
+        try:
+            async for event in deployment_run.hub.follow():
+                printer.handle(event)
+        except asyncio.CancelledError:
+            deployment_run.cancel()
+            raise
+        return await deployment_run.wait()
+
+    result = asyncio.run(go())
+    for row in result.devices:
+        if row.status != "success":
+            print(f"{row.device_id}: {row.message}", file=sys.stderr)
+            for line in row.logs[-10:]:
+                print(f"{row.device_id}  | {line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json_dict(), indent=2))
+    else:
+        print(f"{result.deployment_id}: {result.status}", file=sys.stderr)
+    return EXIT_OK if result.status == "completed" else EXIT_FAILED

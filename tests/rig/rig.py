@@ -103,11 +103,12 @@ class Device:
         return self.root / "etc" / "ssh" / "ssh_host_ed25519_key.pub"
 
     def rotate_host_key(self) -> None:
-        """Give the device a new host key, as a re-flashed board would have."""
-        key = self.root / "etc" / "ssh" / "ssh_host_ed25519_key"
-        key.unlink()
-        key.with_suffix(".pub").unlink()
-        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
+        """Give the device a new host key, as a re-flashed board would have.
+
+        Written through the device's own /etc: changing the overlay's upper layer from outside
+        while it is mounted is not seen inside."""
+        key = "/etc/ssh/ssh_host_ed25519_key"
+        self.run(f"rm -f {key} {key}.pub && ssh-keygen -q -t ed25519 -N '' -f {key}")
         os.kill(self.pid, signal.SIGHUP)  # sshd re-executes itself and reads the new key
         time.sleep(0.3)
 

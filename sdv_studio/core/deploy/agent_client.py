@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sdv_studio.agent import AGENT_DIR, agent_files
+from sdv_studio.core.deploy.local import LocalConnection
 from sdv_studio.core.deploy.uploads import upload_files
 from sdv_studio.core.ssh.connection import SshConnection
 
@@ -45,7 +46,7 @@ def agent_bundle() -> tuple[str, tuple[tuple[str, bytes], ...]]:
 
 @dataclass
 class AgentClient:
-    remote: SshConnection
+    remote: SshConnection | LocalConnection
     home: str  # the login user's home on the device, absolute
 
     @property

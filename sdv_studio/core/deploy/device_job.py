@@ -7,17 +7,18 @@ gate guarantees that a failed new version leaves the previous one running.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable
 from sdv_studio.core.deploy.kuksa_wiring import wire
+from sdv_studio.core.deploy.local import LocalConnection, is_local
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.deploy.transfer import send_package
-from sdv_studio.core.ssh.connection import connect
+from sdv_studio.core.ssh.connection import SshConnection, connect
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
@@ -35,8 +36,13 @@ class DeployOptions:
 
 @asynccontextmanager
 async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float) -> AsyncIterator[AgentClient]:
-    """A connection with an up-to-date agent on the other end."""
-    async with connect(target, trust, timeout=timeout) as conn:
+    """A connection with an up-to-date agent on the other end (this computer needs no SSH)."""
+    async with AsyncExitStack() as stack:
+        conn: SshConnection | LocalConnection
+        if is_local(target):
+            conn = LocalConnection()
+        else:
+            conn = await stack.enter_async_context(connect(target, trust, timeout=timeout))
         home = (await conn.run('printf %s "$HOME"', timeout=timeout)).stdout.strip()
         if not home.startswith("/"):
             raise DeployError(f"{target.label}: the login user has no home folder")

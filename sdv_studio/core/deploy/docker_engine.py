@@ -13,6 +13,9 @@ import docker
 import paramiko
 from docker.transport.sshconn import SSHHTTPAdapter
 
+from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.ssh.connection import SshConnection
+
 # The oldest Engine API that has everything we use; podman 4 and Docker 20.10+ serve it.
 MIN_API_VERSION = "1.41"
 
@@ -54,6 +57,13 @@ def engine_client(transport: paramiko.Transport, *, timeout: int = 120, pool_siz
             f"the device's engine serves API {served}; SDV Studio needs {MIN_API_VERSION} (Docker 20.10 or newer)"
         )
     return client
+
+
+def engine_for(conn: SshConnection | LocalConnection) -> docker.DockerClient:
+    """The engine on the device behind ``conn``; this computer's own engine for a local target."""
+    if isinstance(conn, LocalConnection):
+        return docker.from_env(version=MIN_API_VERSION)
+    return engine_client(conn.transport)
 
 
 def _as_tuple(version: str) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from sdv_studio.core.deploy.device_job import DeployOptions, agent_session, check_compatible, deploy_errors
-from sdv_studio.core.deploy.docker_engine import engine_client
+from sdv_studio.core.deploy.docker_engine import engine_for
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.package_file import PackageFile
@@ -199,7 +199,7 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             info = await agent.call("info")
             check_compatible(package, info, "docker")
             try:
-                engine = await asyncio.to_thread(engine_client, agent.remote.transport)
+                engine = await asyncio.to_thread(engine_for, agent.remote)
             except docker.errors.DockerException as exc:
                 raise DeployError(f"cannot use the device's Docker engine: {exc}") from exc
             try:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import paramiko
 
+from sdv_studio.core.deploy.local import LocalConnection
 from sdv_studio.core.ssh.connection import SshConnection
 
 
@@ -46,10 +47,19 @@ def _upload_blocking(conn: SshConnection, files: Sequence[tuple[bytes, str]], mo
     return sent
 
 
-async def upload_files(conn: SshConnection, files: Sequence[tuple[bytes, str]], *, mode: int = 0o644) -> int:
+def _write_local(conn: LocalConnection, files: Sequence[tuple[bytes, str]], mode: int) -> int:
+    for data, path in files:
+        conn.write(data, path, mode)
+    return sum(len(data) for data, _ in files)
+
+
+async def upload_files(conn: SshConnection | LocalConnection, files: Sequence[tuple[bytes, str]], *,
+                       mode: int = 0o644) -> int:
     """Write each (content, absolute path), creating folders; returns the bytes sent.
 
     The transport's socket already exists, so a worker thread in any network namespace can use it."""
     if not files:
         return 0
+    if isinstance(conn, LocalConnection):
+        return await asyncio.to_thread(_write_local, conn, files, mode)
     return await asyncio.to_thread(_upload_blocking, conn, files, mode)

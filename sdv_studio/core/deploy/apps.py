@@ -1,0 +1,187 @@
+"""Managing deployed apps on a device: status, stop, start, logs, rollback, uninstall.
+
+Native apps are the agent's; containers are found on the device's engine by SDV Studio's labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from collections.abc import AsyncIterator
+from typing import Any
+
+import docker
+from docker.models.containers import Container
+
+from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient
+from sdv_studio.core.deploy.device_job import agent_failure, agent_session, deploy_errors
+from sdv_studio.core.deploy.docker_engine import engine_for
+from sdv_studio.core.deploy.docker_runtime import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
+from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import AppState, DeviceApps
+
+NATIVE_FIELDS = ("name", "version", "status", "runtime", "pid", "startedAt", "restarts")
+
+
+async def _engine(agent: AgentClient, info: dict[str, Any]) -> docker.DockerClient | None:
+    if info["properties"].get("runtime") not in ("docker", "both"):
+        return None
+    try:
+        return await asyncio.to_thread(engine_for, agent.remote)
+    except docker.errors.DockerException:
+        return None
+
+
+async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str | None = None) -> DeviceApps:
+    """Every app on the device (or one), native and in containers; a failure is reported, not raised."""
+    try:
+        async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
+            answer = await agent.call("status", {"name": name} if name else {})
+            apps = [AppState.model_validate({k: a.get(k) for k in NATIVE_FIELDS if a.get(k) is not None})
+                    for a in answer.get("apps", [])]
+            engine = await _engine(agent, await agent.call("info"))
+            if engine is not None:
+                try:
+                    states = await asyncio.to_thread(container_states, engine)
+                finally:
+                    await asyncio.to_thread(engine.close)
+                apps += [AppState.model_validate({k: v for k, v in s.items() if v is not None})
+                         for s in states if name in (None, s["name"])]
+            return DeviceApps(device_id=device.device_id, apps=apps)
+    except DeployError as exc:
+        return DeviceApps(device_id=device.device_id, error=str(exc))
+
+
+def _containers(engine: docker.DockerClient, name: str) -> list[Container]:
+    found: list[Container] = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={name}"})
+    return found
+
+
+def _docker_action(engine: docker.DockerClient, action: str, name: str) -> dict[str, Any] | None:
+    """The action on the app's containers; None when the app has none (it is native)."""
+    containers = _containers(engine, name)
+    if not containers:
+        return None
+    if action == "stop":
+        for c in containers:
+            c.stop(timeout=10)
+    elif action == "start":
+        containers[0].start()
+    elif action == "uninstall":
+        for c in containers:
+            c.remove(force=True)
+        for image in engine.images.list(filters={"label": f"{LABEL_APP}={name}"}):
+            engine.images.remove(image.id, force=True)
+    elif action == "rollback":
+        return _docker_rollback(engine, containers[0])
+    return {"name": name, "runtime": "docker", "action": action, "containers": [c.short_id for c in containers]}
+
+
+def _docker_rollback(engine: docker.DockerClient, current: Container) -> dict[str, Any]:
+    """Run the app's previous image with the current container's settings, then remove the current one."""
+    name = current.labels[LABEL_APP]
+    images = engine.images.list(filters={"label": f"{LABEL_APP}={name}"})
+    images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
+    older = [i for i in images if i.labels.get(LABEL_PACKAGE) != current.labels.get(LABEL_PACKAGE)]
+    if not older:
+        raise DeployError(f"{name}: no earlier version on the device to roll back to")
+    image = older[0]
+    host = current.attrs["HostConfig"]
+    config = current.attrs["Config"]
+    env = dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
+    env["APP_VERSION"] = str(image.labels.get(LABEL_VERSION))
+    current.stop(timeout=10)
+    replacement = engine.containers.run(
+        image.id, name=f"{current.name}-rb", detach=True, environment=env,
+        labels={k: image.labels[k] for k in (LABEL_APP, LABEL_VERSION, LABEL_PACKAGE)},
+        network_mode="host", user=config.get("User") or "1000:1000", read_only=True,
+        tmpfs={"/tmp": "rw,noexec,nosuid,size=100m"}, security_opt=["no-new-privileges"], cap_drop=["ALL"],
+        mem_limit=host.get("Memory") or None, nano_cpus=host.get("NanoCpus") or None,
+        restart_policy={"Name": "unless-stopped"},
+    )
+    current.remove(force=True)
+    return {"name": name, "runtime": "docker", "rolledBackTo": image.labels.get(LABEL_VERSION),
+            "containerId": replacement.short_id}
+
+
+async def app_action(device: DeviceRef, trust: HostKeyTrust, timeout: float, action: str, name: str,
+                     args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """stop, start, rollback or uninstall ``name`` on one device; DeployError when it cannot."""
+    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
+        engine = await _engine(agent, await agent.call("info"))
+        if engine is not None:
+            try:
+                done = await asyncio.to_thread(_docker_action, engine, action, name)
+            finally:
+                await asyncio.to_thread(engine.close)
+            if done is not None:
+                return done
+        try:
+            return await agent.call(action, {"name": name, **(args or {})}, timeout=max(timeout, 120))
+        except AgentCallError as exc:
+            raise agent_failure(exc) from exc
+
+
+async def follow_logs(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str, lines: int = 100,
+                      follow: bool = False) -> AsyncIterator[str]:
+    """The app's log tail, then (with ``follow``) new lines as they are written."""
+    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
+        engine = await _engine(agent, await agent.call("info"))
+        if engine is not None:
+            try:
+                containers = await asyncio.to_thread(_containers, engine, name)
+                if containers:
+                    stream = await asyncio.to_thread(containers[0].logs, stream=True, follow=follow, tail=lines)
+                    pending = b""
+                    while (chunk := await asyncio.to_thread(next, stream, b"")) != b"":
+                        pending += chunk
+                        *complete, pending = pending.split(b"\n")
+                        for line in complete:
+                            yield line.decode(errors="replace")
+                    return
+            finally:
+                await asyncio.to_thread(engine.close)
+        if not follow:
+            answer = await agent.call("logs", {"name": name, "lines": lines})
+            for line in answer.get("lines", []):
+                yield str(line)
+            return
+        args = json.dumps({"name": name, "lines": lines, "follow": True})
+        command = f"python3 {shlex.quote(agent.agent_dir)}/sdv_agent.py logs {shlex.quote(args)}"
+        async for raw in _stream(agent, command):
+            try:
+                yield str(json.loads(raw).get("line", ""))
+            except ValueError:
+                yield raw
+
+
+async def _stream(agent: AgentClient, command: str) -> AsyncIterator[str]:
+    """Lines of a long-running remote command as they arrive, until it ends or we are cancelled."""
+    if isinstance(agent.remote, LocalConnection):
+        process = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE)
+        assert process.stdout is not None
+        try:
+            async for line in process.stdout:
+                yield line.decode(errors="replace").rstrip("\n")
+        finally:
+            if process.returncode is None:
+                process.terminate()
+        return
+    channel = agent.remote.transport.open_session()
+    channel.exec_command(command)
+    buffer = b""
+    try:
+        while True:
+            chunk = await asyncio.to_thread(channel.recv, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                yield line.decode(errors="replace")
+    finally:
+        channel.close()
