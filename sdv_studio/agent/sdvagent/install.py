@@ -55,6 +55,7 @@ def _place(store: AppStore, info: package.PackageInfo, staged: str) -> Dict[str,
     if store.find_package(info.package_id):
         return dict(base, alreadyInstalled=True)
     target = store.release_dir(release)
+    needs_pip = bool(info.requirements)  # read before the move: ``info`` points at the staged folder
     os.makedirs(store.releases_dir, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)  # a leftover from an interrupted install
     os.rename(staged, target)
@@ -62,7 +63,7 @@ def _place(store: AppStore, info: package.PackageInfo, staged: str) -> Dict[str,
         # Built in place: a venv records its own path and cannot be moved afterwards.
         venv = os.path.join(target, "venv")
         req = os.path.join(target, "requirements.txt")
-        venvs.create(venv, venvs.package_find_links(target), [], req if info.requirements else "")
+        venvs.create(venv, venvs.package_find_links(target), [], req if needs_pip else "")
         record = dict(base, installedAt=time.time(), python="%d.%d" % sys.version_info[:2],
                       wantedPython=info.manifest.get("pythonVersion"))
         write_json(os.path.join(target, "release.json"), record)  # last: marks the release complete
