@@ -156,12 +156,19 @@ def fake_engines(tmp: Path, devices: list[Device] | None = None) -> Engines:
                    brokers=FakeBrokers(), deployer=FakeDeployer(DeploymentRecords(tmp / "deployments")))
 
 
+# A whole program with no dependencies: installs in a blink, so tests measure the orchestration.
 PLAIN_APP = '''\
 import time
 
-while True:
-    print("heartbeat", flush=True)
-    time.sleep(5)
+
+def main():
+    while True:
+        print("heartbeat", flush=True)
+        time.sleep(5)
+
+
+if __name__ == "__main__":
+    main()
 '''
 
 

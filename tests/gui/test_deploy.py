@@ -19,12 +19,12 @@ def _deploy_to_bench(window, qtbot, ids: list[str]):  # type: ignore[no-untyped-
 
 def test_failed_device_then_retry(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
     engines.deployer.plan = {"linux-02": ["fail", "ok"]}
-    page = _deploy_to_bench(window, qtbot, ["localhost", "jetson-01", "linux-02"])
+    page = _deploy_to_bench(window, qtbot, ["local", "jetson-01", "linux-02"])
     qtbot.waitUntil(page.is_complete, timeout=10_000)
     results = window.ctx.state.deployment_results
     assert results["linux-02"].status == "error"
     assert "health check failed" in results["linux-02"].message
-    assert results["jetson-01"].status == "success" and results["localhost"].status == "success"
+    assert results["jetson-01"].status == "success" and results["local"].status == "success"
     assert page.progress_bar("linux-02").property("state") == "error"
     assert page.retry_btn.isEnabled()
     assert "2 succeeded, 1 did not" in page.banner.text()
@@ -32,7 +32,7 @@ def test_failed_device_then_retry(window, qtbot, engines) -> None:  # type: igno
     assert results["linux-02"].status == "pending"
     qtbot.waitUntil(page.is_complete, timeout=10_000)
     assert results["linux-02"].status == "success"
-    assert engines.deployer.attempts == {"localhost": 1, "jetson-01": 1, "linux-02": 2}
+    assert engines.deployer.attempts == {"local": 1, "jetson-01": 1, "linux-02": 2}
     assert not page.retry_btn.isEnabled()
     assert "All 3 devices" in page.banner.text()
 
@@ -79,7 +79,7 @@ def test_build_cancel(window, qtbot, engines) -> None:  # type: ignore[no-untype
     page = window.page(Step.PACKAGE)
     assert page.busy()
     page.cancel_btn.click()
-    qtbot.waitUntil(lambda: not page.busy(), timeout=3000)
+    qtbot.waitUntil(lambda: not page.busy() and not page.cancel_btn.isEnabled(), timeout=3000)
     if window.ctx.state.app_package is None:  # the build may finish first on a fast machine
         assert page.stage.text() == "Build cancelled"
         assert not window.next_btn.isEnabled()

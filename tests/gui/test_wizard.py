@@ -33,7 +33,7 @@ def test_whole_wizard_to_complete(window, qtbot, tmp_path: Path) -> None:  # typ
 
     go_to(window, qtbot, Step.DEVICES)
     devices = window.page(Step.DEVICES)
-    assert "localhost" in devices.devices  # "This computer" is always offered
+    assert "local" in devices.devices  # "This computer" is always offered
     devices.subnet.setText("10.99.0.0/24")
     devices.scan_btn.click()
     qtbot.waitUntil(lambda: not devices.busy() and len(devices.devices) == 4, timeout=5000)
@@ -43,7 +43,7 @@ def test_whole_wizard_to_complete(window, qtbot, tmp_path: Path) -> None:  # typ
     _tick(devices, "jetson-01")
     _tick(devices, "linux-02")
     _tick(devices, "ecu-03")  # ignored: not checkable
-    assert {d.id for d in devices.selected()} == {"localhost", "jetson-01", "linux-02"}
+    assert {d.id for d in devices.selected()} == {"local", "jetson-01", "linux-02"}
 
     go_to(window, qtbot, Step.KUKSA)
     kuksa = window.page(Step.KUKSA)
@@ -113,18 +113,18 @@ def test_settings_saved_once_on_close_and_restored(qtbot, qt_loop, engines, sett
 def test_closing_mid_work_cancels_everything_fast(qtbot, qt_loop, engines, settings) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.window import MainWindow
 
-    engines.deployer.plan = {"localhost": ["hang"]}
+    engines.deployer.plan = {"local": ["hang"]}
     win = MainWindow(engines, settings)
     win.show()
     configure_plain_app(win)
     go_to(win, qtbot, Step.DEPLOY)
     deploy = win.page(Step.DEPLOY)
-    qtbot.waitUntil(lambda: win.ctx.state.deployment_results["localhost"].stage == "install", timeout=10_000)
+    qtbot.waitUntil(lambda: win.ctx.state.deployment_results["local"].stage == "install", timeout=10_000)
     assert win.tasks.busy
     started = time.perf_counter()
     win.close()
     qtbot.waitUntil(lambda: not win.isVisible(), timeout=3000)
     assert time.perf_counter() - started < 1.0
     assert not win.tasks.busy
-    assert win.ctx.state.deployment_results["localhost"].status == "cancelled"
+    assert win.ctx.state.deployment_results["local"].status == "cancelled"
     assert not deploy.busy()

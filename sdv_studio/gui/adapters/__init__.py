@@ -25,5 +25,6 @@ class Engines:
 def default_engines() -> Engines:
     from sdv_studio.gui.adapters import brokers, deployer, discovery, packager
 
-    return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(),
-                   brokers=brokers.default_engine(), deployer=deployer.default_engine())
+    approvals = discovery.Approvals()  # host keys and passwords given once serve scan and deploy
+    return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(approvals),
+                   brokers=brokers.default_engine(), deployer=deployer.default_engine(approvals))

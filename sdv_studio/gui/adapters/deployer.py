@@ -6,14 +6,20 @@ cancel one device or all of them; app management (stop, roll back, logs) goes pe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from sdv_studio.core.deploy import apps
+from sdv_studio.core.deploy.device_job import DeployOptions
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.orchestrator import DeploymentRun
-from sdv_studio.gui.adapters.discovery import Device, EngineUnavailable
+from sdv_studio.core.deploy.package_file import open_package
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.service import DeviceRef, start_deployment
+from sdv_studio.gui.adapters.discovery import Approvals, Device
 
 __all__ = ["DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress"]
 
@@ -33,6 +39,8 @@ class DeployRun(Protocol):
     def events(self) -> AsyncIterator[DeploymentEvent]: ...
 
     def cancel(self, device_id: str | None = None) -> None: ...
+
+    def failure_log(self, device_id: str) -> list[str]: ...
 
 
 class DeployEngine(Protocol):
@@ -58,24 +66,42 @@ class OrchestratedRun:
     def cancel(self, device_id: str | None = None) -> None:
         self._run.cancel(device_id)
 
+    def failure_log(self, device_id: str) -> list[str]:
+        """The tail of the app's own log when it failed on the device."""
+        return list(self._run.deployment.device(device_id).logs)
 
-class UnavailableDeployer:
-    """Until the deployment engine's device jobs land, every action says so."""
 
-    _WHY = "deploying to devices is not part of this build yet"
+class CoreDeployer:
+    """The deployment engine: ``start_deployment`` for runs, ``core.deploy.apps`` for stop/rollback/logs."""
+
+    def __init__(self, approvals: Approvals, records: DeploymentRecords | None = None,
+                 timeout: float = 15.0) -> None:
+        self.approvals = approvals
+        self.records = records
+        self.timeout = timeout
+
+    def _ref(self, device: Device) -> DeviceRef:
+        return DeviceRef(device.id, self.approvals.target(device))
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
-        raise EngineUnavailable(self._WHY)
+        opened = await asyncio.to_thread(open_package, str(package))
+        options = DeployOptions(hot_swap=settings.hot_swap, rollback=settings.rollback_enabled,
+                                broker=settings.broker, connect_timeout=self.timeout)
+        run = start_deployment(opened, [self._ref(d) for d in devices], self.approvals.trust(), options,
+                               records=self.records)
+        return OrchestratedRun(run)
 
     async def stop(self, device: Device, app: str) -> None:
-        raise EngineUnavailable(self._WHY)
+        await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "stop", app)
 
     async def rollback(self, device: Device, app: str) -> str:
-        raise EngineUnavailable(self._WHY)
+        done = await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "rollback", app)
+        return str(done.get("rolledBackTo") or done.get("version") or "the previous version")
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
-        raise EngineUnavailable(self._WHY)
+        return [line async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout,
+                                                        app, lines)]
 
 
-def default_engine() -> DeployEngine:
-    return UnavailableDeployer()
+def default_engine(approvals: Approvals) -> DeployEngine:
+    return CoreDeployer(approvals)

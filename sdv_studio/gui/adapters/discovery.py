@@ -1,4 +1,4 @@
-"""Binding to device discovery (issue 4: sdv_studio.core.discovery, core.ssh, core.inventory).
+"""Binding to device discovery (sdv_studio.core.discovery, core.ssh, core.inventory).
 
 The Devices page renders :class:`Device` rows and asks the engine through :class:`DiscoveryEngine`;
 host-key and password questions come back as exceptions the page turns into dialogs.
@@ -14,7 +14,16 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
+
+from sdv_studio.core import discovery as core
+from sdv_studio.core.deploy.local import LOCAL_ID, LOCAL_NAME, local_target
+from sdv_studio.core.discovery.classify import assess
+from sdv_studio.core.inventory import Inventory, InventoryError, SavedDevice, device_id_for
+from sdv_studio.core.ssh import AuthFailed, HostKeyChanged, HostKeyOffer, HostKeyTrust, HostKeyUnknown, SshTarget
+from sdv_studio.core.ssh.target import local_user, parse_address
+from sdv_studio.models.device import DeviceInfo
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,9 @@ class Device:
     compatible: bool = True
     reason: str = ""  # why it is not compatible, or what went wrong
     local: bool = False  # "This computer"
-    sources: tuple[str, ...] = field(default=())  # how it was found: mdns, sweep, manual
+    sources: tuple[str, ...] = field(default=())  # how it was found: mdns, sweep, probe, inventory
+    fingerprint: str = ""  # SHA256 host key fingerprint, once seen
+    identity: str = ""  # key file to log in with, when not the default ones
 
     def address(self) -> str:
         user = f"{self.user}@" if self.user else ""
@@ -90,10 +101,6 @@ class AuthenticationRequired(Exception):
         super().__init__(message or f"{user}@{host}: authentication failed")
 
 
-class EngineUnavailable(Exception):
-    """This build has no engine for the operation."""
-
-
 class DiscoveryEngine(Protocol):
     def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]: ...
 
@@ -116,34 +123,128 @@ def this_computer() -> Device:
         memory = ""
     arch = {"amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}.get(platform.machine().lower(),
                                                                        platform.machine() or "unknown")
-    return Device(id="localhost", name=f"This computer ({socket.gethostname()})", ip="127.0.0.1",
+    return Device(id=LOCAL_ID, name=f"{LOCAL_NAME} ({socket.gethostname()})", ip="127.0.0.1",
                   type="linux-generic" if sys.platform.startswith("linux") else "unknown",
                   runtime="docker" if shutil.which("docker") else "native", architecture=arch,
                   memory=memory, storage=_size(shutil.disk_usage(os.path.expanduser("~")).free),
                   last_seen=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  os=platform.platform(terse=True), python=platform.python_version(), local=True,
-                  sources=("local",))
+                  os=platform.platform(terse=True), python=platform.python_version(), local=True)
 
 
-class LocalOnlyDiscovery:
-    """What this build can discover without the discovery engine: the workstation itself."""
+class Approvals:
+    """Host keys a person approved in this session, and passwords typed but not remembered.
+
+    Shared by discovery and deployment: the engine's HostKeyTrust asks ``confirm`` about a new key,
+    which passes only the exact fingerprint the user saw and accepted.
+    """
+
+    def __init__(self) -> None:
+        self.fingerprints: dict[str, str] = {}  # known_hosts name -> approved SHA256 fingerprint
+        self.passwords: dict[tuple[str, str, int], str] = {}
+
+    async def confirm(self, offer: HostKeyOffer) -> bool:
+        return self.fingerprints.get(offer.host) == offer.fingerprint
+
+    def trust(self) -> HostKeyTrust:
+        return HostKeyTrust(confirm=self.confirm)
+
+    def target(self, device: Device) -> SshTarget:
+        """Where to connect for ``device`` (this computer needs no SSH)."""
+        if device.local:
+            return local_target()
+        user = device.user or local_user()
+        key = Path(device.identity).expanduser() if device.identity else None
+        return SshTarget(device.ip, device.port, user, key, self.passwords.get((user, device.ip, device.port)))
+
+
+def from_info(info: DeviceInfo) -> Device:
+    """The GUI's row for the engine's DeviceInfo."""
+    caps = info.capabilities
+    probing = info.compatible is None and info.status == "online"
+    return Device(
+        id=info.id, name=info.name, ip=info.ip, type=info.type, port=info.port, user=info.user or "",
+        status=info.status, runtime=info.runtime or "–", architecture=info.architecture, gpu=caps.gpu,
+        kuksa=caps.kuksa, memory=caps.memory if caps.memory != "unknown" else "",
+        storage=caps.storage if caps.storage != "unknown" else "",
+        last_seen=info.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ"), os=info.os or "", python=info.python or "",
+        compatible=bool(info.compatible), reason="Probing…" if probing else (info.reason or ""),
+        sources=tuple(info.sources), fingerprint=info.host_key_fingerprint or "")
+
+
+def _progress(event: core.ScanProgress) -> ScanProgress:
+    done = event.swept + event.probed
+    total = event.sweep_total + event.probes_started
+    stage = (f"Swept {event.swept} of {event.sweep_total} addresses · probed {event.probed} of "
+             f"{event.probes_started} devices")
+    return ScanProgress(done, max(total, 1), stage)
+
+
+class CoreDiscovery:
+    def __init__(self, approvals: Approvals, inventory: Inventory | None = None) -> None:
+        self.approvals = approvals
+        self.inventory = inventory or Inventory()
 
     async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
-        raise EngineUnavailable("network discovery is not part of this build yet; add devices by hand")
-        yield  # makes this an async generator
+        try:
+            scanner = core.Scanner(core.ScanOptions(
+                cidrs=cidrs or None, user=options.user or None, port=options.port,
+                key_file=Path(options.identity).expanduser() if options.identity else None,
+                trust=self.approvals.trust()), self.inventory)
+        except (core.RangeError, InventoryError) as exc:
+            raise ValueError(str(exc)) from exc
+        async for event in scanner.events():
+            if isinstance(event, core.DeviceFound | core.DeviceUpdated):
+                yield DeviceFound(from_info(event.device))
+            elif isinstance(event, core.ScanProgress):
+                yield _progress(event)
 
     async def probe(self, address: str, options: ProbeOptions) -> Device:
-        raise EngineUnavailable("probing devices over SSH is not part of this build yet")
+        user, host, port = parse_address(address)
+        user = user or options.user or local_user()
+        port = port or options.port
+        if options.password:
+            self.approvals.passwords[(user, host, port)] = options.password
+        key = Path(options.identity).expanduser() if options.identity else None
+        target = SshTarget(host, port, user, key, options.password)
+        result = await core.probe(target, self.approvals.trust())
+        error = result.error
+        if isinstance(error, HostKeyUnknown):
+            raise UnknownHostKey(host, port, error.key_type, error.fingerprint)
+        if isinstance(error, HostKeyChanged):
+            raise ChangedHostKey(str(error))
+        if isinstance(error, AuthFailed):
+            raise AuthenticationRequired(host, user, str(error))
+        if error is not None or result.facts is None:
+            raise ConnectionError(str(error or f"{host}: no answer"))
+        saved = self._save(host, port, user, options, result.facts.get("hostname") or host)
+        if options.remember_password and options.password:
+            self.inventory.set_password(saved, options.password)
+        found = assess(result.facts, {})
+        return from_info(DeviceInfo(
+            id=saved.id, name=saved.name, ip=host, port=port, user=user, status="online", type=found.type,
+            architecture=found.architecture, runtime=found.runtime, capabilities=found.capabilities,
+            compatible=found.compatible, reason=found.reason, python=found.python, python_venv=found.python_venv,
+            hostname=result.facts.get("hostname"), os=result.facts.get("os"), sources=["probe"],
+            host_key_fingerprint=result.fingerprint))
+
+    def _save(self, host: str, port: int, user: str, options: ProbeOptions, name: str) -> SavedDevice:
+        """Devices added by hand go to the inventory, so the CLI and later scans know them too."""
+        existing = self.inventory.get(host)
+        if existing is not None:
+            return self.inventory.edit(existing.id, port=port, user=user,
+                                       key_file=options.identity or existing.key_file)
+        return self.inventory.add(SavedDevice(id=device_id_for(host), name=name, host=host, port=port, user=user,
+                                              key_file=options.identity or None))
 
     async def trust_host_key(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
-        raise EngineUnavailable("the host-key store is not part of this build yet")
+        self.approvals.fingerprints[SshTarget(host, port).known_hosts_name] = fingerprint
 
     def this_computer(self) -> Device:
         return this_computer()
 
 
-def default_engine() -> DiscoveryEngine:
-    return LocalOnlyDiscovery()
+def default_engine(approvals: Approvals) -> DiscoveryEngine:
+    return CoreDiscovery(approvals)
 
 
 def touched(device: Device, **changes: object) -> Device:

@@ -130,8 +130,8 @@ class DeployPage(Page):
         self.banner.show_message("")
         task = self.ctx.run(self._deploy(devices), lambda exc: self._failed(devices, exc), name="deploy")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(lambda _t: self._settled())
+        # Busy ends in this callback, with the buttons, so no one sees "done" with stale buttons.
+        task.add_done_callback(lambda t: (self._tasks.discard(t), self._settled()))
         self._clock.start()
         self._settled()
 
@@ -192,6 +192,11 @@ class DeployPage(Page):
         if event.status in FINAL:
             result.finished = now
             self._log(result.device.name, event.message)
+            run = self._runs.get(event.device_id)
+            if event.status == "error" and run is not None:
+                for line in run.failure_log(event.device_id):
+                    result.log.append(line)
+                    self._log(result.device.name, f"| {line}")
         self._show(result)
         self._settled()
 
@@ -312,7 +317,7 @@ class DeployPage(Page):
     # -- wizard ---------------------------------------------------------------------------
 
     def busy(self) -> bool:
-        return any(not t.done() for t in self._tasks)
+        return bool(self._tasks)
 
     def is_complete(self) -> bool:
         results = self.ctx.state.deployment_results

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from sdv_studio.gui import dialogs, icons, theme
 from sdv_studio.gui.adapters.discovery import (
+    LOCAL_ID,
     AuthenticationRequired,
     ChangedHostKey,
     Device,
     DeviceFound,
-    EngineUnavailable,
     ProbeOptions,
     ScanProgress,
     UnknownHostKey,
@@ -47,7 +47,7 @@ class DevicesPage(Page):
     def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx, parent)
         self.devices: dict[str, Device] = {}
-        self._checked: set[str] = {"localhost"}
+        self._checked: set[str] = {LOCAL_ID}
         self._scan: asyncio.Task[None] | None = None
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
@@ -138,6 +138,8 @@ class DevicesPage(Page):
         p = theme.current()
         usable = device.compatible and device.status == "online"
         status = "Ready" if usable else (device.reason or device.status.capitalize())
+        if device.status == "error" and "host key" in device.reason.lower():
+            status = "Unknown host key · double-click to review"
         values = (device.name, _TYPES.get(device.type, device.type), device.ip, device.architecture,
                   device.runtime or "–", "Yes" if device.kuksa else "–", device.memory or "–",
                   device.storage or "–", status, "now" if device.local else _ago(device.last_seen))
@@ -227,7 +229,7 @@ class DevicesPage(Page):
 
     def _scan_failed(self, exc: BaseException) -> None:
         self.stage.setText("Scan failed")
-        self.banner.show_message(str(exc), "warn" if isinstance(exc, EngineUnavailable) else "error")
+        self.banner.show_message(str(exc), "error")
         self._set_scanning(False)
 
     def cancel_scan(self) -> None:
@@ -260,7 +262,13 @@ class DevicesPage(Page):
 
     def _row_action(self, row: int) -> None:
         device = self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
-        if not device.local and (device.status != "online" or not device.compatible):
+        if device.local or (device.status == "online" and device.compatible):
+            return
+        if device.status == "error" and "host key" in device.reason.lower():
+            # Found by the scan but not trusted yet: ask about the key (and a password) right away.
+            options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port)
+            self.ctx.run(self.connect(device.ip, options), lambda exc: self.banner.show_message(str(exc), "error"))
+        else:
             self.add_device(device)
 
     async def _add(self, device: Device | None) -> Device | None:
@@ -325,7 +333,7 @@ class DevicesPage(Page):
     def load_settings(self, settings: QtCore.QSettings) -> None:
         self.subnet.setText(str(settings.value("devices/subnet", "")))
         self.user.setText(str(settings.value("devices/user", "")))
-        chosen = settings.value("devices/selected", ["localhost"])
+        chosen = settings.value("devices/selected", [LOCAL_ID])
         self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
         for device in list(self.devices.values()):
             self.upsert(device)

@@ -107,6 +107,7 @@ class PackagePage(Page):
         state.app_package = None
         self._built_for = (state.source, state.options)
         self._clear()
+        self.stage.setText("Starting the build…")
         self._task = self.track(self.ctx.run(self._build(), self._failed, name="build"))
         self._task.add_done_callback(self._ended)
         self._set_running(True)

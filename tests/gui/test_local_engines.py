@@ -1,0 +1,42 @@
+"""The wizard on the real engines with no hardware: package, find, wire and deploy to This computer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.gui.state import Step
+from tests.gui.helpers import configure_plain_app, go_to
+
+
+@pytest.mark.slow
+def test_this_computer_end_to_end(qtbot, qt_loop, settings, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.adapters import default_engines
+    from sdv_studio.gui.window import MainWindow
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the local agent installs under $HOME
+    (tmp_path / "home").mkdir()
+    win = MainWindow(default_engines(), settings)
+    win.show()
+    try:
+        configure_plain_app(win, "local-heartbeat")
+        go_to(win, qtbot, Step.DEVICES)
+        assert [d.id for d in win.page(Step.DEVICES).selected()] == ["local"]
+        go_to(win, qtbot, Step.KUKSA)
+        kuksa = win.page(Step.KUKSA)
+        qtbot.waitUntil(lambda: not kuksa.busy(), timeout=30_000)
+        go_to(win, qtbot, Step.DEPLOY)
+        deploy = win.page(Step.DEPLOY)
+        qtbot.waitUntil(deploy.is_complete, timeout=240_000)
+        result = win.ctx.state.deployment_results["local"]
+        assert result.status == "success", f"{result.message}\n{deploy.log.toPlainText()}"
+        go_to(win, qtbot, Step.COMPLETE)
+        complete = win.page(Step.COMPLETE)
+        complete.stop_btn.click()
+        qtbot.waitUntil(lambda: "Stopped" in complete.banner.text() or "failed" in complete.banner.text(),
+                        timeout=60_000)
+        assert "Stopped" in complete.banner.text(), complete.banner.text()
+    finally:
+        win.close()
+        qtbot.waitUntil(lambda: not win.tasks.busy, timeout=5000)
