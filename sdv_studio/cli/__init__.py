@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sdv-studio {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the desktop window, show every page, close it and exit 0 (installers' smoke test)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.MODULES:
         module.register(sub)

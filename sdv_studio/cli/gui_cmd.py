@@ -10,8 +10,9 @@ from sdv_studio.cli.errors import CliError
 def open_gui(args: argparse.Namespace) -> int:
     try:
         from sdv_studio.gui.app import run_app
+        from sdv_studio.gui.self_test import run_self_test
     except ImportError as exc:  # Qt libraries missing on a headless box
         raise CliError(
             [f"cannot start the desktop app: {exc}", "the command line works without it: sdv-studio --help"]
         ) from exc
-    return run_app()
+    return run_self_test() if args.self_test else run_app()

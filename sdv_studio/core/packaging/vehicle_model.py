@@ -12,12 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from sdv_studio import paths
+from sdv_studio.core import python_runtime
 from sdv_studio.core.packaging.wheels import cache_root
 
 GENERATOR = "velocitas-model-generator==0.9.0"
@@ -66,7 +66,7 @@ def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         out = Path(tmp) / "out"
         done = subprocess.run([str(gen_model), "-l", "python", "-N", "vehicle", "-T", str(out), str(vss_file)],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, check=False, env=python_runtime.subprocess_env())
         if done.returncode != 0 or not (out / "vehicle" / "__init__.py").is_file():
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise ModelError(f"vss: {vss_file.name}: the vehicle model generator failed: {detail}")
@@ -86,16 +86,20 @@ def _tools_root() -> Path:
 
 def _generator(progress: Progress) -> Path:
     venv = _tools_root() / "tools" / "model-generator"
-    gen_model = venv / "bin" / "gen-model"
+    gen_model = python_runtime.venv_executable(venv, "gen-model")
     if gen_model.is_file():
         return gen_model
     progress(f"installing {GENERATOR} into {venv} (once)")
     shutil.rmtree(venv, ignore_errors=True)
-    steps = [[sys.executable, "-m", "venv", str(venv)],
-             [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-              "-q", GENERATOR]]
+    try:
+        python = python_runtime.interpreter()
+    except python_runtime.PythonRuntimeError as exc:
+        raise ModelError(f"vss: {exc}") from exc
+    steps = [[*python, "-m", "venv", str(venv)],
+             [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
+              "--disable-pip-version-check", "-q", GENERATOR]]
     for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        done = subprocess.run(step, capture_output=True, text=True, check=False, env=python_runtime.subprocess_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from sdv_studio import paths
+from sdv_studio.core import python_runtime
 
 ARCHES = ("x86_64", "aarch64")
 # glibc 2.31 is the oldest on our targets (Jetson JetPack 5 / Ubuntu 20.04). pip does not widen a
@@ -131,14 +131,19 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
         req_file = Path(tmp) / "requirements.txt"
         req_file.write_text("".join(f"{r}\n" for r in requirements))
         dest = Path(tmp) / "wheels"
+        try:
+            pip = python_runtime.pip(root.parent)
+        except python_runtime.PythonRuntimeError as exc:
+            return [f"requirements: {exc}"]
         command = [
-            sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
+            *pip, "download", "--disable-pip-version-check", "--no-input",
             "--progress-bar", "off", "--only-binary=:all:",
             *(arg for tag in platform_tags(arch) for arg in ("--platform", tag)),
             "--python-version", python_version, "--implementation", "cp",
             "--find-links", str(files_dir), "--dest", str(dest), "-r", str(req_file),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False,
+                              env=python_runtime.subprocess_env())
         if done.returncode != 0:
             return _pip_problems(done.stderr, arch, python_version)
         names = sorted(p.name for p in dest.glob("*.whl"))

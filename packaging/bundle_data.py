@@ -1,0 +1,61 @@
+"""What the frozen bundle carries besides compiled modules: shared by sdv-studio.spec and the tests.
+
+Kept free of PyInstaller imports so tests/packaging can check the list without building anything.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Read at run time through sdv_studio.paths.resources_dir()/templates_dir() (sys._MEIPASS/<name>).
+TOP_LEVEL_DATA = ("resources", "templates")
+
+# Packages needed as source files, not only compiled into the archive: the agent is uploaded to
+# devices as it is, and the broker (with its generated proto stubs) is packed into a wheel for
+# devices from its files (sdv_studio.core.deploy.broker_bundle).
+SOURCE_PACKAGES = ("sdv_studio/agent", "sdv_studio/broker")
+SOURCE_SUFFIXES = (".py", ".pyi")
+
+# Distributions whose metadata is read at run time: the broker wheel pins grpcio, protobuf and
+# amqtt to the versions installed here; amqtt and keyring find their plugins through entry points.
+METADATA = ("grpcio", "protobuf", "amqtt", "keyring")
+
+# Imported by name at run time, which PyInstaller's static analysis cannot see.
+HIDDEN_PACKAGES = ("amqtt.plugins", "keyring.backends")
+HIDDEN_IMPORTS = ("sdv_studio.gui.self_test",)
+
+# Dev-only or device-only modules that must not be analysed into the app: the proto regenerator
+# needs grpc_tools; the agent's own package imports itself as a top-level ``sdvagent``.
+EXCLUDED_MODULE_PREFIXES = ("sdv_studio.broker.proto.regenerate", "sdv_studio.agent.")
+
+
+def _shipped(path: Path) -> bool:
+    return path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+
+
+def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(source file, destination folder inside the bundle) for every data file, sorted."""
+    pairs: list[tuple[str, str]] = []
+    for top in TOP_LEVEL_DATA:
+        pairs += [(str(f), f.parent.relative_to(root).as_posix()) for f in (root / top).rglob("*") if _shipped(f)]
+    for package in SOURCE_PACKAGES:
+        pairs += [(str(f), f.parent.relative_to(root).as_posix()) for f in (root / package).rglob("*")
+                  if _shipped(f) and f.suffix in SOURCE_SUFFIXES]
+    return sorted(pairs)
+
+
+def keep_module(name: str) -> bool:
+    """Whether a module found under sdv_studio belongs in the app's archive."""
+    return not name.startswith(EXCLUDED_MODULE_PREFIXES)
+
+
+def version(root: Path = ROOT) -> str:
+    """sdv_studio.__version__, read from the source so the spec needs no import of the app."""
+    text = (root / "sdv_studio" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        raise ValueError("sdv_studio/__init__.py has no __version__")
+    return match.group(1)
