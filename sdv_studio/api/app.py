@@ -1,0 +1,67 @@
+"""The app factory: routes, error handlers, the token and size checks, the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from sdv_studio import __version__
+from sdv_studio.api.auth import BearerAuth
+from sdv_studio.api.context import ApiContext
+from sdv_studio.api.errors import on_http_error, on_validation_error
+from sdv_studio.api.limits import BodySizeLimit
+from sdv_studio.api.routes import deployments, devices, events, packages
+from sdv_studio.api.settings import ApiSettings
+
+DESCRIPTION = """\
+The deployment API of the SDV deployment guide, served by SDV Studio on this computer.
+
+Every request needs `Authorization: Bearer <token>`, this document and the WebSocket included.
+Errors answer `{"detail": "...", "problems": ["field: message", ...]}`.
+
+Live progress: WebSocket `/api/deployments/{deploymentId}/events` sends the deployment's events
+in order (`{"seq", "kind": "progress"|"log"|"finished", ...}`), from the first one, then closes.
+"""
+
+
+def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
+    ctx = ctx or ApiContext(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await ctx.deployments.shutdown(settings.shutdown_timeout)
+
+    app = FastAPI(title="SDV Studio", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # no UI: it loads from a CDN
+    app.state.ctx = ctx
+    for module in (devices, packages, deployments, events):
+        app.include_router(module.router)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    # Added last runs first: the token is checked before anything else, the size before the body is read.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BearerAuth, token=settings.token)
+    _document_bearer(app)
+    return app
+
+
+def _document_bearer(app: FastAPI) -> None:
+    """Declare the bearer scheme in the OpenAPI document, on every operation."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

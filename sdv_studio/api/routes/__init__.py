@@ -1,0 +1,1 @@
+"""One router per resource: devices, packages, deployments (and their WebSocket)."""

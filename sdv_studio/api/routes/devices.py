@@ -1,0 +1,79 @@
+"""GET /api/devices/discover and GET /api/devices/{deviceId}/metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from sdv_studio.api.context import ApiContext, context
+from sdv_studio.api.errors import ApiError
+from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
+from sdv_studio.core.deploy.device_job import agent_session, deploy_errors
+from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
+from sdv_studio.core.discovery import RangeError, ScanOptions, scan
+from sdv_studio.core.inventory import InventoryError
+
+router = APIRouter(prefix="/api/devices", tags=["devices"])
+MAX_CIDRS = 16
+ERRORS = {status: {"model": ErrorBody} for status in (404, 422, 502, 503, 504)}
+
+
+@router.get("/discover", response_model=DiscoverResponse, responses={422: ERRORS[422], 503: ERRORS[503]},
+            summary="Discover devices: mDNS, an IP sweep and an SSH capability probe")
+async def discover(
+    ctx: Annotated[ApiContext, Depends(context)],
+    cidr: Annotated[list[str] | None, Query(description="IPv4 range to sweep (repeatable); default: this "
+                                             "machine's own subnets, each at most a /22")] = None,
+    mdns: Annotated[bool, Query(description="browse mDNS")] = True,
+    sweep: Annotated[bool, Query(description="sweep address ranges for SSH")] = True,
+    port: Annotated[int, Query(ge=1, le=65535, description="SSH port to sweep for")] = 22,
+    timeout: Annotated[float, Query(gt=0, le=120, description="seconds per device probe")] = 10.0,
+) -> JSONResponse:
+    cidrs = cidr or []
+    if len(cidrs) > MAX_CIDRS:
+        raise ApiError(422, "invalid request", [f"cidr: at most {MAX_CIDRS} ranges"])
+    settings = ctx.settings
+    options = ScanOptions(cidrs=cidrs or None, use_sweep=sweep, use_mdns=mdns, port=port,
+                          user=settings.connection.user, key_file=settings.connection.key_file,
+                          trust=settings.trust, probe_timeout=timeout)
+    try:
+        devices = await scan(options, ctx.inventory)
+    except RangeError as exc:
+        raise ApiError(422, "invalid request", [str(exc).replace("--cidr ", "cidr: ", 1)]) from exc
+    except InventoryError as exc:
+        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
+    return JSONResponse({"devices": [d.to_json_dict() for d in devices]})
+
+
+@router.get("/{device_id}/metrics", response_model=DeviceMetrics, responses={
+    404: ERRORS[404], 502: ERRORS[502], 503: ERRORS[503], 504: ERRORS[504]},
+    summary="CPU, memory, disk and each app's usage, read by the device agent")
+async def metrics(
+    ctx: Annotated[ApiContext, Depends(context)],
+    device_id: Annotated[str, Path(max_length=300, description="a saved device's id, a discovered device's id "
+                                   "(its address), [USER@]HOST[:PORT], or 'local' for this computer")],
+) -> JSONResponse:
+    settings = ctx.settings
+    try:
+        device = resolve_device(device_id, settings.connection, ctx.inventory)
+    except UnknownDevice as exc:
+        raise ApiError(404, f"no device {device_id!r}", [str(exc).replace("--device ", "deviceId: ", 1)]) from exc
+    except InventoryError as exc:
+        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
+    timeout = settings.device_timeout
+    try:
+        # One bound on the whole exchange: connect, agent upload when missing, the sample itself.
+        async with asyncio.timeout(timeout * 3), deploy_errors(device.target), \
+                agent_session(device.target, settings.trust, timeout) as agent:
+            answer = await agent.call("metrics", timeout=timeout)
+    except DeployError as exc:
+        raise ApiError(502, f"{device.device_id}: could not read metrics", [str(exc)]) from exc
+    except TimeoutError as exc:
+        raise ApiError(504, f"{device.device_id}: the device did not answer in time",
+                       [f"{device.target.label}: no answer in {timeout * 3:g}s"]) from exc
+    answer.pop("ok", None)
+    return JSONResponse(DeviceMetrics.model_validate({**answer, "deviceId": device.device_id}).to_json_dict())

@@ -1,0 +1,53 @@
+"""POST /api/apps/package and the download behind its ``downloadUrl``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from sdv_studio.api.context import ApiContext, context
+from sdv_studio.api.errors import ApiError
+from sdv_studio.api.models import ErrorBody, PackageCreated, human_size
+from sdv_studio.core.packaging.builder import BuildFailed, PackageError, build_from_request
+from sdv_studio.models.package import PackageRequest
+
+router = APIRouter(tags=["packages"])
+log = logging.getLogger(__name__)
+
+
+@router.post("/api/apps/package", status_code=201, response_model=PackageCreated,
+             responses={422: {"model": ErrorBody}}, summary="Build a deployable package from the app's code")
+async def create_package(body: PackageRequest, request: Request,
+                         ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
+    async with ctx.builds:
+        try:
+            # Builds are blocking (archive writing, pip): a worker thread keeps the server answering.
+            result = await asyncio.to_thread(build_from_request, body, log.debug, ctx.store)
+        except PackageError as exc:
+            raise ApiError(422, "invalid package", exc.problems) from exc
+        except BuildFailed as exc:
+            raise ApiError(422, "the package could not be built", exc.problems) from exc
+    stored = result.stored
+    url = str(request.url_for("download_package", package_id=stored.package_id))
+    created = PackageCreated(
+        package_id=stored.package_id, download_url=url, checksum=stored.checksum, size=human_size(stored.size),
+        size_bytes=stored.size, created_at=stored.created_at, name=stored.name, version=stored.version,
+        notes=result.notes,
+    )
+    return JSONResponse(created.to_json_dict(), 201, headers={"Location": url})
+
+
+@router.get("/api/packages/{package_id}.tar.gz", name="download_package", response_class=FileResponse,
+            responses={200: {"content": {"application/gzip": {}}}, 404: {"model": ErrorBody}},
+            summary="Download a package built on this server")
+async def download_package(package_id: str, ctx: Annotated[ApiContext, Depends(context)]) -> FileResponse:
+    stored = ctx.store.get(package_id)
+    if stored is None:
+        raise ApiError(404, f"no package {package_id!r}", [f"packageId: no package {package_id!r} on this server"])
+    return FileResponse(stored.path, media_type="application/gzip",
+                        filename=f"{stored.name}-{stored.version}.tar.gz",
+                        headers={"ETag": f'"{stored.checksum.removeprefix("sha256:")}"'})
