@@ -26,6 +26,7 @@ def qt_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]
     asyncio.set_event_loop(loop)
     executor = DaemonExecutor(workers=4)
     loop.set_default_executor(executor)
+    loop.sdv_executor = executor  # type: ignore[attr-defined] - for tests that swap it and put it back
     yield loop
     executor.shutdown(wait=False)
     loop.set_default_executor(None)

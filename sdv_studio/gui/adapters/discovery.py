@@ -194,7 +194,7 @@ class CoreDiscovery:
             raise ValueError(str(exc)) from exc
         async for event in scanner.events():
             if isinstance(event, core.DeviceFound | core.DeviceUpdated):
-                yield DeviceFound(from_info(event.device))
+                yield DeviceFound(replace(from_info(event.device), identity=options.identity))
             elif isinstance(event, core.ScanProgress):
                 yield _progress(event)
 
@@ -220,12 +220,12 @@ class CoreDiscovery:
         if options.remember_password and options.password:
             self.inventory.set_password(saved, options.password)
         found = assess(result.facts, {})
-        return from_info(DeviceInfo(
+        return replace(from_info(DeviceInfo(
             id=saved.id, name=saved.name, ip=host, port=port, user=user, status="online", type=found.type,
             architecture=found.architecture, runtime=found.runtime, capabilities=found.capabilities,
             compatible=found.compatible, reason=found.reason, python=found.python, python_venv=found.python_venv,
             hostname=result.facts.get("hostname"), os=result.facts.get("os"), sources=["probe"],
-            host_key_fingerprint=result.fingerprint))
+            host_key_fingerprint=result.fingerprint)), identity=options.identity)
 
     def _save(self, host: str, port: int, user: str, options: ProbeOptions, name: str) -> SavedDevice:
         """Devices added by hand go to the inventory, so the CLI and later scans know them too."""

@@ -69,6 +69,12 @@ class DevicesPage(Page):
         self.user.setAccessibleName("SSH user")
         self.user.setMaximumWidth(130)
         bar.addWidget(self.user, 0, Qt.AlignmentFlag.AlignTop)
+        self.identity = QtWidgets.QLineEdit()
+        self.identity.setPlaceholderText("Key file (default keys)")
+        self.identity.setAccessibleName("SSH key file")
+        self.identity.setToolTip("Private key to log in with; empty uses your usual SSH keys")
+        self.identity.setMaximumWidth(190)
+        bar.addWidget(self.identity, 0, Qt.AlignmentFlag.AlignTop)
         self.scan_btn = button("Scan", "refresh", primary=True, tip="Scan the network (F5)")
         self.scan_btn.setShortcut("F5")
         self.cancel_btn = button("Stop", "cancel", tip="Stop scanning (Esc)")
@@ -246,7 +252,8 @@ class DevicesPage(Page):
         self.completeChanged.emit()
 
     def _options(self, **extra: object) -> ProbeOptions:
-        return ProbeOptions(user=self.user.text().strip(), **extra)  # type: ignore[arg-type]
+        return ProbeOptions(user=self.user.text().strip(), identity=self.identity.text().strip(),
+                            **extra)  # type: ignore[arg-type]
 
     # -- adding by hand -------------------------------------------------------------------
 
@@ -266,14 +273,15 @@ class DevicesPage(Page):
             return
         if device.status == "error" and "host key" in device.reason.lower():
             # Found by the scan but not trusted yet: ask about the key (and a password) right away.
-            options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port)
+            options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
+                                   identity=self.identity.text().strip())
             self.ctx.run(self.connect(device.ip, options), lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
 
     async def _add(self, device: Device | None) -> Device | None:
         dialog = dialogs.DeviceDialog(device.ip if device else "", device.user if device else self.user.text(),
-                                      device.port if device else 22, parent=self)
+                                      device.port if device else 22, self.identity.text(), parent=self)
         if not await dialogs.ask(dialog):
             return None
         address = dialog.address.text().strip()
@@ -328,11 +336,13 @@ class DevicesPage(Page):
     def save_settings(self, settings: QtCore.QSettings) -> None:
         settings.setValue("devices/subnet", self.subnet.text())
         settings.setValue("devices/user", self.user.text())
+        settings.setValue("devices/identity", self.identity.text())
         settings.setValue("devices/selected", sorted(self._checked))
 
     def load_settings(self, settings: QtCore.QSettings) -> None:
         self.subnet.setText(str(settings.value("devices/subnet", "")))
         self.user.setText(str(settings.value("devices/user", "")))
+        self.identity.setText(str(settings.value("devices/identity", "")))
         chosen = settings.value("devices/selected", [LOCAL_ID])
         self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
         for device in list(self.devices.values()):

@@ -1,0 +1,177 @@
+"""Scripted engines with a realistic bench: for screenshots, demos and GUI tests without hardware.
+
+Packaging stays real. Discovery and brokers answer from a fixed bench; deployments run through the
+real orchestrator (sdv_studio.core.deploy) with scripted device jobs, so progress, cancellation and
+records behave as they do for real devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdv_studio.core.deploy.orchestrator import (
+    DeployError,
+    DeploymentRun,
+    DeviceJob,
+    DeviceTask,
+    JobOutcome,
+    StepReporter,
+    new_deployment_id,
+)
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.packaging.store import PackageStore
+from sdv_studio.gui.adapters import Engines
+from sdv_studio.gui.adapters.deployer import DeployRun, DeploySettings, OrchestratedRun
+from sdv_studio.gui.adapters.discovery import (
+    AuthenticationRequired,
+    Device,
+    DeviceFound,
+    ProbeOptions,
+    ScanEvent,
+    ScanProgress,
+    UnknownHostKey,
+    this_computer,
+)
+from sdv_studio.gui.adapters.packager import CorePackager
+from sdv_studio.models.broker import KuksaBrokerInfo
+from sdv_studio.models.deployment import Deployment, DeviceDeployment
+
+FINGERPRINT = "SHA256:q4Vt1oWkqJ0m2cW6k3t2XbS1mX0eV1r3hTqW8o9yZ0c"
+_SEEN = "2026-01-01T00:00:00Z"
+
+BENCH = [
+    Device(id="orin-bench-01", name="orin-bench-01", ip="192.168.7.21", type="jetson-orin", user="sdv",
+           runtime="both", architecture="arm64", gpu=True, kuksa=True, memory="32GB", storage="48GB",
+           os="Ubuntu 22.04 (JetPack 6.0)", python="3.10.12", last_seen=_SEEN),
+    Device(id="orin-car-02", name="orin-car-02", ip="192.168.7.22", type="jetson-orin", user="sdv",
+           runtime="docker", architecture="arm64", gpu=True, kuksa=False, memory="16GB", storage="21GB",
+           os="Ubuntu 20.04 (JetPack 5.1)", python="3.8.10", last_seen=_SEEN),
+    Device(id="nuc-gateway", name="nuc-gateway", ip="192.168.7.30", user="sdv", runtime="both",
+           memory="16GB", storage="212GB", os="Debian 12", python="3.11.2", last_seen=_SEEN),
+    Device(id="rpi5-hmi", name="rpi5-hmi", ip="192.168.7.41", user="sdv", runtime="native", architecture="arm64",
+           memory="8GB", storage="54GB", os="Raspberry Pi OS 12", python="3.11.2", last_seen=_SEEN),
+    Device(id="s32g-proto", name="s32g-proto", ip="192.168.7.52", type="automotive-prototype", user="root",
+           runtime="–", architecture="arm64", memory="4GB", storage="6GB", os="Yocto 4.0", python="3.8.13",
+           compatible=False, reason="python3 has no venv module and no container engine", last_seen=_SEEN),
+    Device(id="zonal-ecu-4", name="192.168.7.60", ip="192.168.7.60", type="unknown", status="error",
+           architecture="unknown", runtime="–", compatible=False,
+           reason="192.168.7.60: unknown ssh-ed25519 host key", last_seen=_SEEN),
+]
+
+
+class ScriptedDiscovery:
+    def __init__(self, devices: list[Device] | None = None, delay: float = 0.02) -> None:
+        self.devices = list(BENCH if devices is None else devices)
+        self.delay = delay
+        self.trusted: set[str] = set()
+        self.password_hosts: set[str] = set()
+        self.remembered: dict[str, str] = {}
+
+    async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        total = len(self.devices)
+        for i, device in enumerate(self.devices):
+            yield ScanProgress(i, total, f"Probing {device.ip}")
+            await asyncio.sleep(self.delay)
+            yield DeviceFound(device)
+        yield ScanProgress(total, total, "done")
+
+    async def probe(self, address: str, options: ProbeOptions) -> Device:
+        await asyncio.sleep(self.delay)
+        if address not in self.trusted:
+            raise UnknownHostKey(address, options.port, "ssh-ed25519", FINGERPRINT)
+        if address in self.password_hosts and not options.password:
+            raise AuthenticationRequired(address, options.user, f"{options.user}@{address}: key not accepted")
+        if options.remember_password and options.password:
+            self.remembered[address] = options.password
+        return Device(id=address, name=f"manual {address}", ip=address, user=options.user, port=options.port,
+                      memory="8GB", storage="20GB", last_seen=_SEEN, sources=("probe",))
+
+    async def trust_host_key(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
+        self.trusted.add(host)
+
+    def this_computer(self) -> Device:
+        return this_computer()
+
+
+class ScriptedBrokers:
+    async def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]:
+        for host in hosts:
+            await asyncio.sleep(0.01)
+            if host.endswith(".21") or host == "127.0.0.1":
+                yield KuksaBrokerInfo(host=host, port=55555, name="databroker", version="0.6.0",
+                                      response_time=3.4, vss_version="4.0", apis=["kuksa.val.v2", "kuksa.val.v1"])
+                yield KuksaBrokerInfo(host=host, port=1883, kind="mqtt", response_time=1.1)
+            elif host.endswith(".30"):
+                yield KuksaBrokerInfo(host=host, port=55555, name="databroker", version="0.4.4", response_time=5.9,
+                                      vss_version="4.0", apis=["kuksa.val.v1", "sdv.databroker.v1"], tls=True,
+                                      auth=True)
+
+    async def test(self, host: str, port: int) -> KuksaBrokerInfo | None:
+        return KuksaBrokerInfo(host=host, port=port, name="databroker", version="0.6.0", response_time=2.0,
+                               apis=["kuksa.val.v2", "kuksa.val.v1"])
+
+
+@dataclass
+class ScriptedDeployer:
+    """Device jobs that walk the six stages; ``plan`` scripts outcomes per attempt: ok, fail or hang."""
+
+    records: DeploymentRecords
+    plan: dict[str, list[str]] = field(default_factory=dict)
+    step: float = 0.02
+    attempts: dict[str, int] = field(default_factory=dict)
+    stopped: list[str] = field(default_factory=list)
+
+    async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
+        deployment = Deployment(deployment_id=new_deployment_id(), package_id="pkg_0123456789abcdef",
+                                app_name=package.name, app_version="1.0.0",
+                                devices=[DeviceDeployment(device_id=d.id) for d in devices])
+        tasks = [DeviceTask(d.id, d.address(), self._job(d, settings)) for d in devices]
+        return OrchestratedRun(DeploymentRun(deployment, tasks, self.records).start())
+
+    def _job(self, device: Device, settings: DeploySettings) -> DeviceJob:
+        attempt = self.attempts.get(device.id, 0)
+        self.attempts[device.id] = attempt + 1
+        outcomes = self.plan.get(device.id, ["ok"])
+        outcome = outcomes[min(attempt, len(outcomes) - 1)]
+        lines = {
+            Stage.COMPATIBILITY: f"{device.architecture}, Python {device.python or '3'}: compatible",
+            Stage.TRANSFER: "sent 14 of 31 files (2.1 MB); 17 unchanged",
+            Stage.INSTALL: "virtualenv ready, 23 wheels installed offline",
+            Stage.KUKSA: f"databroker {settings.broker or '127.0.0.1:55555'} (detected on the device)",
+            Stage.START: "started with systemd --user, pid 4242",
+            Stage.HEALTH: "healthy after 3.0 s",
+        }
+
+        async def job(reporter: StepReporter) -> JobOutcome:
+            for stage, line in lines.items():
+                await reporter.stage(stage)
+                await asyncio.sleep(self.step)
+                if outcome == "hang" and stage is Stage.INSTALL:
+                    await asyncio.sleep(3600)
+                if outcome == "fail" and stage is Stage.HEALTH:
+                    raise DeployError("health check failed: the app exited with code 1; rolled back to 0.9.0",
+                                      logs=["Traceback (most recent call last):",
+                                            "  File \"app/main.py\", line 7, in <module>",
+                                            "grpc.aio.AioRpcError: StatusCode.UNAVAILABLE"], rolled_back=True)
+                await reporter.log(line)
+            return JobOutcome(runtime="native")
+
+        return job
+
+    async def stop(self, device: Device, app: str) -> None:
+        self.stopped.append(device.id)
+
+    async def rollback(self, device: Device, app: str) -> str:
+        return "0.9.0"
+
+    async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
+        return [f"{app} started on {device.name}", "Light value  True", "Light value  False"]
+
+
+def demo_engines(root: Path, devices: list[Device] | None = None) -> Engines:
+    return Engines(packager=CorePackager(PackageStore(root / "packages")), discovery=ScriptedDiscovery(devices),
+                   brokers=ScriptedBrokers(), deployer=ScriptedDeployer(DeploymentRecords(root / "deployments")))
