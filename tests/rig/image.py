@@ -16,7 +16,7 @@ CACHE = Path("/var/cache/sdv-rig")
 STORE = CACHE / "store"
 BASE_IMAGE = "docker.io/library/python:3.11-slim"
 # Bump when the recipe changes so cached stores are rebuilt.
-RECIPE = "1:python3,python3-venv,python3-pip,python-is-python3,passwd"
+RECIPE = "2:python3,python3-venv,python3-pip,python-is-python3,passwd"
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 
 
@@ -70,7 +70,7 @@ def ensure_base_image() -> str:
             "--change",
             'CMD=["python3"]',
             "--change",
-            "ENV=PATH=/usr/local/bin:/usr/bin:/bin",
+            "ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             str(tar),
             BASE_IMAGE,
         )

@@ -77,7 +77,7 @@ class AgentClient:
             raise AgentUnavailable(f"could not install the agent: {result.stderr.strip()}")
         return True
 
-    async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 120) -> dict[str, Any]:
+    async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 60) -> dict[str, Any]:
         """Run one agent command; its answer, or AgentCallError when it says ok: false."""
         line = f"python3 {shlex.quote(self.agent_dir)}/sdv_agent.py {shlex.quote(command)} -"
         result = await self.remote.run(line, stdin=json.dumps(args or {}).encode(), timeout=timeout)

@@ -18,6 +18,7 @@ from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutco
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.deploy.transfer import send_package
+from sdv_studio.core.deploy.uploads import TransferStalled
 from sdv_studio.core.ssh.connection import SshConnection, connect
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
@@ -32,6 +33,8 @@ class DeployOptions:
     grace_seconds: float = 3.0
     health_timeout: float = 30.0
     connect_timeout: float = 15.0
+    # Seconds without progress before a transfer or a quick agent call counts as a lost device.
+    stall_timeout: float = 20.0
 
 
 @asynccontextmanager
@@ -93,7 +96,7 @@ async def deploy_errors(target: SshTarget) -> AsyncIterator[None]:
         yield
     except AgentCallError as exc:
         raise agent_failure(exc) from exc
-    except (SshError, AgentUnavailable) as exc:
+    except (SshError, AgentUnavailable, TransferStalled) as exc:
         raise DeployError(str(exc)) from exc
     except TimeoutError as exc:
         raise DeployError(f"{target.label}: the device stopped answering") from exc
@@ -103,11 +106,11 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
     async def job(step: StepReporter) -> JobOutcome:
         await step.stage(Stage.COMPATIBILITY)
         async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as agent:
-            info = await agent.call("info")
+            info = await agent.call("info", timeout=options.stall_timeout)
             check_compatible(package, info, "native")
 
             await step.stage(Stage.TRANSFER)
-            sent = await send_package(agent, package)
+            sent = await send_package(agent, package, options.stall_timeout)
             if sent.already_installed:
                 await step.log("the device already holds this package; nothing to send")
             else:
@@ -131,7 +134,7 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             previous = started.get("previous")
 
             await step.stage(Stage.HEALTH)
-            health = await agent.call("health", {"name": package.name})
+            health = await agent.call("health", {"name": package.name}, timeout=options.stall_timeout)
             if not health.get("healthy"):
                 raise DeployError(f"the app is not healthy: {health.get('reason') or 'no reason given'}")
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"

@@ -23,16 +23,16 @@ class Transfer:
     bytes_sent: int = 0
 
 
-async def send_package(agent: AgentClient, package: PackageFile) -> Transfer:
-    inventory = await agent.call("inventory", {"name": package.name, "hashes": True})
+async def send_package(agent: AgentClient, package: PackageFile, stall: float = 20.0) -> Transfer:
+    inventory = await agent.call("inventory", {"name": package.name, "hashes": True}, timeout=stall)
     for app in inventory.get("apps", []):
         if any(r.get("packageId") == package.package_id for r in app.get("releases", [])):
             return Transfer(already_installed=True, files_total=len(package.sums))
     held = set(inventory.get("hashes") or [])
     folder = f"{inventory['uploads']}/{package.package_id}"
-    await agent.remote.run(f"rm -rf {shlex.quote(folder)}", timeout=30)
+    await agent.remote.run(f"rm -rf {shlex.quote(folder)}", timeout=stall)
     wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
     files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
     files += [(package.entries[name], f"{folder}/{name}") for name in wanted]
-    sent = await upload_files(agent.remote, files)
+    sent = await upload_files(agent.remote, files, stall=stall)
     return Transfer(False, folder, len(wanted), len(package.sums), sent)

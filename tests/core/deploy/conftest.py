@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sdv_studio.core.deploy.broker_bundle import broker_bundle
+from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy.events import DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
-from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.service import DeviceRef, start_deployment
 from sdv_studio.core.packaging.builder import BuildOptions, build_package
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import Deployment
+from tests.rig.devices import LOGIN_USER
 from tests.rig.rig import Device, Rig
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
+AGENT = f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/sdv_agent.py"
+FAST = DeployOptions(grace_seconds=1.0)
 
 
 def build(tmp: Path, source: Path | str, name: str, version: str = "1.0.0", **options: object) -> PackageFile:
@@ -47,3 +57,22 @@ def _broker_bundle_ready() -> None:
 @pytest.fixture
 def trust(tmp_path: Path) -> HostKeyTrust:
     return HostKeyTrust(KnownHosts(tmp_path / "known_hosts"), accept_new=True)
+
+
+def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
+           options: DeployOptions = FAST) -> tuple[Deployment, list[DeviceProgress]]:
+    """Deploy from the workstation namespace; the result and every progress event."""
+    async def go() -> tuple[Deployment, list[DeviceProgress]]:
+        run = start_deployment(package, [ref(rig, d) for d in devices], trust, options, records=records)
+        events = [e async for e in run.hub.follow() if isinstance(e, DeviceProgress)]
+        return await run.wait(), events
+
+    with rig.in_workstation():
+        return asyncio.run(go())
+
+
+def agent_status(device: Device, name: str) -> dict[str, Any]:
+    """What the agent on the device says of ``name``, asked on the device itself."""
+    out = device.run(f"{AGENT} status '{json.dumps({'name': name})}'", user=LOGIN_USER).stdout
+    answer: dict[str, Any] = json.loads(out)
+    return answer

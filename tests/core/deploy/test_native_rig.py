@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import DeployOptions
-from sdv_studio.core.deploy.events import DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
-from sdv_studio.core.deploy.service import start_deployment
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from sdv_studio.models.deployment import Deployment
-from tests.core.deploy.conftest import ref
+from tests.core.deploy.conftest import agent_status, deploy
 from tests.rig.devices import LOGIN_USER
-from tests.rig.rig import Device, Rig
+from tests.rig.rig import Rig
 
 pytestmark = pytest.mark.rig
-AGENT = f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/sdv_agent.py"
-
-
-def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
-           options: DeployOptions | None = None) -> tuple[Deployment, list[DeviceProgress]]:
-    async def go() -> tuple[Deployment, list[DeviceProgress]]:
-        run = start_deployment(package, [ref(rig, d) for d in devices], trust,
-                               options or DeployOptions(grace_seconds=1.0), records=records)
-        events = [e async for e in run.hub.follow() if isinstance(e, DeviceProgress)]
-        return await run.wait(), events
-
-    with rig.in_workstation():
-        return asyncio.run(go())
-
-
-def agent_status(device: Device, name: str) -> dict:
-    out = device.run(f"{AGENT} status '{json.dumps({'name': name})}'", user=LOGIN_USER).stdout
-    return json.loads(out)
-
-
 def test_light_app_deploys_to_six_devices_at_once(
     rig: Rig, light_package: PackageFile, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
