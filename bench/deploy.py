@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import json
 import os
+import resource
 import shlex
 import signal
 import statistics
@@ -160,6 +161,48 @@ def _tx_bytes(rig: Rig) -> int:
     return int(out)
 
 
+class DeviceCpu:
+    """CPU time spent on each rig device, from a cpuacct cgroup holding its sshd: everything the
+    engine (or Ansible) runs there is a child of it. Exact whatever else loads this machine."""
+
+    ROOT = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self, devices: Sequence[Device]) -> None:
+        self.base = self.ROOT / f"sdv-bench-deploy-{os.getpid()}"
+        self.groups: dict[str, Path] = {}
+        try:
+            for dev in devices:
+                group = self.base / dev.name
+                group.mkdir(parents=True, exist_ok=True)
+                (group / "cgroup.procs").write_text(str(dev.pid))
+                self.groups[dev.name] = group
+        except OSError as exc:
+            print(f"(no per-device CPU accounting: {exc})", flush=True)
+            self.groups = {}
+
+    def usage(self) -> dict[str, float]:
+        return {name: int((g / "cpuacct.usage").read_text()) / 1e9 for name, g in self.groups.items()}
+
+    def close(self) -> None:
+        """After the rig's teardown: the groups are empty by then."""
+        for group in [*self.groups.values(), self.base]:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+
+
+CPU: DeviceCpu | None = None
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (the engine: event loop, paramiko threads) and its waited children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _device_cpu() -> dict[str, float]:
+    return CPU.usage() if CPU else {}
+
+
 # -- one deployment, timed ------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -171,8 +214,14 @@ class Run:
     logs: dict[str, list[str]]
     sent: dict[str, dict[str, int]]  # kind -> device ip -> bytes
     calls: list[tuple[str, str, float]]
-    cpu: float  # machine busy CPU seconds during the run
+    cpu: float  # machine busy CPU seconds during the run (anything else running included)
     tx: int  # bytes the workstation sent on the rig LAN during the run
+    own_cpu: float = 0.0  # this process: the engine on the workstation
+    device_cpu: dict[str, float] = field(default_factory=dict)  # per device, from its cgroup
+
+    @property
+    def devices_cpu(self) -> float:
+        return sum(self.device_cpu.values())
 
 
 def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
@@ -200,10 +249,11 @@ def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKey
             raise RuntimeError(f"{label}: the deployment did not finish in {DEPLOY_TIMEOUT:.0f} s") from None
         return time.perf_counter() - started, result, events
 
-    cpu0, tx0 = _cpu_busy_seconds(), _tx_bytes(rig)
+    cpu0, tx0, own0, dev0 = _cpu_busy_seconds(), _tx_bytes(rig), _own_cpu(), _device_cpu()
     with rig.in_workstation():
         wall, result, events = asyncio.run(go())
-    cpu, tx = _cpu_busy_seconds() - cpu0, _tx_bytes(rig) - tx0
+    cpu, tx, own = _cpu_busy_seconds() - cpu0, _tx_bytes(rig) - tx0, _own_cpu() - own0
+    dev_cpu = {name: used - dev0[name] for name, used in _device_cpu().items() if name in {d.name for d in devices}}
     if result.status != "completed":
         problems = [(d.device_id, d.status, d.message, d.logs[-5:]) for d in result.devices if d.status != "success"]
         raise RuntimeError(f"{label}: deployment {result.status}: {problems}")
@@ -219,7 +269,8 @@ def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKey
     # When each device was done, from the deployment's start (all devices start at once).
     per_device = {e.device_id: t for t, e in events if isinstance(e, DeviceProgress) and e.stage == "done"}
     sent = {kind: METER.bytes(kind) for kind in ("package", "agent", "broker")}
-    return Run(label, len(devices), wall, per_device, stages, dict(logs), sent, list(METER.calls), cpu, tx)
+    return Run(label, len(devices), wall, per_device, stages, dict(logs), sent, list(METER.calls), cpu, tx,
+               own, dev_cpu)
 
 
 # -- devices: fresh again, without touching anything outside the rig -------------------------------
@@ -271,6 +322,8 @@ class AnsibleRun:
     wall: float
     play: float  # first task start to the end: without ansible-playbook's own start-up
     tasks: list[tuple[str, float]]
+    own_cpu: float  # ansible-playbook and its forks, on the workstation
+    device_cpu: dict[str, float]
 
 
 def run_ansible(rig: Rig, devices: list[Device], package: PackageFile, work: Path) -> AnsibleRun:
@@ -301,6 +354,7 @@ def run_ansible(rig: Rig, devices: list[Device], package: PackageFile, work: Pat
                TASK_TIMER_OUT=str(timer))
     cmd = rig.workstation_argv(str(ensure_ansible()), "-i", str(inventory), "-f", str(len(devices)),
                                "-e", json.dumps(extra), str(ANSIBLE_DIR / "deploy.yml"))
+    own0, dev0 = _own_cpu(), _device_cpu()
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=ANSIBLE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True, text=True)
@@ -311,6 +365,8 @@ def run_ansible(rig: Rig, devices: list[Device], package: PackageFile, work: Pat
         proc.communicate()
         raise RuntimeError(f"ansible-playbook did not finish in {DEPLOY_TIMEOUT:.0f} s") from None
     wall = time.monotonic() - started
+    own = _own_cpu() - own0
+    dev_cpu = {name: used - dev0[name] for name, used in _device_cpu().items()}
     (work / "ansible.log").write_text(out)
     if proc.returncode != 0:
         raise RuntimeError(f"ansible-playbook failed ({proc.returncode}):\n{out[-3000:]}")
@@ -320,7 +376,7 @@ def run_ansible(rig: Rig, devices: list[Device], package: PackageFile, work: Pat
     for dev in devices:  # check the app really runs, then stop it (by its pid)
         pidfile = f"{ANSIBLE_HOME}/{package.name}/{extra['release']}/app.pid"
         dev.run(f"kill -0 $(cat {pidfile})")
-    return AnsibleRun(wall, play, tasks)
+    return AnsibleRun(wall, play, tasks, own, dev_cpu)
 
 
 # -- packages --------------------------------------------------------------------------------------
@@ -343,14 +399,18 @@ def _median(values: Sequence[float]) -> float:
 
 
 def stage_table(runs: Sequence[Run]) -> list[str]:
-    lines = [f"  {'run':<34}{'wall':>7}  " + "".join(f"{s:>14}" for s in STAGES)]
+    head = f"  {'run':<38}{'wall':>7}" + "".join(f"{s:>14}" for s in STAGES)
+    lines = [head + f"{'CPU engine':>12}{'CPU/device':>12}"]
     for r in runs:
         cells = []
         for s in STAGES:
             values = [st.get(s, 0.0) for st in r.stages.values()]
-            cells.append(f"{_median(values):6.2f}/{max(values):<6.2f}" if values else f"{'-':>14}")
-        lines.append(f"  {r.label:<34}{r.wall:7.2f}  " + " ".join(f"{c:>13}" for c in cells))
-    lines.append("  (seconds, median/max over the run's devices; stage = from its event to the next one)")
+            cells.append(f"{_median(values):6.2f}/{max(values):<6.2f}" if values else f"{'-':>13}")
+        per_dev = _median(list(r.device_cpu.values())) if r.device_cpu else float("nan")
+        lines.append(f"  {r.label:<38}{r.wall:7.2f} " + " ".join(f"{c:>13}" for c in cells)
+                     + f"{r.own_cpu:12.2f}{per_dev:12.2f}")
+    lines.append("  (seconds; stages: median/max over the run's devices, from a stage's event to the next one; "
+                 "CPU: this process, and the median device)")
     return lines
 
 
@@ -367,8 +427,9 @@ def call_table(run: Run) -> list[str]:
 
 def print_run(run: Run) -> None:
     per = list(run.per_device.values())
-    print(f"[{run.label}] {run.devices} device(s): wall {run.wall:.2f} s, per device median {_median(per):.2f} s "
-          f"max {max(per):.2f} s, machine CPU {run.cpu:.1f} s, LAN tx {run.tx / 1e6:.2f} MB", flush=True)
+    print(f"[{run.label}] {run.devices} device(s): wall {run.wall:.2f} s, each done after median {_median(per):.2f} s "
+          f"max {max(per):.2f} s; CPU: engine {run.own_cpu:.1f} s, devices {run.devices_cpu:.1f} s, "
+          f"whole machine {run.cpu:.1f} s; LAN tx {run.tx / 1e6:.2f} MB", flush=True)
     for kind, by_host in run.sent.items():
         if by_host:
             print(f"    sent {kind}: " + ", ".join(f"{h} {n}" for h, n in sorted(by_host.items())), flush=True)
@@ -404,6 +465,17 @@ def fan_out(rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, light: Pa
     return res.wall(f"{tag}: 1 device"), res.wall(f"{tag}: 6 devices")
 
 
+def cpu_rows(res: Results, tag: str) -> None:
+    """CPU spent, and the wall time six devices cannot go under on this machine's cores."""
+    one, six = res.runs[f"{tag}: 1 device"], res.runs[f"{tag}: 6 devices"]
+    e1, d1 = _median([r.own_cpu for r in one]), _median([r.devices_cpu for r in one])
+    e6, d6 = _median([r.own_cpu for r in six]), _median([r.devices_cpu for r in six])
+    cores = os.cpu_count() or 1
+    res.row("  CPU engine + devices: 1 device / 6 devices (s)", f"{e1:.1f}+{d1:.1f} / {e6:.1f}+{d6:.1f}", "", None)
+    res.row(f"  6 devices' CPU spread over {cores} cores (s)", f"{(e6 + d6) / cores:.2f}",
+            f"= {(e6 + d6) / cores / res.wall(f'{tag}: 1 device'):.2f}x one", None)
+
+
 def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_edited: PackageFile | None,
           args: argparse.Namespace) -> Results:
     res = Results()
@@ -421,15 +493,13 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
     one, six = fan_out(rig, trust, records, light, res, given, "light, broker given", args.repeat)
     res.row("fan-out, broker given: 1 device / 6 devices (s)", f"{one:.2f} / {six:.2f}", "", None)
     res.row("  6 vs 1, broker given", f"{six / one:.2f}x", "<= 1.5x", six / one <= 1.5)
+    cpu_rows(res, "light, broker given")
 
     print("\n== 1b. fan-out, default: fallback databroker installed on each device ==", flush=True)
     one_f, six_f = fan_out(rig, trust, records, light, res, fallback, "light, fallback broker", args.repeat_heavy)
-    cpu_one = _median([r.cpu for r in res.runs["light, fallback broker: 1 device"]])
-    cpu_six = _median([r.cpu for r in res.runs["light, fallback broker: 6 devices"]])
     res.row("fan-out, fallback broker: 1 device / 6 devices (s)", f"{one_f:.2f} / {six_f:.2f}", "", None)
     res.row("  6 vs 1, fallback broker installed", f"{six_f / one_f:.2f}x", "<= 1.5x", six_f / one_f <= 1.5)
-    res.row("  machine CPU, 1 device / 6 devices (s)", f"{cpu_one:.1f} / {cpu_six:.1f}", f"{os.cpu_count()} cores",
-            None)
+    cpu_rows(res, "light, fallback broker")
 
     print("\n== 2. redeploy of the unchanged package (devices run it, broker running) ==", flush=True)
     for _ in range(args.repeat):
@@ -448,7 +518,7 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
         print(f"\n== 3. kuksa-client app ({kuksa.size / 1e6:.1f} MB package), then a one-line change ==", flush=True)
         first = res.add(deploy(rig, devices, kuksa, trust, records, fallback, "kuksa app v1: 6 devices"))
         res.row("kuksa app (heavy venv) first deploy, 6 devices (s)", f"{first.wall:.2f}",
-                f"CPU {first.cpu:.0f} s", None)
+                f"CPU/device {_median(list(first.device_cpu.values())):.1f} s", None)
         edit = res.add(deploy(rig, devices, kuksa_edited, trust, records, fallback,
                               "kuksa app one-line change: 6 devices"))
         sent = edit.sent["package"]
@@ -461,7 +531,8 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
                 "", None)
         res.row("  all SSH traffic per device (LAN tx / 6)", f"{edit.tx / len(devices) / 1e3:.0f} kB "
                 f"({edit.tx / len(devices) / kuksa_edited.size:.2%})", "", None)
-        res.row("  one-line change redeploy wall, 6 devices (s)", f"{edit.wall:.2f}", f"CPU {edit.cpu:.0f} s", None)
+        res.row("  one-line change redeploy wall, 6 devices (s)", f"{edit.wall:.2f}",
+                f"CPU/device {_median(list(edit.device_cpu.values())):.1f} s", None)
 
     if not args.skip_ansible:
         print("\n== 4. the same deployment (light app, 6 fresh devices, broker given) with Ansible ==", flush=True)
@@ -470,7 +541,8 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
             make_fresh(devices)
             a = run_ansible(rig, devices, light, work / f"ansible{i}")
             ansible_runs.append(a)
-            print(f"[ansible] wall {a.wall:.2f} s (play {a.play:.2f} s): "
+            print(f"[ansible] wall {a.wall:.2f} s (play {a.play:.2f} s), CPU controller {a.own_cpu:.1f} s, "
+                  f"devices {sum(a.device_cpu.values()):.1f} s; tasks: "
                   + ", ".join(f"{name} {t:.2f}" for name, t in a.tasks), flush=True)
             make_fresh(devices)
             res.add(deploy(rig, devices, light, trust, records, given, "ours vs ansible: 6 devices"))
@@ -482,6 +554,11 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
         res.row("  Ansible / ours (playbook wall)", f"{a_wall / ours:.2f}x", ">= 3x", a_wall / ours >= 3)
         res.row("  Ansible / ours (play only, no ansible start-up)", f"{a_play / ours:.2f}x", ">= 3x",
                 a_play / ours >= 3)
+        ours_runs = res.runs["ours vs ansible: 6 devices"]
+        res.row("  CPU, Ansible: controller / devices (s)", f"{_median([a.own_cpu for a in ansible_runs]):.1f} / "
+                f"{_median([sum(a.device_cpu.values()) for a in ansible_runs]):.1f}", "", None)
+        res.row("  CPU, ours: engine / devices (s)", f"{_median([r.own_cpu for r in ours_runs]):.1f} / "
+                f"{_median([r.devices_cpu for r in ours_runs]):.1f}", "", None)
         for name in dict(ansible_runs[0].tasks):
             values = [dict(a.tasks).get(name, 0.0) for a in ansible_runs]
             res.row(f"  ansible task: {name}", f"{_median(values):.2f} s", "", None)
@@ -546,9 +623,15 @@ def main() -> int:
         print(f"packages built, broker bundle and ansible ready in {time.perf_counter() - t0:.1f} s: "
               f"light {light.size} B, kuksa-client app {kuksa.size if kuksa else 0} B", flush=True)
         t0 = time.perf_counter()
-        with rig_of_six() as rig:
-            print(f"rig of 6 devices up in {time.perf_counter() - t0:.1f} s ({rig.tag})", flush=True)
-            res = bench(rig, work, light, kuksa or light, kuksa_edited, args)
+        global CPU
+        try:
+            with rig_of_six() as rig:
+                print(f"rig of 6 devices up in {time.perf_counter() - t0:.1f} s ({rig.tag})", flush=True)
+                CPU = DeviceCpu(rig.working())
+                res = bench(rig, work, light, kuksa or light, kuksa_edited, args)
+        finally:
+            if CPU:
+                CPU.close()
         report(res, args)
     return 0 if all(r[3] != "MISSES" for r in res.rows) else 1
 
