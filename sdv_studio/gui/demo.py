@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sdv_studio.core.deploy.orchestrator import (
@@ -41,7 +42,7 @@ from sdv_studio.models.broker import KuksaBrokerInfo
 from sdv_studio.models.deployment import Deployment, DeviceDeployment
 
 FINGERPRINT = "SHA256:q4Vt1oWkqJ0m2cW6k3t2XbS1mX0eV1r3hTqW8o9yZ0c"
-_SEEN = "2026-01-01T00:00:00Z"
+_SEEN = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # a scan a moment ago
 
 BENCH = [
     Device(id="orin-bench-01", name="orin-bench-01", ip="192.168.7.21", type="jetson-orin", user="sdv",

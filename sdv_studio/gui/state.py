@@ -52,8 +52,8 @@ class DeploymentState:
     options: BuildOptions | None = None
     app_package: BuildResult | None = None
     selected_devices: list[Device] = field(default_factory=list)
-    detected_broker: KuksaBrokerInfo | None = None
-    custom_broker: str = ""  # HOST:PORT typed by the user, wins over the detected one
+    detected_broker: KuksaBrokerInfo | None = None  # the one selected on the Kuksa page (for tests, "use")
+    custom_broker: str = ""  # HOST:PORT every device's app is wired to; empty: each device finds its own
     fallback_broker: bool = True
     vss_version: str = "4.0"
     broker_auto_detect: bool = True
@@ -61,11 +61,8 @@ class DeploymentState:
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:
-        if self.custom_broker.strip():
-            return self.custom_broker.strip()
-        if self.detected_broker is not None:
-            return f"{self.detected_broker.host}:{self.detected_broker.port}"
-        return None
+        """What every device is wired to; None lets the engine detect one per device (or fall back)."""
+        return self.custom_broker.strip() or None
 
     def reset(self) -> None:
         """Start over: keep nothing from the last run."""

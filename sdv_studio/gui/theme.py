@@ -89,18 +89,19 @@ def _qpalette(p: Palette) -> QtGui.QPalette:
 def stylesheet(p: Palette) -> str:
     return f"""
 QWidget {{ color: {p.text}; }}
+QWidget:disabled {{ color: {p.muted}; }}
 QMainWindow, #content {{ background: {p.window}; }}
 #rail {{ background: {p.rail}; }}
 #railTitle {{ color: #e8f1f4; font-size: 15pt; font-weight: 600; }}
 #railSubtitle {{ color: {p.rail_text}; font-size: 9pt; }}
 #railVersion {{ color: #6d7c8a; font-size: 8.5pt; }}
-#steps {{ background: transparent; border: none; outline: none; color: {p.rail_text}; font-size: 10.5pt; }}
+QListWidget#steps {{ background: {p.rail}; border: none; outline: none; color: {p.rail_text};
+    font-size: 10.5pt; }}
+QListWidget#steps > QWidget {{ background: {p.rail}; border: none; }}
 #steps::item {{ padding: 9px 12px; margin: 2px 10px; border-radius: 8px; }}
 #steps::item:selected {{ background: {p.rail_active}; color: #ffffff; border-left: 3px solid #2bb3c0; }}
 #steps::item:disabled {{ color: #4e5b68; }}
 #steps::item:hover:!selected {{ background: #1a232c; }}
-#steps::item:focus {{ outline: none; }}
-#steps:focus::item:selected {{ background: #2a3b48; }}
 #pageTitle {{ font-size: 17pt; font-weight: 600; }}
 #pageSubtitle {{ color: {p.muted}; font-size: 10pt; }}
 #footer {{ background: {p.surface}; border-top: 1px solid {p.border}; }}

@@ -90,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         col.addSpacing(26)
         self.steps = QtWidgets.QListWidget()
         self.steps.setObjectName("steps")
+        self.steps.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.steps.setIconSize(QtCore.QSize(20, 20))
         self.steps.setAccessibleName("Steps")
         self.steps.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

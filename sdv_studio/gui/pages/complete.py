@@ -122,7 +122,7 @@ class CompletePage(Page):
         self.stat_ok.value.setStyleSheet(f"color: {p.ok if ok else p.text};")
         longest = max((r.elapsed for r in results), default=0.0)
         self.stat_time.set(f"{longest:.0f} s")
-        self.stat_broker.set(state.broker_address() or ("fallback" if state.fallback_broker else "per device"))
+        self.stat_broker.set(state.broker_address() or "on each device")
         self.table.setRowCount(0)
         for result in results:
             row = self.table.rowCount()

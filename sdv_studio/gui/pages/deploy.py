@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
-from sdv_studio.gui import theme
+from sdv_studio.gui import icons, theme
 from sdv_studio.gui.adapters.deployer import (
     DeploymentFinished,
     DeployRun,
@@ -74,6 +74,8 @@ class DeployPage(Page):
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(4, 48)
         self.table.setColumnWidth(0, 240)
         self.table.setColumnWidth(1, 200)
         QtGui.QShortcut(QtGui.QKeySequence(Qt.Key.Key_Delete), self.table, activated=self._cancel_current,
@@ -235,8 +237,10 @@ class DeployPage(Page):
         self.table.setItem(row, 2, QtWidgets.QTableWidgetItem())
         self.table.setItem(row, 3, QtWidgets.QTableWidgetItem())
         cancel = QtWidgets.QToolButton()
-        cancel.setText("Cancel")
+        cancel.setIcon(icons.icon("cancel", theme.current().muted))
+        cancel.setAutoRaise(True)
         cancel.setToolTip(f"Cancel {device.name} (Delete)")
+        cancel.setAccessibleName(f"Cancel {device.name}")
         cancel.clicked.connect(lambda _c=False, d=device.id: self.cancel(d))
         self.table.setCellWidget(row, 4, cancel)
         return row

@@ -22,6 +22,7 @@ from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Field, button
 
 COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage", "Status", "Last seen")
+STATUS = COLUMNS.index("Status")
 _TYPES = {"jetson-orin": "Jetson Orin", "linux-generic": "Linux", "automotive-prototype": "Prototype ECU",
           "unknown": "Unknown"}
 
@@ -36,7 +37,9 @@ def _ago(stamp: str) -> str:
         return "just now"
     if seconds < 3600:
         return f"{seconds // 60} min ago"
-    return seen.astimezone().strftime("%H:%M")
+    if seconds < 86400:
+        return seen.astimezone().strftime("%H:%M")
+    return seen.astimezone().strftime("%d %b")
 
 
 class DevicesPage(Page):
@@ -61,7 +64,7 @@ class DevicesPage(Page):
         self.subnet.setAccessibleName("Subnet")
         self.subnet.setToolTip("Networks to sweep, comma separated")
         self.subnet_field = Field(self.subnet)
-        self.subnet_field.setMinimumWidth(300)
+        self.subnet_field.setMinimumWidth(240)
         bar.addWidget(self.subnet_field, 2, Qt.AlignmentFlag.AlignTop)
         bar.addWidget(QtWidgets.QLabel("User"))
         self.user = QtWidgets.QLineEdit()
@@ -70,10 +73,10 @@ class DevicesPage(Page):
         self.user.setMaximumWidth(130)
         bar.addWidget(self.user, 0, Qt.AlignmentFlag.AlignTop)
         self.identity = QtWidgets.QLineEdit()
-        self.identity.setPlaceholderText("Key file (default keys)")
+        self.identity.setPlaceholderText("Key file")
         self.identity.setAccessibleName("SSH key file")
         self.identity.setToolTip("Private key to log in with; empty uses your usual SSH keys")
-        self.identity.setMaximumWidth(190)
+        self.identity.setMaximumWidth(160)
         bar.addWidget(self.identity, 0, Qt.AlignmentFlag.AlignTop)
         self.scan_btn = button("Scan", "refresh", primary=True, tip="Scan the network (F5)")
         self.scan_btn.setShortcut("F5")
@@ -114,7 +117,10 @@ class DevicesPage(Page):
         self.table.setIconSize(QtCore.QSize(18, 18))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STATUS, QtWidgets.QHeaderView.ResizeMode.Stretch)  # long reasons elide
+        header.setMinimumSectionSize(60)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setHighlightSections(False)
         self.table.verticalHeader().setDefaultSectionSize(38)
         self.table.itemChanged.connect(self._item_changed)
@@ -151,7 +157,7 @@ class DevicesPage(Page):
                   device.storage or "–", status, "now" if device.local else _ago(device.last_seen))
         for col, value in enumerate(values):
             item = QtWidgets.QTableWidgetItem(value)
-            item.setToolTip(device.reason or f"{device.os} · Python {device.python}".strip(" ·"))
+            item.setToolTip(device.reason or f"{device.os} · Python {device.python}".strip(" ·") or value)
             if not usable:
                 item.setForeground(QtGui.QColor(p.muted))
             self.table.setItem(row, col, item)
@@ -164,7 +170,7 @@ class DevicesPage(Page):
         first.setFlags(flags)
         first.setCheckState(Qt.CheckState.Checked if usable and device.id in self._checked
                             else Qt.CheckState.Unchecked)
-        status_item = self.table.item(row, 8)
+        status_item = self.table.item(row, STATUS)
         status_item.setForeground(QtGui.QColor(p.ok if usable else (p.error if device.status == "error" else p.muted)))
         self.table.blockSignals(False)
         self._update_summary()

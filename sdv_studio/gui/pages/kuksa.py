@@ -43,9 +43,12 @@ class KuksaPage(Page):
         bar.addWidget(self.stage, 1)
         self.detect_btn = button("Detect again", "refresh", tip="Probe the selected devices again (F5)")
         self.detect_btn.setShortcut("F5")
-        self.test_btn = button("Test connection", "link", tip="Connect to the chosen broker now")
+        self.test_btn = button("Test connection", "link", tip="Connect to the selected broker (or the address) now")
+        self.use_btn = button("Use for every device", "kuksa",
+                              tip="Wire the app on every device to the selected broker instead of its own")
         bar.addWidget(self.detect_btn)
         bar.addWidget(self.test_btn)
+        bar.addWidget(self.use_btn)
         found.body.addLayout(bar)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -64,6 +67,7 @@ class KuksaPage(Page):
         col.addWidget(found, 1)
         self.detect_btn.clicked.connect(lambda: self.start_detect(force=True))
         self.test_btn.clicked.connect(self.test_connection)
+        self.use_btn.clicked.connect(self.use_selected)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         choose = Card("Connection")
@@ -71,12 +75,14 @@ class KuksaPage(Page):
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(10)
         self.custom = QtWidgets.QLineEdit()
-        self.custom.setPlaceholderText("HOST:PORT, e.g. 10.0.0.5:55555 (empty: use the one chosen above)")
+        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each device uses its own broker")
         self.custom.setAccessibleName("Custom broker address")
         self.custom_field = Field(self.custom)
         self.custom.textChanged.connect(self._custom_changed)
         self.fallback = QtWidgets.QCheckBox("Start the embedded fallback databroker on devices that have none")
         self.fallback.setChecked(True)
+        self.fallback.setEnabled(False)
+        self.fallback.setToolTip("Recorded in the package as on: the packager has no setting to turn it off yet")
         self.vss = QtWidgets.QComboBox()
         self.vss.addItems(["4.0", "6.0"])
         self.vss.setMaximumWidth(120)
@@ -131,7 +137,8 @@ class KuksaPage(Page):
         row = self.table.rowCount()
         self.table.insertRow(row)
         security = ", ".join(x for x, on in (("TLS", info.tls), ("token", info.auth)) if on) or "none"
-        values = (info.host, str(info.port), info.kind, f"{info.name or ''} {info.version}".strip(),
+        server = f"{info.name or ''} {info.version}".replace("unknown", "").strip() or "–"
+        values = (info.host, str(info.port), info.kind, server,
                   ", ".join(info.apis) or "–", info.vss_version or "–", f"{info.response_time:.0f} ms", security)
         for col, value in enumerate(values):
             item = QtWidgets.QTableWidgetItem(value)
@@ -146,6 +153,13 @@ class KuksaPage(Page):
         row = self.table.currentRow()
         chosen = self.brokers[row] if 0 <= row < len(self.brokers) else None
         self.ctx.state.detected_broker = chosen if chosen is not None and chosen.kind == "databroker" else None
+        self.use_btn.setEnabled(self.ctx.state.detected_broker is not None)
+
+    def use_selected(self) -> None:
+        chosen = self.ctx.state.detected_broker
+        if chosen is not None:
+            host = f"[{chosen.host}]" if ":" in chosen.host else chosen.host
+            self.custom.setText(f"{host}:{chosen.port}")
 
     def _running(self, running: bool) -> None:
         self.detect_btn.setEnabled(not running)

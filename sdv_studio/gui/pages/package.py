@@ -156,7 +156,8 @@ class PackagePage(Page):
         self.checksum.setText(f"Checksum  {result.stored.checksum}")
         self.manifest.clear()
         for key, value in _flatten(m):
-            QtWidgets.QTreeWidgetItem(self.manifest, [key, value])
+            item = QtWidgets.QTreeWidgetItem(self.manifest, [key, value])
+            item.setToolTip(1, value)
         files = await self.ctx.engines.packager.contents(result)
         self.stat_files.set(str(len(files)))
         self.files.clear()
@@ -165,8 +166,10 @@ class PackagePage(Page):
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.files.resizeColumnToContents(1)
         notes = "\n".join(result.notes)
-        self.banner.show_message(notes or f"Ready: {result.stored.checksum[:23]}…, {human_size(result.stored.size)}",
-                                 "warn" if notes else "ok")
+        platforms = ", ".join(str(p) for p in m.get("platforms", []))  # type: ignore[attr-defined]
+        ready = (f"Ready to deploy: {len(files)} files in {human_size(result.stored.size)}, installs offline on "
+                 f"{platforms or 'the device'}.")
+        self.banner.show_message(f"{ready}\n{notes}" if notes else ready, "warn" if notes else "ok")
         self.ctx.state.app_package = result
         self.save_btn.setEnabled(True)
         self.completeChanged.emit()
@@ -244,6 +247,8 @@ def _flatten(data: object, prefix: str = "") -> list[tuple[str, str]]:
         return rows
     if isinstance(data, list):
         return [(prefix, ", ".join(str(v) for v in data) or "–")]
+    if isinstance(data, bool):
+        return [(prefix.rstrip("."), "yes" if data else "no")]
     return [(prefix.rstrip("."), str(data))]
 
 

@@ -1,0 +1,145 @@
+"""Render every wizard page with realistic data to PNG: ``python -m sdv_studio.gui.screenshots DIR``.
+
+The app is the playground's default, packaged for real (a warm wheel cache makes this quick; point
+SDV_STUDIO_WHEEL_CACHE at one); devices, brokers and deployments come from the scripted bench in
+sdv_studio.gui.demo. Runs offscreen unless QT_QPA_PLATFORM says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
+
+SIZE = QtCore.QSize(1280, 800)
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 300.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the page did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+async def _grab(widget: QtWidgets.QWidget, path: Path) -> None:
+    # Let layouts and repaints settle through the event loop; processEvents() here would re-enter asyncio.
+    await asyncio.sleep(0.15)
+    widget.grab().save(str(path))
+    print(path)
+
+
+async def _render(out: Path, dark: bool, work: Path) -> None:
+    from sdv_studio.gui import dialogs, theme
+    from sdv_studio.gui.demo import FINGERPRINT, demo_engines
+    from sdv_studio.gui.state import Step
+    from sdv_studio.gui.window import MainWindow
+
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    theme.apply(app, dark=dark)
+    suffix = "-dark" if dark else ""
+    engines = demo_engines(work / ("dark" if dark else "light"))
+    engines.deployer.step = 0.25  # type: ignore[attr-defined]
+    engines.deployer.plan = {"rpi5-hmi": ["fail", "ok"]}  # type: ignore[attr-defined]
+    settings = QtCore.QSettings(str(work / f"settings{suffix}.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(engines, settings)
+    win.resize(SIZE)
+    win.show()
+
+    def nxt() -> None:
+        win.next_btn.click()
+
+    await asyncio.sleep(0.2)
+    await _grab(win, out / f"1-configure{suffix}.png")
+    if dark:
+        win.close()
+        return
+    configure = win.page(Step.CONFIGURE)
+    configure.name.setText("Low Beam")
+    configure.memory.setText("64MB")
+    code = configure.editor.toPlainText()
+    configure.editor.setPlainText(code.replace("    async def on_start(self):", "    async def on_start(self)"))
+    configure.check()
+    await _grab(win, out / "1-configure-errors.png")
+    configure.editor.setPlainText(code)
+    configure.name.setText("low-beam-blinker")
+    configure.memory.setText("512MB")
+    configure.check()
+
+    nxt()
+    await _until(lambda: win.ctx.state.app_package is not None and not win.page(Step.PACKAGE).busy())
+    await _grab(win, out / "2-package.png")
+
+    nxt()
+    devices = win.page(Step.DEVICES)
+    devices.subnet.setText("192.168.7.0/24")
+    devices.user.setText("sdv")
+    devices.scan_btn.click()
+    await _until(lambda: not devices.busy())
+    for device_id in ("orin-bench-01", "orin-car-02", "nuc-gateway", "rpi5-hmi"):
+        devices._checked.add(device_id)
+        devices.upsert(devices.devices[device_id])
+    await _grab(win, out / "3-devices.png")
+    key = dialogs.HostKeyDialog("192.168.7.60", 22, "ssh-ed25519", FINGERPRINT, parent=win)
+    key.show()
+    await _grab(key, out / "3-devices-host-key.png")
+    key.reject()
+
+    nxt()
+    kuksa = win.page(Step.KUKSA)
+    await _until(lambda: not kuksa.busy())
+    await _grab(win, out / "4-kuksa.png")
+
+    nxt()
+    deploy = win.page(Step.DEPLOY)
+    results = win.ctx.state.deployment_results
+    await _until(lambda: sum(r.status == "success" for r in results.values()) >= 1
+                 and any(r.status == "deploying" for r in results.values()))
+    await _grab(win, out / "5-deploy-running.png")
+    await _until(deploy.is_complete)
+    deploy.table.selectRow(3)
+    await _grab(win, out / "5-deploy-failed.png")
+    deploy.retry_btn.click()
+    await _until(deploy.is_complete)
+
+    nxt()
+    complete = win.page(Step.COMPLETE)
+    complete.table.selectRow(0)
+    await _grab(win, out / "6-complete.png")
+    win.close()
+    await _until(lambda: not win.tasks.busy, 5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sdv_studio.gui.screenshots", description=__doc__)
+    parser.add_argument("out", type=Path, help="folder for the PNG files")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from sdv_studio.gui.app import create_app
+
+    app = create_app(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory(prefix="sdv-shots-") as tmp:
+        os.environ.setdefault("SDV_STUDIO_HOME", tmp)  # the demo never touches the user's own data
+
+        async def both() -> None:
+            await _render(args.out, False, Path(tmp))
+            await _render(args.out, True, Path(tmp))
+
+        with loop:
+            loop.run_until_complete(both())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
