@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from sdv_studio import __version__
 from sdv_studio.api.auth import BearerAuth
 from sdv_studio.api.context import ApiContext
-from sdv_studio.api.errors import on_http_error, on_validation_error
+from sdv_studio.api.errors import known_query_only, on_http_error, on_validation_error
 from sdv_studio.api.limits import BodySizeLimit
 from sdv_studio.api.routes import deployments, devices, events, packages
 from sdv_studio.api.settings import ApiSettings
@@ -38,7 +38,8 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
         await ctx.deployments.shutdown(settings.shutdown_timeout)
 
     app = FastAPI(title="SDV Studio", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # no UI: it loads from a CDN
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  dependencies=[Depends(known_query_only)])  # no UI: it loads from a CDN
     app.state.ctx = ctx
     for module in (devices, packages, deployments, events):
         app.include_router(module.router)
@@ -52,8 +53,10 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
 
 
 def _document_bearer(app: FastAPI) -> None:
-    """Declare the bearer scheme in the OpenAPI document, on every operation."""
+    """Declare the bearer scheme in the OpenAPI document, and the answers given before a route runs
+    (401 everywhere, 422 in our shape; 400 and 413 where a body is taken) on every operation."""
     plain = app.openapi
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -61,6 +64,18 @@ def _document_bearer(app: FastAPI) -> None:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]
+            for methods in schema["paths"].values():
+                for operation in methods.values():
+                    responses = operation.setdefault("responses", {})
+                    responses["401"] = {"description": "missing or wrong bearer token", **error}
+                    # Our validation answers (unknown query parameters included) replace FastAPI's shape.
+                    responses["422"] = {"description": "invalid request: one `field: message` line per problem",
+                                        **error}
+                    if "requestBody" in operation:
+                        responses["400"] = {"description": "the body cannot be decoded (not UTF-8)", **error}
+                        responses["413"] = {"description": "request body too large", **error}
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema["components"]["schemas"].pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 
 from sdv_studio.models.package import SYNTAX_ERROR
 
@@ -63,6 +65,23 @@ def _plain(error: Mapping[str, Any]) -> str:
         return f"not valid JSON ({reason})" if reason else "not valid JSON"
     message = str(error["msg"])
     return message[0].lower() + message[1:] if message else message
+
+
+async def known_query_only(connection: HTTPConnection) -> None:
+    """Unknown query parameters are refused, as unknown body fields are: a typo never passes silently."""
+    route = connection.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    allowed = _query_names(dependant) if isinstance(dependant, Dependant) else set()
+    unknown = sorted(set(connection.query_params) - allowed)
+    if unknown:
+        raise ApiError(422, "invalid request", [f"{name}: is not a known query parameter" for name in unknown])
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -14,7 +14,7 @@ from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
 from sdv_studio.core.deploy.device_job import agent_session, deploy_errors
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
-from sdv_studio.core.discovery import RangeError, ScanOptions, scan
+from sdv_studio.core.discovery import RangeError, ScanOptions, parse_cidrs, scan
 from sdv_studio.core.inventory import InventoryError
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
@@ -36,14 +36,16 @@ async def discover(
     cidrs = cidr or []
     if len(cidrs) > MAX_CIDRS:
         raise ApiError(422, "invalid request", [f"cidr: at most {MAX_CIDRS} ranges"])
+    try:
+        parse_cidrs(cidrs)  # checked even when not sweeping: a bad range is a mistake either way
+    except RangeError as exc:
+        raise ApiError(422, "invalid request", [str(exc).replace("--cidr ", "cidr: ", 1)]) from exc
     settings = ctx.settings
     options = ScanOptions(cidrs=cidrs or None, use_sweep=sweep, use_mdns=mdns, port=port,
                           user=settings.connection.user, key_file=settings.connection.key_file,
                           trust=settings.trust, probe_timeout=timeout)
     try:
         devices = await scan(options, ctx.inventory)
-    except RangeError as exc:
-        raise ApiError(422, "invalid request", [str(exc).replace("--cidr ", "cidr: ", 1)]) from exc
     except InventoryError as exc:
         raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
     return JSONResponse({"devices": [d.to_json_dict() for d in devices]})
