@@ -9,7 +9,7 @@ import sys
 
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
-from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, invalid
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, CliError, invalid
 from sdv_studio.core.deploy.device_job import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
 from sdv_studio.core.deploy.service import start_deployment
@@ -38,11 +38,17 @@ def run(args: argparse.Namespace) -> int:
         raise invalid("--concurrency: must be at least 1")
     if args.grace < 0:
         raise invalid("--grace: must not be negative")
+    problems: list[str] = []
     try:
         package = open_package(args.package)
     except PackageUnreadable as exc:
-        raise invalid(str(exc)) from exc
-    devices = resolve_or_exit(args)
+        problems.append(str(exc))
+    try:
+        devices = resolve_or_exit(args)
+    except CliError as exc:
+        problems += exc.lines
+    if problems:
+        raise invalid(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
                             grace_seconds=args.grace, connect_timeout=args.timeout)
     trust = host_key_trust(args)

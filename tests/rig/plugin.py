@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.core.deploy.broker_bundle import broker_bundle
 from tests.rig.rig import Rig, missing_tools
 
 
@@ -25,6 +26,9 @@ def rig() -> Iterator[Rig]:
     reason = rig_unavailable_reason()
     if reason:
         pytest.skip(reason)
+    # The rig's LAN has no route to PyPI: fetch the wheels of the databroker that deployments
+    # start on devices now, into the shared wheel cache.
+    broker_bundle("3.11", "x86_64")
     built = Rig.build()
     try:
         yield built

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.broker_bundle import broker_bundle
 from sdv_studio.core.deploy.device_job import DeployOptions
 from sdv_studio.core.deploy.events import DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
@@ -46,12 +45,6 @@ def light_package(tmp_path_factory: pytest.TempPathFactory) -> PackageFile:
 
 def ref(rig: Rig, device: Device) -> DeviceRef:
     return DeviceRef(device.name, SshTarget(device.ip, user=rig.user, key_file=rig.key_path, use_keyring=False))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _broker_bundle_ready() -> None:
-    """The rig's LAN has no route to PyPI: fetch the fallback broker's wheels before entering it."""
-    broker_bundle("3.11", "x86_64")
 
 
 @pytest.fixture
