@@ -15,6 +15,16 @@ fi
 # Non-editable: PyInstaller must see the installed package, not a path hook into the checkout.
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade ".[packaging]"
 
+# PyInstaller copies the libraries Qt's xcb platform plugin links to from this machine; one that is
+# missing here would be missing on users' desktops too, so refuse to build a bundle without X support.
+QXCB="$("$VENV/bin/python" -c 'import PySide6, pathlib; print(pathlib.Path(PySide6.__file__).parent / "Qt/plugins/platforms/libqxcb.so")')"
+MISSING="$(ldd "$QXCB" | awk '/not found/ {print $1}' | sort -u)"
+if [ -n "$MISSING" ]; then
+    echo "the xcb platform plugin needs libraries this machine lacks:" $MISSING >&2
+    echo "on Debian/Ubuntu: apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0" >&2
+    exit 1
+fi
+
 "$VENV/bin/python" packaging/make_icons.py build/icons
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean \
     --workpath build/pyinstaller --distpath dist packaging/sdv-studio.spec
