@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-VENVS = REPO / ".cache" / "venvs"
-VSS_DIR = Path(os.environ.get("SDV_SHARED_VSS", REPO.parent / "shared" / "vss"))
-VSS_40 = VSS_DIR / "vss_release_4.0.json"
-VSS_60 = VSS_DIR / "vss_release_6.0.json"
+from tests.locations import REPO, VSS_40, VSS_60
+from tests.locations import VENV_CACHE as VENVS
+
+__all__ = ["REPO", "VENVS", "VSS_40", "VSS_60"]
 
 
 def free_port() -> int:
@@ -29,7 +28,7 @@ def free_port() -> int:
 
 @contextmanager
 def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
-    """``sdv-studio broker`` on free ports; yields {"port", "mqtt_port", "line"}."""
+    """``sdv-studio broker`` on free ports; yields {"port", "mqtt_port", "line", "process"}."""
     port = free_port()
     mqtt_args = ["--mqtt-port", str(mqtt_port := free_port())] if mqtt else ["--no-mqtt"]
     cmd = [sys.executable, "-m", "sdv_studio", "broker", "--port", str(port), *mqtt_args, *args]
@@ -37,7 +36,7 @@ def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
     try:
         line = proc.stdout.readline()
         assert "listening" in line, line + proc.stdout.read()
-        yield {"port": port, "mqtt_port": mqtt_port if mqtt else None, "line": line}
+        yield {"port": port, "mqtt_port": mqtt_port if mqtt else None, "line": line, "process": proc}
     finally:
         proc.terminate()
         try:
@@ -49,7 +48,7 @@ def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
 
 
 def venv(name: str, requirements: list[str]) -> Path:
-    """A venv under .cache/venvs/NAME holding requirements, created once and reused; its python."""
+    """A venv under the machine's test cache holding requirements, created once and reused; its python."""
     VENVS.mkdir(parents=True, exist_ok=True)
     folder = VENVS / name
     marker = folder / ".sdv-requirements.json"
