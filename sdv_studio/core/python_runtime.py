@@ -20,6 +20,8 @@ from pathlib import Path
 
 MIN_VERSION = (3, 8)
 _PROBE = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
+_MACOS_PYTHON_DIRS = ("/opt/homebrew/bin", "/usr/local/bin",
+                      "/Library/Frameworks/Python.framework/Versions/Current/bin")
 _pip_lock = threading.Lock()  # wheels are fetched for several arches at once
 
 
@@ -76,8 +78,12 @@ def _candidates() -> list[tuple[str, ...]]:
         return [(override,)]  # an explicit choice is the only one tried
     found: list[tuple[str, ...]] = []
     names = ["python3", "python", *(f"python3.{minor}" for minor in range(14, MIN_VERSION[1] - 1, -1))]
+    search = os.environ.get("PATH", os.defpath)
+    if sys.platform == "darwin":
+        # An app started from Finder gets only /usr/bin:/bin:/usr/sbin:/sbin: add Homebrew and python.org.
+        search = os.pathsep.join([search, *_MACOS_PYTHON_DIRS])
     for name in names:
-        path = shutil.which(name)
+        path = shutil.which(name, path=search)
         if path and (path,) not in found:
             found.append((path,))
     launcher = shutil.which("py") if os.name == "nt" else None

@@ -90,3 +90,13 @@ def test_foreign_programs_get_the_users_library_path_back(monkeypatch: pytest.Mo
 
 def test_venv_executable_layout(tmp_path: Path) -> None:
     assert python_runtime.venv_executable(tmp_path, "gen-model") == tmp_path / "bin" / "gen-model"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_frozen_on_macos_also_looks_where_finder_apps_cannot_see(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    monkeypatch.delenv("SDV_STUDIO_PYTHON", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing there, like Finder's PATH
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(python_runtime, "_MACOS_PYTHON_DIRS", (str(Path(sys.executable).parent),))
+    assert Path(python_runtime.interpreter()[0]).parent == Path(sys.executable).parent
