@@ -3,13 +3,19 @@ a package built and downloaded. Nothing here leaves 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
 from tests.api.server import RunningApi
 
 APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
@@ -128,25 +134,78 @@ def test_discover_checks_its_ranges(client: httpx.Client) -> None:
     assert response.status_code == 200 and response.json() == {"devices": []}
 
 
-def test_request_size_limit(api: RunningApi, client: httpx.Client) -> None:
+def raw_post(api: RunningApi, head: str, body: Iterator[bytes]) -> tuple[int, dict]:
+    """A request over a plain socket: an early answer must not be lost to a reset while sending."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"POST /api/apps/package HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {api.token}\r\n"
+                     f"Content-Type: application/json\r\n{head}\r\n".encode())
+        for chunk in body:
+            sock.sendall(chunk)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _length(answer):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    status = int(answer.split(b" ", 2)[1])
+    return status, json.loads(answer.partition(b"\r\n\r\n")[2])
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 1 << 30
+
+
+def test_request_size_limit(api: RunningApi) -> None:
     limit = 12 * 1024**2
-    big = b'{"name": "x", "code": "' + b"#" * limit + b'"}'
-    response = client.post("/api/apps/package", content=big, headers={"content-type": "application/json"})
-    assert response.status_code == 413
-    assert problems(response) == [f"body: at most {limit} bytes"]
+    expected = {"detail": "request body too large", "problems": [f"body: at most {limit} bytes"]}
+    # Declared too large: refused before a byte of the body is read (none is sent here).
+    assert raw_post(api, f"Content-Length: {limit + 1}\r\n", iter(())) == (413, expected)
 
-    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
-        yield b'{"name": "x", "code": "'
-        for _ in range(13):
-            yield b"#" * 1024**2
-        yield b'"}'
+    def chunked() -> Iterator[bytes]:  # no length declared: counted as it arrives
+        for size in (1024**2,) * 12 + (1,):
+            yield f"{size:x}\r\n".encode() + b"#" * size + b"\r\n"
+        yield b"0\r\n\r\n"
 
-    response = client.post("/api/apps/package", content=chunks(), headers={"content-type": "application/json"})
-    assert response.status_code == 413
-    assert problems(response) == [f"body: at most {limit} bytes"]
+    assert raw_post(api, "Transfer-Encoding: chunked\r\n", chunked()) == (413, expected)
 
 
 def test_history_lists_deployments(client: httpx.Client) -> None:
     response = client.get("/api/deployments", params={"limit": 5})
     assert response.status_code == 200 and response.json() == {"deployments": []}
     assert client.get("/api/deployments", params={"limit": 0}).status_code == 422
+
+
+def test_deployment_from_its_record(api: RunningApi, client: httpx.Client) -> None:
+    """One this server did not run (the CLI's, or before a restart): served from the record on disk."""
+    record = Deployment(deployment_id="deploy_00112233445566", package_id="pkg_0123456789abcdef", app_name="light",
+                        app_version="1.0.0", status="failed", end_time=utc_now(), devices=[
+                            DeviceDeployment(device_id="a", status="success", progress=100, stage="done",
+                                             message="Application running successfully"),
+                            DeviceDeployment(device_id="b", status="error", progress=60, stage="install",
+                                             message="Deployment failed: no space left")])
+    DeploymentRecords().save(record)
+    response = client.get(f"/api/deployments/{record.deployment_id}")
+    assert response.status_code == 200
+    assert response.json() == record.to_json_dict()
+    assert client.get("/api/deployments").json()["deployments"][0]["deploymentId"] == record.deployment_id
+
+    async def events() -> list[dict]:
+        url = f"{api.ws_url}/api/deployments/{record.deployment_id}/events"
+        async with websockets.connect(url, additional_headers=api.auth) as ws:
+            received = [json.loads(m) async for m in ws]
+            assert ws.close_code == 1000
+            return received
+
+    assert asyncio.run(events()) == [
+        {"seq": 0, "deploymentId": record.deployment_id, "deviceId": "a", "stage": "done", "progress": 100,
+         "status": "success", "message": "Application running successfully", "kind": "progress"},
+        {"seq": 1, "deploymentId": record.deployment_id, "deviceId": "b", "stage": "install", "progress": 60,
+         "status": "error", "message": "Deployment failed: no space left", "kind": "progress"},
+        {"seq": 2, "deploymentId": record.deployment_id, "status": "failed", "kind": "finished"},
+    ]
+    assert client.post(f"/api/deployments/{record.deployment_id}/cancel").status_code == 409
