@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 
 from sdv_studio.gui.qt import QtWidgets, qasync  # first: sets QT_API before qasync loads
 
@@ -22,7 +23,7 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
 
 
 def run_app() -> int:
-    from sdv_studio.gui.adapters import default_engines
+    from sdv_studio.gui.adapters import default_engines, preload
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow
 
@@ -33,6 +34,8 @@ def run_app() -> int:
     loop.set_default_executor(executor)
     window = MainWindow(default_engines())
     window.show()
+    # The engines' libraries load behind the shown window; the GIL's switch interval keeps it responsive.
+    threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     try:

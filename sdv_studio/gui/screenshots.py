@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from sdv_studio.gui.app import create_app
 
     app = create_app(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)  # the light window closes before the dark one opens
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="sdv-shots-") as tmp:

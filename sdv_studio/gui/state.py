@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sdv_studio.gui.adapters.discovery import Device
-from sdv_studio.gui.adapters.packager import AppSource, BuildOptions, BuildResult
-from sdv_studio.models.broker import KuksaBrokerInfo
+
+if TYPE_CHECKING:
+    from sdv_studio.core.packaging import BuildOptions, BuildResult
+    from sdv_studio.core.packaging.sources import AppSource
+    from sdv_studio.models.broker import KuksaBrokerInfo
 
 
 class Step(StrEnum):

@@ -77,3 +77,22 @@ def test_paste_replaces_the_app(window, qapp) -> None:  # type: ignore[no-untype
     qapp.clipboard().setText("print('pasted')\n")
     page.paste_btn.click()
     assert page.editor.toPlainText() == "print('pasted')\n"
+
+
+def test_local_id_matches_the_engine() -> None:
+    from sdv_studio.core.deploy.local import LOCAL_ID
+    from sdv_studio.gui.adapters import discovery
+
+    assert discovery.LOCAL_ID == LOCAL_ID
+
+
+def test_window_modules_leave_the_engines_unloaded() -> None:
+    """Launch speed: the window's imports must not pull in SSH, Docker or gRPC."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import sdv_studio.gui.window, sdv_studio.gui.adapters; "
+            "from sdv_studio.gui.adapters import HEAVY_MODULES; "
+            "print([m for m in (*HEAVY_MODULES[1:], 'paramiko', 'docker', 'grpc') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -28,3 +28,22 @@ def default_engines() -> Engines:
     approvals = discovery.Approvals()  # host keys and passwords given once serve scan and deploy
     return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(approvals),
                    brokers=brokers.default_engine(), deployer=deployer.default_engine(approvals))
+
+
+# What the engines import on first use (paramiko, docker, grpc, the packager's builder), in the
+# order the wizard needs them.
+HEAVY_MODULES = (
+    "sdv_studio.core.packaging.builder",
+    "sdv_studio.core.discovery",
+    "sdv_studio.core.kuksa_detect",
+    "sdv_studio.core.deploy.service",
+    "sdv_studio.core.deploy.apps",
+)
+
+
+def preload() -> None:
+    """Imports the engines' modules ahead of use; meant for a background thread after the window shows."""
+    import importlib
+
+    for name in HEAVY_MODULES:
+        importlib.import_module(name)

@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from sdv_studio.core import kuksa_detect
 from sdv_studio.models.broker import KuksaBrokerInfo
+
+# kuksa_detect (grpc) loads on first use, not with the window.
+PROBE_TIMEOUT = 2.0
+HOST_TIMEOUT = 10.0
 
 __all__ = ["BrokerEngine", "CoreBrokers", "KuksaBrokerInfo", "default_engine"]
 
@@ -19,12 +22,13 @@ class BrokerEngine(Protocol):
 
 
 class CoreBrokers:
-    def __init__(self, probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
-                 host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT) -> None:
+    def __init__(self, probe_timeout: float = PROBE_TIMEOUT, host_timeout: float = HOST_TIMEOUT) -> None:
         self._probe_timeout = probe_timeout
         self._host_timeout = host_timeout
 
     async def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]:
+        from sdv_studio.core import kuksa_detect
+
         ports = kuksa_detect.candidate_ports()
         limit = asyncio.Semaphore(kuksa_detect.MAX_CONCURRENT_PORTS)
         jobs = [asyncio.ensure_future(kuksa_detect.detect_host(h, ports, self._probe_timeout, self._host_timeout,
@@ -39,6 +43,8 @@ class CoreBrokers:
             await asyncio.gather(*jobs, return_exceptions=True)
 
     async def test(self, host: str, port: int) -> KuksaBrokerInfo | None:
+        from sdv_studio.core import kuksa_detect
+
         return await kuksa_detect.classify(host, port, self._probe_timeout)
 
 

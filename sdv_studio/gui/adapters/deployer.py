@@ -10,16 +10,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sdv_studio.core.deploy import apps
-from sdv_studio.core.deploy.device_job import DeployOptions
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
-from sdv_studio.core.deploy.orchestrator import DeploymentRun
-from sdv_studio.core.deploy.package_file import open_package
-from sdv_studio.core.deploy.records import DeploymentRecords
-from sdv_studio.core.deploy.service import DeviceRef, start_deployment
 from sdv_studio.gui.adapters.discovery import Approvals, Device
+
+# SSH, Docker and the agent client load on first use, not with the window.
+if TYPE_CHECKING:
+    from sdv_studio.core.deploy.orchestrator import DeploymentRun
+    from sdv_studio.core.deploy.records import DeploymentRecords
+    from sdv_studio.core.deploy.service import DeviceRef
 
 __all__ = ["DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress"]
 
@@ -81,9 +81,15 @@ class CoreDeployer:
         self.timeout = timeout
 
     def _ref(self, device: Device) -> DeviceRef:
+        from sdv_studio.core.deploy.service import DeviceRef
+
         return DeviceRef(device.id, self.approvals.target(device))
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
+        from sdv_studio.core.deploy.device_job import DeployOptions
+        from sdv_studio.core.deploy.package_file import open_package
+        from sdv_studio.core.deploy.service import start_deployment
+
         opened = await asyncio.to_thread(open_package, str(package))
         options = DeployOptions(hot_swap=settings.hot_swap, rollback=settings.rollback_enabled,
                                 broker=settings.broker, connect_timeout=self.timeout)
@@ -92,13 +98,19 @@ class CoreDeployer:
         return OrchestratedRun(run)
 
     async def stop(self, device: Device, app: str) -> None:
+        from sdv_studio.core.deploy import apps
+
         await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "stop", app)
 
     async def rollback(self, device: Device, app: str) -> str:
+        from sdv_studio.core.deploy import apps
+
         done = await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "rollback", app)
         return str(done.get("rolledBackTo") or done.get("version") or "the previous version")
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
+        from sdv_studio.core.deploy import apps
+
         return [line async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout,
                                                         app, lines)]
 

@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sdv_studio.core import discovery as core
-from sdv_studio.core.deploy.local import LOCAL_ID, LOCAL_NAME, local_target
-from sdv_studio.core.discovery.classify import assess
-from sdv_studio.core.inventory import Inventory, InventoryError, SavedDevice, device_id_for
-from sdv_studio.core.ssh import AuthFailed, HostKeyChanged, HostKeyOffer, HostKeyTrust, HostKeyUnknown, SshTarget
-from sdv_studio.core.ssh.target import local_user, parse_address
-from sdv_studio.models.device import DeviceInfo
+# The engine's modules (paramiko, zeroconf, docker) load on first use, not with the window.
+if TYPE_CHECKING:
+    from sdv_studio.core import discovery as core
+    from sdv_studio.core.inventory import Inventory, SavedDevice
+    from sdv_studio.core.ssh import HostKeyOffer, HostKeyTrust, SshTarget
+    from sdv_studio.models.device import DeviceInfo
+
+LOCAL_ID = "local"  # core.deploy.local's name for this computer (checked by the GUI tests)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def this_computer() -> Device:
         memory = ""
     arch = {"amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}.get(platform.machine().lower(),
                                                                        platform.machine() or "unknown")
-    return Device(id=LOCAL_ID, name=f"{LOCAL_NAME} ({socket.gethostname()})", ip="127.0.0.1",
+    return Device(id=LOCAL_ID, name=f"This computer ({socket.gethostname()})", ip="127.0.0.1",
                   type="linux-generic" if sys.platform.startswith("linux") else "unknown",
                   runtime="docker" if shutil.which("docker") else "native", architecture=arch,
                   memory=memory, storage=_size(shutil.disk_usage(os.path.expanduser("~")).free),
@@ -146,10 +147,15 @@ class Approvals:
         return self.fingerprints.get(offer.host) == offer.fingerprint
 
     def trust(self) -> HostKeyTrust:
+        from sdv_studio.core.ssh import HostKeyTrust
+
         return HostKeyTrust(confirm=self.confirm)
 
     def target(self, device: Device) -> SshTarget:
         """Where to connect for ``device`` (this computer needs no SSH)."""
+        from sdv_studio.core.deploy.local import local_target
+        from sdv_studio.core.ssh.target import SshTarget, local_user
+
         if device.local:
             return local_target()
         user = device.user or local_user()
@@ -182,9 +188,20 @@ def _progress(event: core.ScanProgress) -> ScanProgress:
 class CoreDiscovery:
     def __init__(self, approvals: Approvals, inventory: Inventory | None = None) -> None:
         self.approvals = approvals
-        self.inventory = inventory or Inventory()
+        self._inventory = inventory
+
+    @property
+    def inventory(self) -> Inventory:
+        if self._inventory is None:  # on first use: it brings the SSH layer with it
+            from sdv_studio.core.inventory import Inventory
+
+            self._inventory = Inventory()
+        return self._inventory
 
     async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        from sdv_studio.core import discovery as core
+        from sdv_studio.core.inventory import InventoryError
+
         try:
             scanner = core.Scanner(core.ScanOptions(
                 cidrs=cidrs or None, user=options.user or None, port=options.port,
@@ -199,6 +216,12 @@ class CoreDiscovery:
                 yield _progress(event)
 
     async def probe(self, address: str, options: ProbeOptions) -> Device:
+        from sdv_studio.core import discovery as core
+        from sdv_studio.core.discovery.classify import assess
+        from sdv_studio.core.ssh import AuthFailed, HostKeyChanged, HostKeyUnknown, SshTarget
+        from sdv_studio.core.ssh.target import local_user, parse_address
+        from sdv_studio.models.device import DeviceInfo
+
         user, host, port = parse_address(address)
         user = user or options.user or local_user()
         port = port or options.port
@@ -229,6 +252,8 @@ class CoreDiscovery:
 
     def _save(self, host: str, port: int, user: str, options: ProbeOptions, name: str) -> SavedDevice:
         """Devices added by hand go to the inventory, so the CLI and later scans know them too."""
+        from sdv_studio.core.inventory import SavedDevice, device_id_for
+
         existing = self.inventory.get(host)
         if existing is not None:
             return self.inventory.edit(existing.id, port=port, user=user,
@@ -237,6 +262,8 @@ class CoreDiscovery:
                                               key_file=options.identity or None))
 
     async def trust_host_key(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
+        from sdv_studio.core.ssh import SshTarget
+
         self.approvals.fingerprints[SshTarget(host, port).known_hosts_name] = fingerprint
 
     def this_computer(self) -> Device:

@@ -14,12 +14,10 @@ import tarfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic_core import PydanticCustomError
 
-from sdv_studio.core.packaging import BuildOptions, BuildResult, build_package
-from sdv_studio.core.packaging.builder import default_name
 from sdv_studio.core.packaging.sources import (
     AppSource,
     SourceError,
@@ -29,7 +27,11 @@ from sdv_studio.core.packaging.sources import (
 )
 from sdv_studio.models import package as rules
 
-__all__ = ["AppSource", "BuildOptions", "BuildResult", "SourceError"]
+# The builder (wheels, templates, the vehicle model) loads on first build, not with the window.
+if TYPE_CHECKING:
+    from sdv_studio.core.packaging import BuildOptions, BuildResult
+
+__all__ = ["AppSource", "SourceError"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,15 @@ def syntax_problem(path: str, code: str) -> SyntaxProblem | None:
 
 
 def suggested_name(hint: str) -> str:
-    return default_name(hint)
+    """A valid package name from a file, folder or prototype name (``Smart Wipers`` -> ``smart-wipers``)."""
+    name = re.sub(r"[^a-z0-9]+", "-", hint.lower()).strip("-")[:63].strip("-")
+    return name or "app"
+
+
+def options(**fields: object) -> BuildOptions:
+    from sdv_studio.core.packaging import BuildOptions
+
+    return BuildOptions(**fields)  # type: ignore[arg-type]
 
 
 def load(path: Path) -> AppSource:
@@ -140,6 +150,8 @@ class CorePackager:
         self._store = store
 
     async def build(self, source: AppSource, options: BuildOptions) -> AsyncIterator[BuildEvent]:
+        from sdv_studio.core.packaging import build_package
+
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[BuildStep] = asyncio.Queue()
         reached = [0.05]

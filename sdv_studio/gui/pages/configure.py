@@ -296,7 +296,7 @@ class ConfigurePage(Page):
             return False
         state = self.ctx.state
         state.source = packager.with_entry_code(self._source, self.editor.toPlainText())
-        state.options = packager.BuildOptions(
+        state.options = packager.options(
             name=self.name.text().strip(), version=self.version.text().strip(),
             description=self.description.text().strip(), runtime=self.runtime.currentData(),
             python_version=self.python.currentText(), memory=self.memory.text().strip(),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdv_studio.core.packaging import BuildFailed, PackageError
-from sdv_studio.gui.adapters.packager import BuildDone, BuildResult, BuildStep
+from sdv_studio.gui.adapters.packager import BuildDone, BuildStep
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, human_size
+
+if TYPE_CHECKING:
+    from sdv_studio.core.packaging import BuildResult
 
 
 class PackagePage(Page):
@@ -136,8 +139,9 @@ class PackagePage(Page):
             self._set_running(False)
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, PackageError | BuildFailed):
-            self.banner.show_message("\n".join(exc.problems), "error")
+        problems = getattr(exc, "problems", None)  # PackageError / BuildFailed: one line per problem
+        if problems:
+            self.banner.show_message("\n".join(problems), "error")
         else:
             self.banner.show_message(f"The build failed: {exc}", "error")
         self.stage.setText("Build failed")
