@@ -22,17 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sdv_studio.core.discovery import ScanFinished, Scanner, ScanOptions, Sweep, parse_cidrs
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.ssh import HostKeyTrust, KnownHosts
-from tests.rig.devices import DeviceSpec
-from tests.rig.rig import Rig
+from tests.rig.rig import Rig, bench_specs
 
-SPECS = [
-    DeviceSpec("d1", "198.18.0.11", jetson=True),
-    DeviceSpec("d2", "198.18.0.12", engine=True),
-    DeviceSpec("d3", "198.18.0.13", engine=True),
-    DeviceSpec("d4", "198.18.0.14"),
-    DeviceSpec("d5", "198.18.0.15"),
-    DeviceSpec("d6", "198.18.0.16"),
-]
+SPECS = bench_specs()
 
 
 def time_nmap(rig: Rig) -> tuple[float, int]:

@@ -55,6 +55,11 @@ def default_specs() -> list[DeviceSpec]:
     ]
 
 
+def bench_specs() -> list[DeviceSpec]:
+    """The six working devices of the default rig (one Jetson, two engines): what benchmarks measure."""
+    return [s for s in default_specs() if s.authorized and s.ip.startswith("198.18.0.")]
+
+
 def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
