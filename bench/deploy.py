@@ -12,8 +12,16 @@ One run builds its own rig of 6 plain devices and always tears it down. It measu
 4. the light app to six fresh devices with ansible-core (bench/ansible/deploy.yml: copy,
    unarchive, command, wait_for; forks = devices) vs the engine (target: ours >= 3x faster).
 
+Besides wall times it reports the CPU each side spent: this process (the engine), and each rig
+device (a cpuacct cgroup holding the device's sshd, so everything run over SSH is counted),
+because the rig's devices share this machine's cores with each other and with anything else
+running. Stage times come from the engine's DeviceProgress events; SSH connects, agent calls and
+uploads are timed by wrapping (never editing) the engine's functions, and bytes sent are counted
+where the engine calls uploads.upload_files.
+
 Run as root (PyPI is reached only before the rig exists, to build packages and ansible's venv):
     .venv/bin/python bench/deploy.py [--repeat 5] [--skip-ansible] [--skip-heavy]
+Exit status 0 when every target is met, 1 when one is missed (the table says which).
 """
 
 from __future__ import annotations
@@ -168,6 +176,11 @@ class DeviceCpu:
     ROOT = Path("/sys/fs/cgroup/cpuacct")
 
     def __init__(self, devices: Sequence[Device]) -> None:
+        for stale in self.ROOT.glob("sdv-bench-deploy-*"):  # left by a run that was killed
+            if not Path(f"/proc/{stale.name.rsplit('-', 1)[1]}").exists():
+                for group in [*stale.iterdir(), stale]:
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
         self.base = self.ROOT / f"sdv-bench-deploy-{os.getpid()}"
         self.groups: dict[str, Path] = {}
         try:
@@ -597,7 +610,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of the light fan-out and redeploys")
     parser.add_argument("--repeat-heavy", type=int, default=1, help="runs of the fan-out with the fallback broker")
-    parser.add_argument("--repeat-ansible", type=int, default=2)
+    parser.add_argument("--repeat-ansible", type=int, default=3)
     parser.add_argument("--grace", type=float, default=1.0, help="health gate grace period (s)")
     parser.add_argument("--skip-ansible", action="store_true")
     parser.add_argument("--skip-heavy", action="store_true", help="skip the kuksa-client delta test")
