@@ -15,6 +15,7 @@ from tests.locations import REPO
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(3600),  # the first test also builds the bundle
     pytest.mark.skipif(os.environ.get("SDV_STUDIO_BUILD_BUNDLE") != "1",
                        reason="builds the frozen bundle; set SDV_STUDIO_BUILD_BUNDLE=1"),
 ]
