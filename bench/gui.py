@@ -18,13 +18,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+WHY = False
 
 _CHILD = """
 import time
@@ -61,13 +65,21 @@ def launch_to_window(runs: int) -> list[float]:
 
 
 class Heartbeat:
-    """How late a 5 ms timer fires on the loop: the longest lateness is the longest stall."""
+    """How late a 5 ms timer fires on the loop: the longest lateness is the longest stall.
+
+    With ``why``, a watchdog thread samples the loop thread's stack during each stall over 100 ms,
+    so the report can say what was running.
+    """
 
     PERIOD = 0.005
 
-    def __init__(self) -> None:
+    def __init__(self, why: bool = False) -> None:
         self.worst = 0.0
+        self.why = why
+        self.stalls: list[tuple[float, str]] = []  # (seconds, stack sampled during it)
         self._task: asyncio.Task[None] | None = None
+        self._last = time.monotonic()
+        self._watching = False
 
     async def _beat(self) -> None:
         loop = asyncio.get_running_loop()
@@ -77,15 +89,38 @@ class Heartbeat:
             now = loop.time()
             self.worst = max(self.worst, now - last - self.PERIOD)
             last = now
+            self._last = time.monotonic()
+
+    def _watch(self, loop_thread: int) -> None:
+        sampled, peak = None, 0.0
+        while self._watching:
+            time.sleep(0.02)
+            late = time.monotonic() - self._last
+            if late > 0.1:
+                peak = max(peak, late)
+                if sampled is None:
+                    frame = sys._current_frames().get(loop_thread)
+                    sampled = "".join(traceback.format_stack(frame)[-8:]) if frame else "?"
+            elif late < 0.05 and sampled is not None:
+                self.stalls.append((peak, sampled))
+                sampled, peak = None, 0.0
 
     def start(self) -> None:
         self.worst = 0.0
+        self._last = time.monotonic()
         self._task = asyncio.ensure_future(self._beat())
+        if self.why:
+            self._watching = True
+            threading.Thread(target=self._watch, args=(threading.get_ident(),), daemon=True).start()
 
     async def stop(self) -> float:
         assert self._task is not None
+        self._watching = False
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+        for late, stack in sorted(self.stalls, reverse=True)[:3]:
+            print(f"--- a {late * 1000:.0f} ms stall; early in it the loop thread was in:\n{stack}", file=sys.stderr)
+        self.stalls.clear()
         return self.worst * 1000
 
 
@@ -103,7 +138,7 @@ async def measure(use_rig: bool) -> dict[str, float]:
     from sdv_studio.gui.window import MainWindow
 
     results: dict[str, float] = {}
-    beat = Heartbeat()
+    beat = Heartbeat(WHY)
     settings = QtCore.QSettings(os.path.join(os.environ["SDV_STUDIO_HOME"], "s.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     win = MainWindow(default_engines(), settings)
@@ -160,7 +195,7 @@ async def measure_rig() -> dict[str, float]:
             key_type, key = dev.host_key_fingerprint_file().read_text().split()[:2]
             lines.append(f"{dev.ip} {key_type} {key}")
         default_path().write_text("\n".join(lines) + "\n")
-        beat = Heartbeat()
+        beat = Heartbeat(WHY)
         loop = asyncio.get_running_loop()
         with rig.in_workstation():
             executor = DaemonExecutor()
@@ -213,17 +248,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--launch-runs", type=int, default=5)
     parser.add_argument("--no-rig", action="store_true", help="skip scanning and deploying on the rig")
+    parser.add_argument("--why", action="store_true", help="print the loop thread's stack during long stalls")
+    parser.add_argument("--launch-only", action="store_true", help="only measure launch-to-window")
     args = parser.parse_args()
+    global WHY
+    WHY = args.why
 
     launches = launch_to_window(args.launch_runs)
     print(f"launch-to-window: median {statistics.median(launches):.2f} s, max {max(launches):.2f} s "
           f"over {len(launches)} runs (target <= 1.5 s)")
 
+    if args.launch_only:
+        return 0
     use_rig = not args.no_rig and os.geteuid() == 0
     if not use_rig:
         print("scan/deploy stall: skipped (the rig needs root; or --no-rig given)")
     with tempfile.TemporaryDirectory() as home:
         os.environ["SDV_STUDIO_HOME"] = home
+        from sdv_studio.gui.adapters import preload
         from sdv_studio.gui.app import create_app
         from sdv_studio.gui.executor import DaemonExecutor
         from sdv_studio.gui.qt import qasync
@@ -234,6 +276,8 @@ def main() -> int:
         asyncio.set_event_loop(loop)
         executor = DaemonExecutor()
         loop.set_default_executor(executor)
+        # As run_app does: the engines' libraries load in the background, not on the loop.
+        threading.Thread(target=preload, daemon=True).start()
         with loop:
             results = loop.run_until_complete(measure(use_rig))
         executor.shutdown(wait=False)
