@@ -6,7 +6,7 @@ import grpc
 
 from sdv_studio import __version__
 from sdv_studio.broker import auth, values
-from sdv_studio.broker.store import Database
+from sdv_studio.broker.store import Database, Subscription
 from sdv_studio.broker.vss import Entry
 
 SERVER_NAME = "sdv-studio-databroker"
@@ -19,14 +19,21 @@ class Service:
         self.db = db
         self.verifier = verifier
 
-    async def permissions(self, context: grpc.aio.ServicerContext) -> auth.Permissions:
+    def permissions(self, context: grpc.ServicerContext) -> auth.Permissions:
         if self.verifier is None:
             return auth.ALLOW_ALL
         try:
             return self.verifier.permissions(context.invocation_metadata())
         except auth.AuthError as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             raise  # abort raises; this line only tells type checkers so
+
+    def subscribe(self, context: grpc.ServicerContext, keys: list[tuple[int, str]]) -> Subscription:
+        """A subscription that ends (next() gives None) when the RPC ends, e.g. the client cancels."""
+        subscription = self.db.subscribe(keys)
+        if not context.add_callback(lambda: self.db.unsubscribe(subscription)):
+            self.db.unsubscribe(subscription)  # the RPC is already over
+        return subscription
 
 
 def datatype_name(entry: Entry, sdv: bool = False) -> str:

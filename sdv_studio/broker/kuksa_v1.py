@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -118,10 +118,10 @@ class ValV1(Service, val_grpc.VALServicer):
             message.metadata.CopyFrom(metadata(entry))
         return message
 
-    async def Get(self, request: val.GetRequest, context: Any) -> val.GetResponse:
-        perms = await self.permissions(context)
+    def Get(self, request: val.GetRequest, context: Any) -> val.GetResponse:
+        perms = self.permissions(context)
         if not request.entries:
-            await context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
+            context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
         response = val.GetResponse()
         for wanted in request.entries:
             if "*" in wanted.path and not matching.is_valid(wanted.path):
@@ -152,13 +152,13 @@ class ValV1(Service, val_grpc.VALServicer):
                 del response.entries[:]  # no partial success when access is denied
         return response
 
-    async def Set(self, request: val.SetRequest, context: Any) -> val.SetResponse:
-        perms = await self.permissions(context)
+    def Set(self, request: val.SetRequest, context: Any) -> val.SetResponse:
+        perms = self.permissions(context)
         response = val.SetResponse()
         changes: list[Change] = []
         for update in request.updates:
             if not update.HasField("entry"):
-                await context.abort(Code.INVALID_ARGUMENT, "Path is required")
+                context.abort(Code.INVALID_ARGUMENT, "Path is required")
             entry = self.db.by_path.get(update.entry.path)
             if entry is None:
                 path = update.entry.path
@@ -166,7 +166,7 @@ class ValV1(Service, val_grpc.VALServicer):
                 continue
             fields = set(update.fields)
             if update.entry.HasField("actuator_target") and entry.entry_type != "actuator":
-                await context.abort(
+                context.abort(
                     Code.INVALID_ARGUMENT,
                     "Tried to set a target value for a non-actuator. Non-actuators have no target value.",
                 )
@@ -189,33 +189,34 @@ class ValV1(Service, val_grpc.VALServicer):
             response.errors.add(path=entry.path, error=_error(code, reason, message.format(path=entry.path)))
         return response
 
-    async def Subscribe(self, request: val.SubscribeRequest, context: Any) -> AsyncIterator[val.SubscribeResponse]:
-        perms = await self.permissions(context)
+    def Subscribe(self, request: val.SubscribeRequest, context: Any) -> Iterator[val.SubscribeResponse]:
+        perms = self.permissions(context)
         if not request.entries:
-            await context.abort(Code.INVALID_ARGUMENT, "Subscription request must contain at least one entry.")
+            context.abort(Code.INVALID_ARGUMENT, "Subscription request must contain at least one entry.")
         wanted: dict[int, set[int]] = {}
         for item in request.entries:
             try:
                 entries = self._select(item.path)
             except ValueError:
-                await context.abort(Code.INVALID_ARGUMENT, f"Invalid path pattern: {item.path}")
+                context.abort(Code.INVALID_ARGUMENT, f"Invalid path pattern: {item.path}")
             if not entries:
-                await context.abort(Code.NOT_FOUND, f"Invalid path: {item.path}")
+                context.abort(Code.NOT_FOUND, f"Invalid path: {item.path}")
             if not all(perms.allows(auth.READ, entry) for entry in entries):
-                await context.abort(Code.PERMISSION_DENIED, f"Permission denied for {item.path}")
+                context.abort(Code.PERMISSION_DENIED, f"Permission denied for {item.path}")
             for entry in entries:
                 wanted.setdefault(entry.id, set()).update(_fields(item.view, item.fields))
         keys = [(i, name) for i, fields in wanted.items() for name, f in _FIELD_OF.items() if f in fields]
-        subscription = self.db.subscribe(keys)
+        with self.db.lock:
+            subscription = self.subscribe(context, keys)
+            initial = self._response(self.db.snapshot(keys), wanted)
         try:
-            initial = self.db.snapshot(keys)
-            yield self._response(initial, wanted)
-            while True:
-                yield self._response(await subscription.queue.get(), wanted)
+            yield initial
+            while (notification := subscription.next()) is not None:
+                yield self._response(notification, wanted)
         finally:
             self.db.unsubscribe(subscription)
 
-    def _response(self, changed: dict[tuple[int, str], Datapoint | None], wanted: dict[int, set[int]]) -> Any:
+    def _response(self, changed: Mapping[tuple[int, str], Datapoint | None], wanted: dict[int, set[int]]) -> Any:
         per_entry: dict[int, dict[str, Datapoint | None]] = {}
         for (entry_id, name), point in changed.items():
             per_entry.setdefault(entry_id, {})[name] = point
@@ -227,5 +228,5 @@ class ValV1(Service, val_grpc.VALServicer):
             response.updates.add(entry=self._data_entry(entry, fields, points), fields=sorted(sent))
         return response
 
-    async def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
+    def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
         return val.GetServerInfoResponse(name=SERVER_NAME, version=SERVER_VERSION)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+import queue
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -105,26 +106,26 @@ class ValV2(Service, val_grpc.VALServicer):
             raise _Refused(Code.PERMISSION_DENIED, "Permission denied")
         return entry
 
-    async def GetValue(self, request: val.GetValueRequest, context: Any) -> val.GetValueResponse:
-        perms = await self.permissions(context)
+    def GetValue(self, request: val.GetValueRequest, context: Any) -> val.GetValueResponse:
+        perms = self.permissions(context)
         try:
             entry = self._readable(perms, request.signal_id if request.HasField("signal_id") else None)
         except _Refused as exc:
-            await context.abort(exc.code, exc.message)
+            context.abort(exc.code, exc.message)
         return val.GetValueResponse(data_point=_datapoint(self.db.get(entry)))
 
-    async def GetValues(self, request: val.GetValuesRequest, context: Any) -> val.GetValuesResponse:
-        perms = await self.permissions(context)
+    def GetValues(self, request: val.GetValuesRequest, context: Any) -> val.GetValuesResponse:
+        perms = self.permissions(context)
         try:
             entries = [self._readable(perms, signal_id) for signal_id in request.signal_ids]
         except _Refused as exc:
-            await context.abort(exc.code, exc.message)
+            context.abort(exc.code, exc.message)
         return val.GetValuesResponse(data_points=[_datapoint(self.db.get(entry)) for entry in entries])
 
-    async def _subscription_entries(
+    def _subscription_entries(
         self, context: Any, ids: list[types.SignalID], buffer_size: int
     ) -> list[Entry]:
-        perms = await self.permissions(context)
+        perms = self.permissions(context)
         try:
             if not ids:
                 raise _Refused(Code.INVALID_ARGUMENT, "No valid id or path specified")
@@ -132,21 +133,21 @@ class ValV2(Service, val_grpc.VALServicer):
             if buffer_size > MAX_BUFFER_SIZE:
                 raise _Refused(Code.INVALID_ARGUMENT, "Subscription buffer_size max allowed value is 1000")
         except _Refused as exc:
-            await context.abort(exc.code, exc.message)
+            context.abort(exc.code, exc.message)
         return entries
 
-    async def _stream(self, entries: list[Entry], by_id: bool) -> AsyncIterator[Any]:
+    def _stream(self, context: Any, entries: list[Entry], by_id: bool) -> Iterator[Any]:
         response_type = val.SubscribeByIdResponse if by_id else val.SubscribeResponse
         keys = [(entry.id, CURRENT) for entry in entries]
-        subscription = self.db.subscribe(keys)
-        try:
+        with self.db.lock:
+            subscription = self.subscribe(context, keys)
             # Like the real broker: the first message carries every subscribed signal's state.
             initial = response_type()
             for entry in entries:
                 initial.entries[entry.id if by_id else entry.path].CopyFrom(_datapoint(self.db.get(entry)))
+        try:
             yield initial
-            while True:
-                notification = await subscription.queue.get()
+            while (notification := subscription.next()) is not None:
                 response = response_type()
                 for (entry_id, _field), point in notification.items():
                     key = entry_id if by_id else self.db.by_id[entry_id].path
@@ -155,17 +156,15 @@ class ValV2(Service, val_grpc.VALServicer):
         finally:
             self.db.unsubscribe(subscription)
 
-    async def Subscribe(self, request: val.SubscribeRequest, context: Any) -> AsyncIterator[Any]:
+    def Subscribe(self, request: val.SubscribeRequest, context: Any) -> Iterator[Any]:
         ids = [types.SignalID(path=path) for path in request.signal_paths]
-        entries = await self._subscription_entries(context, ids, request.buffer_size)
-        async for response in self._stream(entries, by_id=False):
-            yield response
+        entries = self._subscription_entries(context, ids, request.buffer_size)
+        yield from self._stream(context, entries, by_id=False)
 
-    async def SubscribeById(self, request: val.SubscribeByIdRequest, context: Any) -> AsyncIterator[Any]:
+    def SubscribeById(self, request: val.SubscribeByIdRequest, context: Any) -> Iterator[Any]:
         ids = [types.SignalID(id=signal_id) for signal_id in request.signal_ids]
-        entries = await self._subscription_entries(context, ids, request.buffer_size)
-        async for response in self._stream(entries, by_id=True):
-            yield response
+        entries = self._subscription_entries(context, ids, request.buffer_size)
+        yield from self._stream(context, entries, by_id=True)
 
     def _actuation(self, perms: auth.Permissions, request: val.ActuateRequest) -> tuple[Entry, Value]:
         if not request.HasField("value"):
@@ -187,37 +186,38 @@ class ValV2(Service, val_grpc.VALServicer):
             raise _Refused(Code.UNAVAILABLE, f"Provider for vss_id {entry.id} does not exist")
         return entry, value
 
-    async def _actuate_all(self, context: Any, requests: list[val.ActuateRequest]) -> None:
-        perms = await self.permissions(context)
-        try:
-            actuations = [self._actuation(perms, request) for request in requests]
-        except _Refused as exc:
-            await context.abort(exc.code, exc.message)
+    def _actuate_all(self, context: Any, requests: list[val.ActuateRequest]) -> None:
+        perms = self.permissions(context)
         by_provider: dict[Any, list[tuple[Entry, Value]]] = {}
-        for entry, value in actuations:
-            by_provider.setdefault(self.db.providers[entry.id], []).append((entry, value))
+        with self.db.lock:  # no provider leaves between the check and the lookup
+            try:
+                actuations = [self._actuation(perms, request) for request in requests]
+            except _Refused as exc:
+                context.abort(exc.code, exc.message)
+            for entry, value in actuations:
+                by_provider.setdefault(self.db.providers[entry.id], []).append((entry, value))
         for provider, batch in by_provider.items():
             provider(batch)
 
-    async def Actuate(self, request: val.ActuateRequest, context: Any) -> val.ActuateResponse:
-        await self._actuate_all(context, [request])
+    def Actuate(self, request: val.ActuateRequest, context: Any) -> val.ActuateResponse:
+        self._actuate_all(context, [request])
         return val.ActuateResponse()
 
-    async def BatchActuate(self, request: val.BatchActuateRequest, context: Any) -> val.BatchActuateResponse:
-        await self._actuate_all(context, list(request.actuate_requests))
+    def BatchActuate(self, request: val.BatchActuateRequest, context: Any) -> val.BatchActuateResponse:
+        self._actuate_all(context, list(request.actuate_requests))
         return val.BatchActuateResponse()
 
-    async def ListMetadata(self, request: val.ListMetadataRequest, context: Any) -> val.ListMetadataResponse:
-        await self.permissions(context)
+    def ListMetadata(self, request: val.ListMetadataRequest, context: Any) -> val.ListMetadataResponse:
+        self.permissions(context)
         entry = self.db.by_path.get(request.root)
         if entry is not None:
             return val.ListMetadataResponse(metadata=[metadata(entry)])
         try:
             found = matching.select(request.root, self.db.entries)
         except ValueError:
-            await context.abort(Code.INVALID_ARGUMENT, "Invalid Pattern Argument")
+            context.abort(Code.INVALID_ARGUMENT, "Invalid Pattern Argument")
         if not found:
-            await context.abort(Code.NOT_FOUND, "Specified root branch does not exist")
+            context.abort(Code.NOT_FOUND, "Specified root branch does not exist")
         return val.ListMetadataResponse(metadata=[metadata(entry) for entry in found])
 
     def _publish(self, perms: auth.Permissions, entry: Entry, point: types.Datapoint) -> UpdateError | None:
@@ -228,21 +228,21 @@ class ValV2(Service, val_grpc.VALServicer):
         errors = self.db.update([change])
         return errors[0][1] if errors else None
 
-    async def PublishValue(self, request: val.PublishValueRequest, context: Any) -> val.PublishValueResponse:
-        perms = await self.permissions(context)
+    def PublishValue(self, request: val.PublishValueRequest, context: Any) -> val.PublishValueResponse:
+        perms = self.permissions(context)
         try:
             entry = self._resolve(request.signal_id if request.HasField("signal_id") else None)
         except _Refused as exc:
-            await context.abort(exc.code, exc.message)
+            context.abort(exc.code, exc.message)
         error = self._publish(perms, entry, request.data_point)
         if error is not None:
             code, message = _UPDATE_STATUS[error]
-            await context.abort(code, f"{message} (id: {entry.id})")
+            context.abort(code, f"{message} (id: {entry.id})")
         return val.PublishValueResponse()
 
-    async def OpenProviderStream(self, request_iterator: Any, context: Any) -> AsyncIterator[Any]:
-        perms = await self.permissions(context)
-        out: asyncio.Queue[Any] = asyncio.Queue()
+    def OpenProviderStream(self, request_iterator: Any, context: Any) -> Iterator[Any]:
+        perms = self.permissions(context)
+        out: queue.SimpleQueue[Any] = queue.SimpleQueue()
         claimed: list[int] = []
 
         def send_actuations(batch: list[tuple[Entry, Value]]) -> None:
@@ -251,33 +251,38 @@ class ValV2(Service, val_grpc.VALServicer):
                 message = val.ActuateRequest(signal_id=types.SignalID(id=entry.id))
                 convert.fill(message.value, value)
                 requests.append(message)
-            out.put_nowait(val.OpenProviderStreamResponse(
+            out.put(val.OpenProviderStreamResponse(
                 batch_actuate_stream_request=val.BatchActuateStreamRequest(actuate_requests=requests)))
 
-        async def read_requests() -> None:
+        def read_requests() -> None:
             try:
-                async for request in request_iterator:
-                    out.put_nowait(self._provider_reply(perms, request, claimed, send_actuations))
+                for request in request_iterator:
+                    out.put(self._provider_reply(perms, request, claimed, send_actuations))
             except _Refused as exc:
-                out.put_nowait(exc)
+                out.put(exc)
                 return
-            out.put_nowait(None)
+            except grpc.RpcError:
+                pass  # the stream broke off: end as when the provider closed it
+            out.put(None)
 
-        reader = asyncio.ensure_future(read_requests())
+        # The provider's requests and the actuations for it arrive independently: read the
+        # requests on a thread of their own while this one writes the responses.
+        context.add_callback(lambda: out.put(None))
+        threading.Thread(target=read_requests, name="provider-stream", daemon=True).start()
         try:
             while True:
-                item = await out.get()
+                item = out.get()
                 if item is None:
                     return
                 if isinstance(item, _Refused):
-                    await context.abort(item.code, item.message)
+                    context.abort(item.code, item.message)
                 if item.WhichOneof("action") is not None:
                     yield item
         finally:
-            reader.cancel()
-            for entry_id in claimed:
-                if self.db.providers.get(entry_id) is send_actuations:
-                    del self.db.providers[entry_id]
+            with self.db.lock:
+                for entry_id in claimed:
+                    if self.db.providers.get(entry_id) is send_actuations:
+                        del self.db.providers[entry_id]
 
     def _provider_reply(
         self, perms: auth.Permissions, request: val.OpenProviderStreamRequest, claimed: list[int], send: Any
@@ -285,15 +290,16 @@ class ValV2(Service, val_grpc.VALServicer):
         action = request.WhichOneof("action")
         if action == "provide_actuation_request":
             entries = [self._resolve(signal_id) for signal_id in request.provide_actuation_request.actuator_identifiers]
-            for entry in entries:
-                if not perms.allows(auth.PROVIDE, entry):
-                    raise _Refused(Code.PERMISSION_DENIED, f"Permission denied for {entry.path}")
-                owner = self.db.providers.get(entry.id)
-                if owner is not None and owner is not send:
-                    raise _Refused(Code.ALREADY_EXISTS, f"Provider for vss_id {entry.id} already registered")
-            for entry in entries:
-                self.db.providers[entry.id] = send
-                claimed.append(entry.id)
+            with self.db.lock:  # two providers claiming the same actuator: one of them wins
+                for entry in entries:
+                    if not perms.allows(auth.PROVIDE, entry):
+                        raise _Refused(Code.PERMISSION_DENIED, f"Permission denied for {entry.path}")
+                    owner = self.db.providers.get(entry.id)
+                    if owner is not None and owner is not send:
+                        raise _Refused(Code.ALREADY_EXISTS, f"Provider for vss_id {entry.id} already registered")
+                for entry in entries:
+                    self.db.providers[entry.id] = send
+                    claimed.append(entry.id)
             return val.OpenProviderStreamResponse(provide_actuation_response=val.ProvideActuationResponse())
         if action == "publish_values_request":
             publish = request.publish_values_request
@@ -310,5 +316,5 @@ class ValV2(Service, val_grpc.VALServicer):
             return val.OpenProviderStreamResponse(provide_signal_response=val.ProvideSignalResponse())
         return val.OpenProviderStreamResponse()  # responses to our requests need no answer
 
-    async def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
+    def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
         return val.GetServerInfoResponse(name=SERVER_NAME, version=SERVER_VERSION, commit_hash="")

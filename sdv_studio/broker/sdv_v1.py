@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -52,10 +52,10 @@ def metadata(entry: Entry) -> types.Metadata:
 
 
 class Broker(Service, broker_grpc.BrokerServicer):
-    async def GetDatapoints(self, request: broker.GetDatapointsRequest, context: Any) -> broker.GetDatapointsReply:
-        perms = await self.permissions(context)
+    def GetDatapoints(self, request: broker.GetDatapointsRequest, context: Any) -> broker.GetDatapointsReply:
+        perms = self.permissions(context)
         if not request.datapoints:
-            await context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
+            context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
         reply = broker.GetDatapointsReply()
         for path in request.datapoints:
             entry = self.db.by_path.get(path)
@@ -67,9 +67,9 @@ class Broker(Service, broker_grpc.BrokerServicer):
                 reply.datapoints[path].CopyFrom(_datapoint(self.db.get(entry)))
         return reply
 
-    async def SetDatapoints(self, request: broker.SetDatapointsRequest, context: Any) -> broker.SetDatapointsReply:
+    def SetDatapoints(self, request: broker.SetDatapointsRequest, context: Any) -> broker.SetDatapointsReply:
         # As in the real broker, this API sets actuator targets; sensors and attributes are refused.
-        perms = await self.permissions(context)
+        perms = self.permissions(context)
         reply = broker.SetDatapointsReply()
         changes = []
         for path, point in request.datapoints.items():
@@ -85,29 +85,30 @@ class Broker(Service, broker_grpc.BrokerServicer):
             reply.errors[entry.path] = _SET_ERRORS[error]
         return reply
 
-    async def Subscribe(self, request: broker.SubscribeRequest, context: Any) -> AsyncIterator[broker.SubscribeReply]:
-        perms = await self.permissions(context)
+    def Subscribe(self, request: broker.SubscribeRequest, context: Any) -> Iterator[broker.SubscribeReply]:
+        perms = self.permissions(context)
         try:
             parsed = query.parse(request.query)
         except query.QueryError as exc:
-            await context.abort(Code.INVALID_ARGUMENT, f"ParseError({str(exc)!r})")
+            context.abort(Code.INVALID_ARGUMENT, f"ParseError({str(exc)!r})")
         entries: dict[str, Entry] = {}
         for path in parsed.paths:
             entry = self.db.by_path.get(path)
             if entry is None:
-                await context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"unknown field: {path}\")")
+                context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"unknown field: {path}\")")
             if not perms.allows(auth.READ, entry):
-                await context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"access denied: {path}\")")
+                context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"access denied: {path}\")")
             entries[path] = entry
         keys = [(entry.id, CURRENT) for entry in entries.values()]
-        subscription = self.db.subscribe(keys)
-        try:
+        first = None
+        with self.db.lock:
+            subscription = self.subscribe(context, keys)
             if any(self.db.get(entries[path]) is not None for path in parsed.fields):
                 first = self._reply(parsed, entries)
-                if first is not None:
-                    yield first
-            while True:
-                await subscription.queue.get()
+        try:
+            if first is not None:
+                yield first
+            while subscription.next() is not None:
                 reply = self._reply(parsed, entries)
                 if reply is not None:
                     yield reply
@@ -124,8 +125,8 @@ class Broker(Service, broker_grpc.BrokerServicer):
             reply.fields[path].CopyFrom(_datapoint(points[path]))
         return reply
 
-    async def GetMetadata(self, request: broker.GetMetadataRequest, context: Any) -> broker.GetMetadataReply:
-        await self.permissions(context)
+    def GetMetadata(self, request: broker.GetMetadataRequest, context: Any) -> broker.GetMetadataReply:
+        self.permissions(context)
         if not request.names:
             return broker.GetMetadataReply(list=[metadata(entry) for entry in self.db.entries])
         found = [self.db.by_path[name] for name in request.names if name in self.db.by_path]

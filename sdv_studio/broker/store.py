@@ -1,13 +1,15 @@
 """The signal database: current and target values, atomic validated updates, subscribers.
 
-Everything here runs on the server's event loop, so no locks: an update validates every change
-first and applies none if one fails (as the real databroker's update_entries does).
+The gRPC handlers run on the server's worker threads: an update validates every change first and
+applies none if one fails (as the real databroker's update_entries does), all under the database
+lock, so subscribers see updates whole and in order.
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,17 +37,38 @@ class Change:
     timestamp: float | None = None
 
 
+Notification = dict[tuple[int, str], Datapoint]
+
+
 class Subscription:
-    """A queue of notifications: each a dict {(entry id, field): Datapoint} of what changed."""
+    """A queue of notifications: each a dict {(entry id, field): Datapoint} of what changed.
+
+    The subscriber's stream blocks in next() until a notification arrives or the subscription is
+    closed (its RPC ended), which ends the stream.
+    """
 
     def __init__(self, keys: Iterable[tuple[int, str]]) -> None:
         self.keys = frozenset(keys)
-        self.queue: asyncio.Queue[dict[tuple[int, str], Datapoint]] = asyncio.Queue()
+        self._queue: deque[Notification] = deque(maxlen=QUEUE_LIMIT)  # full: the oldest goes
+        self._ready = threading.Condition(threading.Lock())
+        self._closed = False
 
-    def push(self, notification: dict[tuple[int, str], Datapoint]) -> None:
-        if self.queue.qsize() >= QUEUE_LIMIT:
-            self.queue.get_nowait()
-        self.queue.put_nowait(notification)
+    def push(self, notification: Notification) -> None:
+        with self._ready:
+            self._queue.append(notification)
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def next(self) -> Notification | None:
+        """The oldest pending notification, waiting for one; None once closed."""
+        with self._ready:
+            while not self._queue and not self._closed:
+                self._ready.wait()
+            return None if self._closed else self._queue.popleft()
 
 
 # Whoever claimed actuators over kuksa.val.v2 OpenProviderStream: called with the actuations.
@@ -60,6 +83,9 @@ class Database:
         self._data: dict[tuple[int, str], Datapoint] = {}
         self._subscribers: dict[tuple[int, str], set[Subscription]] = {}
         self.providers: dict[int, ActuationProvider] = {}
+        # Held for every change and for subscribing with an initial snapshot; reads of single
+        # values need no lock (a dict lookup of an immutable Datapoint).
+        self.lock = threading.RLock()
         now = time.time()
         for entry in entries:
             if entry.default is not None:
@@ -79,27 +105,33 @@ class Database:
         errors = [(c.entry, err) for c in changes if (err := self.validate(c)) is not None]
         if errors:
             return errors
-        now = time.time()
-        by_subscriber: dict[Subscription, dict[tuple[int, str], Datapoint]] = {}
-        for change in changes:
-            key = (change.entry.id, change.field)
-            point = Datapoint(change.value, change.timestamp or now)
-            self._data[key] = point
-            for subscriber in self._subscribers.get(key, ()):
-                by_subscriber.setdefault(subscriber, {})[key] = point
-        for subscriber, notification in by_subscriber.items():
-            subscriber.push(notification)
+        with self.lock:
+            now = time.time()
+            by_subscriber: dict[Subscription, Notification] = {}
+            for change in changes:
+                key = (change.entry.id, change.field)
+                point = Datapoint(change.value, change.timestamp or now)
+                self._data[key] = point
+                for subscriber in self._subscribers.get(key, ()):
+                    by_subscriber.setdefault(subscriber, {})[key] = point
+            for subscriber, notification in by_subscriber.items():
+                subscriber.push(notification)
         return []
 
     def subscribe(self, keys: Iterable[tuple[int, str]]) -> Subscription:
+        """Take the initial state under self.lock too, so no update falls between the two."""
         subscription = Subscription(keys)
-        for key in subscription.keys:
-            self._subscribers.setdefault(key, set()).add(subscription)
+        with self.lock:
+            for key in subscription.keys:
+                self._subscribers.setdefault(key, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        for key in subscription.keys:
-            self._subscribers.get(key, set()).discard(subscription)
+        """Also ends the subscriber's stream; called again (stream end after RPC end) it does nothing."""
+        with self.lock:
+            for key in subscription.keys:
+                self._subscribers.get(key, set()).discard(subscription)
+        subscription.close()
 
     def snapshot(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Datapoint | None]:
         return {key: self._data.get(key) for key in keys}

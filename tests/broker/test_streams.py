@@ -1,0 +1,130 @@
+"""Streams on the thread-pool server: subscriptions end with their RPC, updates arrive whole and in
+order, and open streams neither hold the broker's workers nor its shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import grpc
+
+from sdv_studio.broker import server
+from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as t1
+from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as v1
+from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
+from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as t2
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
+from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2 as sdv
+from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2_grpc as sdv_grpc
+from sdv_studio.broker.store import CURRENT, QUEUE_LIMIT, Change, Database
+from sdv_studio.broker.vss import Entry
+from tests.broker.helpers import VSS_40, broker_process
+
+SPEED = "Vehicle.Speed"
+LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
+
+
+def _db() -> tuple[Database, Entry, Entry]:
+    speed = Entry(1, SPEED, "sensor", "float")
+    rpm = Entry(2, "Vehicle.Powertrain.CombustionEngine.Speed", "sensor", "uint16")
+    return Database([speed, rpm]), speed, rpm
+
+
+def test_subscription_in_order_oldest_dropped_when_full_and_ended_by_unsubscribe() -> None:
+    db, speed, _ = _db()
+    subscription = db.subscribe([(speed.id, CURRENT)])
+    for i in range(QUEUE_LIMIT + 5):
+        assert db.update([Change(speed, CURRENT, ("float", float(i)))]) == []
+    received = [subscription.next()[(speed.id, CURRENT)].value[1] for _ in range(QUEUE_LIMIT)]
+    assert received == [float(i) for i in range(5, QUEUE_LIMIT + 5)]
+
+    ended = threading.Event()
+
+    def wait() -> None:
+        assert subscription.next() is None
+        ended.set()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.1)
+    assert not ended.is_set()  # blocked: nothing pending
+    db.unsubscribe(subscription)
+    waiter.join(5)
+    assert ended.is_set()
+    db.unsubscribe(subscription)  # a second time (RPC end after stream end) does nothing
+
+
+def test_updates_from_many_threads_arrive_whole() -> None:
+    db, speed, rpm = _db()
+    subscription = db.subscribe([(speed.id, CURRENT), (rpm.id, CURRENT)])
+
+    def writer(base: int) -> None:
+        for i in range(200):
+            value = base + i
+            db.update([Change(speed, CURRENT, ("float", float(value))), Change(rpm, CURRENT, ("uint32", value))])
+
+    writers = [threading.Thread(target=writer, args=(n * 1000,)) for n in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    for _ in range(800):
+        notification = subscription.next()
+        assert notification[(speed.id, CURRENT)].value[1] == notification[(rpm.id, CURRENT)].value[1]
+    assert db.get(speed).value[1] == db.get(rpm).value[1]
+
+
+def test_cancelled_streams_free_their_workers() -> None:
+    """More subscriptions opened and cancelled, one after another, than the server runs at once."""
+    with broker_process("--vss", str(VSS_40)) as info, grpc.insecure_channel(f"127.0.0.1:{info['port']}") as ch:
+        stub = v2_grpc.VALStub(ch)
+        for _ in range(server.MAX_CONCURRENT_RPCS + 20):
+            stream = stub.Subscribe(v2.SubscribeRequest(signal_paths=[SPEED]), timeout=10)
+            next(stream)
+            stream.cancel()
+        time.sleep(0.5)
+        # Each worker went back to the pool: a handful of threads, not one per cancelled stream.
+        assert len(os.listdir(f"/proc/{info['process'].pid}/task")) < 50
+        point = t2.Datapoint(value=t2.Value(float=12.0))
+        stub.PublishValue(v2.PublishValueRequest(signal_id=t2.SignalID(path=SPEED), data_point=point), timeout=10)
+        value = stub.GetValue(v2.GetValueRequest(signal_id=t2.SignalID(path=SPEED)), timeout=10)
+        assert value.data_point.value.float == 12.0
+
+
+def test_sigterm_ends_open_streams_and_exits() -> None:
+    with broker_process("--vss", str(VSS_40)) as info, grpc.insecure_channel(f"127.0.0.1:{info['port']}") as ch:
+        val2, val1, broker = v2_grpc.VALStub(ch), v1_grpc.VALStub(ch), sdv_grpc.BrokerStub(ch)
+        streams = [
+            val2.Subscribe(v2.SubscribeRequest(signal_paths=[SPEED]), timeout=30),
+            val2.SubscribeById(v2.SubscribeByIdRequest(signal_ids=[1]), timeout=30),
+            val1.Subscribe(v1.SubscribeRequest(entries=[v1.SubscribeEntry(
+                path=SPEED, view=t1.VIEW_CURRENT_VALUE, fields=[t1.FIELD_VALUE])]), timeout=30),
+        ]
+        for stream in streams:
+            next(stream)
+        streams.append(broker.Subscribe(sdv.SubscribeRequest(query=f"SELECT {SPEED}"), timeout=30))
+        provider_done = threading.Event()
+
+        def provider_requests():
+            yield v2.OpenProviderStreamRequest(provide_actuation_request=v2.ProvideActuationRequest(
+                actuator_identifiers=[t2.SignalID(path=LOW_BEAM)]))
+            provider_done.wait(30)
+
+        provider = val2.OpenProviderStream(provider_requests(), timeout=30)
+        assert next(provider).HasField("provide_actuation_response")
+        streams.append(provider)
+
+        process = info["process"]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
+        for stream in streams:
+            try:
+                list(stream)
+            except grpc.RpcError as exc:
+                assert exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        provider_done.set()
