@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +47,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if os.environ.get("CI") == "true" and report.skipped and item.get_closest_marker("rig"):
         report.outcome = "failed"
         report.longrepr = f"rig test skipped in CI: {report.longrepr}"
+
+
+@pytest.fixture
+def local_target_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Deployments to "This computer" stay in the test's folder, and everything they started stops.
+
+    The local agent keeps its data under $SDV_AGENT_HOME (as root it would otherwise use
+    /var/lib/sdv-studio) and is uploaded under $HOME."""
+    home = tmp_path / "local-home"
+    agent_home = home / ".local" / "share" / "sdv-studio"
+    agent_home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SDV_AGENT_HOME", str(agent_home))
+    monkeypatch.setenv("SDV_AGENT_NO_SYSTEMD", "1")
+    yield home
+    agent = agent_home / "agent" / "sdv_agent.py"
+    if agent.exists():
+        subprocess.run([sys.executable, str(agent), "supervisor", '{"action": "stop", "stopApps": true}'],
+                       capture_output=True, timeout=60, check=False)

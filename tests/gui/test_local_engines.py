@@ -11,12 +11,10 @@ from tests.gui.helpers import configure_plain_app, go_to
 
 
 @pytest.mark.slow
-def test_this_computer_end_to_end(qtbot, qt_loop, settings, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: Path) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.window import MainWindow
 
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the local agent installs under $HOME
-    (tmp_path / "home").mkdir()
     win = MainWindow(default_engines(), settings)
     win.show()
     try:

@@ -1,0 +1,39 @@
+"""With no hardware: `--device local` deploys to this computer, no SSH server needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.locations import REPO
+
+APP = REPO / "tests" / "data" / "apps" / "light_counter.py"
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, SDV_STUDIO_HOME=str(home / "studio"))
+    return subprocess.run([sys.executable, "-m", "sdv_studio", *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=300, check=False)
+
+
+def test_package_deploy_status_stop_on_this_computer(local_target_home: Path) -> None:
+    built = cli(local_target_home, "package", str(APP), "--name", "here", "--json")
+    assert built.returncode == 0, built.stderr
+    package_id = json.loads(built.stdout)["packageId"]
+
+    deployed = cli(local_target_home, "deploy", package_id, "--device", "local", "--json", "--grace", "1",
+                   "--broker", "127.0.0.1:1")  # no databroker needed by this app; don't start one
+    assert deployed.returncode == 0, deployed.stderr
+    [row] = json.loads(deployed.stdout)["devices"]
+    assert (row["deviceId"], row["status"], row["progress"]) == ("local", "success", 100)
+    assert (local_target_home / ".local/share/sdv-studio/apps/here").is_dir()  # in the sandbox, nowhere else
+
+    status = json.loads(cli(local_target_home, "status", "here", "--device", "local", "--json").stdout)
+    [app] = status["devices"][0]["apps"]
+    assert app["status"] == "running" and app["pid"] > 0
+    assert cli(local_target_home, "stop", "here", "--device", "local").returncode == 0
+    after = json.loads(cli(local_target_home, "status", "here", "--device", "local", "--json").stdout)
+    assert after["devices"][0]["apps"][0]["status"] == "stopped"
