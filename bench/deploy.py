@@ -623,7 +623,7 @@ def rig_of_six() -> Iterator[Rig]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of the light fan-out and redeploys")
-    parser.add_argument("--repeat-heavy", type=int, default=1, help="runs of the fan-out with the fallback broker")
+    parser.add_argument("--repeat-heavy", type=int, default=2, help="runs of the fan-out with the fallback broker")
     parser.add_argument("--repeat-ansible", type=int, default=3)
     parser.add_argument("--grace", type=float, default=1.0, help="health gate grace period (s)")
     parser.add_argument("--skip-ansible", action="store_true")
