@@ -18,7 +18,7 @@ from sdv_studio.broker.vss import Entry
 
 Code = grpc.StatusCode
 F = types.Field
-_VIEW_FIELDS = {
+_VIEW_FIELDS: dict[int, set[int]] = {
     types.VIEW_UNSPECIFIED: {F.FIELD_PATH, F.FIELD_VALUE},
     types.VIEW_CURRENT_VALUE: {F.FIELD_PATH, F.FIELD_VALUE},
     types.VIEW_TARGET_VALUE: {F.FIELD_PATH, F.FIELD_ACTUATOR_TARGET},

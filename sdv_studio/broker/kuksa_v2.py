@@ -85,7 +85,9 @@ def metadata(entry: Entry) -> types.Metadata:
 
 class ValV2(Service, val_grpc.VALServicer):
     def _resolve(self, signal_id: types.SignalID | None) -> Entry:
-        which = signal_id.WhichOneof("signal") if signal_id is not None else None
+        if signal_id is None:
+            raise _Refused(Code.INVALID_ARGUMENT, "No SignalId provided")
+        which = signal_id.WhichOneof("signal")
         if which == "path":
             if len(signal_id.path) > MAX_PATH_LENGTH:
                 raise _Refused(Code.INVALID_ARGUMENT, "The provided path is too long")
@@ -100,7 +102,7 @@ class ValV2(Service, val_grpc.VALServicer):
             return entry
         raise _Refused(Code.INVALID_ARGUMENT, "No SignalId provided")
 
-    def _readable(self, perms: auth.Permissions, signal_id: types.SignalID) -> Entry:
+    def _readable(self, perms: auth.Permissions, signal_id: types.SignalID | None) -> Entry:
         entry = self._resolve(signal_id)
         if not perms.allows(auth.READ, entry):
             raise _Refused(Code.PERMISSION_DENIED, "Permission denied")
@@ -305,8 +307,8 @@ class ValV2(Service, val_grpc.VALServicer):
             publish = request.publish_values_request
             response = val.PublishValuesResponse(request_id=publish.request_id)
             for signal_id, point in publish.data_points.items():
-                entry = self.db.by_id.get(signal_id)
-                error = UpdateError.NOT_FOUND if entry is None else self._publish(perms, entry, point)
+                target = self.db.by_id.get(signal_id)
+                error = UpdateError.NOT_FOUND if target is None else self._publish(perms, target, point)
                 if error is not None:
                     code, message = _UPDATE_STATUS[error]
                     response.status[signal_id].CopyFrom(

@@ -96,9 +96,10 @@ class Broker(Service, broker_grpc.BrokerServicer):
             entry = self.db.by_path.get(path)
             if entry is None:
                 context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"unknown field: {path}\")")
-            if not perms.allows(auth.READ, entry):
+            elif not perms.allows(auth.READ, entry):
                 context.abort(Code.INVALID_ARGUMENT, f"CompilationError(\"access denied: {path}\")")
-            entries[path] = entry
+            else:
+                entries[path] = entry
         keys = [(entry.id, CURRENT) for entry in entries.values()]
         first = None
         with self.db.lock:
