@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import stat
+import time
 from collections.abc import Sequence
 
 import paramiko
@@ -28,15 +29,24 @@ def _makedirs(sftp: paramiko.SFTPClient, folder: str, made: set[str]) -> None:
         made.add(path)
 
 
-def _upload_blocking(conn: SshConnection, files: Sequence[tuple[bytes, str]], mode: int, stall: float) -> int:
+_CHUNK = 256 * 1024
+
+
+class _Progress:
+    """When the upload last moved: a pipelined write returns once the bytes are handed to the socket,
+    so a dead link shows as a write that stops returning."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def tick(self) -> None:
+        self.last = time.monotonic()
+
+
+def _upload_blocking(conn: SshConnection, files: Sequence[tuple[bytes, str]], mode: int, progress: _Progress) -> int:
     sftp = paramiko.SFTPClient.from_transport(conn.transport)
     if sftp is None:
         raise OSError("the device offers no SFTP subsystem")
-    # A cable pulled mid-transfer shows as writes that stop progressing: give up after ``stall``
-    # seconds without progress instead of waiting for TCP to time out.
-    channel = sftp.get_channel()
-    if channel is not None:
-        channel.settimeout(stall)
     sent = 0
     made: set[str] = set()
     try:
@@ -44,8 +54,11 @@ def _upload_blocking(conn: SshConnection, files: Sequence[tuple[bytes, str]], mo
             _makedirs(sftp, posixpath.dirname(path), made)
             with sftp.open(path, "wb") as handle:
                 handle.set_pipelined(True)  # don't wait for an ack per 32 KiB block
-                handle.write(data)
+                for offset in range(0, len(data), _CHUNK):
+                    handle.write(data[offset:offset + _CHUNK])
+                    progress.tick()
             sftp.chmod(path, mode)
+            progress.tick()
             sent += len(data)
     finally:
         sftp.close()
@@ -71,10 +84,21 @@ async def upload_files(conn: SshConnection | LocalConnection, files: Sequence[tu
         return 0
     if isinstance(conn, LocalConnection):
         return await asyncio.to_thread(_write_local, conn, files, mode)
+    progress = _Progress()
+    upload = asyncio.ensure_future(asyncio.to_thread(_upload_blocking, conn, files, mode, progress))
+    stalled = False
+    while not upload.done():
+        await asyncio.wait({upload}, timeout=min(1.0, stall / 4))
+        if not upload.done() and time.monotonic() - progress.last > stall:
+            # paramiko retries a blocked socket write forever; closing the transport makes it fail.
+            stalled = True
+            conn.close()
+            await asyncio.wait({upload})
     try:
-        return await asyncio.to_thread(_upload_blocking, conn, files, mode, stall)
+        return upload.result()
     except (TimeoutError, EOFError, OSError, paramiko.SSHException) as exc:
         conn.close()  # the connection is no use after a half-written file
         total = sum(len(data) for data, _ in files)
-        raise TransferStalled(f"{conn.target.label}: the transfer stopped ({exc or type(exc).__name__}) after "
-                              f"no progress for {stall:g}s of {total} bytes; check the device's network") from exc
+        why = f"no progress for {stall:g}s" if stalled else str(exc) or type(exc).__name__
+        raise TransferStalled(f"{conn.target.label}: the transfer stopped ({why}) while sending {total} bytes; "
+                              "check the device's network") from exc
