@@ -30,23 +30,42 @@ def _wheel(name: str, version: str, module_source: str) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path, data in files.items():
-            archive.writestr(path, data)
+            archive.writestr(zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0)), data)  # same bytes each time
     return f"{name}-{version}-py3-none-any.whl", buffer.getvalue()
 
 
-def test_requirements_are_installed_from_the_packages_wheels(agent: Agent, tmp_path: Path) -> None:
-    wheel_name, wheel = _wheel("sdvdemo", "1.2.3", "ANSWER = 42\n")
-    files = pkgbuild.package_files("withdeps", "1.0.0")
+def _package(tmp_path: Path, version: str, answer: int, extra: str = "") -> Path:
+    wheel_name, wheel = _wheel("sdvdemo", f"1.2.{answer}", f"ANSWER = {answer}\n")
+    files = pkgbuild.package_files("withdeps", version, extra=extra)
     files.pop("SHA256SUMS")
-    files["requirements.txt"] = b"sdvdemo==1.2.3\n"
+    files["requirements.txt"] = f"sdvdemo==1.2.{answer}\n".encode()
     files[f"wheels/any/{wheel_name}"] = wheel
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())
     ).encode()
-    package = pkgbuild.write_package(tmp_path / "withdeps.tar.gz", files)
+    return pkgbuild.write_package(tmp_path / f"withdeps-{version}.tar.gz", files)
 
-    installed = agent.run("install", {"package": str(package)})
-    venv_python = agent.base / "apps" / "withdeps" / "releases" / installed["release"] / "venv" / "bin" / "python"
+
+def _answer(agent: Agent, release: str) -> str:
+    venv_python = agent.base / "apps" / "withdeps" / "releases" / release / "venv" / "bin" / "python"
     answer = subprocess.run([str(venv_python), "-c", "import sdvdemo; print(sdvdemo.ANSWER)"],
                             capture_output=True, text=True, check=False)
-    assert answer.stdout.strip() == "42", answer.stderr
+    return answer.stdout.strip() or answer.stderr
+
+
+def test_requirements_are_installed_from_the_packages_wheels(agent: Agent, tmp_path: Path) -> None:
+    installed = agent.run("install", {"package": str(_package(tmp_path, "1.0.0", 42))})
+    assert _answer(agent, installed["release"]) == "42"
+
+
+def test_releases_with_the_same_requirements_share_one_venv(agent: Agent, tmp_path: Path) -> None:
+    releases = agent.base / "apps" / "withdeps" / "releases"
+    first = agent.run("install", {"package": str(_package(tmp_path, "1.0.0", 42))})["release"]
+    # A one-line change to the app's code: same requirements, so no new venv.
+    second = agent.run("install", {"package": str(_package(tmp_path, "1.0.1", 42, extra="changed"))})["release"]
+    assert (releases / first / "venv").resolve() == (releases / second / "venv").resolve()
+    # Other requirements: a venv of its own, with its own wheel.
+    third = agent.run("install", {"package": str(_package(tmp_path, "2.0.0", 7))})["release"]
+    assert (releases / third / "venv").resolve() != (releases / first / "venv").resolve()
+    assert (_answer(agent, second), _answer(agent, third)) == ("42", "7")
+    assert len(list((agent.base / "apps" / "withdeps" / "venvs").iterdir())) == 2

@@ -60,10 +60,12 @@ def _place(store: AppStore, info: package.PackageInfo, staged: str) -> Dict[str,
     shutil.rmtree(target, ignore_errors=True)  # a leftover from an interrupted install
     os.rename(staged, target)
     try:
-        # Built in place: a venv records its own path and cannot be moved afterwards.
-        venv = os.path.join(target, "venv")
+        # Releases with the same requirements and wheels share one venv (built where it stays: a
+        # venv records its own path); the release links to it.
         req = os.path.join(target, "requirements.txt")
-        venvs.create(venv, venvs.package_find_links(target), [], req if needs_pip else "")
+        env = venvs.shared(store.venvs_dir, venvs.environment_key(target), venvs.package_find_links(target),
+                           req if needs_pip else "")
+        os.symlink(os.path.relpath(env, target), os.path.join(target, "venv"))
         record = dict(base, installedAt=time.time(), python="%d.%d" % sys.version_info[:2],
                       wantedPython=info.manifest.get("pythonVersion"))
         write_json(os.path.join(target, "release.json"), record)  # last: marks the release complete

@@ -3,6 +3,7 @@
     apps/<name>/releases/<version>-<id8>/   the unpacked package, its venv/ and release.json
     apps/<name>/current -> releases/<...>   switched atomically (rename of a fresh symlink)
     apps/<name>/app.json                    activation history and the app's run settings
+    apps/<name>/venvs/<key>/                venvs shared by releases with the same requirements
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class AppStore:
     @property
     def releases_dir(self) -> str:
         return os.path.join(self.root, "releases")
+
+    @property
+    def venvs_dir(self) -> str:
+        return os.path.join(self.root, "venvs")
 
     def release_dir(self, release: str) -> str:
         return os.path.join(self.releases_dir, release)
@@ -124,7 +129,17 @@ class AppStore:
                 continue
             shutil.rmtree(self.release_dir(rel), ignore_errors=True)
             removed.append(rel)
+        self._drop_unused_venvs()
         return removed
+
+    def _drop_unused_venvs(self) -> None:
+        if not os.path.isdir(self.venvs_dir):
+            return
+        used = {os.path.realpath(os.path.join(self.release_dir(r["release"]), "venv")) for r in self.releases()}
+        for key in os.listdir(self.venvs_dir):
+            path = os.path.join(self.venvs_dir, key)
+            if os.path.realpath(path) not in used:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def all_apps(layout: Layout) -> List[str]:

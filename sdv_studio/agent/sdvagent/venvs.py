@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from typing import List
@@ -26,7 +28,10 @@ def create(venv: str, find_links: List[str], requirements: List[str], requiremen
     _run(cmd, "creating the virtual environment failed")
     if not need_pip:
         return
-    pip = [venv_python(venv), "-m", "pip", "install", "--no-index", "--disable-pip-version-check", "--no-input"]
+    # --no-compile: byte-compiling every installed module costs more CPU than the install itself on a
+    # small board; Python compiles what the app really imports on first use.
+    pip = [venv_python(venv), "-m", "pip", "install", "--no-index", "--no-compile", "--disable-pip-version-check",
+           "--no-input"]
     for link in find_links:
         if os.path.isdir(link):
             pip += ["--find-links", link]
@@ -49,3 +54,30 @@ def _run(cmd: List[str], message: str) -> None:
     if done.returncode != 0:
         output = done.stdout.decode("utf-8", "replace")[-_TAIL:]
         raise AgentError("%s (exit %d)" % (message, done.returncode), {"output": output})
+
+
+def environment_key(release_dir: str) -> str:
+    """What a release's venv depends on: the Python, the requirements and the wheels for this arch.
+
+    Two releases with the same key can share one venv, so a one-line change to the app's code
+    installs nothing."""
+    digest = hashlib.sha256(("%d.%d\n" % sys.version_info[:2]).encode())
+    wanted = ("requirements.txt", "wheels/any/", "wheels/%s/" % arch())
+    with open(os.path.join(release_dir, "SHA256SUMS"), encoding="utf-8") as sums:
+        for line in sorted(sums):
+            name = line.rstrip("\n").split("  ", 1)[-1]
+            if name.startswith(wanted):
+                digest.update(line.encode())
+    return digest.hexdigest()[:16]
+
+
+def shared(venvs_dir: str, key: str, find_links: List[str], requirements_file: str) -> str:
+    """The venv for ``key`` under ``venvs_dir``, created once (atomically: a half-made one is never used)."""
+    path = os.path.join(venvs_dir, key)
+    if os.path.exists(os.path.join(path, ".complete")):
+        return path
+    os.makedirs(venvs_dir, exist_ok=True)
+    shutil.rmtree(path, ignore_errors=True)
+    create(path, find_links, [], requirements_file)
+    open(os.path.join(path, ".complete"), "w").close()
+    return path

@@ -49,6 +49,8 @@ class AgentClient:
     remote: SshConnection | LocalConnection
     home: str  # the login user's home on the device, absolute
 
+    installed_bundle: str | None = None  # what the device reported, from ``connect_agent``
+
     @property
     def agent_dir(self) -> str:
         return f"{self.home}/{AGENT_PATH}"
@@ -56,9 +58,7 @@ class AgentClient:
     async def ensure_installed(self) -> bool:
         """Upload the agent unless this exact version is already there; True when uploaded."""
         digest, files = agent_bundle()
-        stamp = f"{self.agent_dir}/.bundle"
-        probe = await self.remote.run(f"cat {shlex.quote(stamp)} 2>/dev/null", timeout=15)
-        if probe.stdout.strip() == digest:
+        if self.installed_bundle == digest:
             return False
         # A fresh folder then a rename: a device never runs half an agent.
         staging = f"{self.agent_dir}.new"
@@ -75,6 +75,7 @@ class AgentClient:
         result = await self.remote.run(swap, timeout=15)
         if result.exit_status != 0:
             raise AgentUnavailable(f"could not install the agent: {result.stderr.strip()}")
+        self.installed_bundle = digest
         return True
 
     async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 60) -> dict[str, Any]:
@@ -94,3 +95,18 @@ class AgentClient:
         if not answer.get("ok"):
             raise AgentCallError(command, answer)
         return answer
+
+
+# One round trip finds the home folder and which agent version, if any, the device holds.
+_LOOK = f'printf "%s\\n" "$HOME"; cat "$HOME/{AGENT_PATH}/.bundle" 2>/dev/null'
+
+
+async def connect_agent(remote: SshConnection | LocalConnection, timeout: float) -> AgentClient:
+    """An AgentClient for the device behind ``remote``, with an up-to-date agent installed."""
+    lines = (await remote.run(_LOOK, timeout=timeout)).stdout.splitlines()
+    home = lines[0].strip() if lines else ""
+    if not home.startswith("/"):
+        raise AgentUnavailable(f"{remote.target.label}: the login user has no home folder")
+    agent = AgentClient(remote, home, lines[1].strip() if len(lines) > 1 else None)
+    await agent.ensure_installed()
+    return agent

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable
+from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable, connect_agent
 from sdv_studio.core.deploy.kuksa_wiring import wire
 from sdv_studio.core.deploy.local import LocalConnection, is_local
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
@@ -46,12 +46,7 @@ async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float) 
             conn = LocalConnection()
         else:
             conn = await stack.enter_async_context(connect(target, trust, timeout=timeout))
-        home = (await conn.run('printf %s "$HOME"', timeout=timeout)).stdout.strip()
-        if not home.startswith("/"):
-            raise DeployError(f"{target.label}: the login user has no home folder")
-        agent = AgentClient(conn, home)
-        await agent.ensure_installed()
-        yield agent
+        yield await connect_agent(conn, timeout)
 
 
 def _major_minor(version: str) -> str:
@@ -133,10 +128,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             }, timeout=options.grace_seconds + options.health_timeout + 120)
             previous = started.get("previous")
 
+            # The start gate already required the process to stay up and its health endpoint to answer.
             await step.stage(Stage.HEALTH)
-            health = await agent.call("health", {"name": package.name}, timeout=options.stall_timeout)
-            if not health.get("healthy"):
-                raise DeployError(f"the app is not healthy: {health.get('reason') or 'no reason given'}")
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
         return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
                           previous_version=str(previous) if previous else None)
