@@ -83,6 +83,11 @@ class BuildOptions:
     base_image: str | None = None
     extra_requirements: Sequence[str] = ()
     custom_broker_url: str | None = None
+    broker_auto_detect: bool = True
+    fallback_broker: bool = True  # start SDV Studio's databroker on a device that has none
+    hot_swap: bool = True
+    ota_enabled: bool = True
+    security: Mapping[str, object] | None = None  # sandboxLevel, dataAccess, interAppCommunication
 
 
 @dataclass
@@ -148,6 +153,9 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
         runtime=request.runtime_mode, python_version=request.python_version, memory=limits.memory,
         cpu=limits.cpu, vss=request.kuksa_config.vss_version, platforms=request.platforms,
         extra_requirements=request.requirements, custom_broker_url=request.kuksa_config.custom_broker_url,
+        broker_auto_detect=request.kuksa_config.broker_auto_detect,
+        fallback_broker=request.kuksa_config.fallback_broker, hot_swap=request.deployment.hot_swap,
+        ota_enabled=request.deployment.ota_enabled, security=request.security.to_json_dict(),
     )
     return build_package(source, options, progress, store)
 
@@ -190,8 +198,11 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
         "description": options.description if options.description is not None else app.description,
         "pythonVersion": options.python_version, "entryPoint": app.entry_point,
         "runtimeMode": options.runtime, "code": code,
-        "kuksaConfig": {"vssVersion": vss_label, "customBrokerUrl": options.custom_broker_url},
-        "deployment": {"resourceLimits": {"memory": options.memory, "cpu": options.cpu}},
+        "kuksaConfig": {"vssVersion": vss_label, "customBrokerUrl": options.custom_broker_url,
+                        "brokerAutoDetect": options.broker_auto_detect, "fallbackBroker": options.fallback_broker},
+        "deployment": {"resourceLimits": {"memory": options.memory, "cpu": options.cpu},
+                       "hotSwap": options.hot_swap, "otaEnabled": options.ota_enabled},
+        **({"security": dict(options.security)} if options.security is not None else {}),
     }
     package: SDVAppPackage | None = None
     try:

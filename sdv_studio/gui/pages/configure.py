@@ -137,11 +137,9 @@ class ConfigurePage(Page):
         form = self._form(kuksa)
         self.auto_detect = QtWidgets.QCheckBox("Detect a databroker on the devices")
         self.auto_detect.setChecked(True)
-        self.auto_detect.setEnabled(False)
         self.auto_detect.setToolTip("Each device's app uses a databroker found on it unless the Kuksa step names one")
         self.fallback = QtWidgets.QCheckBox("Fall back to the embedded broker")
-        self.fallback.setToolTip("Recorded in the package as on: the packager has no setting to turn it off yet")
-        self.fallback.setEnabled(False)
+        self.fallback.setToolTip("Start SDV Studio's own databroker (and MQTT) on a device that has none")
         self.fallback.setChecked(True)
         self.vss = QtWidgets.QComboBox()
         self.vss.addItems(VSS_VERSIONS)
@@ -296,16 +294,17 @@ class ConfigurePage(Page):
             return False
         state = self.ctx.state
         state.source = packager.with_entry_code(self._source, self.editor.toPlainText())
-        state.options = packager.options(
-            name=self.name.text().strip(), version=self.version.text().strip(),
-            description=self.description.text().strip(), runtime=self.runtime.currentData(),
-            python_version=self.python.currentText(), memory=self.memory.text().strip(),
-            cpu=self.cpu.text().strip(), vss=self.vss.currentText())
         state.vss_version = self.vss.currentText()
         state.fallback_broker = self.fallback.isChecked()
         state.security = {"sandboxLevel": self.sandbox.currentText(), "dataAccess": self.data_access.currentText(),
                           "interAppCommunication": self.inter_app.isChecked()}
         state.broker_auto_detect = self.auto_detect.isChecked()
+        state.options = packager.options(
+            name=self.name.text().strip(), version=self.version.text().strip(),
+            description=self.description.text().strip(), runtime=self.runtime.currentData(),
+            python_version=self.python.currentText(), memory=self.memory.text().strip(),
+            cpu=self.cpu.text().strip(), vss=self.vss.currentText(), broker_auto_detect=state.broker_auto_detect,
+            fallback_broker=state.fallback_broker, security=state.security)
         return True
 
     # -- settings -------------------------------------------------------------------------

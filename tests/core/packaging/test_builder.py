@@ -261,6 +261,21 @@ def test_api_request_builds(store: PackageStore) -> None:
     assert json.loads(files["launch.json"])["env"]["KUKSA_ENDPOINT"] == "10.0.0.5:55556"
 
 
+def test_request_settings_reach_the_manifest(store: PackageStore) -> None:
+    """What the deploy engine acts on (fallback broker, hot swap) is what the user asked for."""
+    request = PackageRequest.model_validate({
+        "name": "no-fallback", "code": (APPS / "kuksa_app.py").read_text(), "platforms": ["x86_64"],
+        "kuksaConfig": {"brokerAutoDetect": False, "fallbackBroker": False, "vssVersion": "4.0"},
+        "deployment": {"hotSwap": False, "otaEnabled": False},
+        "security": {"sandboxLevel": "advanced", "dataAccess": "encrypted", "interAppCommunication": True},
+    })
+    manifest = json.loads(members(build_from_request(request, store=store).path)["manifest.json"])
+    assert manifest["kuksaConfig"]["fallbackBroker"] is False and manifest["kuksaConfig"]["brokerAutoDetect"] is False
+    assert (manifest["deployment"]["hotSwap"], manifest["deployment"]["otaEnabled"]) == (False, False)
+    assert manifest["security"] == {"sandboxLevel": "advanced", "dataAccess": "encrypted",
+                                    "interAppCommunication": True}
+
+
 def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path) -> None:
     result = build_package(APPS / "playground_default.py", BuildOptions(), store=store)
     with tarfile.open(fileobj=io.BytesIO(result.path.read_bytes()), mode="r:gz") as tar:
