@@ -18,6 +18,7 @@ from sdv_studio.core.discovery.ranges import addresses, count
 DEFAULT_CONCURRENCY = 256
 # On a LAN a live host answers a SYN in milliseconds; silence for this long means nobody is there.
 DEFAULT_TIMEOUT = 0.8
+_START_BATCH = 32
 BANNER_TIMEOUT = 0.5
 
 
@@ -55,8 +56,12 @@ class Sweep:
         async def run() -> None:
             try:
                 async with asyncio.TaskGroup() as group:
-                    for _ in range(min(self.concurrency, self.total)):
+                    for index in range(min(self.concurrency, self.total)):
                         group.create_task(worker())
+                        if index % _START_BATCH == _START_BATCH - 1:
+                            # Each worker's first connect() runs when the loop next turns: start them
+                            # in batches so a GUI sharing the loop never waits on hundreds at once.
+                            await asyncio.sleep(0)
             finally:
                 queue.put_nowait(None)
 
