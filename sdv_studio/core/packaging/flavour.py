@@ -84,7 +84,8 @@ def third_party_imports(py_files: Mapping[str, str]) -> set[str]:
 
 
 def is_complete_program(source: str) -> bool:
-    """True when the code starts itself: a ``__main__`` guard or a top-level call that runs it.
+    """True when the code starts itself: a ``__main__`` guard, a top-level call that runs it, or a
+    loop at module level (a script that keeps running; inside the template it would block at import).
 
     A fragment (only definitions and set-up) is placed into the app template instead.
     """
@@ -95,6 +96,8 @@ def is_complete_program(source: str) -> bool:
         if isinstance(node, ast.If) and _is_main_guard(node.test):
             return True
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _runs(node.value):
+            return True
+        if isinstance(node, ast.While | ast.For | ast.AsyncFor):
             return True
     return False
 

@@ -133,6 +133,8 @@ def test_local_vehicle_module_is_not_velocitas() -> None:
     ("async def main(): ...\nif __name__ == '__main__':\n    asyncio.run(main())\n", True),
     ("async def main(): ...\nasyncio.run(main())\n", True),
     ("LOOP.run_until_complete(main())\n", True),
+    ("import time\nwhile True:\n    print('tick')\n    time.sleep(1)\n", True),
+    ("for line in open('/dev/stdin'):\n    print(line)\n", True),
     ("async def on_start(app):\n    pass\n", False),
     ("print('hi')\n", False),
     ("def broken(:\n", False),
