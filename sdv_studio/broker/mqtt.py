@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sdv_studio.child_env import child_env
+
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +47,8 @@ class MqttBroker:
         conf = Path(self._tmp.name) / "mosquitto.conf"
         conf.write_text(f"listener {self.port} {self.address}\nallow_anonymous true\npersistence false\n")
         self._process = await asyncio.create_subprocess_exec(
-            binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            env=child_env(),  # not a frozen bundle's library path
         )
         for _ in range(50):  # up to 5 s for the listener to come up
             try:

@@ -18,6 +18,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from sdv_studio.child_env import child_env, frozen
+
 MIN_VERSION = (3, 8)
 _PROBE = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
 _MACOS_PYTHON_DIRS = ("/opt/homebrew/bin", "/usr/local/bin",
@@ -27,26 +29,6 @@ _pip_lock = threading.Lock()  # wheels are fetched for several arches at once
 
 class PythonRuntimeError(Exception):
     """No usable Python interpreter, or its tool venv could not be made."""
-
-
-def frozen() -> bool:
-    return bool(getattr(sys, "frozen", False))
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment for a foreign program: without the bundle's library path in it.
-
-    PyInstaller's bootloader points LD_LIBRARY_PATH at the bundle (keeping the user's value in
-    LD_LIBRARY_PATH_ORIG); a system Python must load its own libpython, libssl and libffi.
-    """
-    env = dict(os.environ)
-    if frozen():
-        original = env.pop("LD_LIBRARY_PATH_ORIG", None)
-        if original is None:
-            env.pop("LD_LIBRARY_PATH", None)
-        else:
-            env["LD_LIBRARY_PATH"] = original
-    return env
 
 
 def venv_executable(venv: Path, name: str) -> Path:
@@ -96,7 +78,7 @@ def _usable(command: tuple[str, ...]) -> bool:
     # Windows' Store alias python.exe exists on PATH but is no interpreter: the probe weeds it out.
     try:
         done = subprocess.run([*command, "-c", _PROBE], capture_output=True, text=True, timeout=30,
-                              check=False, env=subprocess_env())
+                              check=False, env=child_env())
     except (OSError, subprocess.TimeoutExpired):
         return False
     try:
@@ -125,11 +107,11 @@ def _make_pip_venv(venv: Path) -> None:
     steps = [[*interpreter(), "-m", "venv", str(venv)],
              [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"]]
     for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False, env=subprocess_env())
+        done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise PythonRuntimeError(f"could not make the pip tool venv in {venv}: {detail}")
 
 
-__all__ = ["PythonRuntimeError", "frozen", "interpreter", "pip", "subprocess_env", "venv_executable"]
+__all__ = ["PythonRuntimeError", "frozen", "interpreter", "pip", "venv_executable"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
 
 
@@ -80,12 +81,12 @@ def test_frozen_pip_uses_an_existing_tool_venv(tmp_path: Path) -> None:
 def test_foreign_programs_get_the_users_library_path_back(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LD_LIBRARY_PATH", "/bundle/_internal")
     monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", "/opt/lib")
-    assert python_runtime.subprocess_env()["LD_LIBRARY_PATH"] == "/bundle/_internal"  # unfrozen: untouched
+    assert child_env()["LD_LIBRARY_PATH"] == "/bundle/_internal"  # unfrozen: untouched
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    env = python_runtime.subprocess_env()
+    env = child_env()
     assert env["LD_LIBRARY_PATH"] == "/opt/lib" and "LD_LIBRARY_PATH_ORIG" not in env
     monkeypatch.delenv("LD_LIBRARY_PATH_ORIG")
-    assert "LD_LIBRARY_PATH" not in python_runtime.subprocess_env()
+    assert "LD_LIBRARY_PATH" not in child_env()
 
 
 def test_venv_executable_layout(tmp_path: Path) -> None:
@@ -100,3 +101,4 @@ def test_frozen_on_macos_also_looks_where_finder_apps_cannot_see(monkeypatch: py
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.setattr(python_runtime, "_MACOS_PYTHON_DIRS", (str(Path(sys.executable).parent),))
     assert Path(python_runtime.interpreter()[0]).parent == Path(sys.executable).parent
+

@@ -14,7 +14,7 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
-from sdv_studio.core import python_runtime
+from sdv_studio.child_env import child_env
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient
 from sdv_studio.core.deploy.device_job import agent_failure, agent_session, deploy_errors
 from sdv_studio.core.deploy.docker_engine import engine_for
@@ -164,7 +164,7 @@ async def _stream(agent: AgentClient, command: str) -> AsyncIterator[str]:
     """Lines of a long-running remote command as they arrive, until it ends or we are cancelled."""
     if isinstance(agent.remote, LocalConnection):
         process = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                        env=python_runtime.subprocess_env())
+                                                        env=child_env())
         assert process.stdout is not None
         try:
             async for line in process.stdout:

@@ -46,7 +46,8 @@ def _record_hash(data: bytes) -> str:
 @lru_cache(maxsize=1)
 def broker_wheel() -> tuple[str, bytes]:
     """(file name, bytes) of a py3-none-any wheel holding sdv_studio.broker."""
-    files: dict[str, bytes] = {"sdv_studio/__init__.py": f'__version__ = "{__version__}"\n'.encode()}
+    files: dict[str, bytes] = {"sdv_studio/__init__.py": f'__version__ = "{__version__}"\n'.encode(),
+                               "sdv_studio/child_env.py": (_PACKAGE_ROOT / "child_env.py").read_bytes()}
     broker_dir = _PACKAGE_ROOT / "broker"
     for path in sorted(broker_dir.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".pyi") and "__pycache__" not in path.parts:

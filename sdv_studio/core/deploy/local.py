@@ -10,7 +10,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from sdv_studio.core import python_runtime
+from sdv_studio.child_env import child_env
 from sdv_studio.core.ssh.connection import CommandResult
 from sdv_studio.core.ssh.errors import CommandTimeout
 from sdv_studio.core.ssh.target import SshTarget, local_user
@@ -36,7 +36,7 @@ class LocalConnection:
         process = await asyncio.create_subprocess_exec(
             "/bin/sh", "-c", command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True,
-            env=python_runtime.subprocess_env(),  # a frozen app's library path must not reach the agent
+            env=child_env(),  # a frozen app's library path must not reach the agent
         )
         try:
             out, err = await asyncio.wait_for(process.communicate(stdin), timeout)

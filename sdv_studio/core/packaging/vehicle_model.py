@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sdv_studio import paths
+from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
 from sdv_studio.core.packaging.wheels import cache_root
 
@@ -66,7 +67,7 @@ def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         out = Path(tmp) / "out"
         done = subprocess.run([str(gen_model), "-l", "python", "-N", "vehicle", "-T", str(out), str(vss_file)],
-                              capture_output=True, text=True, check=False, env=python_runtime.subprocess_env())
+                              capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0 or not (out / "vehicle" / "__init__.py").is_file():
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise ModelError(f"vss: {vss_file.name}: the vehicle model generator failed: {detail}")
@@ -99,7 +100,7 @@ def _generator(progress: Progress) -> Path:
              [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
               "--disable-pip-version-check", "-q", GENERATOR]]
     for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False, env=python_runtime.subprocess_env())
+        done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]

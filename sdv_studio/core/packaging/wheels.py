@@ -23,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from sdv_studio import paths
+from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
 
 ARCHES = ("x86_64", "aarch64")
@@ -143,7 +144,7 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
             "--find-links", str(files_dir), "--dest", str(dest), "-r", str(req_file),
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              env=python_runtime.subprocess_env())
+                              env=child_env())
         if done.returncode != 0:
             return _pip_problems(done.stderr, arch, python_version)
         names = sorted(p.name for p in dest.glob("*.whl"))
