@@ -17,7 +17,7 @@ from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
 
 
 @pytest.fixture(scope="session")
-def qt_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+def _session_qt_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     from sdv_studio.gui import theme
     from sdv_studio.gui.executor import DaemonExecutor
 
@@ -30,6 +30,17 @@ def qt_loop(qapp: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]
     yield loop
     executor.shutdown(wait=False)
     loop.set_default_executor(None)
+
+
+@pytest.fixture
+def qt_loop(_session_qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """The qasync loop, marked running in the main thread only while a GUI test uses it: left marked,
+    it would make every later test's asyncio (and zeroconf's blocking API) think a loop runs there."""
+    asyncio.events._set_running_loop(_session_qt_loop)
+    try:
+        yield _session_qt_loop
+    finally:
+        asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture

@@ -144,13 +144,21 @@ def test_zeroconf_service_in_a_device_is_found_from_the_workstation(rig: Rig) ->
                     seen[name] = info.properties.get(b"arch")
                     found.set()
 
-        with rig.in_workstation():
-            zc = Zeroconf(interfaces=[rig.workstation_ip])
-            try:
-                ServiceBrowser(zc, "_sdv-agent._tcp.local.", handlers=[on_change])
-                assert found.wait(10), "service not found over mDNS"
-            finally:
-                zc.close()
+        def browse() -> None:
+            # A thread of its own: zeroconf's blocking API refuses to work in a thread that has a
+            # running asyncio loop, as the main thread may after Qt/asyncio tests.
+            with rig.in_workstation():
+                zc = Zeroconf(interfaces=[rig.workstation_ip])
+                try:
+                    ServiceBrowser(zc, "_sdv-agent._tcp.local.", handlers=[on_change])
+                    found.wait(10)
+                finally:
+                    zc.close()
+
+        browser = threading.Thread(target=browse)
+        browser.start()
+        browser.join(20)
+        assert found.is_set(), "service not found over mDNS"
         assert seen == {"rig-d5._sdv-agent._tcp.local.": b"x86_64"}
     finally:
         proc.kill()
