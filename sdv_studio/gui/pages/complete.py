@@ -10,7 +10,7 @@ from sdv_studio.gui import report, theme
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtGui, QtWidgets, Signal
-from sdv_studio.gui.widgets.common import Banner, Card, Stat, button
+from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, read_only_table
 
 COLUMNS = ("Device", "Address", "Status", "Time", "Message")
 
@@ -72,19 +72,7 @@ class CompletePage(Page):
             actions.addWidget(b)
         actions.addStretch()
         devices.body.addLayout(actions)
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Deployment results")
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(36)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(COLUMNS, "Deployment results", row_height=36, stretch=4)
         devices.body.addWidget(self.table, 1)
         col.addWidget(devices, 1)
         self.table.itemSelectionChanged.connect(self._selection_changed)

@@ -18,7 +18,7 @@ from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.state import DeploymentResult
-from sdv_studio.gui.widgets.common import Banner, Card, button, restyle
+from sdv_studio.gui.widgets.common import Banner, Card, button, read_only_table, restyle
 
 COLUMNS = ("Device", "Progress", "Stage", "Elapsed", "")
 FINAL = {"success", "error", "cancelled"}
@@ -61,19 +61,11 @@ class DeployPage(Page):
         self.retry_btn.clicked.connect(self.retry_failed)
         self.cancel_all_btn.clicked.connect(lambda: self.cancel())
 
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Deployment progress")
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(42)
-        self.table.setShowGrid(False)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = read_only_table(COLUMNS, "Deployment progress", row_height=42, stretch=2,
+                                     alternating=False, single=False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(4, 48)
         self.table.setColumnWidth(0, 240)

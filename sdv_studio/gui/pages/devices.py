@@ -19,7 +19,7 @@ from sdv_studio.gui.adapters.discovery import (
 )
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
-from sdv_studio.gui.widgets.common import Banner, Field, button
+from sdv_studio.gui.widgets.common import Banner, Field, button, read_only_table
 
 COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage", "Status", "Last seen")
 STATUS = COLUMNS.index("Status")
@@ -105,24 +105,13 @@ class DevicesPage(Page):
         status.addWidget(self.progress)
         col.addLayout(status)
 
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Devices")
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = read_only_table(COLUMNS, "Devices", row_height=38, stretch=STATUS)  # long reasons elide
         self.table.setIconSize(QtCore.QSize(18, 18))
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(STATUS, QtWidgets.QHeaderView.ResizeMode.Stretch)  # long reasons elide
         header.setMinimumSectionSize(60)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setHighlightSections(False)
-        self.table.verticalHeader().setDefaultSectionSize(38)
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._row_action(row))
         QtGui.QShortcut(QtGui.QKeySequence(Qt.Key.Key_Space), self.table, activated=self._toggle_current,

@@ -8,7 +8,7 @@ import re
 from sdv_studio.gui.adapters.brokers import KuksaBrokerInfo
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
-from sdv_studio.gui.widgets.common import Banner, Card, Field, button
+from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
 
 COLUMNS = ("Host", "Port", "Kind", "Server", "APIs", "VSS", "Latency", "Security")
 _ADDRESS = re.compile(r"(?:[a-z+]+://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})/?")
@@ -50,19 +50,7 @@ class KuksaPage(Page):
         bar.addWidget(self.test_btn)
         bar.addWidget(self.use_btn)
         found.body.addLayout(bar)
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Detected brokers")
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(36)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(COLUMNS, "Detected brokers", row_height=36, stretch=4)
         found.body.addWidget(self.table, 1)
         col.addWidget(found, 1)
         self.detect_btn.clicked.connect(lambda: self.start_detect(force=True))
