@@ -62,7 +62,7 @@ from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402
 from sdv_studio.core.ssh.target import SshTarget  # noqa: E402
 from sdv_studio.core.ssh.trust import HostKeyTrust  # noqa: E402
 from tests.rig.devices import LOGIN_UID, LOGIN_USER, DeviceSpec  # noqa: E402
-from tests.rig.rig import Device, Rig  # noqa: E402
+from tests.rig.rig import Device, Rig, kill_until_gone  # noqa: E402
 
 APPS = ROOT / "tests" / "data" / "apps"
 ANSIBLE_DIR = Path(__file__).resolve().parent / "ansible"
@@ -307,14 +307,7 @@ def make_fresh(devices: Sequence[Device]) -> None:
     brokers, Ansible's apps: found by the device's network namespace, killed by pid) and delete
     what the agent and Ansible left in the home, so the next deploy starts from nothing."""
     for dev in devices:
-        for _ in range(50):
-            pids = [p for p in _netns_pids(dev.netns) if _uid(p) == LOGIN_UID]
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
+        kill_until_gone(lambda dev=dev: [p for p in _netns_pids(dev.netns) if _uid(p) == LOGIN_UID])
         dev.run(f"rm -rf {AGENT_HOME} {ANSIBLE_HOME} /home/{LOGIN_USER}/.ansible /tmp/sdv-* /run/user/{LOGIN_UID}",
                 check=False)
 

@@ -22,7 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,17 +251,25 @@ def _namespaces() -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-def _kill_namespaces(names: Sequence[str]) -> None:
-    """Kill every process in the namespaces (detached ones included), then delete them.
-    The devices' mounts live in their private mount namespaces and go with the processes."""
-    for _ in range(20):
-        pids = [int(p) for ns in names for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+def kill_until_gone(pids_of: Callable[[], list[int]], rounds: int = 50) -> None:
+    """SIGKILL what ``pids_of`` lists until it lists nothing (a dying parent may start children)."""
+    for _ in range(rounds):
+        pids = pids_of()
         if not pids:
-            break
+            return
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
+
+
+def _kill_namespaces(names: Sequence[str]) -> None:
+    """Kill every process in the namespaces (detached ones included), then delete them.
+    The devices' mounts live in their private mount namespaces and go with the processes."""
+    def pids() -> list[int]:
+        return [int(p) for ns in names for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+
+    kill_until_gone(pids)
     existing = set(_namespaces())
     for ns in names:
         if ns in existing:
