@@ -19,10 +19,6 @@ class EventHub(Generic[T]):
         self._closed = False
         self._changed = asyncio.Condition()
 
-    @property
-    def history(self) -> list[T]:
-        return list(self._events)
-
     async def publish(self, event: T) -> None:
         async with self._changed:
             self._events.append(event)
