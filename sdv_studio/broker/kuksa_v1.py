@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 import grpc
@@ -12,20 +13,24 @@ from sdv_studio.broker.common import SERVER_NAME, SERVER_VERSION, Service, datat
 from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as types
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as val
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as val_grpc
-from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint
+from sdv_studio.broker.store import CURRENT, TARGET, Change, Database, Datapoint
 from sdv_studio.broker.values import UpdateError, base_type
 from sdv_studio.broker.vss import Entry
 
 Code = grpc.StatusCode
-F = types.Field
-_VIEW_FIELDS: dict[int, set[int]] = {
-    types.VIEW_UNSPECIFIED: {F.FIELD_PATH, F.FIELD_VALUE},
-    types.VIEW_CURRENT_VALUE: {F.FIELD_PATH, F.FIELD_VALUE},
-    types.VIEW_TARGET_VALUE: {F.FIELD_PATH, F.FIELD_ACTUATOR_TARGET},
-    types.VIEW_METADATA: {F.FIELD_PATH, F.FIELD_METADATA},
-    types.VIEW_FIELDS: set(),
-    types.VIEW_ALL: {F.FIELD_PATH, F.FIELD_VALUE, F.FIELD_ACTUATOR_TARGET, F.FIELD_METADATA},
+# The module-level enum ints: looking members up on the enum wrapper (types.Field.X) costs a
+# Python call each time, and Get and Set use them on every request.
+PATH, VALUE, METADATA = types.FIELD_PATH, types.FIELD_VALUE, types.FIELD_METADATA
+TARGET_VALUE = types.FIELD_ACTUATOR_TARGET
+_VIEW_FIELDS: dict[int, frozenset[int]] = {
+    types.VIEW_UNSPECIFIED: frozenset({PATH, VALUE}),
+    types.VIEW_CURRENT_VALUE: frozenset({PATH, VALUE}),
+    types.VIEW_TARGET_VALUE: frozenset({PATH, TARGET_VALUE}),
+    types.VIEW_METADATA: frozenset({PATH, METADATA}),
+    types.VIEW_FIELDS: frozenset(),
+    types.VIEW_ALL: frozenset({PATH, VALUE, TARGET_VALUE, METADATA}),
 }
+_READS_VALUES = frozenset({VALUE, TARGET_VALUE})
 # (code, reason, message) for Set errors, as the real databroker words them.
 _SET_ERRORS = {
     UpdateError.NOT_FOUND: (404, "not found", "no datapoint registered for path {path}"),
@@ -36,16 +41,23 @@ _SET_ERRORS = {
     UpdateError.PERMISSION_DENIED: (403, "forbidden", "Access was denied for {path}"),
     UpdateError.PERMISSION_EXPIRED: (401, "unauthorized", "Unauthorized"),
 }
-_FIELD_OF = {CURRENT: F.FIELD_VALUE, TARGET: F.FIELD_ACTUATOR_TARGET}
+_FIELD_OF = {CURRENT: VALUE, TARGET: TARGET_VALUE}
+_SET_FIELDS = ((VALUE, auth.PROVIDE, "value"), (TARGET_VALUE, auth.ACTUATE, "actuator_target"))
 
 
-def _fields(view: int, fields: Any) -> set[int]:
-    wanted = set(_VIEW_FIELDS.get(view, set()))
+def _fields(view: int, fields: Any) -> frozenset[int]:
+    return _fields_of(view, tuple(fields))
+
+
+@functools.lru_cache(maxsize=256)  # clients repeat a handful of (view, fields) pairs
+def _fields_of(view: int, fields: tuple[int, ...]) -> frozenset[int]:
+    wanted = set(_VIEW_FIELDS.get(view, ()))
     if view == types.VIEW_FIELDS or not wanted:
-        wanted |= set(fields)
-    if F.FIELD_METADATA in wanted or any(f >= F.FIELD_METADATA_DATA_TYPE for f in wanted):
-        wanted.add(F.FIELD_METADATA)
-    return wanted | {F.FIELD_PATH}
+        wanted.update(fields)
+    if METADATA in wanted or any(f >= types.FIELD_METADATA_DATA_TYPE for f in wanted):
+        wanted.add(METADATA)
+    wanted.add(PATH)
+    return frozenset(wanted)
 
 
 def _restriction(entry: Entry) -> types.ValueRestriction | None:
@@ -91,32 +103,39 @@ def metadata(entry: Entry) -> types.Metadata:
     return message
 
 
-def _datapoint(point: Datapoint | None) -> types.Datapoint:
-    message = types.Datapoint()
-    convert.fill_datapoint(message, point)
-    return message
-
-
 def _error(code: int, reason: str, message: str) -> types.Error:
     return types.Error(code=code, reason=reason, message=message)
 
 
 class ValV1(Service, val_grpc.VALServicer):
+    def __init__(self, db: Database, verifier: auth.JwtVerifier | None) -> None:
+        super().__init__(db, verifier)
+        # Entries never change once loaded: each one's Metadata is built once (kuksa-client's
+        # set asks for it before every write) and copied into responses.
+        self._metadata: dict[int, types.Metadata] = {}
+
     def _select(self, path: str) -> list[Entry]:
         entry = self.db.by_path.get(path)
         if entry is not None:
             return [entry]
         return matching.select(path, self.db.entries)
 
-    def _data_entry(self, entry: Entry, fields: set[int], points: dict[str, Datapoint | None]) -> types.DataEntry:
-        message = types.DataEntry(path=entry.path)
-        if F.FIELD_VALUE in fields and CURRENT in points:
-            message.value.CopyFrom(_datapoint(points[CURRENT]))
-        if F.FIELD_ACTUATOR_TARGET in fields and TARGET in points and entry.entry_type == "actuator":
-            message.actuator_target.CopyFrom(_datapoint(points[TARGET]))
-        if F.FIELD_METADATA in fields:
-            message.metadata.CopyFrom(metadata(entry))
-        return message
+    def _data_entry(
+        self, message: types.DataEntry, entry: Entry, fields: Set[int], points: Mapping[str, Datapoint | None]
+    ) -> None:
+        """Fill message (an empty DataEntry in the response) in place: no copy of a built one."""
+        message.path = entry.path
+        if VALUE in fields and CURRENT in points:
+            message.value.SetInParent()  # present even when the signal has no value yet
+            convert.fill_datapoint(message.value, points[CURRENT])
+        if TARGET_VALUE in fields and TARGET in points and entry.entry_type == "actuator":
+            message.actuator_target.SetInParent()
+            convert.fill_datapoint(message.actuator_target, points[TARGET])
+        if METADATA in fields:
+            cached = self._metadata.get(entry.id)
+            if cached is None:
+                cached = self._metadata.setdefault(entry.id, metadata(entry))
+            message.metadata.CopyFrom(cached)
 
     def Get(self, request: val.GetRequest, context: Any) -> val.GetResponse:
         perms = self.permissions(context)
@@ -138,14 +157,13 @@ class ValV1(Service, val_grpc.VALServicer):
                     path=wanted.path, error=_error(404, "not_found", "No entries found for the provided path"))
                 continue
             fields = _fields(wanted.view, wanted.fields)
-            reads_values = bool(fields & {F.FIELD_VALUE, F.FIELD_ACTUATOR_TARGET})
-            if reads_values and not all(perms.allows(auth.READ, entry) for entry in entries):
+            if not fields.isdisjoint(_READS_VALUES) and not all(perms.allows(auth.READ, e) for e in entries):
                 response.errors.add(
                     path=wanted.path, error=_error(403, "forbidden", "Permission denied for some entries"))
                 continue
             for entry in entries:
                 points = {CURRENT: self.db.get(entry, CURRENT), TARGET: self.db.get(entry, TARGET)}
-                response.entries.append(self._data_entry(entry, fields, points))
+                self._data_entry(response.entries.add(), entry, fields, points)
         if response.errors:
             response.error.CopyFrom(response.errors[0].error)
             if any(e.error.code == 403 for e in response.errors):
@@ -159,28 +177,26 @@ class ValV1(Service, val_grpc.VALServicer):
         for update in request.updates:
             if not update.HasField("entry"):
                 context.abort(Code.INVALID_ARGUMENT, "Path is required")
-            entry = self.db.by_path.get(update.entry.path)
+            data = update.entry
+            entry = self.db.by_path.get(data.path)
             if entry is None:
-                path = update.entry.path
-                response.errors.add(path=path, error=_error(404, "not_found", f"{path} not found"))
+                response.errors.add(path=data.path, error=_error(404, "not_found", f"{data.path} not found"))
                 continue
             fields = set(update.fields)
-            if update.entry.HasField("actuator_target") and entry.entry_type != "actuator":
+            if data.HasField("actuator_target") and entry.entry_type != "actuator":
                 context.abort(
                     Code.INVALID_ARGUMENT,
                     "Tried to set a target value for a non-actuator. Non-actuators have no target value.",
                 )
-            for field, action, source in (
-                (F.FIELD_VALUE, auth.PROVIDE, update.entry.value),
-                (F.FIELD_ACTUATOR_TARGET, auth.ACTUATE, update.entry.actuator_target),
-            ):
+            for field, action, source_name in _SET_FIELDS:
                 if field not in fields:
                     continue
+                source = getattr(data, source_name)
                 if not perms.allows(action, entry):
                     code, reason, message = _SET_ERRORS[UpdateError.PERMISSION_DENIED]
                     response.errors.add(path=entry.path, error=_error(code, reason, message.format(path=entry.path)))
                     continue
-                name = CURRENT if field == F.FIELD_VALUE else TARGET
+                name = CURRENT if field == VALUE else TARGET
                 changes.append(Change(entry, name, convert.read(source, "value"), convert.seconds(source.timestamp)))
         if response.errors:
             return response
@@ -216,7 +232,9 @@ class ValV1(Service, val_grpc.VALServicer):
         finally:
             self.db.unsubscribe(subscription)
 
-    def _response(self, changed: Mapping[tuple[int, str], Datapoint | None], wanted: dict[int, set[int]]) -> Any:
+    def _response(
+        self, changed: Mapping[tuple[int, str], Datapoint | None], wanted: dict[int, set[int]]
+    ) -> Any:
         per_entry: dict[int, dict[str, Datapoint | None]] = {}
         for (entry_id, name), point in changed.items():
             per_entry.setdefault(entry_id, {})[name] = point
@@ -225,7 +243,8 @@ class ValV1(Service, val_grpc.VALServicer):
             entry = self.db.by_id[entry_id]
             fields = wanted[entry_id]
             sent = {_FIELD_OF[name] for name in points} & fields
-            response.updates.add(entry=self._data_entry(entry, fields, points), fields=sorted(sent))
+            update = response.updates.add(fields=sorted(sent))
+            self._data_entry(update.entry, entry, fields, points)
         return response
 
     def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:

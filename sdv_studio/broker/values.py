@@ -64,13 +64,21 @@ def kind_of(datatype: str) -> str:
     return f"{kind}_array" if is_array(datatype) else kind
 
 
+# Per datatype: its kind, whether it is an array, its integer bounds; worked out once because
+# every update is checked against them.
+_TYPE_INFO = {
+    datatype: (kind_of(datatype), is_array(datatype), _INT_BOUNDS.get(base_type(datatype)))
+    for datatype in DATATYPES
+}
+
+
 def check(datatype: str, minimum: Any, maximum: Any, allowed: list[Any] | None, value: Value) -> UpdateError | None:
     """None when the value may be stored in a signal of this datatype and restrictions."""
     kind, data = value
-    if kind != kind_of(datatype):
+    expected_kind, array, bounds = _TYPE_INFO[datatype]
+    if kind != expected_kind:
         return UpdateError.WRONG_TYPE
-    items = data if is_array(datatype) else [data]
-    bounds = _INT_BOUNDS.get(base_type(datatype))
+    items = data if array else (data,)
     if bounds is not None and any(not bounds[0] <= item <= bounds[1] for item in items):
         return UpdateError.OUT_OF_BOUNDS_TYPE
     if allowed is not None and any(item not in allowed for item in items):
