@@ -76,13 +76,16 @@ class BrokerBundle:
     files: dict[str, bytes]  # wheel file name -> bytes
     requirement: str  # what the device's venv installs
 
-    @property
-    def venv_name(self) -> str:
-        """Named after the content, so a device never keeps running an older broker's code."""
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(name.encode() + hashlib.sha256(self.files[name]).digest())
-        return f"broker-{digest.hexdigest()[:10]}"
+    # Named after the content, so a device never keeps running an older broker's code. Hashed once,
+    # with the bundle in its worker thread: megabytes of wheels hashed per device stalled the event loop.
+    venv_name: str
+
+
+def _venv_name(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + hashlib.sha256(files[name]).digest())
+    return f"broker-{digest.hexdigest()[:10]}"
 
 
 _bundles_lock = threading.Lock()
@@ -95,7 +98,7 @@ def _bundle(python_version: str, arch: str) -> BrokerBundle:
     files = {path.name: path.read_bytes() for paths in vendored.wheels.values() for path in paths}
     name, data = broker_wheel()
     files[name] = data
-    return BrokerBundle(files, f"sdv-studio-broker=={__version__}")
+    return BrokerBundle(files, f"sdv-studio-broker=={__version__}", _venv_name(files))
 
 
 def broker_bundle(python_version: str, arch: str) -> BrokerBundle:
