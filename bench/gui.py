@@ -67,19 +67,24 @@ def launch_to_window(runs: int) -> list[float]:
 class Heartbeat:
     """How late a 5 ms timer fires on the loop: the longest lateness is the longest stall.
 
-    With ``why``, a watchdog thread samples the loop thread's stack during each stall over 100 ms,
-    so the report can say what was running.
+    With ``why``, two diagnostics run alongside: every asyncio callback on the loop is timed (the
+    slowest are listed with what they ran), and a watchdog thread samples the loop thread's stack
+    every 5 ms during each stall over 25 ms, so the report says what the loop was doing, including
+    work outside asyncio callbacks (Qt painting, layouts, slots called by Qt timers).
     """
 
     PERIOD = 0.005
+    STALL = 0.025
 
     def __init__(self, why: bool = False) -> None:
         self.worst = 0.0
         self.why = why
-        self.stalls: list[tuple[float, str]] = []  # (seconds, stack sampled during it)
+        self.stalls: list[tuple[float, list[str]]] = []  # (seconds, innermost frames sampled during it)
+        self.callbacks: list[tuple[float, str]] = []  # (seconds, what ran) for callbacks over 10 ms
         self._task: asyncio.Task[None] | None = None
         self._last = time.monotonic()
         self._watching = False
+        self._unpatch: Callable[[], None] | None = None
 
     async def _beat(self) -> None:
         loop = asyncio.get_running_loop()
@@ -92,18 +97,32 @@ class Heartbeat:
             self._last = time.monotonic()
 
     def _watch(self, loop_thread: int) -> None:
-        sampled, peak = None, 0.0
+        samples: list[str] = []
+        peak = 0.0
         while self._watching:
-            time.sleep(0.02)
-            late = time.monotonic() - self._last
-            if late > 0.1:
+            time.sleep(0.005)
+            late = time.monotonic() - self._last - self.PERIOD
+            if late > self.STALL:
                 peak = max(peak, late)
-                if sampled is None:
-                    frame = sys._current_frames().get(loop_thread)
-                    sampled = "".join(traceback.format_stack(frame)[-8:]) if frame else "?"
-            elif late < 0.05 and sampled is not None:
-                self.stalls.append((peak, sampled))
-                sampled, peak = None, 0.0
+                frame = sys._current_frames().get(loop_thread)
+                samples.append("".join(traceback.format_stack(frame)[-6:]) if frame else "(in Qt, no Python frame)")
+            elif samples and late < self.PERIOD:
+                self.stalls.append((peak, samples))
+                samples, peak = [], 0.0
+
+    def _time_callbacks(self) -> Callable[[], None]:
+        original = asyncio.events.Handle._run
+        record = self.callbacks
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            t0 = time.perf_counter()
+            original(handle)
+            took = time.perf_counter() - t0
+            if took > 0.01:
+                record.append((took, _what(handle)))
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        return lambda: setattr(asyncio.events.Handle, "_run", original)
 
     def start(self) -> None:
         self.worst = 0.0
@@ -111,17 +130,44 @@ class Heartbeat:
         self._task = asyncio.ensure_future(self._beat())
         if self.why:
             self._watching = True
+            self._unpatch = self._time_callbacks()
             threading.Thread(target=self._watch, args=(threading.get_ident(),), daemon=True).start()
 
     async def stop(self) -> float:
         assert self._task is not None
         self._watching = False
+        if self._unpatch is not None:
+            self._unpatch()
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
-        for late, stack in sorted(self.stalls, reverse=True)[:3]:
-            print(f"--- a {late * 1000:.0f} ms stall; early in it the loop thread was in:\n{stack}", file=sys.stderr)
-        self.stalls.clear()
+        if self.why:
+            self._report()
         return self.worst * 1000
+
+    def _report(self) -> None:
+        out = sys.stderr
+        print(f"=== {len(self.callbacks)} asyncio callbacks over 10 ms; the slowest:", file=out)
+        for took, what in sorted(self.callbacks, reverse=True)[:8]:
+            print(f"  {took * 1000:6.1f} ms  {what}", file=out)
+        print(f"=== {len(self.stalls)} stalls over {self.STALL * 1000:.0f} ms; the longest, sampled every 5 ms:",
+              file=out)
+        for late, samples in sorted(self.stalls, key=lambda s: s[0], reverse=True)[:3]:
+            print(f"--- {late * 1000:.0f} ms, {len(samples)} samples:", file=out)
+            for sample in samples:
+                print(sample, file=out)
+        self.callbacks.clear()
+        self.stalls.clear()
+
+
+def _what(handle: asyncio.events.Handle) -> str:
+    """A callback by the coroutine it resumed (a task's wakeup says nothing by itself)."""
+    task = getattr(getattr(handle, "_callback", None), "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f" at {frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else ""
+        return f"task {task.get_name()} {getattr(coro, '__qualname__', coro)}{where}"
+    return repr(handle)[:300]
 
 
 async def until(predicate: Callable[[], bool], timeout: float) -> None:
@@ -248,7 +294,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--launch-runs", type=int, default=5)
     parser.add_argument("--no-rig", action="store_true", help="skip scanning and deploying on the rig")
-    parser.add_argument("--why", action="store_true", help="print the loop thread's stack during long stalls")
+    parser.add_argument("--why", action="store_true",
+                        help="time every asyncio callback and sample the loop thread's stack during stalls")
     parser.add_argument("--launch-only", action="store_true", help="only measure launch-to-window")
     args = parser.parse_args()
     global WHY
