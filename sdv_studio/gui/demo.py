@@ -125,8 +125,10 @@ class ScriptedDeployer:
     step: float = 0.02
     attempts: dict[str, int] = field(default_factory=dict)
     stopped: list[str] = field(default_factory=list)
+    packages: list[Path] = field(default_factory=list)  # what each run was given, for tests
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
+        self.packages.append(package)
         deployment = Deployment(deployment_id=new_deployment_id(), package_id="pkg_0123456789abcdef",
                                 app_name=package.name, app_version="1.0.0",
                                 devices=[DeviceDeployment(device_id=d.id) for d in devices])

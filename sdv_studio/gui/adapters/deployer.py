@@ -26,9 +26,9 @@ __all__ = ["DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress
 
 @dataclass(frozen=True)
 class DeploySettings:
+    """How to deploy; what the app is wired to otherwise comes from the package's kuksaConfig."""
+
     broker: str | None = None  # HOST:PORT the app is wired to; None lets each device use its own
-    fallback_broker: bool = True  # start the embedded databroker where none is found
-    vss_version: str = "4.0"
     hot_swap: bool = True
     rollback_enabled: bool = True
 

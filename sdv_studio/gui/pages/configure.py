@@ -278,6 +278,14 @@ class ConfigurePage(Page):
         self.completeChanged.emit()
         return ok
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        # Back from the Kuksa step: show the VSS version and fallback chosen there, or Next would undo them.
+        state = self.ctx.state
+        if state.options is not None:
+            self.vss.setCurrentText(state.vss_version)
+            self.fallback.setChecked(state.fallback_broker)
+        super().showEvent(event)
+
     def is_complete(self) -> bool:
         return bool(self.name.text().strip()) and bool(self.editor.toPlainText().strip())
 

@@ -15,9 +15,11 @@ from sdv_studio.gui.adapters.deployer import (
     DeviceProgress,
 )
 from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.adapters.packager import BuildDone
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.state import DeploymentResult
+from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Card, button, read_only_table, restyle
 
 COLUMNS = ("Device", "Progress", "Stage", "Elapsed", "")
@@ -36,7 +38,11 @@ class DeployPage(Page):
         self._tasks: set[asyncio.Task[None]] = set()
         self._rows: dict[str, int] = {}
         self._seen: dict[str, int] = {}  # deployment id -> events already shown
-        self._deployed_package: object = None
+        self._deployed_package: tuple[str, tuple[str, ...]] | None = None  # (package id, device ids)
+        # Events only touch the state; rows and the log catch up a few times a second, in one go.
+        self._dirty: set[str] = set()  # device ids whose row is behind their result
+        self._pending_log: list[str] = []
+        self._updates = Coalescer(self._flush, self)
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(12)
@@ -110,9 +116,7 @@ class DeployPage(Page):
             self.start(list(state.selected_devices))
 
     def settings(self) -> DeploySettings:
-        state = self.ctx.state
-        return DeploySettings(broker=state.broker_address(), fallback_broker=state.fallback_broker,
-                              vss_version=state.vss_version, hot_swap=self.hot_swap.isChecked(),
+        return DeploySettings(broker=self.ctx.state.broker_address(), hot_swap=self.hot_swap.isChecked(),
                               rollback_enabled=self.rollback.isChecked())
 
     def start(self, devices: list[Device]) -> None:
@@ -124,13 +128,14 @@ class DeployPage(Page):
         self.banner.show_message("")
         task = self.ctx.run(self._deploy(devices), lambda exc: self._failed(devices, exc), name="deploy")
         self._tasks.add(task)
-        # Busy ends in this callback, with the buttons, so no one sees "done" with stale buttons.
-        task.add_done_callback(lambda t: (self._tasks.discard(t), self._settled()))
+        # Busy ends in this callback, with the rows and buttons, so no one sees "done" with stale ones.
+        task.add_done_callback(lambda t: (self._tasks.discard(t), self._updates.now()))
         self._clock.start()
         self._settled()
 
     async def _deploy(self, devices: list[Device]) -> None:
         state = self.ctx.state
+        await self._package_for_kuksa(devices)
         assert state.app_package is not None
         run = await self.ctx.engines.deployer.start(state.app_package.path, devices, self.settings())
         for device in devices:
@@ -146,6 +151,29 @@ class DeployPage(Page):
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._follow(run), 1.0)
             raise
+
+    async def _package_for_kuksa(self, devices: list[Device]) -> None:
+        """Builds the package again when the Kuksa step changed what it carries: the engine wires each
+        device from the package's kuksaConfig, and the VSS version also shapes the vehicle model."""
+        state = self.ctx.state
+        assert state.app_package is not None
+        built = state.app_package.manifest.get("kuksaConfig")
+        built = built if isinstance(built, dict) else {}
+        wanted = {"vssVersion": state.vss_version, "fallbackBroker": state.fallback_broker}
+        if all(built.get(k) == v for k, v in wanted.items()) or state.source is None or state.options is None:
+            return
+        what = f"VSS {state.vss_version}, fallback databroker {'on' if state.fallback_broker else 'off'}"
+        self._log("studio", f"packaging again for the Kuksa step's choices: {what}")
+        for device in devices:
+            result = state.deployment_results[device.id]
+            result.message = f"Packaging again for {what}…"
+            self._show(result)
+        async for event in self.ctx.engines.packager.build(state.source, state.options):
+            if isinstance(event, BuildDone):
+                state.app_package = event.result
+                self._log("studio", f"packaged {event.result.stored.package_id} ({event.result.path.name})")
+        if self._deployed_package is not None:
+            self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 
     async def _follow(self, run: DeployRun) -> None:
         seen = self._seen.get(run.deployment_id, 0)
@@ -168,9 +196,9 @@ class DeployPage(Page):
             if result is not None and result.status not in FINAL:
                 result.status, result.message = "error", str(exc)
                 result.finished = datetime.now(UTC)
-                self._show(result)
+                self._dirty.add(device.id)
+        self._updates.now()
         self.banner.show_message(f"Could not deploy: {exc}", "error")
-        self._settled()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -191,8 +219,8 @@ class DeployPage(Page):
                 for line in run.failure_log(event.device_id):
                     result.log.append(line)
                     self._log(result.device.name, f"| {line}")
-        self._show(result)
-        self._settled()
+        self._dirty.add(event.device_id)
+        self._updates.request()
 
     def _device_log(self, event: DeviceLog) -> None:
         result = self.ctx.state.deployment_results.get(event.device_id)
@@ -203,7 +231,19 @@ class DeployPage(Page):
 
     def _log(self, source: str, line: str) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
-        self.log.appendPlainText(f"{stamp}  {source:<18.18}  {line}")
+        self._pending_log.append(f"{stamp}  {source:<18.18}  {line}")
+        self._updates.request()
+
+    def _flush(self) -> None:
+        results = self.ctx.state.deployment_results
+        for device_id in self._dirty:
+            if device_id in results:
+                self._show(results[device_id])
+        self._dirty.clear()
+        if self._pending_log:
+            self.log.appendPlainText("\n".join(self._pending_log))  # one layout pass for the batch
+            self._pending_log.clear()
+        self._settled()
 
     # -- rows -----------------------------------------------------------------------------
 
@@ -219,11 +259,12 @@ class DeployPage(Page):
         self.table.setItem(row, 0, name)
         bar = QtWidgets.QProgressBar()
         bar.setRange(0, 100)
-        bar.setTextVisible(True)
-        bar.setFormat("%p%")
+        bar.setTextVisible(False)  # text over a thin bar is unreadable where the fill meets it; the stage says it
+        bar.setAccessibleName(f"{device.name} progress")
+        bar.setFixedHeight(10)
         holder = QtWidgets.QWidget()
         lay = QtWidgets.QHBoxLayout(holder)
-        lay.setContentsMargins(6, 10, 10, 10)
+        lay.setContentsMargins(6, 0, 14, 0)
         lay.addWidget(bar)
         self.table.setCellWidget(row, 1, holder)
         self.table.setItem(row, 2, QtWidgets.QTableWidgetItem())
@@ -245,28 +286,34 @@ class DeployPage(Page):
         return self.table.cellWidget(self._rows[device_id], 4)  # type: ignore[return-value]
 
     def _show(self, result: DeploymentResult) -> None:
+        """Brings a row up to its result, touching only what changed (each change repaints the cell)."""
         row = self._row_for(result.device)
         p = theme.current()
         bar = self.progress_bar(result.device.id)
-        bar.setValue(result.progress)
+        if bar.value() != result.progress:
+            bar.setValue(result.progress)
         state = result.status if result.status in ("success", "error") else ""
         if bar.property("state") != state:
             bar.setProperty("state", state)
             restyle(bar)
         stage = self.table.item(row, 2)
-        stage.setText(result.message)
-        stage.setToolTip(result.message)
-        color = {"success": p.ok, "error": p.error, "cancelled": p.muted}.get(result.status, p.text)
-        stage.setForeground(QtGui.QColor(color))
-        self.table.item(row, 3).setText(_clock(result.elapsed) if result.started else "–")
-        self.cancel_button(result.device.id).setEnabled(result.status not in FINAL)
+        if stage.text() != result.message:
+            stage.setText(result.message)
+            stage.setToolTip(result.message)
+        color = QtGui.QColor({"success": p.ok, "error": p.error, "cancelled": p.muted}.get(result.status, p.text))
+        if stage.foreground().color() != color:
+            stage.setForeground(color)
+        _set_text(self.table.item(row, 3), _clock(result.elapsed) if result.started else "–")
+        cancel = self.cancel_button(result.device.id)
+        if cancel.isEnabled() != (result.status not in FINAL):
+            cancel.setEnabled(result.status not in FINAL)
 
     def _tick(self) -> None:
         running = False
         for result in self.ctx.state.deployment_results.values():
             if result.status not in FINAL and result.started is not None:
                 running = True
-                self.table.item(self._rows[result.device.id], 3).setText(_clock(result.elapsed))
+                _set_text(self.table.item(self._rows[result.device.id], 3), _clock(result.elapsed))
         if not running and not self.busy():
             self._clock.stop()
 
@@ -323,10 +370,17 @@ class DeployPage(Page):
         self.cancel()
         self._runs.clear()
         self._rows.clear()
+        self._dirty.clear()
+        self._pending_log.clear()
         self.table.setRowCount(0)
         self.log.clear()
         self.banner.show_message("")
         self._deployed_package = None
+
+
+def _set_text(item: QtWidgets.QTableWidgetItem, text: str) -> None:
+    if item.text() != text:
+        item.setText(text)
 
 
 def _clock(seconds: float) -> str:

@@ -19,6 +19,7 @@ from sdv_studio.gui.adapters.discovery import (
 )
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Field, button, read_only_table
 
 COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage", "Status", "Last seen")
@@ -52,6 +53,8 @@ class DevicesPage(Page):
         self.devices: dict[str, Device] = {}
         self._checked: set[str] = {LOCAL_ID}
         self._scan: asyncio.Task[None] | None = None
+        self._scan_progress: ScanProgress | None = None  # the latest, not yet shown
+        self._progress_updates = Coalescer(self._show_progress, self)
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(12)
@@ -215,18 +218,35 @@ class DevicesPage(Page):
         try:
             async for event in self.ctx.engines.discovery.scan(cidrs, self._options()):
                 if isinstance(event, ScanProgress):
-                    self.progress.setRange(0, max(1, event.total))
-                    self.progress.setValue(event.done)
-                    self.stage.setText(event.stage)
+                    self._scan_progress = event  # a sweep reports every address: shown a few times a second
+                    self._progress_updates.request()
                 elif isinstance(event, DeviceFound):
                     found += 1
                     self.upsert(event.device)
+            self._progress_updates.now()
             self.stage.setText(f"Scan finished: {found} found")
+            self._explain_unusable()
         except asyncio.CancelledError:
+            self._progress_updates.now()
             self.stage.setText(f"Scan stopped: {found} found so far")
             raise
         finally:
             self._set_scanning(False)
+
+    def _explain_unusable(self) -> None:
+        """The reasons in full: the Status column has room for only their start."""
+        unusable = [d for d in self.devices.values() if not (d.compatible and d.status == "online")]
+        if unusable:
+            reasons = "\n".join(d.reason if d.reason.startswith(d.name) else f"{d.name}: {d.reason or d.status}"
+                                for d in unusable)
+            self.banner.show_message(f"Not usable as a target:\n{reasons}", "warn")
+
+    def _show_progress(self) -> None:
+        event, self._scan_progress = self._scan_progress, None
+        if event is not None:
+            self.progress.setRange(0, max(1, event.total))
+            self.progress.setValue(event.done)
+            self.stage.setText(event.stage)
 
     def _scan_failed(self, exc: BaseException) -> None:
         self.stage.setText("Scan failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 
 from sdv_studio.gui.adapters.brokers import KuksaBrokerInfo
 from sdv_studio.gui.pages.base import Page
@@ -69,11 +70,12 @@ class KuksaPage(Page):
         self.custom.textChanged.connect(self._custom_changed)
         self.fallback = QtWidgets.QCheckBox("Start the embedded fallback databroker on devices that have none")
         self.fallback.setChecked(True)
-        self.fallback.setEnabled(False)
-        self.fallback.setToolTip("Recorded in the package as on: the packager has no setting to turn it off yet")
+        self.fallback.setToolTip("Changed after the build, the package is built again before deploying")
         self.vss = QtWidgets.QComboBox()
         self.vss.addItems(["4.0", "6.0"])
         self.vss.setMaximumWidth(120)
+        self.vss.setToolTip("The VSS catalogue the app's vehicle model and the fallback databroker use; "
+                            "changed after the build, the package is built again before deploying")
         form.addRow("Custom address", self.custom_field)
         form.addRow("Fallback", self.fallback)
         form.addRow("VSS version", self.vss)
@@ -200,6 +202,10 @@ class KuksaPage(Page):
         state.custom_broker = self.custom.text().strip()
         state.fallback_broker = self.fallback.isChecked()
         state.vss_version = self.vss.currentText()
+        if state.options is not None:
+            # The package carries these (the engine wires each device from its kuksaConfig), so the
+            # options change and the Deploy page builds the package again when they differ.
+            state.options = replace(state.options, vss=state.vss_version, fallback_broker=state.fallback_broker)
         return True
 
     def reset(self) -> None:
