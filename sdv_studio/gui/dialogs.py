@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from sdv_studio.gui import icons, theme
-from sdv_studio.gui.qt import Qt, QtWidgets
+from sdv_studio.gui.qt import Qt, QtGui, QtWidgets
 from sdv_studio.gui.widgets.common import Field, set_invalid
 
 
@@ -78,6 +78,9 @@ class HostKeyDialog(QtWidgets.QDialog):
         font = self.fingerprint.font()
         font.setFamily("monospace")
         self.fingerprint.setFont(font)
+        # The whole fingerprint, from its start: it is read against the device's, character by character.
+        self.fingerprint.setMinimumWidth(QtGui.QFontMetrics(font).horizontalAdvance(fingerprint) + 24)
+        self.fingerprint.setCursorPosition(0)
         form = QtWidgets.QFormLayout()
         form.addRow("Key type", QtWidgets.QLabel(key_type))
         form.addRow("Fingerprint", self.fingerprint)

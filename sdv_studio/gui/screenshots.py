@@ -20,6 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
 
 SIZE = QtCore.QSize(1280, 800)
+DARK = ("1-configure", "5-deploy-failed")  # the dark palette on a form and on the busiest page
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 300.0) -> None:
@@ -58,18 +59,19 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     def nxt() -> None:
         win.next_btn.click()
 
+    async def shot(name: str, widget: QtWidgets.QWidget = win) -> None:
+        if not dark or name in DARK:
+            await _grab(widget, out / f"{name}{suffix}.png")
+
     await asyncio.sleep(0.2)
-    await _grab(win, out / f"1-configure{suffix}.png")
-    if dark:
-        win.close()
-        return
+    await shot("1-configure")
     configure = win.page(Step.CONFIGURE)
     configure.name.setText("Low Beam")
     configure.memory.setText("64MB")
     code = configure.editor.toPlainText()
     configure.editor.setPlainText(code.replace("    async def on_start(self):", "    async def on_start(self)"))
     configure.check()
-    await _grab(win, out / "1-configure-errors.png")
+    await shot("1-configure-errors")
     configure.editor.setPlainText(code)
     configure.name.setText("low-beam-blinker")
     configure.memory.setText("512MB")
@@ -77,7 +79,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
 
     nxt()
     await _until(lambda: win.ctx.state.app_package is not None and not win.page(Step.PACKAGE).busy())
-    await _grab(win, out / "2-package.png")
+    await shot("2-package")
 
     nxt()
     devices = win.page(Step.DEVICES)
@@ -88,33 +90,34 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     for device_id in ("orin-bench-01", "orin-car-02", "nuc-gateway", "rpi5-hmi"):
         devices._checked.add(device_id)
         devices.upsert(devices.devices[device_id])
-    await _grab(win, out / "3-devices.png")
-    key = dialogs.HostKeyDialog("192.168.7.60", 22, "ssh-ed25519", FINGERPRINT, parent=win)
-    key.show()
-    await _grab(key, out / "3-devices-host-key.png")
-    key.reject()
+    devices.table.setFocus()  # as after ticking the rows, not with the subnet's text selected
+    await shot("3-devices")
+    if not dark:
+        key = dialogs.HostKeyDialog("192.168.7.60", 22, "ssh-ed25519", FINGERPRINT, parent=win)
+        key.show()
+        await shot("3-devices-host-key", key)
+        key.reject()
 
     nxt()
     kuksa = win.page(Step.KUKSA)
     await _until(lambda: not kuksa.busy())
-    await _grab(win, out / "4-kuksa.png")
+    await shot("4-kuksa")
 
     nxt()
     deploy = win.page(Step.DEPLOY)
     results = win.ctx.state.deployment_results
     await _until(lambda: sum(r.status == "success" for r in results.values()) >= 1
                  and any(r.status == "deploying" for r in results.values()))
-    await _grab(win, out / "5-deploy-running.png")
+    await shot("5-deploy-running")
     await _until(deploy.is_complete)
-    deploy.table.selectRow(3)
-    await _grab(win, out / "5-deploy-failed.png")
+    await shot("5-deploy-failed")
     deploy.retry_btn.click()
     await _until(deploy.is_complete)
 
     nxt()
     complete = win.page(Step.COMPLETE)
     complete.table.selectRow(0)
-    await _grab(win, out / "6-complete.png")
+    await shot("6-complete")
     win.close()
     await _until(lambda: not win.tasks.busy, 5)
 

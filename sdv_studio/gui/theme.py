@@ -130,6 +130,9 @@ QToolButton {{ padding: 5px 9px; }}
 QPushButton:hover, QToolButton:hover {{ border-color: {p.accent}; }}
 QPushButton:focus, QToolButton:focus {{ border: 2px solid {p.accent}; }}
 QPushButton:disabled, QToolButton:disabled {{ color: {p.muted}; background: {p.alt}; }}
+QToolButton[autoRaise="true"] {{ background: transparent; border: 1px solid transparent; padding: 4px; }}
+QToolButton[autoRaise="true"]:hover {{ border-color: {p.accent}; }}
+QToolButton[autoRaise="true"]:focus {{ border: 2px solid {p.accent}; }}
 QPushButton[primary="true"] {{ background: {p.accent}; color: {p.accent_text}; border: 1px solid {p.accent};
     font-weight: 600; padding: 6px 20px; }}
 QPushButton[primary="true"]:hover {{ background: {p.accent_hover}; }}

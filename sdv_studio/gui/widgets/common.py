@@ -131,6 +131,7 @@ def read_only_table(columns: list[str], name: str, *, row_height: int, stretch: 
         table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     header = table.horizontalHeader()
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # over the values
     header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
     return table
