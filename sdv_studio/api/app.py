@@ -17,6 +17,7 @@ from sdv_studio.api.errors import known_query_only, on_http_error, on_validation
 from sdv_studio.api.limits import BodySizeLimit
 from sdv_studio.api.routes import deployments, devices, events, packages
 from sdv_studio.api.settings import ApiSettings
+from sdv_studio.api.shortcut import DeploymentShortcut
 
 DESCRIPTION = """\
 The deployment API of the SDV deployment guide, served by SDV Studio on this computer.
@@ -45,8 +46,10 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    # Added last runs first: the token is checked before anything else, the size before the body is read.
+    # Added last runs first: the token is checked before anything else, then the polled GET short-cut,
+    # the size before a body is read.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DeploymentShortcut, deployments=ctx.deployments)
     app.add_middleware(BearerAuth, token=settings.token)
     _document_bearer(app)
     return app

@@ -9,7 +9,6 @@ from starlette.requests import HTTPConnection
 
 from sdv_studio.api.runs import Deployments
 from sdv_studio.api.settings import ApiSettings
-from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.packaging.store import PackageStore
 
@@ -19,7 +18,7 @@ class ApiContext:
     settings: ApiSettings
     store: PackageStore = field(default_factory=PackageStore)
     inventory: Inventory = field(default_factory=Inventory)
-    deployments: Deployments = field(default_factory=lambda: Deployments(DeploymentRecords()))
+    deployments: Deployments = field(default_factory=Deployments)
     builds: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:

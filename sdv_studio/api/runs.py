@@ -1,7 +1,10 @@
-"""Deployments the server started: live runs for polling and streaming, and a cache of finished records.
+"""Deployments the server started: live runs for polling and streaming, and their JSON, cached.
 
 A run is owned by the server, not by the request that created it: a client that disconnects leaves
 it running; shutting the server down cancels what is still in flight and waits for it to settle.
+
+GET of a deployment is what clients poll, so its JSON is encoded once per change: the runs save their
+record after every change (and before publishing the event), and saving drops the cached bytes.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 
 from sdv_studio.core.deploy.orchestrator import DeploymentRun
 from sdv_studio.core.deploy.records import DeploymentRecords
@@ -18,13 +23,27 @@ from sdv_studio.models.deployment import Deployment
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED = 64  # finished runs kept in memory, so a late WebSocket still gets every event
-CACHE_RECORDS = 512  # finished records kept as ready-made JSON: GET is then a dictionary lookup
+CACHE_RECORDS = 512  # deployments kept as ready-made JSON: GET is then a dictionary lookup
 _SETTLED = ("completed", "failed", "cancelled")
 
 
+class _Records(DeploymentRecords):
+    """The records this server's runs save through: each save tells who caches the deployment."""
+
+    def __init__(self, on_save: Callable[[str], None], folder: Path | None = None) -> None:
+        super().__init__(folder)
+        self._on_save = on_save
+
+    def save(self, deployment: Deployment) -> None:
+        try:
+            super().save(deployment)
+        finally:  # a failed write still follows a change in memory
+            self._on_save(deployment.deployment_id)
+
+
 class Deployments:
-    def __init__(self, records: DeploymentRecords) -> None:
-        self.records = records
+    def __init__(self, folder: Path | None = None) -> None:
+        self.records: DeploymentRecords = _Records(self._changed, folder)
         self._live: dict[str, DeploymentRun] = {}
         self._finished: OrderedDict[str, DeploymentRun] = OrderedDict()
         self._json: OrderedDict[str, bytes] = OrderedDict()
@@ -53,20 +72,25 @@ class Deployments:
     def live(self) -> list[DeploymentRun]:
         return list(self._live.values())
 
+    def _changed(self, deployment_id: str) -> None:
+        self._json.pop(deployment_id, None)
+
     def snapshot(self, deployment_id: str) -> bytes:
         """The deployment as JSON: live while it runs, from its record after; KeyError when unknown."""
-        run = self._live.get(deployment_id)
-        if run is not None:
-            return json.dumps(run.deployment.to_json_dict()).encode()
         cached = self._json.get(deployment_id)
         if cached is not None:
             return cached
-        record = self.records.load(deployment_id)
-        data = json.dumps(record.to_json_dict()).encode()
-        if record.status in _SETTLED:  # a record still in progress belongs to another process: reread it
-            self._json[deployment_id] = data
-            while len(self._json) > CACHE_RECORDS:
-                self._json.popitem(last=False)
+        run = self._live.get(deployment_id)
+        if run is not None:
+            data = _encode(run.deployment)
+        else:
+            record = self.records.load(deployment_id)
+            data = _encode(record)
+            if record.status not in _SETTLED:  # in progress in another process: reread it every time
+                return data
+        self._json[deployment_id] = data
+        while len(self._json) > CACHE_RECORDS:
+            self._json.popitem(last=False)
         return data
 
     def load(self, deployment_id: str) -> Deployment:
@@ -85,3 +109,7 @@ class Deployments:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _encode(deployment: Deployment) -> bytes:
+    return json.dumps(deployment.to_json_dict(), separators=(",", ":")).encode()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ApiServer(uvicorn.Server):
             self._on_ready()
 
 
-def make_server(app: FastAPI, tls: Tls | None = None, on_ready: Callable[[], None] | None = None) -> ApiServer:
+def make_server(app: ASGIApp, tls: Tls | None = None, on_ready: Callable[[], None] | None = None) -> ApiServer:
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, server_header=False, proxy_headers=False,
         lifespan="on", ws="auto", ws_max_size=64 * 1024,  # clients send nothing big
