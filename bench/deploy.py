@@ -148,9 +148,16 @@ def _instrument() -> None:
         try:
             return await original_run(self, command, **kw)
         finally:
-            what = command.split()[0] if command.split() else "?"
-            if "sdv_agent.py" not in command:  # agent calls are timed above
-                METER.calls.append((self.target.host, f"ssh run {what}", time.perf_counter() - started))
+            if command.startswith("if ["):
+                what = "agent version check + first call"
+            elif "sdv_agent.py" in command and "exec python3" in command:
+                what = "agent switch-in + first call"
+            elif "sdv_agent.py" in command:
+                what = ""  # agent calls are timed above
+            else:
+                what = "ssh run " + (command.split() or ["?"])[0]
+            if what:
+                METER.calls.append((self.target.host, what, time.perf_counter() - started))
 
     connection.SshConnection.run = run  # type: ignore[method-assign]
 

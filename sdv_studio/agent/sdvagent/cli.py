@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from typing import Any, Dict, List
 
-from .commands import COMMANDS
+from .commands import COMMANDS, handler
 from .errors import AgentError, BadRequest
 from .layout import Layout
+from .progress import want as want_progress
 
 
 def _arguments(argv: List[str]) -> Dict[str, Any]:
@@ -38,11 +38,14 @@ def main(argv: List[str]) -> int:
     command = argv[0]
     try:
         args = _arguments(argv)
-        answer = COMMANDS[command](Layout(str(args.get("home") or "")), args)
+        want_progress(bool(args.get("progress")))
+        answer = handler(command)(Layout(str(args.get("home") or "")), args)
     except AgentError as exc:
         _print(dict(exc.details, ok=False, command=command, error=str(exc)))
         return exc.exit_code
     except Exception as exc:  # the engine still gets JSON, with the trace for a bug report
+        import traceback  # only on this path: every call's start-up time counts on a device
+
         _print({"ok": False, "command": command, "error": "internal error: %s: %s" % (type(exc).__name__, exc),
                 "trace": traceback.format_exc(limit=8)})
         return 1

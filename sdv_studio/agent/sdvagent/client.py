@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, Dict
 
-from .errors import AgentError
+from .errors import AgentError, BadRequest
 from .layout import Layout
 from .sysinfo import systemd_manager_usable
 
@@ -130,3 +130,17 @@ def _start_systemd(layout: Layout) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return True
+
+
+def control(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """The ``supervisor`` command: start, stop or ask after the supervisor."""
+    action = args.get("action", "status")
+    if action == "start":
+        return {"supervisor": ensure(layout)}
+    if action == "stop":
+        if ping(layout):
+            request(layout, {"op": "shutdown", "stopAll": bool(args.get("stopApps"))})
+        return {"supervisor": None}
+    if action == "status":
+        return {"supervisor": ping(layout) or None}
+    raise BadRequest("supervisor: action must be start, stop or status")

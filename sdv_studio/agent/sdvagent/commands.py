@@ -13,7 +13,7 @@ from .layout import Layout
 
 Handler = Callable[[Layout, Dict[str, Any]], Optional[Dict[str, Any]]]
 
-COMMANDS = {
+COMMANDS: Dict[str, Tuple[str, str]] = {
     "info": ("device", "info"),
     "prepare": ("device", "prepare"),
     "metrics": ("device", "metrics"),
@@ -32,7 +32,7 @@ COMMANDS = {
     "mdns": ("services", "mdns"),
     "supervisor": ("client", "control"),
     "supervise": ("supervisor", "supervise"),
-}  # type: Dict[str, Tuple[str, str]]
+}
 
 
 def handler(command: str) -> Handler:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import socket
 import time
 from typing import Any, Dict, Optional, Tuple
@@ -20,6 +19,8 @@ def free_port() -> int:
 
 
 def probe_http(port: int, path: str, timeout: float = 1.0) -> Dict[str, Any]:
+    import http.client  # only apps with a health path need it, and it costs more than a whole agent call
+
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path)

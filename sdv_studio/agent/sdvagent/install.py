@@ -13,6 +13,7 @@ from . import package, venvs
 from .errors import AgentError, BadRequest
 from .jsonfile import write_json
 from .layout import Layout, valid_name
+from .progress import report
 from .store import AppStore, file_index, release_id
 
 
@@ -42,6 +43,7 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         store = AppStore(layout, info.name)
         with store.locked():
             result = _place(store, info, staged)
+        report("installed", release=result["release"], alreadyInstalled=result["alreadyInstalled"])
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
     _discard_upload(layout, source_file or source_dir)

@@ -85,6 +85,15 @@ def stop(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     return {"name": name, "stopped": bool(stopped)}
 
 
+def service(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    action = args.get("action", "start")
+    if action == "start":
+        return start(layout, args)
+    if action == "stop":
+        return stop(layout, args)
+    raise BadRequest("service: action must be start or stop")
+
+
 def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """Best effort: avahi-publish when installed, else python-zeroconf from a venv; else says why not."""
     if args.get("action", "start") == "stop":

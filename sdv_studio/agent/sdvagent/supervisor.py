@@ -18,6 +18,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 from typing import Any, Dict, List, Optional
 
@@ -286,3 +287,8 @@ def _read_all(conn: socket.socket) -> bytes:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def supervise(layout: Layout, _args: Dict[str, Any]) -> None:
+    """The ``supervise`` command: run the supervisor in this process until it is told to stop."""
+    sys.exit(Supervisor(layout).serve())

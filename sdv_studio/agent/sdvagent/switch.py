@@ -15,6 +15,7 @@ from .errors import AgentError
 from .layout import Layout
 from .limits import parse_cpu, parse_memory
 from .package import PackageInfo
+from .progress import report
 from .store import DEFAULT_KEEP, AppStore
 from .venvs import venv_python
 
@@ -88,6 +89,7 @@ def _launch(layout: Layout, spec: Dict[str, Any], conf: Dict[str, Any]) -> Dict[
     inst = client.request(layout, {"op": "spawn", "instance": spec})["instance"]
     if not inst.get("pid"):
         return {"ok": False, "instance": inst, "why": "the process could not be started"}
+    report("started", release=spec["release"], pid=inst["pid"])
     ok, why = health.wait_healthy(inst["pid"], inst.get("startTicks"), spec["health"],
                                   float(conf.get("graceSeconds", DEFAULT_GRACE)),
                                   float(conf.get("healthTimeout", DEFAULT_HEALTH_TIMEOUT)))

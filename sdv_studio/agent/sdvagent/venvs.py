@@ -10,6 +10,7 @@ import sys
 from typing import List
 
 from .errors import AgentError
+from .progress import report
 from .sysinfo import arch
 
 _TAIL = 4000
@@ -21,13 +22,17 @@ def venv_python(venv: str) -> str:
 
 def create(venv: str, find_links: List[str], requirements: List[str], requirements_file: str = "") -> None:
     """``python -m venv`` then an offline pip install; without requirements, no pip at all (fast)."""
-    need_pip = bool(requirements or requirements_file)
-    cmd = [sys.executable, "-m", "venv", venv]
-    if not need_pip:
-        cmd.insert(3, "--without-pip")
-    _run(cmd, "creating the virtual environment failed")
-    if not need_pip:
+    if not (requirements or requirements_file):
+        # In this process: a child interpreter would cost more than the venv itself.
+        import venv as venv_module
+
+        try:
+            venv_module.EnvBuilder(with_pip=False, symlinks=True).create(venv)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise AgentError("creating the virtual environment failed: %s" % exc) from exc
         return
+    report("requirements", count=len(requirements), file=os.path.basename(requirements_file) or None)
+    _run([sys.executable, "-m", "venv", venv], "creating the virtual environment failed")
     # --no-compile: byte-compiling every installed module costs more CPU than the install itself on a
     # small board; Python compiles what the app really imports on first use.
     pip = [venv_python(venv), "-m", "pip", "install", "--no-index", "--no-compile", "--disable-pip-version-check",

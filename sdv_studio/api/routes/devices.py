@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
 from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
-from sdv_studio.core.deploy.device_job import agent_session, deploy_errors
+from sdv_studio.core.deploy.device_job import agent_answer, deploy_errors
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
 from sdv_studio.core.discovery import RangeError, ScanOptions, parse_cidrs, scan
@@ -69,9 +69,8 @@ async def metrics(
     timeout = settings.device_timeout
     try:
         # One bound on the whole exchange: connect, agent upload when missing, the sample itself.
-        async with asyncio.timeout(timeout * 3), deploy_errors(device.target), \
-                agent_session(device.target, settings.trust, timeout) as agent:
-            answer = await agent.call("metrics", timeout=timeout)
+        async with asyncio.timeout(timeout * 3), deploy_errors(device.target):
+            answer = await agent_answer(device.target, settings.trust, timeout, "metrics")
     except DeployError as exc:
         raise ApiError(502, f"{device.device_id}: could not read metrics", [str(exc)]) from exc
     except TimeoutError as exc:

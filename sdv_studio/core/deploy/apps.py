@@ -15,7 +15,7 @@ import docker
 from docker.models.containers import Container
 
 from sdv_studio.child_env import child_env
-from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient
+from sdv_studio.core.deploy.agent_client import AGENT_DIR_SHELL, AgentCallError, AgentClient
 from sdv_studio.core.deploy.device_job import agent_failure, agent_session, deploy_errors
 from sdv_studio.core.deploy.docker_engine import engine_for
 from sdv_studio.core.deploy.docker_runtime import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
@@ -40,11 +40,11 @@ async def _engine(agent: AgentClient, info: dict[str, Any]) -> docker.DockerClie
 async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str | None = None) -> DeviceApps:
     """Every app on the device (or one), native and in containers; a failure is reported, not raised."""
     try:
-        async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
+        async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, info):
             answer = await agent.call("status", {"name": name} if name else {})
             apps = [AppState.model_validate({k: a.get(k) for k in NATIVE_FIELDS if a.get(k) is not None})
                     for a in answer.get("apps", [])]
-            engine = await _engine(agent, await agent.call("info"))
+            engine = await _engine(agent, info)
             if engine is not None:
                 try:
                     states = await asyncio.to_thread(container_states, engine)
@@ -112,8 +112,8 @@ def _docker_rollback(engine: docker.DockerClient, current: Container) -> dict[st
 async def app_action(device: DeviceRef, trust: HostKeyTrust, timeout: float, action: str, name: str,
                      args: dict[str, Any] | None = None) -> dict[str, Any]:
     """stop, start, rollback or uninstall ``name`` on one device; DeployError when it cannot."""
-    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
-        engine = await _engine(agent, await agent.call("info"))
+    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, info):
+        engine = await _engine(agent, info)
         if engine is not None:
             try:
                 done = await asyncio.to_thread(_docker_action, engine, action, name)
@@ -130,8 +130,8 @@ async def app_action(device: DeviceRef, trust: HostKeyTrust, timeout: float, act
 async def follow_logs(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str, lines: int = 100,
                       follow: bool = False) -> AsyncIterator[str]:
     """The app's log tail, then (with ``follow``) new lines as they are written."""
-    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as agent:
-        engine = await _engine(agent, await agent.call("info"))
+    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, info):
+        engine = await _engine(agent, info)
         if engine is not None:
             try:
                 containers = await asyncio.to_thread(_containers, engine, name)
@@ -152,7 +152,7 @@ async def follow_logs(device: DeviceRef, trust: HostKeyTrust, timeout: float, na
                 yield str(line)
             return
         args = json.dumps({"name": name, "lines": lines, "follow": True})
-        command = f"python3 {shlex.quote(agent.agent_dir)}/sdv_agent.py logs {shlex.quote(args)}"
+        command = f"python3 {AGENT_DIR_SHELL}/sdv_agent.py logs {shlex.quote(args)}"
         async for raw in _stream(agent, command):
             try:
                 yield str(json.loads(raw).get("line", ""))

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable, connect_agent
-from sdv_studio.core.deploy.kuksa_wiring import wire
+from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, start_fallback_broker
 from sdv_studio.core.deploy.local import LocalConnection, is_local
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.stages import Stage
-from sdv_studio.core.deploy.transfer import send_package
+from sdv_studio.core.deploy.transfer import prepare_args, send_package
 from sdv_studio.core.deploy.uploads import TransferStalled
 from sdv_studio.core.ssh.connection import SshConnection, connect
 from sdv_studio.core.ssh.errors import SshError
@@ -38,15 +38,24 @@ class DeployOptions:
 
 
 @asynccontextmanager
-async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float) -> AsyncIterator[AgentClient]:
-    """A connection with an up-to-date agent on the other end (this computer needs no SSH)."""
+async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float, command: str = "info",
+                        args: dict[str, Any] | None = None) -> AsyncIterator[tuple[AgentClient, dict[str, Any]]]:
+    """A connection with an up-to-date agent on the other end (this computer needs no SSH), and
+    the agent's answer to a first ``command`` (info unless said otherwise)."""
     async with AsyncExitStack() as stack:
         conn: SshConnection | LocalConnection
         if is_local(target):
             conn = LocalConnection()
         else:
             conn = await stack.enter_async_context(connect(target, trust, timeout=timeout))
-        yield await connect_agent(conn, timeout)
+        yield await connect_agent(conn, timeout, command, args)
+
+
+async def agent_answer(target: SshTarget, trust: HostKeyTrust, timeout: float, command: str,
+                       args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Connect, run one agent command, disconnect: one round trip when the agent is up to date."""
+    async with agent_session(target, trust, timeout, command, args) as (_agent, answer):
+        return answer
 
 
 def _major_minor(version: str) -> str:
@@ -100,39 +109,74 @@ async def deploy_errors(target: SshTarget) -> AsyncIterator[None]:
 def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, options: DeployOptions) -> DeviceJob:
     async def job(step: StepReporter) -> JobOutcome:
         await step.stage(Stage.COMPATIBILITY)
-        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as agent:
-            info = await agent.call("info", timeout=options.stall_timeout)
+        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout,
+                                                        "prepare", prepare_args(package)) as (agent, info):
             check_compatible(package, info, "native")
 
             await step.stage(Stage.TRANSFER)
-            sent = await send_package(agent, package, options.stall_timeout)
+            sent = await send_package(agent, package, info, options.stall_timeout)
             if sent.already_installed:
                 await step.log("the device already holds this package; nothing to send")
             else:
                 await step.log(f"sent {sent.files_sent} of {sent.files_total} files ({sent.bytes_sent} bytes)")
 
             await step.stage(Stage.INSTALL)
-            if not sent.already_installed:
-                installed = await agent.call("install", {"dir": sent.upload_dir}, timeout=900)
-                await step.log(f"installed release {installed['release']}")
-
-            await step.stage(Stage.KUKSA)
-            wiring = await wire(agent, package.manifest, info, options.broker)
-            await step.log(f"databroker {wiring.broker} ({wiring.how})")
-
-            await step.stage(Stage.START)
-            started = await agent.call("start", {
-                "name": package.name, "packageId": package.package_id, "hotSwap": options.hot_swap,
-                "rollback": options.rollback, "broker": wiring.broker, "mqtt": wiring.mqtt,
-                "graceSeconds": options.grace_seconds, "healthTimeout": options.health_timeout,
-            }, timeout=options.grace_seconds + options.health_timeout + 120)
+            wiring = choose(package.manifest, info, options.broker)
+            source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
+            start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
+                     "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
+                     "healthTimeout": options.health_timeout}
+            timeout = options.grace_seconds + options.health_timeout + 900  # an offline pip install, a gate
+            progress = _Progress(step, wiring)
+            if wiring.start_fallback:
+                # The broker must run before the app starts: install, start the broker, then the app.
+                if not sent.already_installed:
+                    await agent.call("install", source, timeout=timeout, on_progress=progress)
+                await progress.kuksa()
+                await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt)
+                await progress.start()
+                started = await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
+                                           on_progress=progress)
+            else:  # one call: install, start, health gate
+                started = await agent.call("deploy", {**source, **start}, timeout=timeout, on_progress=progress)
             previous = started.get("previous")
-
-            # The start gate already required the process to stay up and its health endpoint to answer.
-            await step.stage(Stage.HEALTH)
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
         return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
                           previous_version=str(previous) if previous else None)
 
     return job
 
+
+class _Progress:
+    """Turns the agent's progress lines into the guide's stages, each once and in order."""
+
+    def __init__(self, step: StepReporter, wiring: Wiring) -> None:
+        self.step, self.wiring = step, wiring
+        self.reached = Stage.INSTALL
+
+    async def __call__(self, event: dict[str, Any]) -> None:
+        what = event.get("progress")
+        if what == "requirements":
+            await self.step.log("creating the app's environment: installing its requirements offline")
+        elif what == "installed":
+            already = "already installed" if event.get("alreadyInstalled") else "installed"
+            await self.step.log(f"release {event.get('release')} {already}")
+            if not self.wiring.start_fallback:  # else the caller starts the broker first
+                await self.kuksa()
+                await self.start()
+        elif what == "started":
+            await self.start()
+            await self._reach(Stage.HEALTH, f"process {event.get('pid')} started; waiting for its health gate")
+
+    async def kuksa(self) -> None:
+        await self._reach(Stage.KUKSA, f"databroker {self.wiring.broker} ({self.wiring.how})")
+
+    async def start(self) -> None:
+        await self._reach(Stage.START)
+
+    async def _reach(self, stage: Stage, log: str | None = None) -> None:
+        if stage.progress > self.reached.progress:
+            self.reached = stage
+            await self.step.stage(stage)
+            if log:
+                await self.step.log(log)

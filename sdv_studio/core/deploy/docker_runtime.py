@@ -195,8 +195,7 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             asyncio.run_coroutine_threadsafe(step.log(line), loop)
 
         await step.stage(Stage.COMPATIBILITY)
-        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as agent:
-            info = await agent.call("info")
+        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as (agent, info):
             check_compatible(package, info, "docker")
             try:
                 engine = await asyncio.to_thread(engine_for, agent.remote)

@@ -21,8 +21,6 @@ from sdv_studio.core.packaging.wheels import WheelError
 
 KUKSA_PORT = 55555
 MQTT_PORT = 1883
-# /proc/net/tcp{,6} list listening sockets with state 0A and the port in hex.
-_LISTENING = "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" {print $2}'"
 
 
 @dataclass(frozen=True)
@@ -30,38 +28,39 @@ class Wiring:
     broker: str  # host:port
     mqtt: str  # host:port
     how: str  # for the log: "given", "detected on the device", "fallback started", …
+    # SDV Studio's broker must be started on the device first (and MQTT with it, unless one listens).
+    start_fallback: bool = False
+    with_mqtt: bool = False
 
 
 def _strip_scheme(url: str) -> str:
     return url.split("://", 1)[-1].rstrip("/")
 
 
-async def _listening_ports(agent: AgentClient) -> set[int]:
-    result = await agent.remote.run(_LISTENING, timeout=15)
-    ports = set()
-    for line in result.stdout.split():
-        _, _, port_hex = line.rpartition(":")
-        try:
-            ports.add(int(port_hex, 16))
-        except ValueError:
-            continue
-    return ports
-
-
-async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+    """The broker for the app, decided without a round trip: ``info`` is the agent's info (or
+    prepare) answer, with the device's listening ports."""
     kuksa = manifest.get("kuksaConfig") or {}
     mqtt_default = f"127.0.0.1:{MQTT_PORT}"
     if given:
         return Wiring(_strip_scheme(given), mqtt_default, "given")
     if kuksa.get("customBrokerUrl"):
         return Wiring(_strip_scheme(str(kuksa["customBrokerUrl"])), mqtt_default, "from the package")
-    listening = await _listening_ports(agent)
+    listening = set(info.get("listening") or [])
     if KUKSA_PORT in listening:
         return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "databroker found on the device")
     if not kuksa.get("fallbackBroker", True):
         return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "no databroker found and fallback disabled")
-    await start_fallback_broker(agent, manifest, info, with_mqtt=MQTT_PORT not in listening)
-    return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "SDV Studio's databroker started on the device")
+    return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "SDV Studio's databroker started on the device",
+                  start_fallback=True, with_mqtt=MQTT_PORT not in listening)
+
+
+async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+    """``choose``, then start the fallback broker when that is the choice."""
+    wiring = choose(manifest, info, given)
+    if wiring.start_fallback:
+        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt)
+    return wiring
 
 
 async def start_fallback_broker(

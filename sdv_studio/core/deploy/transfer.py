@@ -6,8 +6,8 @@ hash, and verifies every hash (docs/agent-protocol.md, "Sending only what change
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from sdv_studio.core.deploy.agent_client import AgentClient
 from sdv_studio.core.deploy.package_file import PackageFile
@@ -23,14 +23,18 @@ class Transfer:
     bytes_sent: int = 0
 
 
-async def send_package(agent: AgentClient, package: PackageFile, stall: float = 20.0) -> Transfer:
-    inventory = await agent.call("inventory", {"name": package.name, "hashes": True}, timeout=stall)
-    for app in inventory.get("apps", []):
-        if any(r.get("packageId") == package.package_id for r in app.get("releases", [])):
-            return Transfer(already_installed=True, files_total=len(package.sums))
-    held = set(inventory.get("hashes") or [])
-    folder = f"{inventory['uploads']}/{package.package_id}"
-    await agent.remote.run(f"rm -rf {shlex.quote(folder)}", timeout=stall)
+def prepare_args(package: PackageFile) -> dict[str, str]:
+    """The agent's ``prepare`` arguments for this package (see docs/agent-protocol.md)."""
+    return {"name": package.name, "packageId": package.package_id}
+
+
+async def send_package(agent: AgentClient, package: PackageFile, prepared: dict[str, Any],
+                       stall: float = 20.0) -> Transfer:
+    """``prepared`` is the agent's ``prepare`` answer: what the device holds, an empty upload folder."""
+    if prepared.get("installed"):
+        return Transfer(already_installed=True, files_total=len(package.sums))
+    held = set(prepared.get("hashes") or [])
+    folder = str(prepared["upload"])
     wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
     files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
     files += [(package.entries[name], f"{folder}/{name}") for name in wanted]

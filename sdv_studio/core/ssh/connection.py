@@ -65,7 +65,11 @@ def _open_transport(target: SshTarget, timeout: float, key_types: list[str]) -> 
     return transport
 
 
-def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | None, timeout: float) -> CommandResult:
+LineHandler = Callable[[str], None]
+
+
+def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | None, timeout: float,
+                  on_line: LineHandler | None = None) -> CommandResult:
     deadline = time.monotonic() + timeout
     chan = transport.open_session(timeout=timeout)
     try:
@@ -74,6 +78,7 @@ def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | No
             chan.sendall(stdin)
         chan.shutdown_write()
         out, err = bytearray(), bytearray()
+        delivered = 0  # how much of ``out`` went to ``on_line``: whole lines only
         # Drain both streams as they come, so a chatty stderr cannot stall stdout's window.
         while True:
             remaining = deadline - time.monotonic()
@@ -84,6 +89,11 @@ def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | No
                 err += chan.recv_stderr(65536)
             if chan.recv_ready():
                 out += chan.recv(65536)
+                end = out.rfind(b"\n") + 1
+                if on_line is not None and end > delivered:
+                    for line in bytes(out[delivered:end - 1]).split(b"\n"):
+                        on_line(line.decode(errors="replace"))
+                    delivered = end
             elif chan.eof_received and not chan.recv_stderr_ready():
                 break
         if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
@@ -110,10 +120,19 @@ class SshConnection:
             self.transport.close()  # unblocks the stuck thread
             raise Timeout(self.target.host, "SSH call", timeout) from exc
 
-    async def run(self, command: str, *, stdin: bytes | None = None, timeout: float = 60.0) -> CommandResult:
-        """Run ``command`` in the login shell; never raises for a non-zero exit (see ``ok``)."""
+    async def run(self, command: str, *, stdin: bytes | None = None, timeout: float = 60.0,
+                  on_line: LineHandler | None = None) -> CommandResult:
+        """Run ``command`` in the login shell; never raises for a non-zero exit (see ``ok``).
+        ``on_line`` is called on the event loop with each stdout line as it arrives."""
+        relay = None
+        if on_line is not None:
+            loop = asyncio.get_running_loop()
+            handler = on_line
+
+            def relay(line: str) -> None:
+                loop.call_soon_threadsafe(handler, line)
         try:
-            return await self._call(_run_blocking, self.transport, command, stdin, timeout, timeout=timeout)
+            return await self._call(_run_blocking, self.transport, command, stdin, timeout, relay, timeout=timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise Unreachable(self.target.host, self.target.port, f"connection lost: {exc}") from exc
 

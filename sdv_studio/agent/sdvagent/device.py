@@ -1,0 +1,67 @@
+"""Commands about the device itself: info, prepare (info plus what a deployment needs), metrics."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any, Dict, List
+
+from . import AGENT_VERSION, client, limits, sysinfo
+from .errors import BadRequest
+from .layout import Layout, valid_name
+
+_PACKAGE_ID_CHARS = frozenset("0123456789abcdef")
+
+
+def info(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
+    scope = limits.plan("probe", 1, 1.0).report["enforcedBy"]
+    return {"agentVersion": AGENT_VERSION, "properties": sysinfo.properties(), "python": sys.executable,
+            "home": layout.base, "uploads": layout.uploads, "limitsVia": scope,
+            "systemd": sysinfo.systemd_running(), "supervisor": client.ping(layout) or None,
+            "listening": listening_ports()}
+
+
+def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """``info`` plus, for the package about to be deployed, whether the device already holds it and
+    otherwise the hashes it holds and an empty upload folder: one call before anything is sent."""
+    from .store import AppStore, file_index  # only this command needs the store (and hashlib)
+
+    name, package_id = args.get("name", ""), str(args.get("packageId", ""))
+    if not valid_name(name):
+        raise BadRequest("name: must be lowercase letters, digits and hyphens")
+    if not (package_id.startswith("pkg_") and len(package_id) == 20 and set(package_id[4:]) <= _PACKAGE_ID_CHARS):
+        raise BadRequest("packageId: must be pkg_ and 16 hex digits")
+    answer = info(layout, args)
+    store = AppStore(layout, name)
+    held = store.find_package(package_id) if store.exists() else None
+    answer["installed"] = held["release"] if held else None
+    if not held:
+        answer["hashes"] = sorted(file_index(layout))
+        upload = os.path.join(layout.uploads, package_id)
+        shutil.rmtree(upload, ignore_errors=True)  # what an interrupted transfer left
+        answer["upload"] = upload
+    return answer
+
+
+def listening_ports() -> List[int]:
+    """TCP ports something listens on (state 0A in /proc/net/tcp{,6}), e.g. a databroker's 55555."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as f:
+                next(f, None)
+                for line in f:
+                    fields = line.split()
+                    if len(fields) > 3 and fields[3] == "0A":
+                        ports.add(int(fields[1].rpartition(":")[2], 16))
+        except OSError:
+            continue
+    return sorted(ports)
+
+
+def metrics(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
+    from . import apps
+    from . import metrics as collector
+
+    return collector.collect(layout.base if os.path.isdir(layout.base) else "/", apps.instances(layout))

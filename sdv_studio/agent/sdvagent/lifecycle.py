@@ -1,0 +1,61 @@
+"""Commands that start and stop apps: deploy (install, then start), start, stop."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from . import client, switch
+from .apps import require_name
+from .errors import AgentError, BadRequest
+from .install import install
+from .layout import Layout
+from .progress import report
+from .store import AppStore
+
+
+def _installed_release(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """For deploy/start: the release named by ``release`` or ``packageId`` (of app ``name``)."""
+    store = AppStore(layout, require_name(args))
+    if args.get("release"):
+        return store.release(args["release"])
+    info = store.find_package(args["packageId"])
+    if not info:
+        raise AgentError("%s has no release with package %s" % (store.name, args["packageId"]))
+    return info
+
+
+def deploy(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """Install (unless already there) then start with the health gate, hot swap and rollback."""
+    if args.get("package") or args.get("dir"):
+        installed = install(layout, args)
+    elif args.get("release") or args.get("packageId"):
+        installed = dict(_installed_release(layout, args), alreadyInstalled=True)
+        report("installed", release=installed["release"], alreadyInstalled=True)
+    else:
+        raise BadRequest("deploy: give package, dir, or name with release or packageId")
+    store = AppStore(layout, installed["name"])
+    with store.locked():
+        started = switch.activate(layout, store, installed["release"], args)
+    return dict(started, version=installed["version"], packageId=installed["packageId"],
+                alreadyInstalled=installed["alreadyInstalled"],
+                **{k: installed[k] for k in ("sent", "reused") if k in installed})
+
+
+def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    store = AppStore(layout, require_name(args))
+    with store.locked():
+        release = _installed_release(layout, args)["release"] if (
+            args.get("release") or args.get("packageId")) else store.current()
+        if not release:
+            raise AgentError("%s has no current release; deploy it first" % store.name)
+        return switch.activate(layout, store, release, args)
+
+
+def stop(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    name = require_name(args)
+    store = AppStore(layout, name)
+    if not store.exists():
+        raise AgentError("no app named %s" % name)
+    with store.locked():
+        stopped = switch.stop_app(layout, name) if client.ping(layout) else []
+    return {"name": name, "stopped": stopped}

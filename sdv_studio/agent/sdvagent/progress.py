@@ -1,0 +1,24 @@
+"""Progress lines a long command prints before its answer, for a caller that asks (``"progress": true``).
+
+Each is one JSON object on its own stdout line, ``{"progress": STEP, ...}``; the answer is always
+the last line, so a caller that reads only the last line needs to know nothing of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+_wanted = False
+
+
+def want(on: bool) -> None:
+    global _wanted
+    _wanted = on
+
+
+def report(step: str, **details: Any) -> None:
+    if _wanted:
+        sys.stdout.write(json.dumps(dict(details, progress=step), sort_keys=True) + "\n")
+        sys.stdout.flush()

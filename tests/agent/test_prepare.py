@@ -1,0 +1,62 @@
+"""``prepare`` (what a deployment needs in one call), listening ports, and progress lines."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+from tests.agent import pkgbuild
+from tests.agent.conftest import FAST, Agent
+
+
+def test_prepare_answers_what_the_device_holds(agent: Agent, tmp_path: Path) -> None:
+    unknown = "pkg_00000000000000ff"
+    fresh = agent.run("prepare", {"name": "demo", "packageId": unknown})
+    assert fresh["installed"] is None and fresh["hashes"] == []
+    assert fresh["properties"]["python"] and fresh["upload"] == str(agent.base / "uploads" / unknown)
+
+    done = agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
+    held = agent.run("prepare", {"name": "demo", "packageId": done["packageId"]})
+    assert held["installed"] == done["release"] and "hashes" not in held and "upload" not in held
+
+    # Another package: the device says which file hashes it holds, and empties what an
+    # interrupted transfer left in the upload folder.
+    leftover = agent.base / "uploads" / unknown / "half-sent.py"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("x")
+    other = agent.run("prepare", {"name": "demo", "packageId": unknown})
+    sums = (agent.base / "apps" / "demo" / "releases" / done["release"] / "SHA256SUMS").read_text()
+    assert set(other["hashes"]) == {line.split()[0] for line in sums.splitlines() if line}
+    assert not leftover.parent.exists()
+
+
+def test_prepare_rejects_bad_input(agent: Agent) -> None:
+    bad_id = agent.run("prepare", {"name": "demo", "packageId": "../../etc"}, expect_ok=False)
+    assert bad_id["exitCode"] == 2 and bad_id["error"].startswith("packageId:")
+    bad_name = agent.run("prepare", {"name": "Demo!", "packageId": "pkg_00000000000000ff"}, expect_ok=False)
+    assert bad_name["exitCode"] == 2 and bad_name["error"].startswith("name:")
+
+
+def test_info_lists_listening_ports(agent: Agent) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert port in agent.run("info")["listening"]
+    assert port not in agent.run("info")["listening"]
+
+
+def test_deploy_prints_progress_lines_before_its_answer(agent: Agent, tmp_path: Path) -> None:
+    package = pkgbuild.build(tmp_path, "demo", "1.0.0")
+    args = dict(FAST, package=str(package), progress=True)
+    done = subprocess.run([agent.python, str(agent.dir / "sdv_agent.py"), "deploy", json.dumps(args)],
+                          capture_output=True, text=True, env=agent.env, timeout=120, check=True)
+    *progress, answer = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [p["progress"] for p in progress] == ["installed", "started"]
+    assert progress[0]["release"] == answer["release"] and progress[1]["pid"] == answer["instance"]["pid"]
+    assert answer["ok"] and answer["started"]
+    # Without asking, the answer is the only line.
+    quiet = agent.run("deploy", dict(FAST, package=str(package)))
+    assert quiet["alreadyRunning"]
