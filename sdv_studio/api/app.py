@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from sdv_studio import __version__
 from sdv_studio.api.auth import BearerAuth
@@ -27,6 +28,12 @@ Errors answer `{"detail": "...", "problems": ["field: message", ...]}`.
 
 Live progress: WebSocket `/api/deployments/{deploymentId}/events` sends the deployment's events
 in order (`{"seq", "kind": "progress"|"log"|"finished", ...}`), from the first one, then closes.
+Browsers cannot set headers on a WebSocket: they offer the token as subprotocols instead,
+`new WebSocket(url, ["bearer", token])` (`Sec-WebSocket-Protocol: bearer, <token>`); the server
+answers with the subprotocol `bearer`.
+
+Web pages on the origins the server was started with (`serve --cors-origin`) may call the API from
+a browser (CORS); their preflight requests need no token, the requests themselves do.
 """
 
 
@@ -46,11 +53,15 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    # Added last runs first: the token is checked before anything else, then the polled GET short-cut,
-    # the size before a body is read.
+    # Added last runs first: CORS preflights are answered without the token, then the token is checked
+    # before anything else, then the polled GET short-cut, the size before a body is read.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(DeploymentShortcut, deployments=ctx.deployments)
     app.add_middleware(BearerAuth, token=settings.token)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["Location"],
+                           max_age=600)
     _document_bearer(app)
     return app
 

@@ -2,6 +2,11 @@
 
 A middleware (not a per-route dependency) so that nothing, not the OpenAPI document, not a 404,
 not a WebSocket handshake, is answered without the token.
+
+Browsers cannot set headers on a WebSocket, so a handshake may carry the token as subprotocols
+instead: ``Sec-WebSocket-Protocol: bearer, <token>`` (``new WebSocket(url, ["bearer", token])``).
+The server then answers with the ``bearer`` subprotocol, never the token, and routes see the offered
+subprotocols without it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sdv_studio import paths
 from sdv_studio.api.errors import error_bytes
 
 TOKEN_FILE = "api-token"
+SUBPROTOCOL = "bearer"
 _DENIED = error_bytes("missing or wrong bearer token", ["Authorization: send 'Authorization: Bearer <token>'"])
 
 
@@ -60,8 +66,17 @@ def bearer_matches(header: bytes | None, token: str) -> bool:
     return hmac.compare_digest(value.strip().encode(), token.encode())
 
 
+def subprotocol_token(offered: list[str], token: str) -> list[str] | None:
+    """The offered subprotocols without the token when they are ``bearer, <token>``, else None."""
+    if len(offered) < 2 or offered[0] != SUBPROTOCOL:
+        return None
+    if not hmac.compare_digest(offered[1].encode(), token.encode()):
+        return None
+    return [offered[0], *offered[2:]]
+
+
 class BearerAuth:
-    """401 for any request without ``Authorization: Bearer <token>``."""
+    """401 for any request without ``Authorization: Bearer <token>`` (or, on a WebSocket, the subprotocols)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -75,6 +90,11 @@ class BearerAuth:
         if bearer_matches(header, self.token):
             await self.app(scope, receive, send)
             return
+        if header is None and scope["type"] == "websocket":
+            offered = subprotocol_token(scope.get("subprotocols", []), self.token)
+            if offered is not None:
+                await self.app({**scope, "subprotocols": offered}, receive, send)
+                return
         headers = [(b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="sdv-studio"'),
                    (b"content-length", str(len(_DENIED)).encode())]
         if scope["type"] == "http":

@@ -23,3 +23,4 @@ class ApiSettings:
     grace_seconds: float = 3.0  # how long a new version must stay up to count as healthy
     build_slots: int = 1  # package builds at once: they are CPU-bound and the machine is shared
     shutdown_timeout: float = 30.0  # how long cancelled deployments may take to settle on shutdown
+    cors_origins: tuple[str, ...] = ()  # web pages that may call the API from a browser ("*": any)

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "serve", help="serve the local REST API",
         description="Serve the deployment API (OpenAPI at /api/openapi.json). Every request needs "
-        "'Authorization: Bearer <token>': --token, else a token generated once and kept in the config folder.")
+        "'Authorization: Bearer <token>': --token, else a token generated once and kept in the config folder. "
+        "A browser's WebSocket may offer it as the subprotocols 'bearer, <token>' instead.")
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--token", help=f"the bearer token clients must send (at least {MIN_TOKEN} characters)")
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="allow a non-loopback --address (needs --tls-cert and --tls-private-key)")
     parser.add_argument("--tls-cert", metavar="PEM", help="TLS certificate chain")
     parser.add_argument("--tls-private-key", metavar="PEM", help="TLS private key")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a web page origin that may call the API from a browser, e.g. https://digital.auto "
+                        "(repeatable; '*' for any). Its preflight requests need no token; its requests do")
     parser.set_defaults(handler=run)
 
 
@@ -55,6 +59,8 @@ def _check(args: argparse.Namespace) -> list[str]:
     for option, value in (("--tls-cert", args.tls_cert), ("--tls-private-key", args.tls_private_key)):
         if value is not None and not Path(value).expanduser().is_file():
             problems.append(f"{option}: no such file: {value}")
+    problems += [f"--cors-origin {origin}: not an origin like https://host[:port] (or '*')"
+                 for origin in args.cors_origin if not _is_origin(origin)]
     if not is_loopback(args.address):
         if not args.allow_remote:
             problems.append(f"--address {args.address}: not a loopback address; serving other machines needs "
@@ -62,6 +68,22 @@ def _check(args: argparse.Namespace) -> list[str]:
         elif args.tls_cert is None:
             problems.append(f"--allow-remote: {args.address} needs TLS (--tls-cert and --tls-private-key)")
     return problems
+
+
+def _is_origin(value: str) -> bool:
+    """``*`` or ``scheme://host[:port]``, as a browser sends it in ``Origin``: no path, no trailing slash."""
+    from urllib.parse import urlsplit
+
+    if value == "*":
+        return True
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+            and not (parts.path or parts.query or parts.fragment or value.endswith(("?", "#")))
+            and port != 0 and value == f"{parts.scheme}://{parts.netloc}")
 
 
 def _check_tls(tls: Tls) -> None:
@@ -94,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"serve: cannot keep the API token: {exc}") from exc
     where = "given with --token" if args.token else f"in {token_path()}"
     settings = ApiSettings(token=token, connection=connection, device_timeout=args.timeout,
-                           trust=HostKeyTrust(accept_new=args.accept_new_host_keys))
+                           trust=HostKeyTrust(accept_new=args.accept_new_host_keys),
+                           cors_origins=tuple(dict.fromkeys(args.cors_origin)))
     try:
         sock = listen(args.address, args.port)
     except OSError as exc:

@@ -38,7 +38,10 @@ TOKEN = "serve-test-token-0123456789"
     (["--token", "short"], "--token: at least 16 characters"),
     (["--port", "70000"], "--port 70000: must be 0-65535"),
     (["--tls-cert", "/nonexistent.pem"], "--tls-cert and --tls-private-key: give both or neither"),
-], ids=["remote", "remote-no-tls", "hostname", "token", "port", "half-tls"])
+    (["--cors-origin", "https://digital.auto/"], "--cors-origin https://digital.auto/: not an origin like "
+                                                 "https://host[:port] (or '*')"),
+    (["--cors-origin", "digital.auto"], "--cors-origin digital.auto: not an origin like https://host[:port] (or '*')"),
+], ids=["remote", "remote-no-tls", "hostname", "token", "port", "half-tls", "origin-path", "origin-no-scheme"])
 def test_refused_options(argv: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", *argv]) == 2
     assert line in capsys.readouterr().err.splitlines()
@@ -85,6 +88,20 @@ def test_serves_with_a_generated_token(tmp_path: Path) -> None:
         token = token_file.read_text().strip()
         assert httpx.get(f"{url}/api/openapi.json").status_code == 401
         assert httpx.get(f"{url}/api/openapi.json", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_serves_cors_origins(tmp_path: Path) -> None:
+    with serving(tmp_path, "--token", TOKEN, "--cors-origin", "https://digital.auto",
+                 "--cors-origin", "http://127.0.0.1:3000") as line:
+        url = _url(line)
+        for origin in ("https://digital.auto", "http://127.0.0.1:3000"):
+            preflight = httpx.options(f"{url}/api/deployments", headers={
+                "Origin": origin, "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization"})
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == origin
+        response = httpx.get(f"{url}/api/deployments", headers={"Origin": "https://digital.auto"})
+        assert response.status_code == 401  # the page still needs the token
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:

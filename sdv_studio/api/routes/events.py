@@ -15,6 +15,7 @@ from typing import cast
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
+from sdv_studio.api.auth import SUBPROTOCOL
 from sdv_studio.api.context import context
 from sdv_studio.api.errors import error_body
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceProgress, event_to_json
@@ -63,7 +64,8 @@ async def deployment_events(ws: WebSocket, deployment_id: str) -> None:
             else:
                 await ws.close(code=4404)
             return
-    await ws.accept()
+    # A browser that offered subprotocols fails the handshake unless the server picks one.
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in ws.scope.get("subprotocols", []) else None)
     sender = asyncio.create_task(_send_all(ws, events))
     watcher = asyncio.create_task(_until_disconnect(ws))
     # The deployment goes on whatever happens here: this only stops following it.
