@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/api.py [--duration 10]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import selectors
 import shutil
@@ -150,6 +151,13 @@ def measure(name: str, home: Path, argv: list[str], script: Path, seconds: int) 
                   cpu / max(requests, 1) * 1000)
 
 
+def stack() -> str:
+    """What uvicorn's "auto" picks in this environment: the C event loop and HTTP parser when installed."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop} + {http}"
+
+
 def serve_reference(kind: str) -> None:
     """The references, served by the same uvicorn setup as `sdv-studio serve` (make_server)."""
     asgi: ASGIApp
@@ -199,7 +207,7 @@ def main() -> int:
     print(f"GET /api/deployments/{{id}}: wrk -t1 -c{CONNECTIONS} -d{args.duration}s, {CONNECTIONS} requests always "
           f"in flight; {pinning}")
     print(f"  load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs; "
-          "uvicorn with uvloop and httptools, no access log")
+          f"uvicorn on {stack()}, no access log")
     print(f"  {'server':<44} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'CPU ms/req':>10}")
     for result in results:
         print(result.row())
