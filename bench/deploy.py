@@ -102,7 +102,8 @@ def _host(conn: Any) -> str:
 
 
 def _instrument() -> None:
-    """Count bytes at each caller of uploads.upload_files, and time agent calls and SSH connects."""
+    """Count bytes at each caller of uploads.upload_files (and the agent's tar), and time agent calls
+    and SSH connects."""
     original_upload = uploads.upload_files
 
     def counting(kind: str) -> Callable[..., Any]:
@@ -115,7 +116,6 @@ def _instrument() -> None:
         return upload_files
 
     transfer.upload_files = counting("package")  # type: ignore[assignment]
-    agent_client.upload_files = counting("agent")  # type: ignore[assignment]
     kuksa_wiring.upload_files = counting("broker")  # type: ignore[assignment]
 
     original_call = agent_client.AgentClient.call
@@ -150,8 +150,9 @@ def _instrument() -> None:
         finally:
             if command.startswith("if ["):
                 what = "agent version check + first call"
-            elif "sdv_agent.py" in command and "exec python3" in command:
-                what = "agent switch-in + first call"
+            elif "tar -x" in command and "sdv_agent.py" in command:
+                what = "agent upload + first call"
+                METER.sent[("agent", self.target.host)] += len(kw.get("stdin") or b"")
             elif "sdv_agent.py" in command:
                 what = ""  # agent calls are timed above
             else:

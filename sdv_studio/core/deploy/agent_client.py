@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import shlex
+import tarfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +18,6 @@ from typing import Any
 
 from sdv_studio.agent import AGENT_DIR, agent_files
 from sdv_studio.core.deploy.local import LocalConnection
-from sdv_studio.core.deploy.uploads import upload_files
 from sdv_studio.core.ssh.connection import CommandResult, SshConnection
 
 # Under the login user's home; the agent picks its data home itself (~/.local/share/sdv-studio).
@@ -40,18 +41,27 @@ class AgentUnavailable(Exception):
 
 
 @lru_cache(maxsize=1)
-def agent_bundle() -> tuple[str, tuple[tuple[str, bytes], ...]]:
-    """The agent's files and a digest of them, so a device is only sent a version it lacks."""
-    files = tuple((str(rel), (AGENT_DIR / rel).read_bytes()) for rel in agent_files())
+def agent_bundle() -> tuple[str, bytes]:
+    """A digest of the agent's files, so a device is only sent a version it lacks, and the files as
+    an uncompressed tar (any device's tar reads it) with a ``.bundle`` file naming that digest."""
+    files = [(str(rel), (AGENT_DIR / rel).read_bytes()) for rel in agent_files()]
     digest = hashlib.sha256()
     for rel, data in files:
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-    return digest.hexdigest()[:16], files
+    name = digest.hexdigest()[:16]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for rel, data in [*files, (".bundle", name.encode() + b"\n")]:
+            member = tarfile.TarInfo(rel)
+            member.size, member.mode = len(data), 0o644
+            tar.addfile(member, io.BytesIO(data))
+    return name, buffer.getvalue()
 
 
 # Under the login user's home, as a shell word: every command runs in the login user's shell.
 AGENT_DIR_SHELL = f'"$HOME"/{AGENT_PATH}'
-_MISSING = "sdv-agent-missing:"
+_MISSING = "sdv-agent-missing"
+_INSTALL_FAILED = 70
 
 
 def _agent_line(command: str) -> str:
@@ -112,33 +122,20 @@ async def connect_agent(remote: SshConnection | LocalConnection, timeout: float,
                         args: dict[str, Any] | None = None) -> tuple[AgentClient, dict[str, Any]]:
     """An AgentClient for the device behind ``remote``, with this agent version installed, and the
     answer to its first ``command``. One round trip when the device holds this version: the shell
-    checks the version and runs the command; otherwise it answers with the home folder, the agent
-    is uploaded, and the switch to it runs the command in the same round trip."""
-    digest, files = agent_bundle()
-    stdin = json.dumps(args or {}).encode()
-    probe = (f'if [ "$(cat {AGENT_DIR_SHELL}/.bundle 2>/dev/null)" = {digest} ]; then exec {_agent_line(command)}; fi; '
-             f'cat >/dev/null; rm -rf {AGENT_DIR_SHELL}.new; printf "{_MISSING}%s\\n" "$HOME"')
-    result = await remote.run(probe, stdin=stdin, timeout=timeout)
-    if result.stdout.startswith(_MISSING):
-        home = result.stdout[len(_MISSING):].strip()
-        if not home.startswith("/"):
-            raise AgentUnavailable(f"{remote.target.label}: the login user has no home folder")
-        result = await _install_then_run(remote, f"{home}/{AGENT_PATH}", digest, files, command, stdin, timeout)
+    checks the version and runs the command. Otherwise one more: the agent goes in as a tar on
+    stdin, unpacked beside the old one and renamed into place (a device never runs half an agent),
+    then the command runs."""
+    digest, bundle = agent_bundle()
+    here, new, old = AGENT_DIR_SHELL, f"{AGENT_DIR_SHELL}.new", f"{AGENT_DIR_SHELL}.old"
+    probe = (f'if [ "$(cat {here}/.bundle 2>/dev/null)" = {digest} ]; then exec {_agent_line(command)}; fi; '
+             f'cat >/dev/null; echo {_MISSING}')
+    result = await remote.run(probe, stdin=json.dumps(args or {}).encode(), timeout=timeout)
+    if result.stdout.strip() == _MISSING:
+        install = (f"rm -rf {new} {old} && mkdir -p {new} && tar -x -f - -C {new} && "
+                   f"{{ [ ! -e {here} ] || mv {here} {old}; }} && mv {new} {here} && rm -rf {old} "
+                   f'|| {{ echo "could not install the agent in {here}" >&2; exit {_INSTALL_FAILED}; }}; '
+                   f"exec python3 {here}/sdv_agent.py {shlex.quote(command)} {shlex.quote(json.dumps(args or {}))}")
+        result = await remote.run(install, stdin=bundle, timeout=timeout)
+        if result.exit_status == _INSTALL_FAILED and not result.stdout.strip():
+            raise AgentUnavailable(f"{remote.target.label}: " + "; ".join(result.stderr.strip().splitlines()[-3:]))
     return AgentClient(remote), _answer(command, result)
-
-
-async def _install_then_run(remote: SshConnection | LocalConnection, agent_dir: str, digest: str,
-                            files: tuple[tuple[str, bytes], ...], command: str, stdin: bytes,
-                            timeout: float) -> CommandResult:
-    # A fresh folder then a rename: a device never runs half an agent.
-    staging = f"{agent_dir}.new"
-    uploads = [(data, f"{staging}/{rel}") for rel, data in files]
-    uploads.append((digest.encode() + b"\n", f"{staging}/.bundle"))
-    await upload_files(remote, uploads)
-    here, new, old = shlex.quote(agent_dir), shlex.quote(staging), shlex.quote(agent_dir + ".old")
-    swap = (f"rm -rf {old} && {{ [ ! -e {here} ] || mv {here} {old}; }} && mv {new} {here} && rm -rf {old} "
-            f'|| {{ cat >/dev/null; echo "could not install the agent in {agent_dir}" >&2; exit 70; }}')
-    result = await remote.run(f"{swap}; exec {_agent_line(command)}", stdin=stdin, timeout=timeout)
-    if result.exit_status == 70 and not result.stdout.strip():
-        raise AgentUnavailable(result.stderr.strip().splitlines()[-1])
-    return result
