@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sdv_studio.core.deploy.broker_bundle import broker_bundle
+from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
 from tests.rig.rig import Rig, missing_tools
 
 
@@ -27,8 +28,9 @@ def rig() -> Iterator[Rig]:
     if reason:
         pytest.skip(reason)
     # The rig's LAN has no route to PyPI: fetch the wheels of the databroker that deployments
-    # start on devices now, into the shared wheel cache.
+    # start on devices, and of the devices' mDNS advertiser, into the shared wheel cache now.
     broker_bundle("3.11", "x86_64")
+    mdns_wheels("3.11", "x86_64")
     built = Rig.build()
     try:
         yield built

@@ -7,7 +7,7 @@ import shutil
 import sys
 from typing import Any, Dict, List
 
-from . import AGENT_VERSION, client, limits, sysinfo
+from . import AGENT_VERSION, client, limits, services, sysinfo
 from .errors import BadRequest
 from .layout import Layout, valid_name
 
@@ -19,7 +19,8 @@ def info(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
     return {"agentVersion": AGENT_VERSION, "properties": sysinfo.properties(), "python": sys.executable,
             "home": layout.base, "uploads": layout.uploads, "limitsVia": scope,
             "systemd": sysinfo.systemd_running(), "supervisor": client.ping(layout) or None,
-            "listening": listening_ports()}
+            "listening": listening_ports(), "advertising": services.advertising(layout),
+            "avahi": shutil.which("avahi-publish") is not None}
 
 
 def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:

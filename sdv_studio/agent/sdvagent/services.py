@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import socket
+import sys
+import tempfile
 import time
 from typing import Any, Dict, List
 
@@ -94,26 +97,61 @@ def service(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     raise BadRequest("service: action must be start or stop")
 
 
+def advertising(layout: Layout) -> bool:
+    """The mDNS advertiser runs (without starting the supervisor to find out)."""
+    return bool(client.ping(layout)) and any(i.get("status") == "running" for i in _instances(layout, MDNS))
+
+
 def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
-    """Best effort: avahi-publish when installed, else python-zeroconf from a venv; else says why not."""
+    """Best effort: avahi-publish when installed, else python-zeroconf from the wheels in ``wheels``
+    (unpacked once, no pip); else says why not. Run at low priority and not waited for: it must
+    never slow the apps or a deployment."""
     if args.get("action", "start") == "stop":
         return dict(stop(layout, {"name": MDNS}), advertising=False)
     props = sysinfo.properties()
     props.update({str(k): str(v) for k, v in (args.get("properties") or {}).items()})
     name = str(args.get("instanceName") or socket.gethostname())
     port = int(args.get("port", 22))
-    zeroconf_venv = str(args.get("venv") or "zeroconf")
-    python = venvs.venv_python(os.path.join(layout.venvs, zeroconf_venv))
+    env = {}  # type: Dict[str, str]
     if shutil.which("avahi-publish") and not args.get("preferZeroconf"):
         argv = ["avahi-publish", "-s", name, "_sdv-agent._tcp", str(port)]
         argv += ["%s=%s" % kv for kv in sorted(props.items())]
         via = "avahi"
-    elif os.path.exists(python):
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mdns_zeroconf.py")
-        argv = [python, script, json.dumps({"name": name, "port": port, "properties": props})]
-        via = "zeroconf"
     else:
-        return {"advertising": False, "reason": "neither avahi-publish nor a zeroconf venv (venvs/%s) is present"
-                % zeroconf_venv, "properties": props}
-    started = start(layout, {"name": MDNS, "argv": argv, "graceSeconds": 1.0})
+        site = _zeroconf_site(layout, str(args.get("wheels") or ""))
+        if not site:
+            return {"advertising": False, "properties": props,
+                    "reason": "neither avahi-publish nor python-zeroconf's wheels (give wheels) are present"}
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mdns_zeroconf.py")
+        argv = [sys.executable, script, json.dumps({"name": name, "port": port, "properties": props})]
+        env["PYTHONPATH"] = site
+        via = "zeroconf"
+    if shutil.which("nice"):
+        argv = ["nice", "-n", "10", *argv]
+    started = start(layout, {"name": MDNS, "argv": argv, "env": env,
+                             "graceSeconds": float(args.get("graceSeconds", 0))})
     return dict(started, advertising=True, via=via, service="_sdv-agent._tcp", properties=props)
+
+
+def _zeroconf_site(layout: Layout, wheels: str) -> str:
+    """A folder holding zeroconf and its dependencies, unpacked from ``wheels`` (a wheel is a zip
+    laid out for sys.path); named after the wheels, so new ones never mix with old."""
+    names = sorted(n for n in os.listdir(wheels) if n.endswith(".whl")) if os.path.isdir(wheels) else []
+    if not any(n.startswith("zeroconf-") for n in names):
+        return ""
+    site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
+    if os.path.isdir(site):
+        return site
+    import zipfile  # once per device: not worth every info call's start-up
+
+    layout.ensure()
+    partial = tempfile.mkdtemp(prefix=".mdns-", dir=layout.venvs)
+    try:
+        for name in names:
+            with zipfile.ZipFile(os.path.join(wheels, name)) as wheel:
+                wheel.extractall(partial)
+        os.rename(partial, site)
+    except (OSError, zipfile.BadZipFile) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise AgentError("cannot unpack python-zeroconf's wheels: %s" % exc) from exc
+    return site

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sdv_studio.core.deploy.advertise import advertising_meanwhile
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable, connect_agent
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, start_fallback_broker
 from sdv_studio.core.deploy.local import LocalConnection, is_local
@@ -135,10 +136,13 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await progress.kuksa()
                 await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt)
                 await progress.start()
-                started = await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
-                                           on_progress=progress)
+                async with advertising_meanwhile(agent, info, options.stall_timeout, step.log):
+                    started = await agent.call("start", {**start, "packageId": package.package_id},
+                                               timeout=timeout, on_progress=progress)
             else:  # one call: install, start, health gate
-                started = await agent.call("deploy", {**source, **start}, timeout=timeout, on_progress=progress)
+                async with advertising_meanwhile(agent, info, options.stall_timeout, step.log):
+                    started = await agent.call("deploy", {**source, **start}, timeout=timeout,
+                                               on_progress=progress)
             previous = started.get("previous")
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
         return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",

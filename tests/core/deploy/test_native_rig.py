@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.discovery.mdns import AGENT_SERVICE, MdnsService, browse
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.core.deploy.conftest import agent_status, deploy
 from tests.rig.devices import LOGIN_USER
@@ -34,3 +36,30 @@ def test_light_app_deploys_to_six_devices_at_once(
         assert stages == [10, 30, 60, 80, 90, 95, 100]
     # History survives: a new records object reads the same deployment back.
     assert DeploymentRecords(tmp_path / "records").load(result.deployment_id).status == "completed"
+
+
+def test_a_deployed_device_advertises_itself_over_mdns(
+    rig: Rig, light_package: PackageFile, trust: HostKeyTrust, tmp_path: Path
+) -> None:
+    devices = rig.working()[4:]
+    result, _ = deploy(rig, devices, light_package, trust, DeploymentRecords(tmp_path / "records"))
+    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    for device in devices:
+        services = {s["name"]: s["status"] for s in agent_status(device, "light")["services"]}
+        assert services.get("sdv-mdns") == "running", services
+
+    async def agents() -> dict[str, MdnsService]:
+        found: dict[str, MdnsService] = {}
+        async for service in browse(duration=10, service_types=[AGENT_SERVICE]):
+            found.update({address: service for address in service.addresses})
+            if {d.ip for d in devices} <= found.keys():
+                break
+        return found
+
+    with rig.in_workstation():
+        found = asyncio.run(agents())
+    for device in devices:
+        service = found.get(device.ip)
+        assert service is not None, f"{device.name} is not advertised; found {sorted(found)}"
+        assert service.ssh_port == 22 and service.properties["arch"] == "x86_64"
+        assert service.properties["python"].startswith("3.") and service.properties["agent"]
