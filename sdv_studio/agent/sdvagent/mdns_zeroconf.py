@@ -1,32 +1,57 @@
 """Advertises the device as ``_sdv-agent._tcp`` with python-zeroconf until SIGTERM.
 
-Run by the supervisor with the python of a venv holding zeroconf (the agent itself is stdlib only):
-``python mdns_zeroconf.py '{"name": ..., "port": 22, "properties": {...}}'``.
+Run by the supervisor with the device's python3 (the agent itself is stdlib only):
+``python mdns_zeroconf.py '{"name", "port", "properties", "wheels", "site", "delay"}'``. It waits
+``delay`` seconds, unpacks the wheels in ``wheels`` into ``site`` unless done before (a wheel is a
+zip laid out for sys.path; no pip), then imports zeroconf from there.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
+import zipfile
 
 SERVICE = "_sdv-agent._tcp.local."
 
 
+def unpack(wheels: str, site: str) -> None:
+    if os.path.isdir(site):
+        return
+    partial = tempfile.mkdtemp(prefix=".mdns-", dir=os.path.dirname(site))
+    try:
+        for name in sorted(os.listdir(wheels)):
+            if name.endswith(".whl"):
+                with zipfile.ZipFile(os.path.join(wheels, name)) as wheel:
+                    wheel.extractall(partial)
+        os.rename(partial, site)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def main() -> int:
+    conf = json.loads(sys.argv[1])
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    if done.wait(float(conf.get("delay") or 0)):
+        return 0
+    if conf.get("site"):
+        unpack(conf["wheels"], conf["site"])
+        sys.path.insert(0, conf["site"])
     import zeroconf
 
-    conf = json.loads(sys.argv[1])
     addresses = [a for a in zeroconf.get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
     info = zeroconf.ServiceInfo(
         SERVICE, "%s.%s" % (conf["name"], SERVICE), port=int(conf.get("port", 22)),
         properties=conf.get("properties") or {}, server=socket.gethostname() + ".local.",
         addresses=[socket.inet_aton(a) for a in addresses],
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     zc = zeroconf.Zeroconf()
     try:
         zc.register_service(info, allow_name_change=True)

@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import time
 from typing import Any, Dict, List
 
@@ -18,6 +17,7 @@ from .layout import Layout, valid_name
 from .limits import parse_cpu, parse_memory
 
 MDNS = "sdv-mdns"
+MDNS_DELAY = 5.0  # seconds before python-zeroconf starts (see mdns)
 
 
 def venv(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -104,54 +104,33 @@ def advertising(layout: Layout) -> bool:
 
 def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """Best effort: avahi-publish when installed, else python-zeroconf from the wheels in ``wheels``
-    (unpacked once, no pip); else says why not. Run at low priority and not waited for: it must
-    never slow the apps or a deployment."""
+    (unpacked by the advertiser, no pip); else says why not. Run at low priority, not waited for,
+    and python-zeroconf only after ``delay`` seconds: its start-up (~0.1 s of CPU, more on a small
+    board) must not compete with an app that is starting and passing its health gate."""
     if args.get("action", "start") == "stop":
         return dict(stop(layout, {"name": MDNS}), advertising=False)
     props = sysinfo.properties()
     props.update({str(k): str(v) for k, v in (args.get("properties") or {}).items()})
     name = str(args.get("instanceName") or socket.gethostname())
     port = int(args.get("port", 22))
-    env = {}  # type: Dict[str, str]
     if shutil.which("avahi-publish") and not args.get("preferZeroconf"):
         argv = ["avahi-publish", "-s", name, "_sdv-agent._tcp", str(port)]
         argv += ["%s=%s" % kv for kv in sorted(props.items())]
         via = "avahi"
     else:
-        site = _zeroconf_site(layout, str(args.get("wheels") or ""))
-        if not site:
+        wheels = str(args.get("wheels") or "")
+        names = sorted(n for n in os.listdir(wheels) if n.endswith(".whl")) if os.path.isdir(wheels) else []
+        if not any(n.startswith("zeroconf-") for n in names):
             return {"advertising": False, "properties": props,
                     "reason": "neither avahi-publish nor python-zeroconf's wheels (give wheels) are present"}
+        # Named after the wheels, so new ones are never mixed with old.
+        site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mdns_zeroconf.py")
-        argv = [sys.executable, script, json.dumps({"name": name, "port": port, "properties": props})]
-        env["PYTHONPATH"] = site
+        conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site,
+                "delay": float(args.get("delay", MDNS_DELAY))}
+        argv = [sys.executable, script, json.dumps(conf)]
         via = "zeroconf"
     if shutil.which("nice"):
         argv = ["nice", "-n", "10", *argv]
-    started = start(layout, {"name": MDNS, "argv": argv, "env": env,
-                             "graceSeconds": float(args.get("graceSeconds", 0))})
+    started = start(layout, {"name": MDNS, "argv": argv, "graceSeconds": 0})
     return dict(started, advertising=True, via=via, service="_sdv-agent._tcp", properties=props)
-
-
-def _zeroconf_site(layout: Layout, wheels: str) -> str:
-    """A folder holding zeroconf and its dependencies, unpacked from ``wheels`` (a wheel is a zip
-    laid out for sys.path); named after the wheels, so new ones never mix with old."""
-    names = sorted(n for n in os.listdir(wheels) if n.endswith(".whl")) if os.path.isdir(wheels) else []
-    if not any(n.startswith("zeroconf-") for n in names):
-        return ""
-    site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
-    if os.path.isdir(site):
-        return site
-    import zipfile  # once per device: not worth every info call's start-up
-
-    layout.ensure()
-    partial = tempfile.mkdtemp(prefix=".mdns-", dir=layout.venvs)
-    try:
-        for name in names:
-            with zipfile.ZipFile(os.path.join(wheels, name)) as wheel:
-                wheel.extractall(partial)
-        os.rename(partial, site)
-    except (OSError, zipfile.BadZipFile) as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise AgentError("cannot unpack python-zeroconf's wheels: %s" % exc) from exc
-    return site

@@ -50,7 +50,7 @@ def test_a_deployed_device_advertises_itself_over_mdns(
 
     async def agents() -> dict[str, MdnsService]:
         found: dict[str, MdnsService] = {}
-        async for service in browse(duration=10, service_types=[AGENT_SERVICE]):
+        async for service in browse(duration=20, service_types=[AGENT_SERVICE]):
             found.update({address: service for address in service.addresses})
             if {d.ip for d in devices} <= found.keys():
                 break
