@@ -217,6 +217,11 @@ def main() -> int:
     p99 = results[0].p99
     verdict = "meets" if p99 <= TARGET_P99_MS else "misses"
     print(f"  sdv-studio serve: p99 {p99:.1f} ms {verdict} the target of {TARGET_P99_MS:.0f} ms")
+    floor = results[-1]
+    if floor.p99 > TARGET_P99_MS or floor.requests < results[0].requests:
+        # The floor does the least work of all: when it stalls too, other processes held the CPUs.
+        print(f"  the floor itself answered at p99 {floor.p99:.1f} ms, {floor.requests / floor.seconds:.0f} req/s: "
+              "the CPUs were busy with other work; compare CPU ms/req, or run again when the machine is quiet")
     return 0 if p99 <= TARGET_P99_MS and not errors else 1
 
 
