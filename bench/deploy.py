@@ -112,7 +112,10 @@ def _instrument() -> None:
         async def upload_files(conn: Any, files: Sequence[tuple[bytes, str]], **kw: Any) -> int:
             started = time.perf_counter()
             n = await original_upload(conn, files, **kw)
-            METER.sent[(kind, _host(conn))] += n
+            mdns = sum(len(data) for data, path in files if "/mdns-wheels/" in path)  # sent with the package
+            METER.sent[(kind, _host(conn))] += n - mdns
+            if mdns:
+                METER.sent[("mdns", _host(conn))] += mdns
             METER.calls.append((_host(conn), f"upload {kind}", time.perf_counter() - started))
             return n
         return upload_files
@@ -291,7 +294,7 @@ def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKey
             logs[e.device_id].append(f"{t:6.2f}s {e.line}")
     # When each device was done, from the deployment's start (all devices start at once).
     per_device = {e.device_id: t for t, e in events if isinstance(e, DeviceProgress) and e.stage == "done"}
-    sent = {kind: METER.bytes(kind) for kind in ("package", "agent", "broker")}
+    sent = {kind: METER.bytes(kind) for kind in ("package", "agent", "broker", "mdns")}
     return Run(label, len(devices), wall, per_device, stages, dict(logs), sent, list(METER.calls), cpu, tx,
                own, dev_cpu)
 

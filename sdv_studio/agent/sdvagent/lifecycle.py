@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from . import client, switch
+from . import client, services, switch
 from .apps import require_name
 from .errors import AgentError, BadRequest
 from .install import install
@@ -36,6 +36,7 @@ def deploy(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     store = AppStore(layout, installed["name"])
     with store.locked():
         started = switch.activate(layout, store, installed["release"], args)
+    _advertise(layout, args, started)
     return dict(started, version=installed["version"], packageId=installed["packageId"],
                 alreadyInstalled=installed["alreadyInstalled"],
                 **{k: installed[k] for k in ("sent", "reused") if k in installed})
@@ -48,7 +49,20 @@ def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
             args.get("release") or args.get("packageId")) else store.current()
         if not release:
             raise AgentError("%s has no current release; deploy it first" % store.name)
-        return switch.activate(layout, store, release, args)
+        started = switch.activate(layout, store, release, args)
+    _advertise(layout, args, started)
+    return started
+
+
+def _advertise(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> None:
+    """With ``advertise`` (mdns's arguments), start the mDNS advertiser once the app passed its
+    gate: best effort, its outcome goes into the answer as ``advertised``."""
+    if not args.get("advertise"):
+        return
+    try:
+        answer["advertised"] = services.mdns(layout, dict(args["advertise"], action="start"))
+    except AgentError as exc:
+        answer["advertised"] = {"advertising": False, "reason": str(exc)}
 
 
 def stop(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:

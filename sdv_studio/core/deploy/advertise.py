@@ -1,11 +1,14 @@
-"""After a deployment: the device advertises itself as ``_sdv-agent._tcp`` over mDNS, so the
-next scan finds it by name even where a sweep cannot reach. Best effort: never fails a deploy."""
+"""With a deployment: the device advertises itself as ``_sdv-agent._tcp`` over mDNS, so the next
+scan finds it by name even where a sweep cannot reach. Best effort: never fails a deploy.
+
+A native deploy carries it (the wheels go with the package, the agent starts the advertiser
+after the app passed its gate); other runtimes call ``advertise``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable
@@ -14,43 +17,51 @@ from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
 from sdv_studio.core.deploy.uploads import TransferStalled, upload_files
 from sdv_studio.core.packaging.wheels import WheelError
 from sdv_studio.core.ssh.errors import SshError
+from sdv_studio.core.ssh.target import SshTarget
+
+
+@dataclass(frozen=True)
+class Advert:
+    args: dict[str, Any] | None = None  # the agent's mdns arguments; None: nothing to start
+    files: list[tuple[bytes, str]] = field(default_factory=list)  # wheels to upload first
+    problem: str | None = None  # why the device will not advertise
+
+    def outcome(self, answer: dict[str, Any] | None) -> str | None:
+        """A line for the deployment's log from the agent's mdns answer (None: nothing to say)."""
+        if self.problem:
+            return f"not advertised over mDNS: {self.problem}"
+        if self.args is None or answer is None:
+            return None
+        if not answer.get("advertising"):
+            return f"not advertised over mDNS: {answer.get('reason')}"
+        return f"advertising the device as _sdv-agent._tcp over mDNS (via {answer.get('via')})"
+
+
+async def plan_advert(info: dict[str, Any], target: SshTarget) -> Advert:
+    """What starting the advertiser takes, unless it runs already (the agent's info says)."""
+    if info.get("advertising") or is_local(target):  # this computer is no device to announce on the LAN
+        return Advert()
+    args: dict[str, Any] = {"port": target.port}
+    if info.get("avahi"):
+        return Advert(args)
+    props = info["properties"]
+    python = ".".join(str(props["python"]).split(".")[:2])
+    try:
+        wheels = await asyncio.to_thread(mdns_wheels, python, str(props["arch"]))
+    except WheelError as exc:
+        return Advert(problem="; ".join(exc.problems))
+    args["wheels"] = f"{info['uploads']}/mdns-wheels"
+    return Advert(args, [(data, f"{args['wheels']}/{name}") for name, data in sorted(wheels.items())])
 
 
 async def advertise(agent: AgentClient, info: dict[str, Any], stall: float) -> str | None:
-    """Starts the agent's advertiser unless it runs (``info`` says); a line for the log, or None."""
-    target = agent.remote.target
-    if info.get("advertising") or is_local(target):  # this computer is no device to announce on the LAN
-        return None
-    args: dict[str, Any] = {"action": "start", "port": target.port}
+    """Plan, upload and start the advertiser in calls of its own; a line for the log, or None."""
+    advert = await plan_advert(info, agent.remote.target)
+    if advert.args is None:
+        return advert.outcome(None)
     try:
-        if not info.get("avahi"):
-            props = info["properties"]
-            python = ".".join(str(props["python"]).split(".")[:2])
-            files = await asyncio.to_thread(mdns_wheels, python, str(props["arch"]))
-            args["wheels"] = f"{info['uploads']}/mdns-wheels"
-            await upload_files(agent.remote, [(data, f"{args['wheels']}/{name}") for name, data in files.items()],
-                               stall=stall)
-        answer = await agent.call("mdns", args, timeout=stall)
-    except WheelError as exc:
-        return "not advertised over mDNS: " + "; ".join(exc.problems)
+        await upload_files(agent.remote, advert.files, stall=stall)
+        answer = await agent.call("mdns", {**advert.args, "action": "start"}, timeout=stall)
     except (AgentCallError, AgentUnavailable, SshError, TransferStalled, TimeoutError) as exc:
         return f"not advertised over mDNS: {exc}"
-    if not answer.get("advertising"):
-        return f"not advertised over mDNS: {answer.get('reason')}"
-    return f"advertising the device as _sdv-agent._tcp over mDNS (via {answer.get('via')})"
-
-
-@asynccontextmanager
-async def advertising_meanwhile(agent: AgentClient, info: dict[str, Any], stall: float,
-                                log: Callable[[str], Awaitable[None]]) -> AsyncIterator[None]:
-    """``advertise`` while the body runs (a health gate leaves the link idle), then its line logged.
-    A failing or cancelled body cancels it."""
-    task = asyncio.create_task(advertise(agent, info, stall))
-    try:
-        yield
-    except BaseException:
-        task.cancel()
-        raise
-    line = await task
-    if line:
-        await log(line)
+    return advert.outcome(answer)

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sdv_studio.core.deploy.advertise import advertising_meanwhile
+from sdv_studio.core.deploy.advertise import plan_advert
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable, connect_agent
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, start_fallback_broker
 from sdv_studio.core.deploy.local import LocalConnection, is_local
@@ -115,7 +115,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             check_compatible(package, info, "native")
 
             await step.stage(Stage.TRANSFER)
-            sent = await send_package(agent, package, info, options.stall_timeout)
+            advert = await plan_advert(info, target)
+            sent = await send_package(agent, package, info, options.stall_timeout, extra=advert.files)
             if sent.already_installed:
                 await step.log("the device already holds this package; nothing to send")
             else:
@@ -126,7 +127,7 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
-                     "healthTimeout": options.health_timeout}
+                     "healthTimeout": options.health_timeout, "advertise": advert.args}
             timeout = options.grace_seconds + options.health_timeout + 900  # an offline pip install, a gate
             progress = _Progress(step, wiring)
             if wiring.start_fallback:
@@ -136,14 +137,13 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await progress.kuksa()
                 await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt)
                 await progress.start()
-                async with advertising_meanwhile(agent, info, options.stall_timeout, step.log):
-                    started = await agent.call("start", {**start, "packageId": package.package_id},
-                                               timeout=timeout, on_progress=progress)
+                started = await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
+                                           on_progress=progress)
             else:  # one call: install, start, health gate
-                async with advertising_meanwhile(agent, info, options.stall_timeout, step.log):
-                    started = await agent.call("deploy", {**source, **start}, timeout=timeout,
-                                               on_progress=progress)
+                started = await agent.call("deploy", {**source, **start}, timeout=timeout, on_progress=progress)
             previous = started.get("previous")
+            if line := advert.outcome(started.get("advertised")):
+                await step.log(line)
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
         return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
                           previous_version=str(previous) if previous else None)

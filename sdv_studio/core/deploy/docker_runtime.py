@@ -20,7 +20,7 @@ import docker
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from sdv_studio.core.deploy.advertise import advertising_meanwhile
+from sdv_studio.core.deploy.advertise import advertise
 from sdv_studio.core.deploy.device_job import DeployOptions, agent_session, check_compatible, deploy_errors
 from sdv_studio.core.deploy.docker_engine import engine_for
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
@@ -218,8 +218,9 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await step.log(f"databroker {wiring.broker} ({wiring.how})")
 
                 await step.stage(Stage.START)
-                async with advertising_meanwhile(agent, info, options.stall_timeout, step.log):
-                    switched = await asyncio.to_thread(_switch, engine, package, image, wiring, options)
+                switched = await asyncio.to_thread(_switch, engine, package, image, wiring, options)
+                if line := await advertise(agent, info, options.stall_timeout):
+                    await step.log(line)
                 await step.stage(Stage.HEALTH)
                 await asyncio.to_thread(_prune_images, engine, package)
             except docker.errors.DockerException as exc:

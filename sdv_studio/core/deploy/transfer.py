@@ -6,6 +6,7 @@ hash, and verifies every hash (docs/agent-protocol.md, "Sending only what change
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,14 +30,17 @@ def prepare_args(package: PackageFile) -> dict[str, str]:
 
 
 async def send_package(agent: AgentClient, package: PackageFile, prepared: dict[str, Any],
-                       stall: float = 20.0) -> Transfer:
-    """``prepared`` is the agent's ``prepare`` answer: what the device holds, an empty upload folder."""
+                       stall: float = 20.0, extra: Sequence[tuple[bytes, str]] = ()) -> Transfer:
+    """``prepared`` is the agent's ``prepare`` answer: what the device holds, an empty upload folder.
+    ``extra`` files (data, remote path) go in the same session, even when the package needs none."""
     if prepared.get("installed"):
+        if extra:
+            await upload_files(agent.remote, extra, stall=stall)
         return Transfer(already_installed=True, files_total=len(package.sums))
     held = set(prepared.get("hashes") or [])
     folder = str(prepared["upload"])
     wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
     files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
     files += [(package.entries[name], f"{folder}/{name}") for name in wanted]
-    sent = await upload_files(agent.remote, files, stall=stall)
+    sent = await upload_files(agent.remote, [*files, *extra], stall=stall) - sum(len(data) for data, _ in extra)
     return Transfer(False, folder, len(wanted), len(package.sums), sent)
