@@ -43,6 +43,24 @@ class CommandResult:
         return self.exit_status == 0
 
 
+class _QuickAck:
+    """A socket that acknowledges what it receives at once. sshd keeps Nagle on for exec sessions,
+    so while our delayed ACK of its previous message is pending it holds its next small reply:
+    ~40 ms on the first channel of every connection (after the host-keys message that follows
+    authentication)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def recv(self, size: int) -> bytes:
+        data = self._sock.recv(size)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        return data
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sock, name)
+
+
 def _open_transport(target: SshTarget, timeout: float, key_types: list[str]) -> paramiko.Transport:
     try:
         sock = socket.create_connection((target.host, target.port), timeout=timeout)
@@ -53,7 +71,7 @@ def _open_transport(target: SshTarget, timeout: float, key_types: list[str]) -> 
     # Without it, Nagle holds a small write (a channel request, a window adjust) until the device's
     # delayed ACK: ~40 ms on every SSH exec round trip.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    transport = paramiko.Transport(sock)
+    transport = paramiko.Transport(_QuickAck(sock))
     transport.banner_timeout = timeout
     transport.handshake_timeout = timeout
     if key_types:
