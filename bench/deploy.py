@@ -2,10 +2,12 @@
 
 One run builds its own rig of 6 plain devices and always tears it down. It measures:
 
-1. one device vs six in parallel, the light app (no dependencies), fresh devices each time:
-   a) broker given (no fallback broker to install: the orchestration's own cost);
-   b) the default: SDV Studio's fallback databroker installed on each device (a CPU-heavy venv;
-      the rig's devices share this machine's cores, real devices would not);
+1. one device vs six in parallel, the light app (no dependencies):
+   a) fresh devices (the first deployment ever: agent, supervisor, venv), broker given (no fallback
+      broker to install: the orchestration's own cost);
+   b) the everyday case: a new version to devices that run the previous one, broker given;
+   c) fresh devices, the default: SDV Studio's fallback databroker installed on each device (a
+      CPU-heavy venv; the rig's devices share this machine's cores, real devices would not);
 2. redeploy of the unchanged package (target <= 1 s per device);
 3. the kuksa-client app (~26 MB of vendored wheels), then a one-line change to it: bytes sent vs
    the package's size (target <= 5 %);
@@ -497,6 +499,25 @@ def deferred_cpu(res: Results, devices: Sequence[Device]) -> None:
                 f"{_median(used):.2f} s per device", "", None)
 
 
+def update_fan_out(rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, work: Path, res: Results,
+                   options: DeployOptions, repeat: int) -> None:
+    """The everyday case: a new version to devices that run the previous one (agent and supervisor
+    there already). Each timed deployment sends a version no device has seen."""
+    devices = rig.working()
+    make_fresh(devices)
+    for r in range(repeat):
+        base, one, six = (build(work, APPS / "light_counter.py", "light", f"2.{r}.{n}") for n in range(3))
+        deploy(rig, devices, base, trust, records, options, "update: previous version in place")
+        res.add(deploy(rig, devices[:1], one, trust, records, options, "update: 1 device"))
+        res.add(deploy(rig, devices, six, trust, records, options, "update: 6 devices"))
+    one_wall, six_wall = res.wall("update: 1 device"), res.wall("update: 6 devices")
+    res.row("update (new version over the previous): 1 device / 6 devices (s)", f"{one_wall:.2f} / {six_wall:.2f}",
+            "", None)
+    res.row("  6 vs 1, update (ratio of medians)", f"{six_wall / one_wall:.2f}x", "<= 1.5x", six_wall / one_wall <= 1.5)
+    paired_row(res, "update")
+    cpu_rows(res, "update")
+
+
 def paired_row(res: Results, tag: str) -> None:
     """Each six-device run against the one-device run just before it: less exposed to load drifting."""
     pairs = zip(res.runs[f"{tag}: 1 device"], res.runs[f"{tag}: 6 devices"], strict=True)
@@ -529,7 +550,8 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
     # Warm-up (untimed): the first connection in this process pays for imports and key loading.
     deploy(rig, devices[:1], light, trust, records, given, "warm-up")
 
-    print(f"\n== 1a. fan-out, broker given ({GIVEN_BROKER}: no broker install), grace {grace} s ==", flush=True)
+    print(f"\n== 1a. fan-out to fresh devices, broker given ({GIVEN_BROKER}: no broker install), "
+          f"grace {grace} s ==", flush=True)
     one, six = fan_out(rig, trust, records, light, res, given, "light, broker given", args.repeat)
     res.row("fan-out, broker given: 1 device / 6 devices (s)", f"{one:.2f} / {six:.2f}", "", None)
     res.row("  6 vs 1, broker given (ratio of medians)", f"{six / one:.2f}x", "<= 1.5x", six / one <= 1.5)
@@ -537,7 +559,11 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
     cpu_rows(res, "light, broker given")
     deferred_cpu(res, devices)
 
-    print("\n== 1b. fan-out, default: fallback databroker installed on each device ==", flush=True)
+    print(f"\n== 1b. fan-out of an update: a new version to devices running the previous one, broker given, "
+          f"grace {grace} s ==", flush=True)
+    update_fan_out(rig, trust, records, work, res, given, args.repeat)
+
+    print("\n== 1c. fan-out, default: fallback databroker installed on each device ==", flush=True)
     one_f, six_f = fan_out(rig, trust, records, light, res, fallback, "light, fallback broker", args.repeat_heavy)
     res.row("fan-out, fallback broker: 1 device / 6 devices (s)", f"{one_f:.2f} / {six_f:.2f}", "", None)
     res.row("  6 vs 1, fallback broker installed", f"{six_f / one_f:.2f}x", "<= 1.5x", six_f / one_f <= 1.5)
