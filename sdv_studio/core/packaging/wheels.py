@@ -86,8 +86,9 @@ def parse_requirements(lines: Iterable[str], source: str = "requirements") -> tu
 
 
 def vendor(requirements: Sequence[Requirement], python_version: str, arches: Sequence[str],
-           progress: Progress = lambda _: None) -> VendoredWheels:
-    """Wheels for every requirement on every arch, from the cache or downloaded into it."""
+           progress: Progress = lambda _: None, *, patient: bool = True) -> VendoredWheels:
+    """Wheels for every requirement on every arch, from the cache or downloaded into it.
+    ``patient=False``: one try with a short timeout, for what may be skipped when offline."""
     if not requirements:
         return VendoredWheels(pins=[], wheels={})
     root = cache_root()
@@ -96,7 +97,7 @@ def vendor(requirements: Sequence[Requirement], python_version: str, arches: Seq
     if missing:
         progress(f"downloading wheels for {', '.join(missing)} (Python {python_version})")
         with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            outcomes = list(pool.map(lambda a: _download(root, requirements, python_version, a), missing))
+            outcomes = list(pool.map(lambda a: _download(root, requirements, python_version, a, patient), missing))
         problems = [line for outcome in outcomes for line in outcome]
         if problems:
             raise WheelError(problems)
@@ -125,7 +126,8 @@ def _cached_set(root: Path, requirements: Sequence[Requirement], python_version:
     return files if all(f.is_file() for f in files.values()) else None
 
 
-def _download(root: Path, requirements: Sequence[Requirement], python_version: str, arch: str) -> list[str]:
+def _download(root: Path, requirements: Sequence[Requirement], python_version: str, arch: str,
+              patient: bool = True) -> list[str]:
     files_dir = root / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="dl-") as tmp:
@@ -139,6 +141,7 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
         command = [
             *pip, "download", "--disable-pip-version-check", "--no-input",
             "--progress-bar", "off", "--only-binary=:all:",
+            *(() if patient else ("--retries", "0", "--timeout", "5")),
             *(arg for tag in platform_tags(arch) for arg in ("--platform", tag)),
             "--python-version", python_version, "--implementation", "cp",
             "--find-links", str(files_dir), "--dest", str(dest), "-r", str(req_file),
