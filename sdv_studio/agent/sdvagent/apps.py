@@ -24,6 +24,14 @@ def require_name(args: Dict[str, Any]) -> str:
     return name
 
 
+def existing_store(layout: Layout, name: str) -> AppStore:
+    """The store of an app that must be installed (else the error every command gives)."""
+    store = AppStore(layout, name)
+    if not store.exists():
+        raise AgentError("no app named %s" % name)
+    return store
+
+
 def instances(layout: Layout) -> List[Dict[str, Any]]:
     """What the supervisor runs. Without one, its state file, unless an app is meant to run:
     then the supervisor is started (it restarts those apps, e.g. after a reboot without systemd)."""
@@ -65,9 +73,7 @@ def status(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     names = [require_name(args)] if args.get("name") else all_apps(layout)
     apps = []
     for name in names:
-        store = AppStore(layout, name)
-        if not store.exists():
-            raise AgentError("no app named %s" % name)
+        store = existing_store(layout, name)
         apps.append(_app_status(store, [i for i in insts if i.get("app") == name and i.get("kind") == "app"]))
     services = [{"name": i["app"], "status": "running" if i.get("status") == "running" else "error",
                  "pid": i.get("pid"), "startedAt": i.get("startedAt"), "restarts": i.get("restarts", 0)}
@@ -146,9 +152,7 @@ def rollback(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
 
 def uninstall(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     name = require_name(args)
-    store = AppStore(layout, name)
-    if not store.exists():
-        raise AgentError("no app named %s" % name)
+    store = existing_store(layout, name)
     with store.locked():
         removed = []
         if client.ping(layout):

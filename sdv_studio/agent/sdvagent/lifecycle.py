@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from . import client, services, switch
-from .apps import require_name
+from .apps import existing_store, require_name
 from .errors import AgentError, BadRequest
 from .install import install
 from .layout import Layout
@@ -67,9 +67,7 @@ def _advertise(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> 
 
 def stop(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     name = require_name(args)
-    store = AppStore(layout, name)
-    if not store.exists():
-        raise AgentError("no app named %s" % name)
+    store = existing_store(layout, name)
     with store.locked():
         stopped = switch.stop_app(layout, name) if client.ping(layout) else []
     return {"name": name, "stopped": stopped}
