@@ -1,4 +1,4 @@
-"""Steps the GUI tests share: fill Configure with a light app and walk forward."""
+"""Steps the GUI tests share: fill Configure with a light app, walk forward, scan the rig."""
 
 from __future__ import annotations
 
@@ -20,3 +20,14 @@ def go_to(window, qtbot, step: Step, timeout: int = 60_000) -> None:  # type: ig
         before = window.index
         window.next_btn.click()
         assert window.index == before + 1, f"Next did not leave {window.ctx.state.current_step}"
+
+
+def scan_rig(window, qtbot, rig):  # type: ignore[no-untyped-def]
+    """On the Devices page: sweep the rig's LAN as its login user; the page, once the scan ended."""
+    devices = window.page(Step.DEVICES)
+    devices.subnet.setText(rig.sweep_cidr)
+    devices.user.setText(rig.user)
+    devices.identity.setText(str(rig.key_path))
+    devices.scan_btn.click()
+    qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
+    return devices

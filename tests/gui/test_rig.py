@@ -11,7 +11,7 @@ import pytest
 from sdv_studio.gui.dialogs import HostKeyDialog
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
-from tests.gui.helpers import go_to
+from tests.gui.helpers import go_to, scan_rig
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig, pytest.mark.slow]
@@ -66,12 +66,7 @@ def test_playground_app_to_six_rig_devices(rig: Rig, qtbot, qt_loop, settings) -
             assert win.ctx.state.app_package.flavour == "velocitas"
 
             go_to(win, qtbot, Step.DEVICES)
-            devices = win.page(Step.DEVICES)
-            devices.subnet.setText(rig.sweep_cidr)
-            devices.user.setText(rig.user)
-            devices.identity.setText(str(rig.key_path))
-            devices.scan_btn.click()
-            qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
+            devices = scan_rig(win, qtbot, rig)
             found = {d.ip: d for d in devices.devices.values()}
             assert set(working) <= set(found), devices.stage.text()
             # New host keys are not trusted by a scan: review each one, as a user double-clicks.

@@ -9,7 +9,7 @@ import pytest
 from sdv_studio.gui.dialogs import HostKeyDialog
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
-from tests.gui.helpers import configure_plain_app, go_to
+from tests.gui.helpers import configure_plain_app, go_to, scan_rig
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig, pytest.mark.slow]
@@ -80,12 +80,7 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
         try:
             configure_plain_app(win, "rig-complete")
             go_to(win, qtbot, Step.DEVICES)
-            devices = win.page(Step.DEVICES)
-            devices.subnet.setText(rig.sweep_cidr)
-            devices.user.setText(rig.user)
-            devices.identity.setText(str(rig.key_path))
-            devices.scan_btn.click()
-            qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
+            devices = scan_rig(win, qtbot, rig)
             _select_trusting(devices, qtbot, ips)
             _deploy(win, qtbot)  # 1.0.0
 
