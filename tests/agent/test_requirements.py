@@ -34,12 +34,14 @@ def _wheel(name: str, version: str, module_source: str) -> tuple[str, bytes]:
     return f"{name}-{version}-py3-none-any.whl", buffer.getvalue()
 
 
-def _package(tmp_path: Path, version: str, answer: int, extra: str = "") -> Path:
-    wheel_name, wheel = _wheel("sdvdemo", f"1.2.{answer}", f"ANSWER = {answer}\n")
+def _package(tmp_path: Path, version: str, answer: int, extra: str = "", also: int | None = None) -> Path:
+    """``also``: a second version of the wheel beside it, so the set is no longer one per distribution."""
     files = pkgbuild.package_files("withdeps", version, extra=extra)
     files.pop("SHA256SUMS")
     files["requirements.txt"] = f"sdvdemo==1.2.{answer}\n".encode()
-    files[f"wheels/any/{wheel_name}"] = wheel
+    for n in [answer] if also is None else [answer, also]:
+        wheel_name, wheel = _wheel("sdvdemo", f"1.2.{n}", f"ANSWER = {n}\n")
+        files[f"wheels/any/{wheel_name}"] = wheel
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())
     ).encode()
@@ -53,9 +55,21 @@ def _answer(agent: Agent, release: str) -> str:
     return answer.stdout.strip() or answer.stderr
 
 
+def _has_pip(agent: Agent, release: str) -> bool:
+    bin_dir = agent.base / "apps" / "withdeps" / "releases" / release / "venv" / "bin"
+    return (bin_dir / "pip").exists() or (bin_dir / "pip3").exists()
+
+
 def test_requirements_are_installed_from_the_packages_wheels(agent: Agent, tmp_path: Path) -> None:
     installed = agent.run("install", {"package": str(_package(tmp_path, "1.0.0", 42))})
     assert _answer(agent, installed["release"]) == "42"
+    assert not _has_pip(agent, installed["release"])  # a closed set of wheels is unpacked, no pip run
+
+
+def test_pip_decides_when_the_wheels_are_not_one_per_distribution(agent: Agent, tmp_path: Path) -> None:
+    installed = agent.run("install", {"package": str(_package(tmp_path, "1.0.0", 42, also=41))})
+    assert _answer(agent, installed["release"]) == "42"  # the pinned one of the two
+    assert _has_pip(agent, installed["release"])
 
 
 def test_releases_with_the_same_requirements_share_one_venv(agent: Agent, tmp_path: Path) -> None:

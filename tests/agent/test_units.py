@@ -1,4 +1,5 @@
-"""Small pieces of the agent tested in-process: log rotation and tail, limits parsing, mDNS fallback."""
+"""Small pieces of the agent tested in-process: log rotation and tail, limits parsing, mDNS fallback,
+wheels installed without pip."""
 
 from __future__ import annotations
 
@@ -38,3 +39,30 @@ def test_mdns_without_avahi_or_zeroconf_says_why(agent: Agent) -> None:
     answer = agent.run("mdns", {"action": "start"})
     assert answer["advertising"] is False and "zeroconf" in answer["reason"]
     assert set(answer["properties"]) >= {"agent", "arch", "os", "python", "runtime", "type"}
+
+
+def test_a_wheel_with_a_data_folder_is_laid_out_as_pip_would(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import venv as venv_module
+    import zipfile
+
+    from sdv_studio.agent.sdvagent import venvs
+
+    wheel = tmp_path / "wheels" / "tool-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("tool/__init__.py", "NAME = 'tool'\n")
+        archive.writestr("tool-1.0.data/purelib/tool_extra.py", "EXTRA = 1\n")
+        archive.writestr("tool-1.0.data/scripts/tool-run", "#!python\nimport tool; print(tool.NAME)\n")
+        archive.writestr("tool-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n")
+    assert venvs.closed_set([str(wheel.parent)], ["tool>=1"]) == [str(wheel)]
+    assert venvs.closed_set([str(wheel.parent)], ["other"]) is None  # a requirement without a wheel: pip's
+    env = tmp_path / "venv"
+    venv_module.EnvBuilder(with_pip=False, symlinks=True).create(env)
+    venvs.unpack_wheels(str(env), [str(wheel)])
+    site = env / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    assert (site / "tool_extra.py").exists() and not list(site.glob("*.data"))
+    script = env / "bin" / "tool-run"
+    assert script.read_text().startswith(f"#!{env}/bin/python\n")
+    assert subprocess.run([str(script)], capture_output=True, text=True, check=True).stdout == "tool\n"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
-from typing import List
+from typing import Dict, List, Optional
 
 from .errors import AgentError
 from .progress import report
@@ -21,15 +22,24 @@ def venv_python(venv: str) -> str:
 
 
 def create(venv: str, find_links: List[str], requirements: List[str], requirements_file: str = "") -> None:
-    """``python -m venv`` then an offline pip install; without requirements, no pip at all (fast)."""
-    if not (requirements or requirements_file):
-        # In this process: a child interpreter would cost more than the venv itself.
+    """A venv with the requirements installed offline from the wheels in ``find_links``.
+
+    When those wheels are a closed set (one per distribution, every requirement among them, as the
+    packager and the broker bundle vendor them), they are unpacked straight into the venv, in this
+    process: pip's start-up and resolution cost seconds of CPU on a small board for nothing to
+    resolve. Anything else goes to pip, which also says precisely what is missing."""
+    wanted = bool(requirements or requirements_file)
+    wheels = closed_set(find_links, requirements, requirements_file) if wanted else []
+    if wheels is not None:
         import venv as venv_module
 
         try:
             venv_module.EnvBuilder(with_pip=False, symlinks=True).create(venv)
         except (OSError, subprocess.CalledProcessError) as exc:
             raise AgentError("creating the virtual environment failed: %s" % exc) from exc
+        if wheels:
+            report("requirements", count=len(wheels), file=os.path.basename(requirements_file) or None)
+            unpack_wheels(venv, wheels)
         return
     report("requirements", count=len(requirements), file=os.path.basename(requirements_file) or None)
     _run([sys.executable, "-m", "venv", venv], "creating the virtual environment failed")
@@ -44,6 +54,65 @@ def create(venv: str, find_links: List[str], requirements: List[str], requiremen
         pip += ["-r", requirements_file]
     pip += requirements
     _run(pip, "installing the requirements failed")
+
+
+def _distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
+def closed_set(find_links: List[str], requirements: List[str], requirements_file: str = "") -> Optional[List[str]]:
+    """Every wheel in ``find_links`` when they are one per distribution and name every requirement;
+    None when pip must decide (two versions of one, a requirement without a wheel, pip options)."""
+    wheels: Dict[str, str] = {}
+    for folder in find_links:
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if name.endswith(".whl"):
+                dist = _distribution(name.split("-", 1)[0])
+                if dist in wheels:
+                    return None
+                wheels[dist] = os.path.join(folder, name)
+    lines = list(requirements)
+    if requirements_file:
+        with open(requirements_file, encoding="utf-8") as f:
+            lines += f.read().splitlines()
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+        if line.startswith("-") or not match or _distribution(match.group(0)) not in wheels:
+            return None
+    return sorted(wheels.values())
+
+
+def unpack_wheels(venv: str, wheels: List[str]) -> None:
+    """Installs wheels the way their format lays them out: the archive into site-packages, then
+    ``<dist>.data/purelib|platlib`` merged into it and ``scripts`` into bin (no console-script
+    launchers: apps and services are started as ``python -m`` or ``python file``)."""
+    import zipfile  # only here: every deploy call imports this module
+
+    site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+    for wheel in wheels:
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(site)  # extractall drops absolute paths and ".." components
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise AgentError("installing %s failed: %s" % (os.path.basename(wheel), exc)) from exc
+    for data in [os.path.join(site, n) for n in os.listdir(site) if n.endswith(".data")]:
+        for kind in ("purelib", "platlib"):
+            if os.path.isdir(os.path.join(data, kind)):
+                shutil.copytree(os.path.join(data, kind), site, dirs_exist_ok=True)
+        scripts = os.path.join(data, "scripts")
+        for name in os.listdir(scripts) if os.path.isdir(scripts) else []:
+            with open(os.path.join(scripts, name), "rb") as f:
+                body = f.read()
+            if body.startswith(b"#!python"):
+                body = b"#!" + venv_python(venv).encode() + body[len(b"#!python"):]
+            target = os.path.join(venv, "bin", name)
+            with open(target, "wb") as f:
+                f.write(body)
+            os.chmod(target, 0o755)
+        shutil.rmtree(data)
 
 
 def package_find_links(root: str) -> List[str]:
