@@ -56,6 +56,9 @@ def test_a_wheel_with_a_data_folder_is_laid_out_as_pip_would(tmp_path: Path) -> 
         archive.writestr("tool-1.0.data/purelib/tool_extra.py", "EXTRA = 1\n")
         archive.writestr("tool-1.0.data/scripts/tool-run", "#!python\nimport tool; print(tool.NAME)\n")
         archive.writestr("tool-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n")
+        helper = zipfile.ZipInfo("tool/helper.sh")
+        helper.external_attr = 0o755 << 16
+        archive.writestr(helper, "#!/bin/sh\necho helper\n")
     assert venvs.closed_set([str(wheel.parent)], ["tool>=1"]) == [str(wheel)]
     assert venvs.closed_set([str(wheel.parent)], ["other"]) is None  # a requirement without a wheel: pip's
     env = tmp_path / "venv"
@@ -63,6 +66,8 @@ def test_a_wheel_with_a_data_folder_is_laid_out_as_pip_would(tmp_path: Path) -> 
     venvs.unpack_wheels(str(env), [str(wheel)])
     site = env / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     assert (site / "tool_extra.py").exists() and not list(site.glob("*.data"))
+    assert (site / "tool" / "helper.sh").stat().st_mode & 0o111  # executable in the wheel, so on disk
+    assert not (site / "tool" / "__init__.py").stat().st_mode & 0o111
     script = env / "bin" / "tool-run"
     assert script.read_text().startswith(f"#!{env}/bin/python\n")
     assert subprocess.run([str(script)], capture_output=True, text=True, check=True).stdout == "tool\n"

@@ -96,6 +96,10 @@ def unpack_wheels(venv: str, wheels: List[str]) -> None:
         try:
             with zipfile.ZipFile(wheel) as archive:
                 archive.extractall(site)  # extractall drops absolute paths and ".." components
+                for member in archive.infolist():  # extractall drops modes; keep "executable", as pip does
+                    if (member.external_attr >> 16) & 0o111 and not member.is_dir():
+                        path = os.path.join(site, member.filename)
+                        os.chmod(path, os.stat(path).st_mode | 0o111)
         except (OSError, zipfile.BadZipFile) as exc:
             raise AgentError("installing %s failed: %s" % (os.path.basename(wheel), exc)) from exc
     for data in [os.path.join(site, n) for n in os.listdir(site) if n.endswith(".data")]:
