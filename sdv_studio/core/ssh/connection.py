@@ -117,6 +117,10 @@ def _run_blocking(transport: paramiko.Transport, command: str, stdin: bytes | No
                     delivered = end
             elif chan.eof_received and not chan.recv_stderr_ready():
                 break
+            elif chan.closed:  # no EOF: select() would return at once forever, spinning a core
+                if not transport.is_active():
+                    raise EOFError("the connection was lost")
+                break
         if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
             raise CommandTimeout(transport.getpeername()[0], f"command {command.split()[0]!r}", timeout)
         return CommandResult(chan.recv_exit_status(), out.decode(errors="replace"), err.decode(errors="replace"))

@@ -183,6 +183,23 @@ def test_run_streams_stdin_stderr_exit_status_and_times_out(rig: Rig, tmp_path: 
     on_lan(rig, go)
 
 
+def test_a_command_on_a_lost_connection_ends_at_once(rig: Rig, tmp_path: Path) -> None:
+    """Not at its timeout, spinning a core meanwhile (a closed channel is always 'ready' to select)."""
+    trust = HostKeyTrust(KnownHosts(tmp_path / "known_hosts"), accept_new=True)
+
+    async def go() -> float:
+        async with connect(target(rig, "d4"), trust) as conn:
+            running = asyncio.create_task(conn.run("sleep 30", timeout=120))
+            await asyncio.sleep(0.5)
+            conn.transport.close()
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(Unreachable, match="connection lost"):
+                await asyncio.wait_for(running, 10)
+            return asyncio.get_running_loop().time() - started
+
+    assert on_lan(rig, go) < 10  # a bound on a hang, not a timing assertion
+
+
 def test_sftp_round_trip(rig: Rig, tmp_path: Path) -> None:
     trust = HostKeyTrust(KnownHosts(tmp_path / "known_hosts"), accept_new=True)
     local = tmp_path / "payload.bin"
