@@ -7,12 +7,15 @@ has been shown and painted once (offscreen platform). Stall (target <= 50 ms): a
 the qasync loop records how late it wakes up while the wizard packages the playground app, scans
 the rig's LAN and deploys a light app to its six devices (the rig needs root; without it, only the
 packaging figure is measured). Rig host keys are pre-trusted so no dialog waits on a person.
+While the rig runs, the window is pinned to CPU 0 and the devices to the others: on real hardware
+devices are other computers, not six databrokers starting on the window's own cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -23,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -178,6 +182,24 @@ async def until(predicate: Callable[[], bool], timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+def separate_cores(rig: Any) -> set[int]:  # a tests.rig Rig, imported where the rig is built
+    """The window on CPU 0, every process of the rig's devices (and all they will start) on the
+    others: real devices are other computers. Without it the figure measures six simulated devices
+    starting databrokers on the window's own cores, not the window."""
+    before = os.sched_getaffinity(0)
+    cpus = sorted(before)
+    if len(cpus) < 2:
+        return before
+    for dev in rig.devices.values():
+        pids = subprocess.run(["ip", "netns", "pids", dev.netns], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(int(pid), cpus[1:])
+    os.sched_setaffinity(0, cpus[:1])
+    print(f"the window on CPU {cpus[0]}, the rig's devices on CPU {','.join(map(str, cpus[1:]))}", file=sys.stderr)
+    return before
+
+
 async def measure(use_rig: bool) -> dict[str, float]:
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.qt import QtCore
@@ -236,6 +258,7 @@ async def measure_rig() -> dict[str, float]:
     await asyncio.to_thread(broker_bundle, "3.11", "x86_64")  # before the rig's LAN, which has no index
     await asyncio.to_thread(mdns_wheels, "3.11", "x86_64")
     rig = await asyncio.to_thread(Rig.build, specs)
+    all_cpus = separate_cores(rig)
     results: dict[str, float] = {}
     try:
         lines = []
@@ -289,6 +312,7 @@ async def measure_rig() -> dict[str, float]:
             executor.shutdown(wait=False)
     finally:
         await asyncio.to_thread(rig.teardown)
+        os.sched_setaffinity(0, all_cpus)
     return results
 
 
