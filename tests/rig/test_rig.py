@@ -139,12 +139,13 @@ def test_zeroconf_service_in_a_device_is_found_from_the_workstation(rig: Rig) ->
         wanted = "rig-d5._sdv-agent._tcp.local."
 
         def on_change(zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange) -> None:
-            if state_change is ServiceStateChange.Added:
+            # Devices that earlier tests deployed to advertise themselves too: resolve only ours
+            # (a resolve still running when the browser closes would fail in its thread).
+            if state_change is ServiceStateChange.Added and name == wanted:
                 info = zeroconf.get_service_info(service_type, name, timeout=3000)
                 if info:
                     seen[name] = info.properties.get(b"arch")
-                    if name == wanted:  # devices earlier tests deployed to advertise themselves too
-                        found.set()
+                    found.set()
 
         def browse() -> None:
             # A thread of its own: zeroconf's blocking API refuses to work in a thread that has a
