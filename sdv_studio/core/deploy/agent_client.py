@@ -64,8 +64,10 @@ _MISSING = "sdv-agent-missing"
 _INSTALL_FAILED = 70
 
 
-def _agent_line(command: str) -> str:
-    return f"python3 {AGENT_DIR_SHELL}/sdv_agent.py {shlex.quote(command)} -"
+def agent_line(command: str, args: dict[str, Any] | None = None) -> str:
+    """The shell line that runs one agent command: its JSON on stdin, or ``args`` on the line."""
+    given = "-" if args is None else shlex.quote(json.dumps(args))
+    return f"python3 {AGENT_DIR_SHELL}/sdv_agent.py {shlex.quote(command)} {given}"
 
 
 def _answer(command: str, result: CommandResult) -> dict[str, Any]:
@@ -94,7 +96,7 @@ class AgentClient:
         """Run one agent command; its answer, or AgentCallError when it says ok: false. With
         ``on_progress``, the agent's progress lines are handed to it, in order, as they arrive."""
         if on_progress is None:
-            result = await self.remote.run(_agent_line(command), stdin=json.dumps(args or {}).encode(),
+            result = await self.remote.run(agent_line(command), stdin=json.dumps(args or {}).encode(),
                                            timeout=timeout)
             return _answer(command, result)
         lines: asyncio.Queue[str | None] = asyncio.Queue()
@@ -110,7 +112,7 @@ class AgentClient:
 
         relaying = asyncio.create_task(relay())
         try:
-            result = await self.remote.run(_agent_line(command), stdin=json.dumps({**(args or {}), "progress": True})
+            result = await self.remote.run(agent_line(command), stdin=json.dumps({**(args or {}), "progress": True})
                                            .encode(), timeout=timeout, on_line=lines.put_nowait)
         finally:
             lines.put_nowait(None)
@@ -127,14 +129,14 @@ async def connect_agent(remote: SshConnection | LocalConnection, timeout: float,
     then the command runs."""
     digest, bundle = agent_bundle()
     here, new, old = AGENT_DIR_SHELL, f"{AGENT_DIR_SHELL}.new", f"{AGENT_DIR_SHELL}.old"
-    probe = (f'if [ "$(cat {here}/.bundle 2>/dev/null)" = {digest} ]; then exec {_agent_line(command)}; fi; '
+    probe = (f'if [ "$(cat {here}/.bundle 2>/dev/null)" = {digest} ]; then exec {agent_line(command)}; fi; '
              f'cat >/dev/null; echo {_MISSING}')
     result = await remote.run(probe, stdin=json.dumps(args or {}).encode(), timeout=timeout)
     if result.stdout.strip() == _MISSING:
         install = (f"rm -rf {new} {old} && mkdir -p {new} && tar -x -f - -C {new} && "
                    f"{{ [ ! -e {here} ] || mv {here} {old}; }} && mv {new} {here} && rm -rf {old} "
                    f'|| {{ echo "could not install the agent in {here}" >&2; exit {_INSTALL_FAILED}; }}; '
-                   f"exec python3 {here}/sdv_agent.py {shlex.quote(command)} {shlex.quote(json.dumps(args or {}))}")
+                   f"exec {agent_line(command, args or {})}")
         result = await remote.run(install, stdin=bundle, timeout=timeout)
         if result.exit_status == _INSTALL_FAILED and not result.stdout.strip():
             raise AgentUnavailable(f"{remote.target.label}: " + "; ".join(result.stderr.strip().splitlines()[-3:]))

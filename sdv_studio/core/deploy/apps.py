@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shlex
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +14,7 @@ import docker
 from docker.models.containers import Container
 
 from sdv_studio.child_env import child_env
-from sdv_studio.core.deploy.agent_client import AGENT_DIR_SHELL, AgentCallError, AgentClient
+from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, agent_line
 from sdv_studio.core.deploy.device_job import agent_failure, agent_session, deploy_errors
 from sdv_studio.core.deploy.docker_engine import engine_for
 from sdv_studio.core.deploy.docker_runtime import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
@@ -151,8 +150,7 @@ async def follow_logs(device: DeviceRef, trust: HostKeyTrust, timeout: float, na
             for line in answer.get("lines", []):
                 yield str(line)
             return
-        args = json.dumps({"name": name, "lines": lines, "follow": True})
-        command = f"python3 {AGENT_DIR_SHELL}/sdv_agent.py logs {shlex.quote(args)}"
+        command = agent_line("logs", {"name": name, "lines": lines, "follow": True})
         async for raw in _stream(agent, command):
             try:
                 yield str(json.loads(raw).get("line", ""))
