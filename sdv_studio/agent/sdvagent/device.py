@@ -16,10 +16,11 @@ _PACKAGE_ID_CHARS = frozenset("0123456789abcdef")
 
 def info(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
     scope = limits.plan("probe", 1, 1.0).report["enforcedBy"]
+    supervisor = client.ping(layout) or None
     return {"agentVersion": AGENT_VERSION, "properties": sysinfo.properties(), "python": sys.executable,
             "home": layout.base, "uploads": layout.uploads, "limitsVia": scope,
-            "systemd": sysinfo.systemd_running(), "supervisor": client.ping(layout) or None,
-            "listening": listening_ports(), "advertising": services.advertising(layout),
+            "systemd": sysinfo.systemd_running(), "supervisor": supervisor,
+            "listening": listening_ports(), "advertising": bool(supervisor) and services.advertising(layout),
             "avahi": shutil.which("avahi-publish") is not None}
 
 

@@ -1,9 +1,9 @@
 """Advertises the device as ``_sdv-agent._tcp`` with python-zeroconf until SIGTERM.
 
-Run by the supervisor with the device's python3 (the agent itself is stdlib only):
-``python mdns_zeroconf.py '{"name", "port", "properties", "wheels", "site", "delay"}'``. It waits
-``delay`` seconds, unpacks the wheels in ``wheels`` into ``site`` unless done before (a wheel is a
-zip laid out for sys.path; no pip), then imports zeroconf from there.
+Run by the supervisor with the device's python3 from the agent's folder (the agent itself is
+stdlib only): ``python -m sdvagent.mdns_zeroconf '{"name", "port", "properties", "wheels", "site",
+"delay"}'``. It waits ``delay`` seconds, installs the wheels in ``wheels`` into ``site`` unless done
+before (with the agent's own installer; no pip), then imports zeroconf from there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import socket
 import sys
 import tempfile
 import threading
-import zipfile
 
 SERVICE = "_sdv-agent._tcp.local."
 
@@ -24,12 +23,11 @@ SERVICE = "_sdv-agent._tcp.local."
 def unpack(wheels: str, site: str) -> None:
     if os.path.isdir(site):
         return
+    from .venvs import install_wheels  # after the delay: its imports are start-up cost too
+
     partial = tempfile.mkdtemp(prefix=".mdns-", dir=os.path.dirname(site))
     try:
-        for name in sorted(os.listdir(wheels)):
-            if name.endswith(".whl"):
-                with zipfile.ZipFile(os.path.join(wheels, name)) as wheel:
-                    wheel.extractall(partial)
+        install_wheels(partial, [os.path.join(wheels, n) for n in sorted(os.listdir(wheels)) if n.endswith(".whl")])
         os.rename(partial, site)
     finally:
         shutil.rmtree(partial, ignore_errors=True)

@@ -98,8 +98,8 @@ def service(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def advertising(layout: Layout) -> bool:
-    """The mDNS advertiser runs (without starting the supervisor to find out)."""
-    return bool(client.ping(layout)) and any(i.get("status") == "running" for i in _instances(layout, MDNS))
+    """The mDNS advertiser runs; ask only while the supervisor is up (this does not start it)."""
+    return any(i.get("status") == "running" for i in _instances(layout, MDNS))
 
 
 def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -116,6 +116,7 @@ def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     if shutil.which("avahi-publish") and not args.get("preferZeroconf"):
         argv = ["avahi-publish", "-s", name, "_sdv-agent._tcp", str(port)]
         argv += ["%s=%s" % kv for kv in sorted(props.items())]
+        cwd = layout.base
         via = "avahi"
     else:
         wheels = str(args.get("wheels") or "")
@@ -125,12 +126,13 @@ def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
                     "reason": "neither avahi-publish nor python-zeroconf's wheels (give wheels) are present"}
         # Named after the wheels, so new ones are never mixed with old.
         site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mdns_zeroconf.py")
         conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site,
                 "delay": float(args.get("delay", MDNS_DELAY))}
-        argv = [sys.executable, script, json.dumps(conf)]
+        # As a module of the agent's package (run from the agent's folder), to share its wheel installer.
+        argv = [sys.executable, "-m", "sdvagent.mdns_zeroconf", json.dumps(conf)]
+        cwd = os.path.dirname(client.agent_script())
         via = "zeroconf"
     if shutil.which("nice"):
         argv = ["nice", "-n", "10", *argv]
-    started = start(layout, {"name": MDNS, "argv": argv, "graceSeconds": 0})
+    started = start(layout, {"name": MDNS, "argv": argv, "cwd": cwd, "graceSeconds": 0})
     return dict(started, advertising=True, via=via, service="_sdv-agent._tcp", properties=props)

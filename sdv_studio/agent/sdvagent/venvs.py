@@ -86,12 +86,18 @@ def closed_set(find_links: List[str], requirements: List[str], requirements_file
 
 
 def unpack_wheels(venv: str, wheels: List[str]) -> None:
-    """Installs wheels the way their format lays them out: the archive into site-packages, then
-    ``<dist>.data/purelib|platlib`` merged into it and ``scripts`` into bin (no console-script
-    launchers: apps and services are started as ``python -m`` or ``python file``)."""
+    """Installs wheels into ``venv`` (see ``install_wheels``)."""
+    site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+    install_wheels(site, wheels, os.path.join(venv, "bin"), venv_python(venv))
+
+
+def install_wheels(site: str, wheels: List[str], bin_dir: str = "", python: str = "") -> None:
+    """Installs wheels the way their format lays them out: the archive into ``site``, then
+    ``<dist>.data/purelib|platlib`` merged into it and ``scripts`` into ``bin_dir`` when given, their
+    ``#!python`` made ``python`` (no console-script launchers: apps and services are started as
+    ``python -m`` or ``python file``)."""
     import zipfile  # only here: every deploy call imports this module
 
-    site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
     for wheel in wheels:
         try:
             with zipfile.ZipFile(wheel) as archive:
@@ -107,12 +113,12 @@ def unpack_wheels(venv: str, wheels: List[str]) -> None:
             if os.path.isdir(os.path.join(data, kind)):
                 shutil.copytree(os.path.join(data, kind), site, dirs_exist_ok=True)
         scripts = os.path.join(data, "scripts")
-        for name in os.listdir(scripts) if os.path.isdir(scripts) else []:
+        for name in os.listdir(scripts) if bin_dir and os.path.isdir(scripts) else []:
             with open(os.path.join(scripts, name), "rb") as f:
                 body = f.read()
             if body.startswith(b"#!python"):
-                body = b"#!" + venv_python(venv).encode() + body[len(b"#!python"):]
-            target = os.path.join(venv, "bin", name)
+                body = b"#!" + python.encode() + body[len(b"#!python"):]
+            target = os.path.join(bin_dir, name)
             with open(target, "wb") as f:
                 f.write(body)
             os.chmod(target, 0o755)
