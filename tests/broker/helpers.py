@@ -9,15 +9,33 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.locations import REPO, VSS_40, VSS_60
 from tests.locations import VENV_CACHE as VENVS
 
 __all__ = ["REPO", "VENVS", "VSS_40", "VSS_60"]
+
+
+def claim_actuation(stub: Any, path: str, until: threading.Event, hold: float = 30, timeout: float = 30) -> Any:
+    """A kuksa.val.v2 provider stream that has claimed actuation of ``path``, kept open until
+    ``until`` is set (at most ``hold`` s); the broker's answer to the claim is already read."""
+    from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as t2
+    from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
+
+    def requests() -> Iterator[Any]:
+        yield v2.OpenProviderStreamRequest(provide_actuation_request=v2.ProvideActuationRequest(
+            actuator_identifiers=[t2.SignalID(path=path)]))
+        until.wait(hold)
+
+    stream = stub.OpenProviderStream(requests(), timeout=timeout)
+    assert next(stream).HasField("provide_actuation_response")
+    return stream
 
 
 def free_port() -> int:

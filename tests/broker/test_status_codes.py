@@ -13,7 +13,7 @@ from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
 from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2 as sdv
 from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2_grpc as sdv_grpc
 from sdv_studio.broker.proto.sdv.databroker.v1 import types_pb2 as sdv_types
-from tests.broker.helpers import VSS_60, broker_process
+from tests.broker.helpers import VSS_60, broker_process, claim_actuation
 
 C = grpc.StatusCode
 SPEED = "Vehicle.Speed"
@@ -91,14 +91,7 @@ def test_v2_actuate_goes_to_the_provider(channel: grpc.Channel) -> None:
                                                    value=t2.Value(string="on"))) == C.INVALID_ARGUMENT
 
     claimed, stop = threading.Event(), threading.Event()
-
-    def requests():
-        yield v2.OpenProviderStreamRequest(provide_actuation_request=v2.ProvideActuationRequest(
-            actuator_identifiers=[t2.SignalID(path=LOW_BEAM)]))
-        stop.wait(10)
-
-    stream = stub.OpenProviderStream(requests(), timeout=20)
-    assert next(stream).HasField("provide_actuation_response")
+    stream = claim_actuation(stub, LOW_BEAM, stop, hold=10, timeout=20)
     claimed.set()
     stub.Actuate(actuate, timeout=10)
     forwarded = next(stream).batch_actuate_stream_request.actuate_requests[0]

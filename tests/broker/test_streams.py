@@ -21,7 +21,7 @@ from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2 as sdv
 from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2_grpc as sdv_grpc
 from sdv_studio.broker.store import CURRENT, QUEUE_LIMIT, Change, Database
 from sdv_studio.broker.vss import Entry
-from tests.broker.helpers import VSS_40, broker_process
+from tests.broker.helpers import VSS_40, broker_process, claim_actuation
 
 SPEED = "Vehicle.Speed"
 LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
@@ -107,15 +107,7 @@ def test_sigterm_ends_open_streams_and_exits() -> None:
             next(stream)
         streams.append(broker.Subscribe(sdv.SubscribeRequest(query=f"SELECT {SPEED}"), timeout=30))
         provider_done = threading.Event()
-
-        def provider_requests():
-            yield v2.OpenProviderStreamRequest(provide_actuation_request=v2.ProvideActuationRequest(
-                actuator_identifiers=[t2.SignalID(path=LOW_BEAM)]))
-            provider_done.wait(30)
-
-        provider = val2.OpenProviderStream(provider_requests(), timeout=30)
-        assert next(provider).HasField("provide_actuation_response")
-        streams.append(provider)
+        streams.append(claim_actuation(val2, LOW_BEAM, provider_done))
 
         process = info["process"]
         started = time.monotonic()
