@@ -225,21 +225,6 @@ async def measure(use_rig: bool) -> dict[str, float]:
     return results
 
 
-LIGHT_APP = '''\
-import time
-
-
-def main():
-    while True:
-        print("tick", flush=True)
-        time.sleep(5)
-
-
-if __name__ == "__main__":
-    main()
-'''
-
-
 async def measure_rig() -> dict[str, float]:
     from sdv_studio.core.deploy.broker_bundle import broker_bundle
     from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
@@ -249,6 +234,7 @@ async def measure_rig() -> dict[str, float]:
     from sdv_studio.gui.qt import QtCore
     from sdv_studio.gui.state import Step
     from sdv_studio.gui.window import MainWindow
+    from tests.gui.fakes import PLAIN_APP
     from tests.rig.devices import DeviceSpec
     from tests.rig.rig import Rig
 
@@ -276,7 +262,7 @@ async def measure_rig() -> dict[str, float]:
             win = MainWindow(default_engines(), settings)
             win.show()
             configure = win.page(Step.CONFIGURE)
-            configure.editor.setPlainText(LIGHT_APP)
+            configure.editor.setPlainText(PLAIN_APP)
             configure.name.setText("bench-light")
             win.next_btn.click()
             await until(lambda: win.ctx.state.app_package is not None, 300)
