@@ -7,54 +7,111 @@ Python 3.8+: it runs on the device, in the app's own venv.
 - the support folder (the ``sdv`` compatibility shim, the generated ``vehicle`` model) goes on
   sys.path after the app's own folder, so the app's modules win;
 - SIGTERM raises SystemExit in the main thread, so ``finally`` blocks and atexit handlers run;
-- a fresh event loop is set, as the playground's ``asyncio.get_event_loop()`` expects one.
+- a fresh event loop is set as soon as the app imports asyncio, as the playground's
+  ``asyncio.get_event_loop()`` expects one.
+
+It imports as little as it can before the app runs: on a small board, asyncio and http.server
+would cost a plain app several times its own start-up CPU.
 """
 
-import asyncio
-import json
 import os
-import runpy
 import signal
+import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.machinery import PathFinder
 
 STARTED = time.monotonic()
+_MAX_REQUEST = 8192
 
 
-class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path.split("?")[0] != "/health":
-            self.send_error(404)
-            return
-        body = json.dumps({
-            "status": "ok",
-            "app": os.getenv("APP_NAME", ""),
-            "version": os.getenv("APP_VERSION", ""),
-            "uptime": round(time.monotonic() - STARTED, 1),
-        }).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _health_reply(request: bytes) -> bytes:
+    line = request.split(b"\r\n", 1)[0].split(b" ")
+    if len(line) < 2 or line[0] != b"GET" or line[1].split(b"?", 1)[0] != b"/health":
+        return b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    import json  # only once something asks
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # health probes every few seconds would drown the app's own log
+    body = json.dumps({
+        "status": "ok",
+        "app": os.getenv("APP_NAME", ""),
+        "version": os.getenv("APP_VERSION", ""),
+        "uptime": round(time.monotonic() - STARTED, 1),
+    }).encode()
+    head = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+    return (head % len(body)).encode() + body
+
+
+def _answer(conn: socket.socket) -> None:
+    with conn:
+        try:
+            conn.settimeout(2.0)
+            request = b""
+            while b"\r\n\r\n" not in request and len(request) < _MAX_REQUEST:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                request += chunk
+            conn.sendall(_health_reply(request))
+        except OSError:
+            pass  # the prober gave up; the next probe gets a fresh connection
+
+
+def _serve(server: socket.socket) -> None:
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=_answer, args=(conn,), daemon=True).start()
 
 
 def serve_health() -> None:
     port = int(os.getenv("SDV_HEALTH_PORT", "0") or 0)
     if not port:
         return
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Health)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="sdv-health", daemon=True).start()
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(16)
+    threading.Thread(target=_serve, args=(server,), name="sdv-health", daemon=True).start()
+
+
+class _LoopOnAsyncioImport:
+    """A meta-path finder that hands asyncio's own spec back with a loader that, once asyncio has
+    loaded, sets a fresh event loop: apps that never import asyncio never pay for it."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "asyncio":
+            return None
+        sys.meta_path.remove(self)
+        spec = PathFinder.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_set_loop(module: object) -> None:
+            exec_module(module)
+            module.set_event_loop(module.new_event_loop())  # type: ignore[attr-defined]
+
+        spec.loader.exec_module = exec_and_set_loop  # type: ignore[method-assign]
+        return spec
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def run_as_main(path: str) -> None:
+    """What ``runpy.run_path(path, run_name="__main__")`` does for a source file, without runpy's
+    imports (pkgutil, typing, re): the code runs as a fresh ``__main__`` module."""
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec")
+    launcher = sys.modules["__main__"]  # kept alive while the app runs, as runpy keeps it
+    module = type(sys)("__main__")
+    module.__dict__.update(__file__=path, __cached__=None, __loader__=None, __package__=None, __spec__=None)
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        sys.modules["__main__"] = launcher
 
 
 def main() -> None:
@@ -66,9 +123,12 @@ def main() -> None:
     sys.path[0:1] = [os.path.dirname(entry), support]
     signal.signal(signal.SIGTERM, _terminate)
     serve_health()
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    if "asyncio" in sys.modules:
+        sys.modules["asyncio"].set_event_loop(sys.modules["asyncio"].new_event_loop())
+    else:
+        sys.meta_path.insert(0, _LoopOnAsyncioImport())
     print(f"sdv-launcher: starting {os.path.relpath(entry)}", file=sys.stderr, flush=True)
-    runpy.run_path(entry, run_name="__main__")
+    run_as_main(entry)
 
 
 if __name__ == "__main__":

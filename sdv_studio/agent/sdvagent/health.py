@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional, Tuple
 from . import procs
 
 POLL = 0.2
+_MAX_REPLY = 64 * 1024
 
 
 def free_port() -> int:
@@ -19,18 +20,25 @@ def free_port() -> int:
 
 
 def probe_http(port: int, path: str, timeout: float = 1.0) -> Dict[str, Any]:
-    import http.client  # only apps with a health path need it, and it costs more than a whole agent call
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    """GET ``path`` on loopback over HTTP/1.0. A plain socket, not http.client: its imports (email,
+    urllib) cost more CPU than a whole agent call, and an app's health answer is one short reply."""
     try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read(4096).decode("utf-8", "replace")
-        return {"ok": resp.status == 200, "status": resp.status, "body": body}
-    except (OSError, http.client.HTTPException) as exc:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+            conn.sendall(("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n" % (path, port)).encode("latin-1"))
+            reply = b""
+            while len(reply) < _MAX_REPLY:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+    except (OSError, UnicodeError) as exc:
         return {"ok": False, "error": str(exc) or type(exc).__name__}
-    finally:
-        conn.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/") or not status_line[1].isdigit():
+        return {"ok": False, "error": "not an HTTP answer: %r" % reply[:60]}
+    status = int(status_line[1])
+    return {"ok": status == 200, "status": status, "body": body[:4096].decode("utf-8", "replace")}
 
 
 def probe_tcp(port: int, timeout: float = 1.0) -> Dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tarfile
 from typing import Any, Dict, List, Optional
 
 from .errors import AgentError, BadRequest
@@ -49,6 +48,8 @@ def _safe_relpath(name: str) -> bool:
 
 def unpack(archive: str, dest: str) -> None:
     """Extracts regular files and folders only: links, devices and escaping paths are refused."""
+    import tarfile  # only for a package sent whole; deploys of an uploaded folder never need it
+
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
