@@ -1,15 +1,16 @@
-"""Small pieces of the agent tested in-process: log rotation and tail, limits parsing, mDNS fallback,
-wheels installed without pip."""
+"""Small pieces of the agent: log rotation and tail, limits parsing, mDNS fallback, wheels installed
+without pip, a service started after a delay."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from sdv_studio.agent.sdvagent import limits, logs
 from sdv_studio.agent.sdvagent.errors import BadRequest
-from tests.agent.conftest import Agent
+from tests.agent.conftest import Agent, wait_for
 
 
 def test_rotation_keeps_backups_and_tail_reads_the_end(tmp_path: Path) -> None:
@@ -71,3 +72,17 @@ def test_a_wheel_with_a_data_folder_is_laid_out_as_pip_would(tmp_path: Path) -> 
     script = env / "bin" / "tool-run"
     assert script.read_text().startswith(f"#!{env}/bin/python\n")
     assert subprocess.run([str(script)], capture_output=True, text=True, check=True).stdout == "tool\n"
+
+
+def test_a_delayed_service_is_scheduled_then_started_once(agent: Agent, tmp_path: Path) -> None:
+    marker = tmp_path / "started"
+    code = f"import pathlib, time; pathlib.Path({str(marker)!r}).write_text('x'); time.sleep(60)"
+    argv = [sys.executable, "-c", code]
+    answer = agent.run("service", {"name": "later", "argv": argv, "delay": 1.5})
+    assert answer["pid"] is None and answer["startsIn"] == 1.5
+    (scheduled,) = agent.run("status")["services"]
+    assert scheduled["status"] == "scheduled" and scheduled["pid"] is None and not marker.exists()
+    running = wait_for(lambda: (s := agent.run("status")["services"][0])["status"] == "running" and s,
+                       "the supervisor to start the delayed service")
+    assert marker.exists() or wait_for(marker.exists, "the service to run")
+    assert running["pid"] and running["restarts"] == 0

@@ -8,13 +8,16 @@ import shutil
 import signal
 import sys
 import time
-from typing import Any, Dict, List, Optional
 
 from . import client, health, logs, procs, switch
 from .errors import AgentError, BadRequest
 from .jsonfile import read_json
 from .layout import Layout, valid_name
 from .store import AppStore, all_apps, file_index
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List, Optional
 
 
 def require_name(args: Dict[str, Any]) -> str:
@@ -75,7 +78,8 @@ def status(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     for name in names:
         store = existing_store(layout, name)
         apps.append(_app_status(store, [i for i in insts if i.get("app") == name and i.get("kind") == "app"]))
-    services = [{"name": i["app"], "status": "running" if i.get("status") == "running" else "error",
+    # "scheduled": started with a delay that has not run out yet (the mDNS advertiser).
+    services = [{"name": i["app"], "status": i["status"] if i.get("status") in ("running", "scheduled") else "error",
                  "pid": i.get("pid"), "startedAt": i.get("startedAt"), "restarts": i.get("restarts", 0)}
                 for i in insts if i.get("kind") == "service" and i.get("want") == "running"]
     return {"apps": apps, "services": services, "supervisor": client.ping(layout) or None}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Dict, List
 
 from .commands import COMMANDS, handler
 from .errors import AgentError, BadRequest
 from .layout import Layout
 from .progress import want as want_progress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List
 
 
 def _arguments(argv: List[str]) -> Dict[str, Any]:

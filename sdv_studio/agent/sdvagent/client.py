@@ -12,11 +12,14 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Dict
 
 from .errors import AgentError, BadRequest
 from .layout import Layout
 from .sysinfo import systemd_manager_usable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict
 
 START_TIMEOUT = 15.0
 UNIT = "sdv-agent.service"

@@ -7,11 +7,15 @@ them all cost more CPU than most commands themselves (tens of ms a call on a sma
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, Optional, Tuple
 
 from .layout import Layout
 
-Handler = Callable[[Layout, Dict[str, Any]], Optional[Dict[str, Any]]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Callable, Dict, Optional, Tuple
+
+    Handler = Callable[[Layout, Dict[str, Any]], Optional[Dict[str, Any]]]
+
 
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "info": ("device", "info"),
@@ -35,6 +39,6 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
 }
 
 
-def handler(command: str) -> Handler:
+def handler(command: str) -> "Handler":
     module, function = COMMANDS[command]
     return getattr(importlib.import_module("." + module, __package__), function)  # type: ignore[no-any-return]

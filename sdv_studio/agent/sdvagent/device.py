@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from typing import Any, Dict, List
 
 from . import AGENT_VERSION, client, limits, services, sysinfo
 from .errors import BadRequest
 from .layout import Layout, valid_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List
 
 _PACKAGE_ID_CHARS = frozenset("0123456789abcdef")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, Optional
 
 
 class AgentError(Exception):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Dict, Optional, Tuple
 
 from . import procs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, Optional, Tuple
 
 POLL = 0.2
 _MAX_REPLY = 64 * 1024

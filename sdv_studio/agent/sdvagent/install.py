@@ -7,7 +7,6 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Any, Dict
 
 from . import package, venvs
 from .errors import AgentError, BadRequest
@@ -15,6 +14,10 @@ from .jsonfile import write_json
 from .layout import Layout, valid_name
 from .progress import report
 from .store import AppStore, file_index, release_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict
 
 
 def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:

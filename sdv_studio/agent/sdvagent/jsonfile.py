@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any
 
 
 def read_json(path: str, default: Any = None) -> Any:
@@ -19,7 +21,10 @@ def read_json(path: str, default: Any = None) -> Any:
 def write_json(path: str, data: Any) -> None:
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    # Beside the target, named by our pid (each agent process writes from one thread): what
+    # tempfile.mkstemp would do, without its imports in every agent call.
+    tmp = os.path.join(folder, ".tmp-%s-%d" % (os.path.basename(path), os.getpid()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
-
 from . import client, services, switch
 from .apps import existing_store, require_name
 from .errors import AgentError, BadRequest
@@ -11,6 +9,10 @@ from .install import install
 from .layout import Layout
 from .progress import report
 from .store import AppStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict
 
 
 def _installed_release(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:

@@ -10,10 +10,13 @@ import os
 import re
 import resource
 import shutil
-from typing import Any, Callable, Dict, List, Optional
 
 from .errors import BadRequest
 from .sysinfo import systemd_manager_usable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Callable, Dict, List, Optional
 
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20,
           "MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}

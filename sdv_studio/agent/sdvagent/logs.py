@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Callable, List
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Callable, List
 
 DEFAULT_MAX_BYTES = 5 << 20
 DEFAULT_BACKUPS = 3

@@ -1,9 +1,9 @@
 """Advertises the device as ``_sdv-agent._tcp`` with python-zeroconf until SIGTERM.
 
 Run by the supervisor with the device's python3 from the agent's folder (the agent itself is
-stdlib only): ``python -m sdvagent.mdns_zeroconf '{"name", "port", "properties", "wheels", "site",
-"delay"}'``. It waits ``delay`` seconds, installs the wheels in ``wheels`` into ``site`` unless done
-before (with the agent's own installer; no pip), then imports zeroconf from there.
+stdlib only): ``python -m sdvagent.mdns_zeroconf '{"name", "port", "properties", "wheels", "site"}'``.
+It installs the wheels in ``wheels`` into ``site`` unless done before (with the agent's own
+installer; no pip), then imports zeroconf from there.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import sys
 import tempfile
 import threading
 
+from .venvs import install_wheels
+
 SERVICE = "_sdv-agent._tcp.local."
 
 
 def unpack(wheels: str, site: str) -> None:
     if os.path.isdir(site):
         return
-    from .venvs import install_wheels  # after the delay: its imports are start-up cost too
 
     partial = tempfile.mkdtemp(prefix=".mdns-", dir=os.path.dirname(site))
     try:
@@ -37,8 +38,6 @@ def main() -> int:
     conf = json.loads(sys.argv[1])
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    if done.wait(float(conf.get("delay") or 0)):
-        return 0
     if conf.get("site"):
         unpack(conf["wheels"], conf["site"])
         sys.path.insert(0, conf["site"])

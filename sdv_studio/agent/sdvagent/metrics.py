@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, List, Tuple
 
 from . import procs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List, Tuple
 
 SAMPLE = 0.2
 

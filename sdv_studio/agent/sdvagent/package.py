@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from typing import Any, Dict, List, Optional
 
 from .errors import AgentError, BadRequest
 from .jsonfile import read_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List, Optional
 
 SUMS = "SHA256SUMS"
 _CHUNK = 1 << 20

@@ -9,15 +9,18 @@ import shutil
 import socket
 import sys
 import time
-from typing import Any, Dict, List
 
 from . import client, health, logs, sysinfo, venvs
 from .errors import AgentError, BadRequest
 from .layout import Layout, valid_name
 from .limits import parse_cpu, parse_memory
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List
+
 MDNS = "sdv-mdns"
-MDNS_DELAY = 5.0  # seconds before python-zeroconf starts (see mdns)
+MDNS_DELAY = 5.0  # seconds before the advertiser starts (see mdns)
 
 
 def venv(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -48,7 +51,9 @@ def _instances(layout: Layout, name: str) -> List[Dict[str, Any]]:
 
 
 def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
-    """``{name, argv, venv?, env?, cwd?, health?: {tcpPort} | {port, path}, graceSeconds?}``."""
+    """``{name, argv, venv?, env?, cwd?, health?: {tcpPort} | {port, path}, graceSeconds?, delay?}``.
+
+    With ``delay`` (seconds) the supervisor starts it that much later and nothing is waited for."""
     name = args.get("name", "")
     argv = args.get("argv")
     if not valid_name(name) or not isinstance(argv, list) or not argv:
@@ -68,7 +73,10 @@ def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         "log": os.path.join(layout.logs, name, "service.log"), "restart": True, "health": check,
         "memory": parse_memory(args.get("memory")), "cpu": parse_cpu(args.get("cpu")),
     }
-    inst = client.request(layout, {"op": "spawn", "instance": spec})["instance"]
+    delay = float(args.get("delay") or 0)
+    inst = client.request(layout, {"op": "spawn", "instance": dict(spec, delay=delay)})["instance"]
+    if delay > 0:
+        return {"name": name, "pid": None, "startsIn": delay, "limits": inst.get("limits")}
     ok, why = health.wait_healthy(inst.get("pid") or 0, inst.get("startTicks"), check,
                                   float(args.get("graceSeconds", 1.0)), float(args.get("healthTimeout", 30.0)))
     if not ok:
@@ -99,14 +107,14 @@ def service(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
 
 def advertising(layout: Layout) -> bool:
     """The mDNS advertiser runs; ask only while the supervisor is up (this does not start it)."""
-    return any(i.get("status") == "running" for i in _instances(layout, MDNS))
+    return any(i.get("status") in ("running", "scheduled") for i in _instances(layout, MDNS))
 
 
 def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """Best effort: avahi-publish when installed, else python-zeroconf from the wheels in ``wheels``
     (unpacked by the advertiser, no pip); else says why not. Run at low priority, not waited for,
-    and python-zeroconf only after ``delay`` seconds: its start-up (~0.1 s of CPU, more on a small
-    board) must not compete with an app that is starting and passing its health gate."""
+    and started by the supervisor only after ``delay`` seconds: its start-up (~0.1 s of CPU, more on
+    a small board) must not compete with an app that is starting and passing its health gate."""
     if args.get("action", "start") == "stop":
         return dict(stop(layout, {"name": MDNS}), advertising=False)
     props = sysinfo.properties()
@@ -126,13 +134,13 @@ def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
                     "reason": "neither avahi-publish nor python-zeroconf's wheels (give wheels) are present"}
         # Named after the wheels, so new ones are never mixed with old.
         site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
-        conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site,
-                "delay": float(args.get("delay", MDNS_DELAY))}
+        conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site}
         # As a module of the agent's package (run from the agent's folder), to share its wheel installer.
         argv = [sys.executable, "-m", "sdvagent.mdns_zeroconf", json.dumps(conf)]
         cwd = os.path.dirname(client.agent_script())
         via = "zeroconf"
     if shutil.which("nice"):
         argv = ["nice", "-n", "10", *argv]
-    started = start(layout, {"name": MDNS, "argv": argv, "cwd": cwd, "graceSeconds": 0})
+    started = start(layout, {"name": MDNS, "argv": argv, "cwd": cwd, "graceSeconds": 0,
+                             "delay": float(args.get("delay", MDNS_DELAY))})
     return dict(started, advertising=True, via=via, service="_sdv-agent._tcp", properties=props)

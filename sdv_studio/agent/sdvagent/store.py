@@ -13,12 +13,15 @@ import fcntl
 import os
 import shutil
 import time
-from typing import Any, Dict, Iterator, List, Optional
 
 from .errors import AgentError
 from .jsonfile import read_json, write_json
 from .layout import Layout
 from .package import SUMS, parse_sums
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, Iterator, List, Optional
 
 DEFAULT_KEEP = 3
 

@@ -20,11 +20,14 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
 
 from . import AGENT_VERSION, limits, logs, procs
 from .jsonfile import read_json, write_json
 from .layout import Layout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List, Optional
 
 TICK = 0.2
 BACKOFF_FIRST = 0.5
@@ -177,10 +180,14 @@ class Supervisor:
         if inst_id in self.instances:
             self.stop(inst_id, STOP_TIMEOUT)
         inst = dict(spec)
+        delay = float(inst.pop("delay", 0) or 0)
         inst.update({"want": "running", "pid": None, "restarts": 0, "failures": 0, "status": "starting",
                      "lastExit": None, "nextStart": 0.0})
         self.instances[inst_id] = inst
-        self._start(inst)
+        if delay > 0:  # started by _tick when due; not counted as a restart
+            inst.update({"status": "scheduled", "nextStart": time.monotonic() + delay})
+        else:
+            self._start(inst)
         self.dirty = True
         return dict(inst)
 
@@ -220,7 +227,8 @@ class Supervisor:
                 if code is not None:
                     self._exited(inst, code)
             elif inst.get("restart", True) and time.monotonic() >= inst.get("nextStart", 0.0):
-                inst["restarts"] = inst.get("restarts", 0) + 1
+                if inst.get("status") != "scheduled":
+                    inst["restarts"] = inst.get("restarts", 0) + 1
                 self._start(inst)
                 self.dirty = True
 

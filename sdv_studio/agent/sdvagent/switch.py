@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, List, Optional
 
 from . import client, health, logs
 from .errors import AgentError
@@ -18,6 +17,10 @@ from .package import PackageInfo
 from .progress import report
 from .store import DEFAULT_KEEP, AppStore
 from .venvs import venv_python
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Any, Dict, List, Optional
 
 DEFAULT_GRACE = 5.0
 DEFAULT_HEALTH_TIMEOUT = 30.0

@@ -6,9 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import Dict
 
 from . import AGENT_VERSION
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Dict
 
 _ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "armv8l": "aarch64"}
 

@@ -8,11 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
-from typing import Dict, List, Optional
 
 from .errors import AgentError
 from .progress import report
 from .sysinfo import arch
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # see __init__: typing is never imported at run time
+    from typing import Dict, List, Optional
 
 _TAIL = 4000
 

@@ -57,3 +57,36 @@ def test_a_home_that_cannot_take_the_agent_is_reported(local_target_home: Path) 
     share.write_text("a file where the agent's folder should be")  # even root cannot mkdir below it
     with pytest.raises(AgentUnavailable, match="could not install the agent"):
         _connect(CountingConnection())
+
+
+_COMPILED = """
+import builtins, sys
+real = builtins.compile
+seen = []
+def spy(source, filename, *args, **kwargs):
+    seen.append(str(filename))
+    return real(source, filename, *args, **kwargs)
+builtins.compile = spy
+import sdvagent.cli, sdvagent.lifecycle, sdvagent.supervisor
+print(sorted(f.rsplit("/", 1)[-1] for f in seen if "sdvagent" in f))
+"""
+
+
+def test_the_bundle_carries_byte_code_this_python_imports_and_a_changed_source_outdates(tmp_path: Path) -> None:
+    import io
+    import subprocess
+    import sys
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(agent_bundle()[1])) as tar:
+        tar.extractall(tmp_path, filter="data")
+
+    def compiled() -> str:
+        env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.run([sys.executable, "-c", _COMPILED], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    assert compiled() == "[]"  # every module came from the shipped byte-code
+    with (tmp_path / "sdvagent" / "cli.py").open("a") as f:
+        f.write("# edited on the device\n")
+    assert compiled() == "['cli.py']"  # its byte-code no longer matches the source: compiled again
