@@ -3,6 +3,7 @@ without pip, a service started after a delay."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -86,3 +87,30 @@ def test_a_delayed_service_is_scheduled_then_started_once(agent: Agent, tmp_path
                        "the supervisor to start the delayed service")
     assert marker.exists() or wait_for(marker.exists, "the service to run")
     assert running["pid"] and running["restarts"] == 0
+
+
+def test_a_venv_is_laid_out_as_the_venv_module_lays_it_out(tmp_path: Path) -> None:
+    import subprocess
+    import venv as venv_module
+
+    from sdv_studio.agent.sdvagent import venvs
+
+    ours, reference = tmp_path / "ours", tmp_path / "reference"
+    venvs._new_venv(str(ours))
+    venv_module.EnvBuilder(with_pip=False, symlinks=True).create(reference)
+
+    def layout(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): os.readlink(p) if p.is_symlink() else ("dir" if p.is_dir() else "file")
+                for p in root.rglob("*") if "activate" not in p.name.lower()}
+
+    def config(root: Path) -> dict[str, str]:
+        lines = (root / "pyvenv.cfg").read_text().splitlines()
+        return dict(line.split(" = ", 1) for line in lines if not line.startswith("command"))
+
+    assert layout(ours) == layout(reference) and config(ours) == config(reference)
+    site = next((ours / "lib").glob("python3*/site-packages"))
+    (site / "marker_mod.py").write_text("WHERE = 'venv'\n")
+    out = subprocess.run([str(ours / "bin" / "python"), "-c",
+                          "import sys, marker_mod; print(sys.prefix, sys.prefix != sys.base_prefix, marker_mod.WHERE)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(ours), "True", "venv"]

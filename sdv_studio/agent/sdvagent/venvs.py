@@ -34,11 +34,9 @@ def create(venv: str, find_links: List[str], requirements: List[str], requiremen
     wanted = bool(requirements or requirements_file)
     wheels = closed_set(find_links, requirements, requirements_file) if wanted else []
     if wheels is not None:
-        import venv as venv_module
-
         try:
-            venv_module.EnvBuilder(with_pip=False, symlinks=True).create(venv)
-        except (OSError, subprocess.CalledProcessError) as exc:
+            _new_venv(venv)
+        except (OSError, ValueError, subprocess.CalledProcessError) as exc:
             raise AgentError("creating the virtual environment failed: %s" % exc) from exc
         if wheels:
             report("requirements", count=len(wheels), file=os.path.basename(requirements_file) or None)
@@ -57,6 +55,36 @@ def create(venv: str, find_links: List[str], requirements: List[str], requiremen
         pip += ["-r", requirements_file]
     pip += requirements
     _run(pip, "installing the requirements failed")
+
+
+def _new_venv(path: str) -> None:
+    """A venv without pip. On Linux (every device) laid out here as ``venv.EnvBuilder(symlinks=True)``
+    lays it out (PEP 405: interpreter links, ``pyvenv.cfg``, an empty site-packages), without the
+    venv module: its imports and activate scripts cost ~14 ms of CPU on each fresh device."""
+    if not sys.platform.startswith("linux"):
+        import venv as venv_module
+
+        venv_module.EnvBuilder(with_pip=False, symlinks=True).create(path)
+        return
+    base = getattr(sys, "_base_executable", "") or sys.executable  # the real interpreter, even from a venv
+    if not base:
+        raise ValueError("the running Python interpreter's path is unknown")
+    base = os.path.abspath(base)
+    version = "%d.%d" % sys.version_info[:2]
+    bin_dir = os.path.join(path, "bin")
+    for folder in (bin_dir, os.path.join(path, "include", "python" + version),
+                   os.path.join(path, "lib", "python" + version, "site-packages")):
+        os.makedirs(folder, exist_ok=True)
+    if sys.maxsize > 2**32 and not os.path.lexists(os.path.join(path, "lib64")):
+        os.symlink("lib", os.path.join(path, "lib64"))
+    exe = os.path.basename(base)
+    os.symlink(base, os.path.join(bin_dir, exe))
+    for alias in ("python", "python3", "python" + version):
+        if alias != exe:
+            os.symlink(exe, os.path.join(bin_dir, alias))
+    with open(os.path.join(path, "pyvenv.cfg"), "w", encoding="utf-8") as f:
+        f.write("home = %s\ninclude-system-site-packages = false\nversion = %s\nexecutable = %s\n" % (
+            os.path.dirname(base), ".".join(str(n) for n in sys.version_info[:3]), os.path.realpath(base)))
 
 
 def _distribution(name: str) -> str:
