@@ -148,6 +148,35 @@ def _instrument() -> None:
 
     connection.open_connection = open_connection  # type: ignore[assignment]
 
+    original_first = agent_client.AgentSession.call
+
+    async def session_call(self: agent_client.AgentSession, command: str, args: dict[str, Any], timeout: float,
+                           on_progress: Any = None, bundle: bytes | None = None) -> dict[str, Any]:
+        """The session's first call (the one that may carry the agent); later ones are timed above."""
+        if bundle is None:
+            return await original_first(self, command, args, timeout, on_progress)
+        stream = self._stream
+        send, sent = stream.send, [0]
+
+        async def counting(data: bytes) -> None:
+            sent[0] += len(data)
+            await send(data)
+
+        stream.send = counting  # type: ignore[method-assign]
+        started = time.perf_counter()
+        try:
+            return await original_first(self, command, args, timeout, on_progress, bundle)
+        finally:
+            stream.send = send  # type: ignore[method-assign]
+            host = self._label.rpartition("@")[2]  # user@host: the rig's devices use port 22
+            installed = sent[0] >= len(bundle)
+            if installed:
+                METER.sent[("agent", host)] += len(bundle)
+            what = "agent install + first call" if installed else "agent first call"
+            METER.calls.append((host, what, time.perf_counter() - started))
+
+    agent_client.AgentSession.call = session_call  # type: ignore[method-assign]
+
     original_run = connection.SshConnection.run
 
     async def run(self: connection.SshConnection, command: str, **kw: Any) -> connection.CommandResult:
@@ -155,17 +184,8 @@ def _instrument() -> None:
         try:
             return await original_run(self, command, **kw)
         finally:
-            if command.startswith("if ["):
-                what = "agent version check + first call"
-            elif "tar -x" in command and "sdv_agent.py" in command:
-                what = "agent upload + first call"
-                METER.sent[("agent", self.target.host)] += len(kw.get("stdin") or b"")
-            elif "sdv_agent.py" in command:
-                what = ""  # agent calls are timed above
-            else:
-                what = "ssh run " + (command.split() or ["?"])[0]
-            if what:
-                METER.calls.append((self.target.host, what, time.perf_counter() - started))
+            METER.calls.append((self.target.host, "ssh run " + (command.split() or ["?"])[0],
+                                time.perf_counter() - started))
 
     connection.SshConnection.run = run  # type: ignore[method-assign]
 

@@ -1,11 +1,11 @@
-"""Calling the device agent: upload it when the device lacks this version, then JSON in, JSON out.
+"""Calling the device agent: upload it when the device lacks this version, then JSON in, JSON out,
+over one session per connection.
 
 See docs/agent-protocol.md for the commands.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.util
 import io
@@ -13,6 +13,7 @@ import json
 import marshal
 import shlex
 import tarfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +21,8 @@ from typing import Any
 
 from sdv_studio.agent import AGENT_DIR, agent_files
 from sdv_studio.core.deploy.local import LocalConnection
-from sdv_studio.core.ssh.connection import CommandResult, SshConnection
+from sdv_studio.core.ssh.connection import SshConnection
+from sdv_studio.core.ssh.stream import CommandStream
 
 # Under the login user's home; the agent picks its data home itself (~/.local/share/sdv-studio).
 AGENT_PATH = ".local/share/sdv-studio/agent"
@@ -75,10 +77,13 @@ def agent_bundle() -> tuple[str, bytes]:
     return name, buffer.getvalue()
 
 
+@lru_cache(maxsize=1)
+def _bootstrap_source() -> str:
+    return (AGENT_DIR / "bootstrap.py").read_text(encoding="utf-8")
+
+
 # Under the login user's home, as a shell word: every command runs in the login user's shell.
 AGENT_DIR_SHELL = f'"$HOME"/{AGENT_PATH}'
-_MISSING = "sdv-agent-missing"
-_INSTALL_FAILED = 70
 
 
 def agent_line(command: str, args: dict[str, Any] | None = None) -> str:
@@ -87,74 +92,94 @@ def agent_line(command: str, args: dict[str, Any] | None = None) -> str:
     return f"python3 {AGENT_DIR_SHELL}/sdv_agent.py {shlex.quote(command)} {given}"
 
 
-def _answer(command: str, result: CommandResult) -> dict[str, Any]:
-    lines = result.stdout.strip().splitlines()
-    try:
-        answer = json.loads(lines[-1])  # progress lines, if any, come before it
-    except (IndexError, ValueError):
-        err = (result.stderr or result.stdout).strip().splitlines()
-        detail = err[-1] if err else f"exit status {result.exit_status}"
-        if result.exit_status == 127:
-            detail = "python3 is not installed on the device"
-        raise AgentUnavailable(f"agent {command} did not answer: {detail}") from None
-    if not isinstance(answer, dict):
-        raise AgentUnavailable(f"agent {command} answered {type(answer).__name__}, not an object")
+def _checked(command: str, answer: dict[str, Any]) -> dict[str, Any]:
     if not answer.get("ok"):
         raise AgentCallError(command, answer)
     return answer
 
 
+class AgentSession:
+    """The agent's ``session`` on the device: one process answering a connection's calls in turn,
+    each a JSON line out and progress lines then a JSON answer line back. After a call that did not
+    end cleanly (timeout, lost channel) it refuses more: an answer could still be on its way."""
+
+    def __init__(self, stream: CommandStream, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._broken: str | None = None
+
+    async def call(self, command: str, args: dict[str, Any], timeout: float,
+                   on_progress: ProgressHandler | None = None, bundle: bytes | None = None) -> dict[str, Any]:
+        """The answer document (``ok`` true or false). ``bundle`` answers the bootstrap's request
+        for the agent, on a device that lacks this version."""
+        if self._broken:
+            raise AgentUnavailable(f"{self._label}: the agent session ended ({self._broken})")
+        deadline = time.monotonic() + timeout
+        self._broken = "a call did not finish"
+        if on_progress is not None:
+            args = {**args, "progress": True}
+        await self._stream.send(json.dumps({"command": command, "args": args}).encode() + b"\n")
+        while (line := await self._stream.readline(max(0.0, deadline - time.monotonic()))) is not None:
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue  # not ours: a line some library printed
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("bundle") == "needed" and bundle is not None:
+                await self._stream.send(f"{len(bundle)}\n".encode() + bundle)
+            elif "progress" in doc and "ok" not in doc:
+                if on_progress is not None:
+                    await on_progress(doc)
+            else:
+                self._broken = None
+                return doc
+        self._broken = "the agent exited"
+        err = self._stream.stderr_tail().splitlines()
+        detail = err[-1] if err else "its output ended without an answer"
+        if any("python3: not found" in e or "python3: command not found" in e for e in err):
+            detail = "python3 is not installed on the device"
+        raise AgentUnavailable(f"agent {command} did not answer: {detail}")
+
+    async def close(self) -> None:
+        self._broken = self._broken or "closed"
+        await self._stream.close()
+
+
 @dataclass
 class AgentClient:
     remote: SshConnection | LocalConnection
+    session: AgentSession
 
     async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 60,
                    on_progress: ProgressHandler | None = None) -> dict[str, Any]:
         """Run one agent command; its answer, or AgentCallError when it says ok: false. With
         ``on_progress``, the agent's progress lines are handed to it, in order, as they arrive."""
-        if on_progress is None:
-            result = await self.remote.run(agent_line(command), stdin=json.dumps(args or {}).encode(),
-                                           timeout=timeout)
-            return _answer(command, result)
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        return _checked(command, await self.session.call(command, args or {}, timeout, on_progress))
 
-        async def relay() -> None:
-            while (line := await lines.get()) is not None:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict) and "progress" in event:
-                    await on_progress(event)
-
-        relaying = asyncio.create_task(relay())
-        try:
-            result = await self.remote.run(agent_line(command), stdin=json.dumps({**(args or {}), "progress": True})
-                                           .encode(), timeout=timeout, on_line=lines.put_nowait)
-        finally:
-            lines.put_nowait(None)
-            await relaying
-        return _answer(command, result)
+    async def close(self) -> None:
+        await self.session.close()
 
 
 async def connect_agent(remote: SshConnection | LocalConnection, timeout: float, command: str = "info",
                         args: dict[str, Any] | None = None) -> tuple[AgentClient, dict[str, Any]]:
-    """An AgentClient for the device behind ``remote``, with this agent version installed, and the
-    answer to its first ``command``. One round trip when the device holds this version: the shell
-    checks the version and runs the command. Otherwise one more: the agent goes in as a tar on
-    stdin, unpacked beside the old one and renamed into place (a device never runs half an agent),
-    then the command runs."""
+    """An AgentClient for the device behind ``remote``, talking to the agent's session (this version,
+    installed first if need be), and the answer to its first ``command``; close the client after.
+
+    One round trip when the device holds this version: the shell checks it and starts the session,
+    which answers the request already sent. Otherwise one more: a small bootstrap keeps that request,
+    asks for the agent, installs it and serves the session in the same process."""
     digest, bundle = agent_bundle()
-    here, new, old = AGENT_DIR_SHELL, f"{AGENT_DIR_SHELL}.new", f"{AGENT_DIR_SHELL}.old"
-    probe = (f'if [ "$(cat {here}/.bundle 2>/dev/null)" = {digest} ]; then exec {agent_line(command)}; fi; '
-             f'cat >/dev/null; echo {_MISSING}')
-    result = await remote.run(probe, stdin=json.dumps(args or {}).encode(), timeout=timeout)
-    if result.stdout.strip() == _MISSING:
-        install = (f"rm -rf {new} {old} && mkdir -p {new} && tar -x -f - -C {new} && "
-                   f"{{ [ ! -e {here} ] || mv {here} {old}; }} && mv {new} {here} && rm -rf {old} "
-                   f'|| {{ echo "could not install the agent in {here}" >&2; exit {_INSTALL_FAILED}; }}; '
-                   f"exec {agent_line(command, args or {})}")
-        result = await remote.run(install, stdin=bundle, timeout=timeout)
-        if result.exit_status == _INSTALL_FAILED and not result.stdout.strip():
-            raise AgentUnavailable(f"{remote.target.label}: " + "; ".join(result.stderr.strip().splitlines()[-3:]))
-    return AgentClient(remote), _answer(command, result)
+    # read (a shell builtin), not $(cat ...): one process less on every first call
+    line = (f'read -r sdv_bundle 2>/dev/null <{AGENT_DIR_SHELL}/.bundle; if [ "$sdv_bundle" = {digest} ]; then '
+            f"exec python3 {AGENT_DIR_SHELL}/sdv_agent.py session; fi; "
+            f"exec python3 -I -c {shlex.quote(_bootstrap_source())} {shlex.quote(AGENT_PATH)}")
+    session = AgentSession(await remote.start(line, timeout=timeout), remote.target.label)
+    try:
+        answer = await session.call(command, args or {}, timeout, bundle=bundle)
+        if answer.get("agentInstalled") is False:  # the bootstrap could not put the agent in place
+            raise AgentUnavailable(f"{remote.target.label}: {answer.get('error')}")
+    except BaseException:
+        await session.close()
+        raise
+    return AgentClient(remote, session), _checked(command, answer)

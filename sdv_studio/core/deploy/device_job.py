@@ -49,7 +49,9 @@ async def agent_session(target: SshTarget, trust: HostKeyTrust, timeout: float, 
             conn = LocalConnection()
         else:
             conn = await stack.enter_async_context(connect(target, trust, timeout=timeout))
-        yield await connect_agent(conn, timeout, command, args)
+        agent, answer = await connect_agent(conn, timeout, command, args)
+        stack.push_async_callback(agent.close)  # before the connection closes: the session ends cleanly
+        yield agent, answer
 
 
 async def agent_answer(target: SshTarget, trust: HostKeyTrust, timeout: float, command: str,

@@ -1,6 +1,6 @@
 """This computer as a deployment target, without SSH: the agent runs as a local process.
 
-It offers the same surface the engine uses of an SSH connection (``target``, ``run``), so the
+It offers the same surface the engine uses of an SSH connection (``target``, ``run``, ``start``), so the
 whole wizard works with no hardware and no SSH server.
 """
 
@@ -48,6 +48,51 @@ async def _communicate_lines(process: asyncio.subprocess.Process, stdin: bytes |
     return out, err
 
 
+class LocalStream:
+    """A local command kept running: bytes in on its stdin, lines out of its stdout."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self._stderr = bytearray()
+        self._ended = False
+        self._drain = asyncio.create_task(self._keep_stderr())
+
+    async def _keep_stderr(self) -> None:
+        assert self._process.stderr is not None
+        while chunk := await self._process.stderr.read(65536):
+            self._stderr += chunk
+            del self._stderr[:-8192]
+
+    async def send(self, data: bytes) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(data)
+        await self._process.stdin.drain()
+
+    async def readline(self, timeout: float) -> str | None:
+        assert self._process.stdout is not None
+        if self._ended:
+            return None
+        try:
+            line = await asyncio.wait_for(self._process.stdout.readline(), timeout)
+        except TimeoutError:
+            raise CommandTimeout(LOCAL_NAME, "the agent's answer", timeout) from None
+        self._ended = not line.endswith(b"\n")
+        return None if not line else line.rstrip(b"\n").decode(errors="replace")
+
+    def stderr_tail(self) -> str:
+        return bytes(self._stderr).decode(errors="replace").strip()
+
+    async def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            await asyncio.wait_for(self._process.wait(), 10)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+        await self._drain
+
+
 class LocalConnection:
     def __init__(self) -> None:
         self.target = local_target()
@@ -70,6 +115,12 @@ class LocalConnection:
             await process.wait()
             raise CommandTimeout(LOCAL_NAME, f"command {command.split()[0]!r}", timeout) from exc
         return CommandResult(process.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace"))
+
+    async def start(self, command: str, *, timeout: float = 60.0) -> LocalStream:
+        """Start ``command`` and keep talking to it (see ``LocalStream``)."""
+        return LocalStream(await asyncio.create_subprocess_exec(
+            "/bin/sh", "-c", command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True, limit=1 << 24, env=child_env()))
 
     def write(self, data: bytes, path: str, mode: int) -> None:
         target = Path(path)

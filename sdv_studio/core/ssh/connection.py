@@ -23,6 +23,7 @@ from sdv_studio.core.ssh.auth import authenticate
 from sdv_studio.core.ssh.errors import CommandTimeout, Timeout, Unreachable
 from sdv_studio.core.ssh.known_hosts import fingerprint
 from sdv_studio.core.ssh.sftp import AsyncSftp
+from sdv_studio.core.ssh.stream import SshStream
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 
@@ -160,6 +161,19 @@ class SshConnection:
             return await self._call(_run_blocking, self.transport, command, stdin, timeout, relay, timeout=timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise Unreachable(self.target.host, self.target.port, f"connection lost: {exc}") from exc
+
+    async def start(self, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> SshStream:
+        """Start ``command`` in the login shell and keep talking to it (see ``SshStream``)."""
+        def open_channel() -> paramiko.Channel:
+            chan = self.transport.open_session(timeout=timeout)
+            chan.exec_command(command)
+            return chan
+
+        try:
+            chan = await self._call(open_channel, timeout=timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise Unreachable(self.target.host, self.target.port, f"connection lost: {exc}") from exc
+        return SshStream(self.target.host, chan, self._executor)
 
     async def sftp(self, timeout: float = DEFAULT_TIMEOUT) -> AsyncSftp:
         client = await self._call(paramiko.SFTPClient.from_transport, self.transport, timeout=timeout)

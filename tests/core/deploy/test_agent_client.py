@@ -9,35 +9,85 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.agent_client import AGENT_PATH, AgentUnavailable, agent_bundle, connect_agent
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_client import (
+    AGENT_PATH,
+    AgentCallError,
+    AgentUnavailable,
+    agent_bundle,
+    connect_agent,
+)
+from sdv_studio.core.deploy.local import LocalConnection, LocalStream
 from sdv_studio.core.ssh.connection import CommandResult
 
 
 class CountingConnection(LocalConnection):
+    """Counts the commands started and the bytes sent to them."""
+
     def __init__(self) -> None:
         super().__init__()
         self.commands: list[str] = []
+        self.sent = 0
 
     async def run(self, command: str, **kw: Any) -> CommandResult:
         self.commands.append(command)
         return await super().run(command, **kw)
 
+    async def start(self, command: str, **kw: Any) -> LocalStream:
+        self.commands.append(command)
+        stream = await super().start(command, **kw)
+        send = stream.send
+
+        async def counting(data: bytes) -> None:
+            self.sent += len(data)
+            await send(data)
+
+        stream.send = counting  # type: ignore[method-assign]
+        return stream
+
 
 def _connect(conn: CountingConnection, command: str = "info", args: dict[str, Any] | None = None) -> dict[str, Any]:
-    return asyncio.run(connect_agent(conn, 30, command, args))[1]
+    async def go() -> dict[str, Any]:
+        agent, answer = await connect_agent(conn, 30, command, args)
+        await agent.close()
+        return answer
+
+    return asyncio.run(go())
 
 
 def test_first_call_installs_the_agent_then_costs_one_round_trip(local_target_home: Path) -> None:
     agent_dir = local_target_home / AGENT_PATH
+    bundle = len(agent_bundle()[1])
     fresh = CountingConnection()
     info = _connect(fresh)
-    assert len(fresh.commands) == 2 and info["properties"]["python"]  # version check, then install + call
+    assert len(fresh.commands) == 1 and info["properties"]["python"]  # one process: installs, then answers
+    assert fresh.sent > bundle  # the request, then the bundle it asked for
     assert (agent_dir / ".bundle").read_text().strip() == agent_bundle()[0]
 
     again = CountingConnection()
     prepared = _connect(again, "prepare", {"name": "demo", "packageId": "pkg_00000000000000ff"})
-    assert len(again.commands) == 1 and prepared["installed"] is None and prepared["command"] == "prepare"
+    assert len(again.commands) == 1 and again.sent < 1000  # the request alone
+    assert prepared["installed"] is None and prepared["command"] == "prepare"
+
+
+def test_one_session_answers_many_calls_in_turn_with_progress(local_target_home: Path) -> None:
+    async def go() -> tuple[list[dict[str, Any]], list[str], int]:
+        conn = CountingConnection()
+        agent, _ = await connect_agent(conn, 30, "info")
+        seen: list[str] = []
+
+        async def progress(event: dict[str, Any]) -> None:
+            seen.append(event["progress"])
+
+        answers = [await agent.call("status"), await agent.call("supervisor", {"action": "status"})]
+        with pytest.raises(AgentCallError, match="name"):
+            await agent.call("stop", {"name": "Not A Name"}, on_progress=progress)
+        answers.append(await agent.call("metrics"))
+        await agent.close()
+        return answers, seen, len(conn.commands)
+
+    answers, seen, started = asyncio.run(go())
+    assert started == 1 and [a["command"] for a in answers] == ["status", "supervisor", "metrics"]
+    assert answers[0]["apps"] == [] and answers[2]["memory"]["total"] > 0 and seen == []
 
 
 def test_an_older_agent_is_replaced_whole(local_target_home: Path) -> None:
@@ -46,7 +96,7 @@ def test_an_older_agent_is_replaced_whole(local_target_home: Path) -> None:
     (agent_dir / ".bundle").write_text("0000000000000000\n")
     (agent_dir / "stale.py").write_text("old")
     conn = CountingConnection()
-    assert _connect(conn)["ok"] and len(conn.commands) == 2
+    assert _connect(conn)["ok"] and conn.sent > len(agent_bundle()[1])
     assert not (agent_dir / "stale.py").exists()
     assert sorted(p.name for p in agent_dir.parent.iterdir() if p.name.startswith("agent")) == ["agent"]
 
