@@ -54,7 +54,7 @@ def main(argv: List[str]) -> int:
         return session()
     if not argv or argv[0] not in COMMANDS:
         _print({"ok": False, "error": "usage: sdv_agent.py COMMAND [JSON|-]; commands: %s"
-                % ", ".join(sorted(COMMANDS) + ["session"])})
+                % ", ".join(sorted([*COMMANDS, "session"]))})
         return 2
     try:
         args = _arguments(argv)

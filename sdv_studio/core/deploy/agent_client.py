@@ -6,6 +6,7 @@ See docs/agent-protocol.md for the commands.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
 import io
@@ -107,11 +108,17 @@ class AgentSession:
         self._stream = stream
         self._label = label
         self._broken: str | None = None
+        self._turn = asyncio.Lock()  # one call at a time: answers come back in order, unlabelled
 
     async def call(self, command: str, args: dict[str, Any], timeout: float,
                    on_progress: ProgressHandler | None = None, bundle: bytes | None = None) -> dict[str, Any]:
         """The answer document (``ok`` true or false). ``bundle`` answers the bootstrap's request
         for the agent, on a device that lacks this version."""
+        async with self._turn:
+            return await self._call(command, args, timeout, on_progress, bundle)
+
+    async def _call(self, command: str, args: dict[str, Any], timeout: float,
+                    on_progress: ProgressHandler | None, bundle: bytes | None) -> dict[str, Any]:
         if self._broken:
             raise AgentUnavailable(f"{self._label}: the agent session ended ({self._broken})")
         deadline = time.monotonic() + timeout

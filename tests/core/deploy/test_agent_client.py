@@ -140,3 +140,22 @@ def test_the_bundle_carries_byte_code_this_python_imports_and_a_changed_source_o
     with (tmp_path / "sdvagent" / "cli.py").open("a") as f:
         f.write("# edited on the device\n")
     assert compiled() == "['cli.py']"  # its byte-code no longer matches the source: compiled again
+
+
+def test_a_device_without_python3_is_reported_as_such(local_target_home: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # /bin/sh runs, but finds no python3
+    with pytest.raises(AgentUnavailable, match="python3 is not installed on the device"):
+        _connect(CountingConnection())
+
+
+def test_concurrent_calls_on_one_session_take_turns(local_target_home: Path) -> None:
+    async def go() -> list[str]:
+        agent, _ = await connect_agent(CountingConnection(), 30, "info")
+        try:
+            answers = await asyncio.gather(*(agent.call(c) for c in ("status", "metrics", "info", "status")))
+        finally:
+            await agent.close()
+        return [a["command"] for a in answers]
+
+    assert asyncio.run(go()) == ["status", "metrics", "info", "status"]
