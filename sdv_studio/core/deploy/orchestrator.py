@@ -74,7 +74,14 @@ def new_deployment_id() -> str:
 
 
 class DeploymentRun:
-    """A deployment in flight: its record, its events, and handles to cancel it."""
+    """A deployment in flight: its record, its events, and handles to cancel it.
+
+    The record is written when the deployment starts and when it ends; progress in between at
+    most every SAVE_EVERY seconds (a restart mid-deployment loses at most that much of it):
+    re-encoding the whole record on every stage of every device cost more of the event loop than
+    anything else the engine does for a device, bar SSH itself."""
+
+    SAVE_EVERY = 0.25
 
     def __init__(
         self,
@@ -90,6 +97,7 @@ class DeploymentRun:
         self._limit = asyncio.Semaphore(max(1, concurrency))
         self._running: dict[str, asyncio.Task[None]] = {}
         self._main: asyncio.Task[Deployment] | None = None
+        self._pending_save: asyncio.TimerHandle | None = None
 
     @property
     def deployment_id(self) -> str:
@@ -116,7 +124,7 @@ class DeploymentRun:
             self._running[dev_id] = asyncio.create_task(self._run_device(task), name=f"{self.deployment_id}:{dev_id}")
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         self.deployment.settle()
-        self._records.save(self.deployment)
+        self._save_now()
         await self.hub.publish(DeploymentFinished(self.deployment_id, self.deployment.status))
         await self.hub.close()
         return self.deployment
@@ -154,7 +162,14 @@ class DeploymentRun:
             row.progress = stage.progress
         row.status = status  # type: ignore[assignment]
         row.message = message
-        self._records.save(self.deployment)
+        if self._pending_save is None:
+            self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)
         )
+
+    def _save_now(self) -> None:
+        if self._pending_save is not None:
+            self._pending_save.cancel()
+            self._pending_save = None
+        self._records.save(self.deployment)
