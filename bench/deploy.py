@@ -101,12 +101,12 @@ METER = Meter()
 
 
 def _host(conn: Any) -> str:
-    target = getattr(conn, "target", None)
+    target = getattr(getattr(conn, "remote", conn), "target", None)  # a connection, or an AgentClient
     return str(getattr(target, "host", "local"))
 
 
 def _instrument() -> None:
-    """Count bytes at each caller of uploads.upload_files (and the agent's tar), and time agent calls
+    """Count bytes at each caller of uploads.upload_files (and the agent's bundle), and time agent calls
     and SSH connects."""
     original_upload = uploads.upload_files
 
@@ -151,10 +151,10 @@ def _instrument() -> None:
     original_first = agent_client.AgentSession.call
 
     async def session_call(self: agent_client.AgentSession, command: str, args: dict[str, Any], timeout: float,
-                           on_progress: Any = None, bundle: bytes | None = None) -> dict[str, Any]:
+                           on_progress: Any = None, bundle: bytes | None = None, **kw: Any) -> dict[str, Any]:
         """The session's first call (the one that may carry the agent); later ones are timed above."""
         if bundle is None:
-            return await original_first(self, command, args, timeout, on_progress)
+            return await original_first(self, command, args, timeout, on_progress, **kw)
         stream = self._stream
         send, sent = stream.send, [0]
 

@@ -22,6 +22,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "prepare": ("device", "prepare"),
     "metrics": ("device", "metrics"),
     "install": ("install", "install"),
+    "receive": ("receive", "receive"),
     "deploy": ("lifecycle", "deploy"),
     "start": ("lifecycle", "start"),
     "stop": ("lifecycle", "stop"),

@@ -60,7 +60,7 @@ async def advertise(agent: AgentClient, info: dict[str, Any], stall: float) -> s
     if advert.args is None:
         return advert.outcome(None)
     try:
-        await upload_files(agent.remote, advert.files, stall=stall)
+        await upload_files(agent, advert.files, stall=stall)
         answer = await agent.call("mdns", {**advert.args, "action": "start"}, timeout=stall)
     except (AgentCallError, AgentUnavailable, SshError, TransferStalled, TimeoutError) as exc:
         return f"not advertised over mDNS: {exc}"

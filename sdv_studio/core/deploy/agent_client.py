@@ -15,7 +15,7 @@ import marshal
 import shlex
 import tarfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -99,6 +99,13 @@ def _checked(command: str, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+class TransferStalled(Exception):
+    """Bytes for the device stopped going out: its link is down or it stopped reading."""
+
+
+_PAYLOAD_CHUNK = 256 * 1024
+
+
 class AgentSession:
     """The agent's ``session`` on the device: one process answering a connection's calls in turn,
     each a JSON line out and progress lines then a JSON answer line back. After a call that did not
@@ -111,14 +118,28 @@ class AgentSession:
         self._turn = asyncio.Lock()  # one call at a time: answers come back in order, unlabelled
 
     async def call(self, command: str, args: dict[str, Any], timeout: float,
-                   on_progress: ProgressHandler | None = None, bundle: bytes | None = None) -> dict[str, Any]:
+                   on_progress: ProgressHandler | None = None, bundle: bytes | None = None,
+                   payload: Sequence[bytes] = (), stall: float = 20.0) -> dict[str, Any]:
         """The answer document (``ok`` true or false). ``bundle`` answers the bootstrap's request
-        for the agent, on a device that lacks this version."""
+        for the agent, on a device that lacks this version. ``payload`` goes right after the request
+        (``receive``'s bytes); a piece that waits ``stall`` seconds to go out is TransferStalled."""
         async with self._turn:
-            return await self._call(command, args, timeout, on_progress, bundle)
+            return await self._call(command, args, timeout, on_progress, bundle, payload, stall)
 
-    async def _call(self, command: str, args: dict[str, Any], timeout: float,
-                    on_progress: ProgressHandler | None, bundle: bytes | None) -> dict[str, Any]:
+    async def _send_payload(self, payload: Sequence[bytes], stall: float) -> None:
+        total = sum(len(piece) for piece in payload)
+        for piece in payload:
+            for offset in range(0, len(piece), _PAYLOAD_CHUNK):
+                try:
+                    await asyncio.wait_for(self._stream.send(piece[offset:offset + _PAYLOAD_CHUNK]), stall)
+                except (TimeoutError, OSError, EOFError) as exc:
+                    await self._stream.close()  # also frees a send stuck on a window that never opens
+                    why = f"no progress for {stall:g}s" if isinstance(exc, TimeoutError) else str(exc) or "closed"
+                    raise TransferStalled(f"{self._label}: the transfer stopped ({why}) while sending {total} "
+                                          "bytes; check the device's network") from exc
+
+    async def _call(self, command: str, args: dict[str, Any], timeout: float, on_progress: ProgressHandler | None,
+                    bundle: bytes | None, payload: Sequence[bytes], stall: float) -> dict[str, Any]:
         if self._broken:
             raise AgentUnavailable(f"{self._label}: the agent session ended ({self._broken})")
         deadline = time.monotonic() + timeout
@@ -126,6 +147,7 @@ class AgentSession:
         if on_progress is not None:
             args = {**args, "progress": True}
         await self._stream.send(json.dumps({"command": command, "args": args}).encode() + b"\n")
+        await self._send_payload(payload, stall)
         while (line := await self._stream.readline(max(0.0, deadline - time.monotonic()))) is not None:
             try:
                 doc = json.loads(line)
@@ -159,10 +181,13 @@ class AgentClient:
     session: AgentSession
 
     async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 60,
-                   on_progress: ProgressHandler | None = None) -> dict[str, Any]:
+                   on_progress: ProgressHandler | None = None, payload: Sequence[bytes] = (),
+                   stall: float = 20.0) -> dict[str, Any]:
         """Run one agent command; its answer, or AgentCallError when it says ok: false. With
-        ``on_progress``, the agent's progress lines are handed to it, in order, as they arrive."""
-        return _checked(command, await self.session.call(command, args or {}, timeout, on_progress))
+        ``on_progress``, the agent's progress lines are handed to it, in order, as they arrive;
+        ``payload`` is sent right after the request (see AgentSession.call)."""
+        return _checked(command, await self.session.call(command, args or {}, timeout, on_progress,
+                                                         payload=payload, stall=stall))
 
     async def close(self) -> None:
         await self.session.close()

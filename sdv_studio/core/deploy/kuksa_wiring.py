@@ -80,7 +80,7 @@ async def start_fallback_broker(
     vss_remote = f"{uploads}/broker-vss/{vss_file.name}"
     files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
     files.append((vss_file.read_bytes(), vss_remote))
-    await upload_files(agent.remote, files)
+    await upload_files(agent, files)
     await agent.call("venv", {"name": bundle.venv_name, "findLinks": [wheel_dir],
                               "requirements": [bundle.requirement]}, timeout=300)
     argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(KUKSA_PORT),

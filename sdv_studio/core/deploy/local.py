@@ -7,7 +7,6 @@ whole wizard works with no hardware and no SSH server.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from sdv_studio.child_env import child_env
@@ -122,11 +121,10 @@ class LocalConnection:
             "/bin/sh", "-c", command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True, limit=1 << 24, env=child_env()))
 
-    def write(self, data: bytes, path: str, mode: int) -> None:
+    def write(self, data: bytes, path: str) -> None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        os.chmod(target, mode)
 
     def close(self) -> None:
         """Nothing to close: there is no connection."""

@@ -35,12 +35,12 @@ async def send_package(agent: AgentClient, package: PackageFile, prepared: dict[
     ``extra`` files (data, remote path) go in the same session, even when the package needs none."""
     if prepared.get("installed"):
         if extra:
-            await upload_files(agent.remote, extra, stall=stall)
+            await upload_files(agent, extra, stall=stall)
         return Transfer(already_installed=True, files_total=len(package.sums))
     held = set(prepared.get("hashes") or [])
     folder = str(prepared["upload"])
     wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
     files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
     files += [(package.entries[name], f"{folder}/{name}") for name in wanted]
-    sent = await upload_files(agent.remote, [*files, *extra], stall=stall) - sum(len(data) for data, _ in extra)
+    sent = await upload_files(agent, [*files, *extra], stall=stall) - sum(len(data) for data, _ in extra)
     return Transfer(False, folder, len(wanted), len(package.sums), sent)

@@ -1,0 +1,43 @@
+"""The agent's session: many requests on one stdin, one answer line each, and ``receive``'s bytes
+riding right behind their request."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from tests.agent.conftest import Agent
+
+
+def _request(command: str, args: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"command": command, "args": args or {}}).encode() + b"\n"
+
+
+def _session(agent: Agent, stdin: bytes) -> list[dict[str, Any]]:
+    done = subprocess.run([agent.python, str(agent.dir / "sdv_agent.py"), "session"], input=stdin,
+                          capture_output=True, env=agent.env, timeout=60, check=True)
+    return [json.loads(line) for line in done.stdout.decode().splitlines()]
+
+
+def test_receive_writes_the_bytes_that_follow_and_the_session_goes_on(agent: Agent) -> None:
+    uploads = agent.base / "uploads"
+    good = [(b"print('hi')\n", uploads / "pkg" / "app" / "main.py"), (b"\0" * 300_000, uploads / "pkg" / "big.whl")]
+    outside = agent.home / "elsewhere.txt"
+    stdin = _request("receive", {"files": [[str(p), len(d)] for d, p in good]}) + b"".join(d for d, _ in good)
+    stdin += _request("receive", {"files": [[str(outside), 5]]}) + b"SNEAK"  # refused, and its bytes skipped
+    stdin += _request("status")
+    stdin += _request("receive", {"files": [[str(uploads / "cut.bin"), 100]]}) + b"only ten.."  # stdin ends early
+    received, refused, status, cut = _session(agent, stdin)
+    assert received == {"ok": True, "command": "receive", "received": 2, "bytes": 300_012}
+    assert [p.read_bytes() for _, p in good] == [d for d, _ in good]
+    assert not refused["ok"] and "outside" in refused["error"] and not outside.exists()
+    assert status["ok"] and status["command"] == "status"  # the refused request's bytes were not read as one
+    assert not cut["ok"] and "10 of 100 bytes" in cut["error"]
+
+
+def test_a_session_refuses_what_it_cannot_serve_and_keeps_serving(agent: Agent) -> None:
+    answers = _session(agent, b"not json\n" + _request("supervise") + _request("nonsense") + _request("info"))
+    assert [a["ok"] for a in answers] == [False, False, False, True]
+    assert "one JSON line" in answers[0]["error"] and "a session request is" in answers[1]["error"]
+    assert answers[3]["command"] == "info"
