@@ -3,8 +3,9 @@
 A run is owned by the server, not by the request that created it: a client that disconnects leaves
 it running; shutting the server down cancels what is still in flight and waits for it to settle.
 
-GET of a deployment is what clients poll, so its JSON is encoded once per change: the runs save their
-record after every change (and before publishing the event), and saving drops the cached bytes.
+GET of a deployment is what clients poll, so its JSON is encoded once per change: the runs report
+every change to their records (before publishing the event), and that, like saving, drops the cached
+bytes.
 """
 
 from __future__ import annotations
@@ -28,17 +29,20 @@ _SETTLED = ("completed", "failed", "cancelled")
 
 
 class _Records(DeploymentRecords):
-    """The records this server's runs save through: each save tells who caches the deployment."""
+    """The records this server's runs save through: each change and save tells who caches it."""
 
-    def __init__(self, on_save: Callable[[str], None], folder: Path | None = None) -> None:
+    def __init__(self, on_change: Callable[[str], None], folder: Path | None = None) -> None:
         super().__init__(folder)
-        self._on_save = on_save
+        self._on_change = on_change
+
+    def changed(self, deployment: Deployment) -> None:
+        self._on_change(deployment.deployment_id)
 
     def save(self, deployment: Deployment) -> None:
         try:
             super().save(deployment)
         finally:  # a failed write still follows a change in memory
-            self._on_save(deployment.deployment_id)
+            self._on_change(deployment.deployment_id)
 
 
 class Deployments:

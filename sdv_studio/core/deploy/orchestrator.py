@@ -162,6 +162,7 @@ class DeploymentRun:
             row.progress = stage.progress
         row.status = status  # type: ignore[assignment]
         row.message = message
+        self._records.changed(self.deployment)
         if self._pending_save is None:
             self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
         await self.hub.publish(

@@ -37,6 +37,10 @@ class DeploymentRecords:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def changed(self, deployment: Deployment) -> None:
+        """A deployment in flight changed (before its event goes out); its record is saved at most
+        every DeploymentRun.SAVE_EVERY seconds. Nothing to do here: a cache of it hooks in."""
+
     def load(self, deployment_id: str) -> Deployment:
         path = self._path(deployment_id)
         if not path.exists():

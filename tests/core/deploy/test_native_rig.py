@@ -47,8 +47,9 @@ def test_a_deployed_device_advertises_itself_over_mdns(
     def advertiser(device: Device) -> str | None:
         return {s["name"]: s["status"] for s in agent_status(device, "light")["services"]}.get("sdv-mdns")
 
-    # The supervisor starts the advertiser a few seconds after the deployment, off its critical path.
-    assert [advertiser(d) for d in devices] == ["scheduled"] * len(devices)
+    # The supervisor starts the advertiser a few seconds after the deployment, off its critical path
+    # (a loaded machine may take that long to get here).
+    assert {advertiser(d) for d in devices} <= {"scheduled", "running"}
 
     async def agents() -> dict[str, MdnsService]:
         found: dict[str, MdnsService] = {}
