@@ -133,7 +133,7 @@ class AgentSession:
                 try:
                     await asyncio.wait_for(self._stream.send(piece[offset:offset + _PAYLOAD_CHUNK]), stall)
                 except (TimeoutError, OSError, EOFError) as exc:
-                    await self._stream.close()  # also frees a send stuck on a window that never opens
+                    self._stream.abort()  # frees the stuck send: the connection is no use any more
                     why = f"no progress for {stall:g}s" if isinstance(exc, TimeoutError) else str(exc) or "closed"
                     raise TransferStalled(f"{self._label}: the transfer stopped ({why}) while sending {total} "
                                           "bytes; check the device's network") from exc

@@ -81,6 +81,10 @@ class LocalStream:
     def stderr_tail(self) -> str:
         return bytes(self._stderr).decode(errors="replace").strip()
 
+    def abort(self) -> None:
+        if self._process.returncode is None:
+            self._process.kill()
+
     async def close(self) -> None:
         assert self._process.stdin is not None
         self._process.stdin.close()

@@ -18,6 +18,7 @@ import paramiko
 from sdv_studio.core.ssh.errors import CommandTimeout
 
 _STDERR_KEPT = 8192
+_CLOSE_WAIT = 5.0
 
 
 class CommandStream(Protocol):
@@ -32,6 +33,9 @@ class CommandStream(Protocol):
 
     async def close(self) -> None:
         """End its stdin (the command then finishes on its own) and let the channel go."""
+
+    def abort(self) -> None:
+        """Give up at once: after a send that stopped moving, the link is presumed dead."""
 
 
 class SshStream:
@@ -87,13 +91,25 @@ class SshStream:
         return bytes(self._stderr).decode(errors="replace").strip()
 
     async def close(self) -> None:
-        """Never raises: it also runs while a failure is on its way up, after the connection died."""
+        """Never raises, never hangs: it also runs while a failure is on its way up, after the
+        connection died or while a write to it is stuck."""
         def end() -> None:
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 self._chan.shutdown_write()
                 self._chan.close()
 
+        if not self._chan.get_transport() or not self._chan.get_transport().is_active():
+            return
         try:
-            await self._loop.run_in_executor(self._executor, end)
+            await asyncio.wait_for(self._loop.run_in_executor(self._executor, end), _CLOSE_WAIT)
         except RuntimeError:  # the connection was closed (its executor with it) after a failure
             end()
+        except TimeoutError:  # a write to the socket blocks every other one: the link is gone
+            self.abort()
+
+    def abort(self) -> None:
+        """Close the whole connection: paramiko retries a socket write blocked on a dead link for
+        ever, and only closing its transport makes that write (and every one behind it) fail."""
+        transport = self._chan.get_transport()
+        if transport is not None:
+            transport.close()
