@@ -146,8 +146,12 @@ class AgentSession:
         self._broken = "a call did not finish"
         if on_progress is not None:
             args = {**args, "progress": True}
-        await self._stream.send(json.dumps({"command": command, "args": args}).encode() + b"\n")
-        await self._send_payload(payload, stall)
+        try:
+            await self._stream.send(json.dumps({"command": command, "args": args}).encode() + b"\n")
+        except (OSError, EOFError):
+            pass  # it ended already (no python3, say): its output and stderr tell why, below
+        else:
+            await self._send_payload(payload, stall)
         while (line := await self._stream.readline(max(0.0, deadline - time.monotonic()))) is not None:
             try:
                 doc = json.loads(line)

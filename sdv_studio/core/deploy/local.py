@@ -7,6 +7,7 @@ whole wizard works with no hardware and no SSH server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from sdv_studio.child_env import child_env
@@ -76,7 +77,11 @@ class LocalStream:
         except TimeoutError:
             raise CommandTimeout(LOCAL_NAME, "the agent's answer", timeout) from None
         self._ended = not line.endswith(b"\n")
-        return None if not line else line.rstrip(b"\n").decode(errors="replace")
+        if not line:  # the end: let stderr_tail() see everything it said
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drain), 5)
+            return None
+        return line.rstrip(b"\n").decode(errors="replace")
 
     def stderr_tail(self) -> str:
         return bytes(self._stderr).decode(errors="replace").strip()
