@@ -12,7 +12,7 @@ import select
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -186,24 +186,37 @@ class SshConnection:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _close_made_transport(job: Future[paramiko.Transport]) -> None:
+    if not job.cancelled() and job.exception() is None:
+        job.result().close()
+
+
 async def open_connection(target: SshTarget, trust: HostKeyTrust, *, timeout: float = DEFAULT_TIMEOUT) -> SshConnection:
     """Connect, verify the host key with ``trust``, authenticate; every step bounded by ``timeout``
     except a person's answer to ``trust.confirm``. The caller must ``close()`` the result."""
-    loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"ssh-{target.host}")
     transport: paramiko.Transport | None = None
 
-    async def step(fn: Callable[..., T], *args: object) -> T:
+    async def step(fn: Callable[..., T], *args: object,
+                   on_abandon: Callable[[Future[T]], object] | None = None) -> T:
+        job = executor.submit(fn, *args)
         try:
-            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), timeout + 1.0)
-        except TimeoutError as exc:
+            return await asyncio.wait_for(asyncio.wrap_future(job), timeout + 1.0)
+        except BaseException as exc:
+            if on_abandon is not None:  # the thread runs on: clean up after it, whenever it ends
+                job.add_done_callback(on_abandon)
+            if not isinstance(exc, TimeoutError):
+                raise
             if transport is not None:
                 transport.close()
             raise Timeout(target.host, "connecting", timeout) from exc
 
     try:
         known = trust.preferred_key_types(target.known_hosts_name)
-        opened: paramiko.Transport = await step(_open_transport, target, timeout, known)
+        # Given up on (a cancelled scan, a timeout) while the handshake runs on in its thread, the
+        # transport it makes has no owner: it is closed when made instead of living on as a thread.
+        opened: paramiko.Transport = await step(_open_transport, target, timeout, known,
+                                                on_abandon=_close_made_transport)
         transport = opened
         await trust.verify(target.known_hosts_name, opened.get_remote_server_key())
         await step(authenticate, opened, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -218,3 +219,31 @@ def test_sftp_round_trip(rig: Rig, tmp_path: Path) -> None:
 
     on_lan(rig, go)
     assert (tmp_path / "run.sh").read_bytes() == b"#!/bin/sh\necho ran\n"
+
+
+def test_a_connect_given_up_mid_handshake_leaves_no_transport_running(rig: Rig, tmp_path: Path) -> None:
+    """A cancelled scan probe: its handshake thread runs on, and the transport it makes is closed."""
+    import threading
+
+    import paramiko
+
+    trust = HostKeyTrust(KnownHosts(tmp_path / "known_hosts"), accept_new=True)
+
+    def transports() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if isinstance(t, paramiko.Transport) and t.is_alive()}
+
+    async def go() -> int:
+        before = transports()  # other tests' connections may still be closing: count only ours
+        for delay in (0.0, 0.002, 0.005, 0.01, 0.02):  # somewhere inside the handshake
+            attempt = asyncio.create_task(connect(target(rig, "d4"), trust).__aenter__())
+            await asyncio.sleep(delay)
+            attempt.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                conn = await attempt
+                conn.close()  # it finished before the cancel landed: close it as its owner would
+        deadline = asyncio.get_running_loop().time() + 10
+        while transports() - before and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return len(transports() - before)
+
+    assert on_lan(rig, go) == 0
