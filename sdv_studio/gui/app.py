@@ -19,7 +19,7 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     app.setApplicationDisplayName("SDV Studio")
     app.setWindowIcon(icons.app_icon())
     theme.apply(app)
-    # The engine's SSH and SFTP threads (paramiko does its packet work in Python) contend with the
+    # The engine's SSH threads (paramiko does its packet work in Python) contend with the
     # window's thread for the GIL; a 1 ms switch interval (5 ms by default) hands it back sooner.
     sys.setswitchinterval(0.001)
     return app

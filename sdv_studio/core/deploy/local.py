@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 
 from sdv_studio.child_env import child_env
 from sdv_studio.core.ssh.connection import CommandResult, LineHandler
@@ -129,11 +128,6 @@ class LocalConnection:
         return LocalStream(await asyncio.create_subprocess_exec(
             "/bin/sh", "-c", command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True, limit=1 << 24, env=child_env()))
-
-    def write(self, data: bytes, path: str) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
 
     def close(self) -> None:
         """Nothing to close: there is no connection."""
