@@ -1,4 +1,5 @@
-"""POST /api/deployments (202: it runs in the background), GET one or all, and cancel."""
+"""POST /api/deployments (200 as the guide's clients expect; it runs in the background), GET one or all,
+and cancel."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _not_found(deployment_id: str) -> ApiError:
     return ApiError(404, f"no deployment {deployment_id!r}", [f"deploymentId: no deployment {deployment_id!r}"])
 
 
-@router.post("", status_code=202, response_model=Deployment, responses={404: _ERR, 409: _ERR, 422: _ERR, 503: _ERR},
+@router.post("", status_code=200, response_model=Deployment, responses={404: _ERR, 409: _ERR, 422: _ERR, 503: _ERR},
              summary="Start deploying a package to devices; answers at once, the deployment runs in the background")
 async def create_deployment(body: DeploymentRequest, request: Request,
                             ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
@@ -54,7 +55,7 @@ async def create_deployment(body: DeploymentRequest, request: Request,
                            concurrency=settings.concurrency)
     ctx.deployments.add(run)
     url = str(request.url_for("get_deployment", deployment_id=run.deployment_id))
-    return JSONResponse(run.deployment.to_json_dict(), 202, headers={"Location": url})
+    return JSONResponse(run.deployment.to_json_dict(), 200, headers={"Location": url})
 
 
 @router.get("", response_model=DeploymentList, summary="Deployment history, newest first")
