@@ -9,13 +9,20 @@ from __future__ import annotations
 import os
 import re
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# A release folder is named after the version: semantic versions only, so it is one path component.
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 # AF_UNIX paths are limited to 108 bytes on Linux; leave room for the NUL.
 _MAX_SOCKET_PATH = 100
 
 
 def valid_name(name: str) -> bool:
-    return bool(_NAME.match(name or ""))
+    # fullmatch: ``$`` would let a trailing newline through.
+    return isinstance(name, str) and bool(_NAME.fullmatch(name))
+
+
+def valid_version(version: str) -> bool:
+    return isinstance(version, str) and bool(_VERSION.fullmatch(version))
 
 
 class Layout:

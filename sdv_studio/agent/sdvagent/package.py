@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 
 from .errors import AgentError, BadRequest
 from .jsonfile import read_json
+from .layout import valid_name, valid_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
@@ -15,6 +17,7 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
 
 SUMS = "SHA256SUMS"
 _CHUNK = 1 << 20
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 def sha256_file(path: str) -> str:
@@ -42,6 +45,10 @@ def parse_sums(path: str) -> Dict[str, str]:
                 raise AgentError("%s:%d: malformed line" % (SUMS, number))
             sums[name] = digest.lower()
     return sums
+
+
+def _plain_string(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" not in value
 
 
 def _safe_relpath(name: str) -> bool:
@@ -148,11 +155,21 @@ class PackageInfo:
         if not isinstance(self.manifest, dict) or not isinstance(self.launch, dict):
             raise AgentError("package lacks manifest.json or launch.json")
         argv = self.launch.get("argv")
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-            raise AgentError("launch.json: argv must be a non-empty list of strings")
-        for key in ("name", "version"):
-            if not isinstance(self.manifest.get(key), str):
-                raise AgentError("manifest.json: %s missing" % key)
+        if not isinstance(argv, list) or not argv or not all(_plain_string(a) for a in argv):
+            raise AgentError("launch.json: argv must be a non-empty list of strings without NUL")
+        env = self.launch.get("env") or {}
+        if not isinstance(env, dict):
+            raise AgentError("launch.json: env must be an object")
+        for key, value in env.items():
+            # What the OS cannot take as an environment (a NUL, a key with "=") would only fail at spawn.
+            if not _ENV_KEY.fullmatch(key) or not _plain_string(value):
+                raise AgentError("launch.json: env: %r: names are letters, digits and _, values strings "
+                                 "without NUL" % key)
+        # Both become folder names on the device: nothing that could leave the app's store.
+        if not valid_name(self.manifest.get("name")):
+            raise AgentError("manifest.json: name: must be lowercase letters, digits and hyphens")
+        if not valid_version(self.manifest.get("version")):
+            raise AgentError("manifest.json: version: must be a semantic version x.y.z, e.g. 1.0.0")
 
     @property
     def name(self) -> str:

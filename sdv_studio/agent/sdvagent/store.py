@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 
-from .errors import AgentError
+from .errors import AgentError, BadRequest
 from .jsonfile import read_json, write_json
 from .layout import Layout
 from .package import SUMS, parse_sums
@@ -46,6 +46,9 @@ class AppStore:
         return os.path.join(self.root, "venvs")
 
     def release_dir(self, release: str) -> str:
+        # Releases come from requests too (rollback, deploy by release): one plain folder name only.
+        if not isinstance(release, str) or release in ("", ".", "..") or "/" in release or "\x00" in release:
+            raise BadRequest("release: %r is not a release name" % (release,))
         return os.path.join(self.releases_dir, release)
 
     def exists(self) -> bool:

@@ -209,7 +209,7 @@ class Supervisor:
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True, close_fds=True, preexec_fn=plan.preexec(),
                 )
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # ValueError: an argv or env the OS cannot take
                 log.write(("[sdv-agent %s] cannot start: %s\n" % (now_iso(), exc)).encode())
                 self._exited(inst, 127)
                 return

@@ -38,6 +38,14 @@ def settings(store: AppStore, args: Dict[str, Any]) -> Dict[str, Any]:
     return saved
 
 
+def _restore_settings(store: AppStore, saved: Dict[str, Any]) -> Dict[str, Any]:
+    """A release that failed takes its settings with it: what ran before runs as it did."""
+    meta = store.meta()
+    meta["settings"] = saved
+    store.save_meta(meta)
+    return saved
+
+
 def log_path(layout: Layout, app: str, release: str) -> str:
     return os.path.join(layout.logs, app, release + ".log")
 
@@ -107,6 +115,7 @@ def _launch(layout: Layout, spec: Dict[str, Any], conf: Dict[str, Any]) -> Dict[
 
 def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]) -> Dict[str, Any]:
     """Runs ``release`` as the app's one instance. Call with the app's lock held."""
+    before = dict(store.meta().get("settings") or {})
     conf = settings(store, args)
     store.release(release)  # raises if it isn't installed
     client.ensure(layout)
@@ -119,14 +128,18 @@ def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]
     if hot:
         outcome = _launch(layout, spec, conf)
         if not outcome["ok"]:
+            _restore_settings(store, before)
             raise AgentError("%s %s failed its health check: %s; %s keeps running" % (
                 store.name, release, outcome["why"], old[0]["release"]), _failure(result, outcome, "hot-swap"))
     else:
         for inst in old:
             client.request(layout, {"op": "stop", "id": inst["id"]})
-        outcome = _launch(layout, spec, conf)
+        try:
+            outcome = _launch(layout, spec, conf)
+        except (AgentError, OSError, ValueError) as exc:  # the old release is stopped: it must come back
+            outcome = {"ok": False, "instance": None, "why": str(exc)}
         if not outcome["ok"]:
-            _recover(layout, store, old, args, result, outcome)
+            _recover(layout, store, old, args, result, outcome, before)
     for inst in old:
         client.request(layout, {"op": "remove", "id": inst["id"]})
     _forget_stopped(layout, store.name, keep_id=spec["id"])
@@ -137,8 +150,9 @@ def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]
 
 
 def _recover(layout: Layout, store: AppStore, old: List[Dict[str, Any]], args: Dict[str, Any],
-             result: Dict[str, Any], outcome: Dict[str, Any]) -> None:
-    """The new release failed after the old one was stopped: bring the old one back, then raise."""
+             result: Dict[str, Any], outcome: Dict[str, Any], before: Dict[str, Any]) -> None:
+    """The new release failed after the old one was stopped: bring the old one back, with the
+    settings it ran with, then raise."""
     details = _failure(result, outcome, "stop-start")
     message = "%s %s failed: %s" % (store.name, result["release"], outcome["why"])
     if not old or args.get("rollback") is False:
@@ -147,7 +161,7 @@ def _recover(layout: Layout, store: AppStore, old: List[Dict[str, Any]], args: D
         raise AgentError(message + ("; nothing was running before" if not old else "; not rolled back"),
                          dict(details, rolledBack=False))
     back = old[0]["release"]
-    conf = settings(store, {})
+    conf = _restore_settings(store, before)
     spec = instance_spec(layout, store, back, conf)
     restored = _launch(layout, spec, conf)
     for inst in old:
