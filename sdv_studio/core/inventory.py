@@ -55,9 +55,14 @@ class Inventory:
             return []
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return [SavedDevice.model_validate(d) for d in raw.get("devices", [])]
+            listed = raw.get("devices", [])
+            if not isinstance(listed, list):
+                raise ValueError("`devices` must be a list")
+            return [SavedDevice.model_validate(d) for d in listed]
         except (ValueError, ValidationError, AttributeError) as exc:
             raise InventoryError(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
+        except OSError as exc:
+            raise InventoryError(f"{self.path}: cannot be read ({exc.strerror})") from exc
 
     def get(self, ref: str) -> SavedDevice | None:
         """By id, else by host (``[user@]host[:port]`` callers pass the host part)."""

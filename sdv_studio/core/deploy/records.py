@@ -11,7 +11,11 @@ from pathlib import Path
 from sdv_studio import paths
 from sdv_studio.models.deployment import Deployment
 
-_ID = re.compile(r"^deploy_[0-9a-f]{12,32}$")
+_ID = re.compile(r"deploy_[0-9a-f]{12,32}")
+
+
+class RecordUnreadable(ValueError):
+    """A record file exists but cannot be read or parsed (damaged, a folder, no permission)."""
 
 
 class DeploymentRecords:
@@ -20,7 +24,7 @@ class DeploymentRecords:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, deployment_id: str) -> Path:
-        if not _ID.match(deployment_id):
+        if not _ID.fullmatch(deployment_id):
             raise KeyError(deployment_id)
         return self.folder / f"{deployment_id}.json"
 
@@ -45,7 +49,10 @@ class DeploymentRecords:
         path = self._path(deployment_id)
         if not path.exists():
             raise KeyError(deployment_id)
-        return Deployment.model_validate_json(path.read_bytes())
+        try:
+            return Deployment.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise RecordUnreadable(f"{path}: {exc}") from exc
 
     def all(self) -> list[Deployment]:
         """Newest first; unreadable records are skipped rather than failing the listing."""
@@ -53,6 +60,6 @@ class DeploymentRecords:
         for path in self.folder.glob("deploy_*.json"):
             try:
                 found.append(Deployment.model_validate_json(path.read_bytes()))
-            except ValueError:
+            except (OSError, ValueError):
                 continue
         return sorted(found, key=lambda d: d.start_time, reverse=True)

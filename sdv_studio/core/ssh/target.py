@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _ADDRESS = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[0-9a-fA-F:.]+\]|[^@:\s\[\]]+)(?::(?P<port>\d{1,5}))?$")
+# RFC 1123 host names (underscores tolerated, as resolvers do): checked here so a name no resolver
+# takes is invalid input, not a failure deep in the resolver's encoder.
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+HOST_MAX = 253
 
 
 def local_user() -> str:
@@ -42,4 +47,18 @@ def parse_address(text: str) -> tuple[str | None, str, int | None]:
     port = int(match["port"]) if match["port"] else None
     if port is not None and not 0 < port < 65536:
         raise ValueError(f"{text!r}: port must be 1-65535")
-    return match["user"], match["host"].strip("[]"), port
+    host = match["host"].strip("[]")
+    if not valid_host(host):
+        raise ValueError(f"{text[:80]!r}: not a host name or address (labels of 1-63 letters, digits "
+                         f"or hyphens, {HOST_MAX} characters in all)")
+    return match["user"], host, port
+
+
+def valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host.removesuffix(".")
+    return 0 < len(name) <= HOST_MAX and all(_LABEL.fullmatch(label) for label in name.split("."))
