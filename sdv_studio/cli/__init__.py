@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sdv_studio import __version__
 from sdv_studio.cli import commands
-from sdv_studio.cli.errors import EXIT_INVALID, CliError
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_INVALID, CliError
 from sdv_studio.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # A file or folder the system refused (no such home, a name too long, a full disk): the
+        # system's reason and the path are what the user can act on.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 __all__ = ["EXIT_INVALID", "build_parser", "main"]

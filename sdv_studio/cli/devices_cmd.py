@@ -107,7 +107,10 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
         device = inventory.add(SavedDevice.model_validate({"id": device_id, "name": device_id, **changes}))
         verb = "saved"
     if args.ask_password:
-        password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
+        try:
+            password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
+        except EOFError:
+            raise invalid("--ask-password: no password given (standard input is closed)") from None
         try:
             inventory.set_password(device, password)
         except KeyringError as exc:

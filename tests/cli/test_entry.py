@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from sdv_studio import __version__
 
@@ -19,3 +21,37 @@ def test_unknown_option_exits_2_without_traceback() -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sdv_studio", *args], capture_output=True, text=True, check=False,
+                          env=env, input=stdin, timeout=120)
+
+
+def test_a_home_that_does_not_exist_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """As a user other than root, so the missing parent cannot simply be created."""
+    missing = tmp_path / "gone" / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("SDV_STUDIO_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME")}
+    env["HOME"] = str(missing)
+    tmp_path.chmod(0o555)
+    try:
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        result = subprocess.run([*as_nobody, sys.executable, "-m", "sdv_studio", "devices", "list"],
+                                capture_output=True, text=True, check=False, env=env, timeout=120)
+    finally:
+        tmp_path.chmod(0o755)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1 and str(tmp_path) in result.stderr, result.stderr
+
+
+def test_a_path_too_long_for_the_system_is_named(tmp_path: Path) -> None:
+    too_long = tmp_path / ("x" * 300)
+    result = _cli("deployments", "deploy_" + "0" * 12, env=dict(os.environ, SDV_STUDIO_HOME=str(too_long)))
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1 and "File name too long" in result.stderr, result.stderr
+
+
+def test_end_of_input_at_the_password_prompt_is_invalid_input(tmp_path: Path) -> None:
+    result = _cli("devices", "add", "10.20.0.5", "--ask-password", env=dict(os.environ, SDV_STUDIO_HOME=str(tmp_path)))
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2 and "no password given" in result.stderr, result.stderr

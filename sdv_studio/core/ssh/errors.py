@@ -26,6 +26,14 @@ class HostKeyUnknown(SshError):
         )
 
 
+class KnownHostsDamaged(SshError):
+    """A line of our known_hosts cannot be read: nothing is trusted or added until it is fixed,
+    so a damaged entry can never turn a known device into an unknown one."""
+
+    def __init__(self, host: str, path: Path, line: int, reason: str) -> None:
+        super().__init__(host, f"{path}:{line}: not a valid known_hosts line ({reason}); fix or remove that line")
+
+
 class HostKeyChanged(SshError):
     """The device presents a different key from the one we trusted: always refused."""
 

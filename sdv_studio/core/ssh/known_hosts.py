@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 import threading
 from pathlib import Path
 
 import paramiko
+from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
+from paramiko.ssh_exception import SSHException
 
 from sdv_studio import paths
+from sdv_studio.core.ssh.errors import KnownHostsDamaged
 
 _lock = threading.Lock()  # add/forget are read-modify-write; connections run in many threads
 
@@ -29,15 +33,27 @@ class KnownHosts:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
 
-    def _load(self) -> paramiko.HostKeys:
+    def _load(self, name: str) -> paramiko.HostKeys:
         keys = paramiko.HostKeys()
-        if self.path.exists():
-            keys.load(str(self.path))
+        if not self.path.exists():
+            return keys
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KnownHostsDamaged(name, self.path, 1, str(exc)) from exc
+        for number, line in enumerate(lines, 1):
+            try:
+                entry = HostKeyEntry.from_line(line, number)
+            except (InvalidHostKey, SSHException, ValueError, binascii.Error) as exc:
+                raise KnownHostsDamaged(name, self.path, number, str(exc) or type(exc).__name__) from exc
+            if entry is not None and entry.key is not None:
+                for hostname in entry.hostnames:
+                    keys.add(hostname, entry.key.get_name(), entry.key)
         return keys
 
     def lookup(self, name: str) -> dict[str, paramiko.PKey]:
         """Trusted keys for ``name`` (``host`` or ``[host]:port``), by key type."""
-        found = self._load().lookup(name)
+        found = self._load(name).lookup(name)
         return dict(found.items()) if found else {}
 
     def add(self, name: str, key: paramiko.PKey) -> None:

@@ -9,6 +9,7 @@ import paramiko
 import pytest
 
 from sdv_studio.core.ssh import KnownHosts, fingerprint, parse_address
+from sdv_studio.core.ssh.errors import KnownHostsDamaged
 
 
 def _keygen(path: Path) -> paramiko.PKey:
@@ -54,7 +55,32 @@ def test_parse_address(text: str, expected: tuple[str | None, str, int | None]) 
     assert parse_address(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "a@b@c", "host:99999", "host:port", "two words"])
+@pytest.mark.parametrize("text", ["", "a@b@c", "host:99999", "host:port", "two words", "a" * 64, "-lead.example",
+                                  "x." * 127 + "example", "bad..dots", "under_score-.example"])
 def test_parse_address_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_address(text)
+
+
+@pytest.mark.parametrize("damage", ["10.0.0.9 ssh-ed25519 AAAA!!!not-base64", "10.0.0.9 ssh-ed25519 QUFB"])
+def test_a_damaged_line_is_named_and_trusts_nothing(tmp_path: Path, damage: str) -> None:
+    """OpenSSH skips a bad line; we refuse, so a damaged entry cannot make a known device look
+    new (and accept-new then trust whatever key it presents)."""
+    known = KnownHosts(tmp_path / "kh")
+    key = _keygen(tmp_path / "a")
+    known.add("10.0.0.1", key)
+    (tmp_path / "kh").write_text((tmp_path / "kh").read_text() + damage + "\n")
+    with pytest.raises(KnownHostsDamaged, match=r"kh:2: not a valid known_hosts line"):
+        known.lookup("10.0.0.1")
+    with pytest.raises(KnownHostsDamaged):
+        known.add("10.0.0.3", key)
+    assert len((tmp_path / "kh").read_text().splitlines()) == 2
+
+
+def test_hashed_names_as_ssh_keygen_writes_them_are_found(tmp_path: Path) -> None:
+    known = KnownHosts(tmp_path / "kh")
+    key = _keygen(tmp_path / "a")
+    known.add("10.0.0.1", key)
+    subprocess.run(["ssh-keygen", "-H", "-f", str(tmp_path / "kh")], capture_output=True, check=True)
+    assert (tmp_path / "kh").read_text().startswith("|1|")
+    assert known.lookup("10.0.0.1") == {"ssh-ed25519": key}
