@@ -70,9 +70,12 @@ class PackageStore:
         path = self.archive_path(package_id)
         if not path.is_file():
             return None
-        return StoredPackage(package_id=meta["packageId"], path=path, checksum=meta["checksum"],
-                             size=meta["size"], created_at=meta["createdAt"], name=meta["name"],
-                             version=meta["version"])
+        try:
+            return StoredPackage(package_id=meta["packageId"], path=path, checksum=meta["checksum"],
+                                 size=meta["size"], created_at=meta["createdAt"], name=meta["name"],
+                                 version=meta["version"])
+        except (KeyError, TypeError):  # metadata damaged by hand or a crash: as if never stored
+            return None
 
     def list(self) -> list[StoredPackage]:
         found = (self.get(p.name.removesuffix(".json")) for p in sorted(self.root.glob("pkg_*.json")))
