@@ -16,17 +16,22 @@ if TYPE_CHECKING:  # the API's dependencies load only when it runs: `sdv-studio 
     from sdv_studio.api.server import Tls
 
 MIN_TOKEN = 16
+TOKEN_FILE_MAX = 4096
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "serve", help="serve the local REST API",
         description="Serve the deployment API (OpenAPI at /api/openapi.json). Every request needs "
-        "'Authorization: Bearer <token>': --token, else a token generated once and kept in the config folder. "
+        "'Authorization: Bearer <token>': --token-file or --token, else a token generated once and kept in the "
+        "config folder. "
         "A browser's WebSocket may offer it as the subprotocols 'bearer, <token>' instead.")
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    parser.add_argument("--token", help=f"the bearer token clients must send (at least {MIN_TOKEN} characters)")
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--token", help=f"the bearer token clients must send (at least {MIN_TOKEN} characters; "
+                       "visible to other users in the process list: prefer --token-file)")
+    given.add_argument("--token-file", metavar="FILE", help="read the bearer token from FILE (its first line)")
     parser.add_argument("--user", "-u", help="SSH login user for devices (default: the device's saved user)")
     parser.add_argument("--identity", "-i", metavar="KEYFILE", help="SSH private key file")
     parser.add_argument("--accept-new-host-keys", action="store_true",
@@ -50,8 +55,13 @@ def _check(args: argparse.Namespace) -> list[str]:
         args.address = "127.0.0.1"
     if not 0 <= args.port <= 65535:
         problems.append(f"--port {args.port}: must be 0-65535")
+    if args.token_file is not None:
+        args.token = _read_token_file(Path(args.token_file).expanduser(), problems)
+        option = "--token-file"
+    else:
+        option = "--token"
     if args.token is not None and len(args.token.strip()) < MIN_TOKEN:
-        problems.append(f"--token: at least {MIN_TOKEN} characters")
+        problems.append(f"{option}: at least {MIN_TOKEN} characters")
     if args.timeout <= 0:
         problems.append("--timeout: must be more than 0 seconds")
     if (args.tls_cert is None) != (args.tls_private_key is None):
@@ -96,6 +106,20 @@ def _check_tls(tls: Tls) -> None:
         raise invalid(f"--tls-cert/--tls-private-key: cannot use them ({exc})") from exc
 
 
+def _read_token_file(path: Path, problems: list[str]) -> str | None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(TOKEN_FILE_MAX + 1)
+    except OSError as exc:
+        problems.append(f"--token-file {path}: {exc.strerror}")
+        return None
+    if len(head) > TOKEN_FILE_MAX:
+        problems.append(f"--token-file {path}: larger than {TOKEN_FILE_MAX} bytes; a token is one short line")
+        return None
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    return lines[0].strip() if lines else ""
+
+
 def run(args: argparse.Namespace) -> int:
     from sdv_studio.api.app import create_app
     from sdv_studio.api.auth import load_or_create_token, token_path
@@ -114,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         token = args.token.strip() if args.token else load_or_create_token()
     except OSError as exc:
         raise CliError(f"serve: cannot keep the API token: {exc}") from exc
-    where = "given with --token" if args.token else f"in {token_path()}"
+    where = (f"from {args.token_file}" if args.token_file else "given with --token") if args.token \
+        else f"in {token_path()}"
     settings = ApiSettings(token=token, connection=connection, device_timeout=args.timeout,
                            trust=HostKeyTrust(accept_new=args.accept_new_host_keys),
                            cors_origins=tuple(dict.fromkeys(args.cors_origin)))

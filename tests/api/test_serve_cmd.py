@@ -131,3 +131,27 @@ def test_serves_tls_with_a_given_token(tmp_path: Path) -> None:
             response = client.get(f"{url}/api/deployments", headers={"Authorization": f"Bearer {TOKEN}"})
             assert response.status_code == 200 and response.json() == {"deployments": []}
         assert not (tmp_path / "config" / "api-token").exists()  # a given token is not written anywhere
+
+
+def test_serves_with_a_token_from_a_file_that_never_shows_in_the_process_list(tmp_path: Path) -> None:
+    given = tmp_path / "token"
+    given.write_text(TOKEN + "\n")
+    with serving(tmp_path, "--token-file", str(given)) as line:
+        assert f"bearer token from {given}" in line
+        url = _url(line)
+        assert httpx.get(f"{url}/api/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        cmdlines = [p.read_bytes() for p in Path("/proc").glob("[0-9]*/cmdline") if p.exists()]
+        assert not any(TOKEN.encode() in c for c in cmdlines)
+        assert not (tmp_path / "config" / "api-token").exists()
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    (None, "No such file or directory"), ("short\n", "--token-file: at least 16 characters"),
+    ("x" * 5000, "larger than 4096 bytes")])
+def test_refused_token_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None,
+                             line: str) -> None:
+    path = tmp_path / "token"
+    if content is not None:
+        path.write_text(content)
+    assert main(["serve", "--token-file", str(path)]) == 2
+    assert line in capsys.readouterr().err
