@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -71,3 +75,23 @@ def test_a_release_name_from_a_request_cannot_name_a_path(agent: Agent, tmp_path
     agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
     refused = agent.run("deploy", dict(FAST, name="demo", release=release), expect_ok=False)
     assert refused["exitCode"] == 2 and "release:" in refused["error"], refused
+
+
+def test_a_socket_folder_someone_else_made_in_tmp_is_refused(tmp_path: Path) -> None:
+    """A home deep enough that the supervisor's socket moves to the shared temp folder."""
+    deep = Agent(tmp_path / ("deep-" * 20), sys.executable)
+    try:
+        tag = hashlib.sha1(str(deep.base).encode()).hexdigest()[:12]
+        planted = Path(tempfile.gettempdir()) / f"sdv-agent-{os.getuid()}-{tag}"
+        planted.mkdir(mode=0o777)
+        planted.chmod(0o777)
+        try:
+            refused = deep.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))),
+                               expect_ok=False)
+            assert "not a private folder of this user" in refused["error"], refused
+        finally:
+            planted.rmdir()
+        deep.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.1"))))
+        assert stat.S_IMODE(planted.stat().st_mode) == 0o700
+    finally:
+        deep.cleanup()

@@ -83,6 +83,22 @@ class Layout:
     def ensure(self) -> None:
         for path in (self.apps, self.logs, self.run, self.uploads, self.venvs, os.path.dirname(self.socket)):
             os.makedirs(path, mode=0o700, exist_ok=True)
+        socket_dir = os.path.dirname(self.socket)
+        if not socket_dir.startswith(self.base + os.sep):
+            _check_private(socket_dir)
+
+
+def _check_private(path: str) -> None:
+    """A folder in the shared temp dir may have been made by someone else first: whoever owns the
+    supervisor's socket folder could stand in for the supervisor."""
+    import stat
+
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        from .errors import AgentError
+
+        raise AgentError("%s: not a private folder of this user (owner uid %d, mode %o); remove it" % (
+            path, info.st_uid, stat.S_IMODE(info.st_mode)))
 
 
 def default_base() -> str:
