@@ -25,7 +25,7 @@ from sdv_studio.models.deployment import Deployment
 log = logging.getLogger(__name__)
 KEEP_FINISHED = 64  # finished runs kept in memory, so a late WebSocket still gets every event
 CACHE_RECORDS = 512  # deployments kept as ready-made JSON: GET is then a dictionary lookup
-_SETTLED = ("completed", "failed", "cancelled")
+_SETTLED = ("completed", "failed", "cancelled", "interrupted")
 
 
 class _Records(DeploymentRecords):

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 
 from sdv_studio.models.base import CamelModel
 
-DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled"]
+# "interrupted": the program that ran it ended (killed, crashed, power lost) before it finished.
+DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "interrupted"]
 DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled"]
 DeploymentMode = Literal["hot-swap", "standard"]
 
@@ -87,6 +88,19 @@ class Deployment(CamelModel):
         else:
             self.status = "failed"
         self.end_time = utc_now()
+
+
+    def interrupt(self) -> None:
+        """What a record says once the program that ran it is known to be gone."""
+        for row in self.devices:
+            if row.status in ("pending", "deploying"):
+                row.status = "error"
+                row.error = f"interrupted at {row.stage}: the program that was deploying ended"
+                row.message = (f"Interrupted at {row.stage}; the device runs the new version or the one before "
+                               "(check with sdv-studio status)")
+                row.end_time = row.end_time or utc_now()
+        self.status = "interrupted"
+        self.end_time = self.end_time or utc_now()
 
 
 class AppState(CamelModel):

@@ -27,7 +27,7 @@ router = APIRouter()
 async def _from_record(record: Deployment) -> AsyncGenerator[DeploymentEvent, None]:
     for row in record.devices:
         yield DeviceProgress(record.deployment_id, row.device_id, row.stage, row.progress, row.status, row.message)
-    if record.status in ("completed", "failed", "cancelled"):
+    if record.status in ("completed", "failed", "cancelled", "interrupted"):
         yield DeploymentFinished(record.deployment_id, record.status)
 
 

@@ -105,6 +105,7 @@ class DeploymentRun:
 
     def start(self) -> DeploymentRun:
         self.deployment.status = "in-progress"
+        self._records.claim(self.deployment_id)
         self._records.save(self.deployment)
         self._main = asyncio.create_task(self._run_all(), name=self.deployment_id)
         return self
@@ -125,6 +126,7 @@ class DeploymentRun:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         self.deployment.settle()
         self._save_now()
+        self._records.release(self.deployment_id)
         await self.hub.publish(DeploymentFinished(self.deployment_id, self.deployment.status))
         await self.hub.close()
         return self.deployment

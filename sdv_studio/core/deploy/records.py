@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -19,9 +20,52 @@ class RecordUnreadable(ValueError):
 
 
 class DeploymentRecords:
+    """Each running deployment holds an flock on its record's lock file for as long as its program
+    lives: the kernel drops it when the program dies however it dies, so a record still "in
+    progress" whose lock nobody holds was interrupted, and is marked so when next read."""
+
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or paths.data_dir() / "deployments"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._claims: dict[str, int] = {}
+
+    def _lock_path(self, deployment_id: str) -> Path:
+        return self.folder / f".{deployment_id}.lock"
+
+    def claim(self, deployment_id: str) -> None:
+        """This process runs the deployment (before its first save)."""
+        fd = os.open(self._lock_path(deployment_id), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._claims[deployment_id] = fd
+
+    def release(self, deployment_id: str) -> None:
+        """The deployment has its final record (after the last save)."""
+        fd = self._claims.pop(deployment_id, None)
+        if fd is not None:
+            self._lock_path(deployment_id).unlink(missing_ok=True)
+            os.close(fd)
+
+    def _abandoned(self, deployment_id: str) -> bool:
+        if deployment_id in self._claims:
+            return False
+        try:
+            fd = os.open(self._lock_path(deployment_id), os.O_RDWR)
+        except FileNotFoundError:
+            return True  # never claimed (an older record) or released without a final save
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+        return True
+
+    def _settled(self, deployment: Deployment) -> Deployment:
+        if deployment.status in ("pending", "in-progress") and self._abandoned(deployment.deployment_id):
+            deployment.interrupt()
+            self.save(deployment)
+            self._lock_path(deployment.deployment_id).unlink(missing_ok=True)
+        return deployment
 
     def _path(self, deployment_id: str) -> Path:
         if not _ID.fullmatch(deployment_id):
@@ -50,16 +94,17 @@ class DeploymentRecords:
         if not path.exists():
             raise KeyError(deployment_id)
         try:
-            return Deployment.model_validate_json(path.read_bytes())
+            deployment = Deployment.model_validate_json(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise RecordUnreadable(f"{path}: {exc}") from exc
+        return self._settled(deployment)
 
     def all(self) -> list[Deployment]:
         """Newest first; unreadable records are skipped rather than failing the listing."""
         found = []
         for path in self.folder.glob("deploy_*.json"):
             try:
-                found.append(Deployment.model_validate_json(path.read_bytes()))
+                found.append(self._settled(Deployment.model_validate_json(path.read_bytes())))
             except (OSError, ValueError):
                 continue
         return sorted(found, key=lambda d: d.start_time, reverse=True)
