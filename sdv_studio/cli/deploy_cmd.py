@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description="Deploy a package (file or packageId) to every --device at once.")
     parser.add_argument("package", metavar="PACKAGE", help="a package file or a packageId from the local store")
     add_device_options(parser)
-    parser.add_argument("--hot-swap", action="store_true",
-                        help="start the new version beside the old one and switch when it is healthy")
+    parser.add_argument("--hot-swap", action=argparse.BooleanOptionalAction, default=None,
+                        help="start the new version beside the old one and switch when it is healthy "
+                        "(default: as the package's deployment.hotSwap says)")
     parser.add_argument("--no-rollback", action="store_true",
                         help="if the new version fails, leave nothing running instead of restarting the old one")
     parser.add_argument("--broker", metavar="HOST:PORT", help="wire the app to this databroker (default: detect "

@@ -24,7 +24,8 @@ class DeploymentRequest(CamelModel):
 
     package_id: str = Field(min_length=1, max_length=64, pattern=r"^pkg_[0-9a-f]{8,64}$")
     devices: list[str] = Field(min_length=1, max_length=256)
-    deployment_mode: DeploymentMode = "standard"
+    deployment_mode: DeploymentMode | None = Field(
+        default=None, description="hot-swap or standard; omitted: as the package's deployment.hotSwap says")
     rollback_enabled: bool = True
     broker: str | None = Field(default=None, description="HOST:PORT of a databroker to wire the app to")
 

@@ -37,3 +37,22 @@ def test_package_deploy_status_stop_on_this_computer(local_target_home: Path) ->
     assert cli(local_target_home, "stop", "here", "--device", "local").returncode == 0
     after = json.loads(cli(local_target_home, "status", "here", "--device", "local", "--json").stdout)
     assert after["devices"][0]["apps"][0]["status"] == "stopped"
+
+
+def test_the_packages_hot_swap_setting_is_the_default_and_the_command_line_overrides_it(
+        local_target_home: Path) -> None:
+    def deploy(version: str, *flags: str) -> dict:
+        built = cli(local_target_home, "package", str(APP), "--name", "swap", "--version", version, "--json")
+        assert built.returncode == 0, built.stderr
+        done = cli(local_target_home, "deploy", json.loads(built.stdout)["packageId"], "--device", "local", "--json",
+                   "--grace", "1", "--broker", "127.0.0.1:1", *flags)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    deploy("1.0.0")
+    swapped = deploy("2.0.0")  # packages say hotSwap: true unless told otherwise
+    assert swapped["deploymentMode"] == "hot-swap"
+    assert swapped["devices"][0]["message"].endswith("(hot-swap)"), swapped["devices"][0]  # the agent did it
+    standard = deploy("3.0.0", "--no-hot-swap")
+    assert standard["deploymentMode"] == "standard"
+    assert standard["devices"][0]["message"].endswith("(stop-start)"), standard["devices"][0]

@@ -48,7 +48,8 @@ async def create_deployment(body: DeploymentRequest, request: Request,
                                                 for line in str(exc).splitlines()]) from exc
     except InventoryError as exc:
         raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
-    options = DeployOptions(hot_swap=body.deployment_mode == "hot-swap", rollback=body.rollback_enabled,
+    hot_swap = None if body.deployment_mode is None else body.deployment_mode == "hot-swap"
+    options = DeployOptions(hot_swap=hot_swap, rollback=body.rollback_enabled,
                             broker=body.broker, grace_seconds=settings.grace_seconds,
                             connect_timeout=settings.device_timeout)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,

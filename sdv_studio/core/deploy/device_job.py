@@ -28,7 +28,7 @@ from sdv_studio.core.ssh.trust import HostKeyTrust
 
 @dataclass(frozen=True)
 class DeployOptions:
-    hot_swap: bool = False
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback: bool = True
     broker: str | None = None  # HOST:PORT; None = detect, else the fallback broker
     grace_seconds: float = 3.0

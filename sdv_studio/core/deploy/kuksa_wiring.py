@@ -1,8 +1,8 @@
 """Which databroker (and MQTT broker) an app on a device is wired to.
 
 In order: the address the user gave; the package's customBrokerUrl; a broker already
-listening on the device; else, with ``fallbackBroker``, SDV Studio's embedded broker
-started on the device under the agent's supervisor.
+listening on the device (unless the package turns ``brokerAutoDetect`` off); else, with
+``fallbackBroker``, SDV Studio's embedded broker started on the device under the agent's supervisor.
 """
 
 from __future__ import annotations
@@ -47,10 +47,18 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) ->
     if kuksa.get("customBrokerUrl"):
         return Wiring(_strip_scheme(str(kuksa["customBrokerUrl"])), mqtt_default, "from the package")
     listening = set(info.get("listening") or [])
-    if KUKSA_PORT in listening:
+    detect = kuksa.get("brokerAutoDetect", True) is not False
+    if detect and KUKSA_PORT in listening:
         return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "databroker found on the device")
     if not kuksa.get("fallbackBroker", True):
+        if not detect:
+            raise DeployError("the package turns databroker detection and SDV Studio's databroker off and names "
+                              "no broker (kuksaConfig.customBrokerUrl): give one with --broker HOST:PORT")
         return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "no databroker found and fallback disabled")
+    if KUKSA_PORT in listening:
+        raise DeployError(f"the package turns databroker detection off, so SDV Studio's databroker would start, "
+                          f"but port {KUKSA_PORT} on the device is taken; use that broker with --broker "
+                          f"127.0.0.1:{KUKSA_PORT}, or package with detection on")
     return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "SDV Studio's databroker started on the device",
                   start_fallback=True, with_mqtt=MQTT_PORT not in listening)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sdv_studio.core.deploy.device_job import DeployOptions, native_job
 from sdv_studio.core.deploy.docker_runtime import docker_job
@@ -36,6 +36,8 @@ def start_deployment(
 
     Must be called inside a running event loop."""
     options = options or DeployOptions()
+    if options.hot_swap is None:
+        options = replace(options, hot_swap=package_hot_swap(package))
     runtime = str(package.manifest.get("runtimeMode", "native"))
     make_job = docker_job if runtime == "docker" else native_job
     deployment = Deployment(
@@ -49,3 +51,9 @@ def start_deployment(
     )
     tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, options)) for d in devices]
     return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency).start()
+
+
+def package_hot_swap(package: PackageFile) -> bool:
+    """The package's own choice (deployment.hotSwap), used when the deployment does not say."""
+    deployment = package.manifest.get("deployment")
+    return bool(deployment.get("hotSwap", False)) if isinstance(deployment, dict) else False
