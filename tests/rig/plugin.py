@@ -44,6 +44,9 @@ def foreign_rig() -> Iterator[Rig]:
     reason = rig_unavailable_reason(foreign=True)
     if reason:
         pytest.skip(reason)
+    for python in ("3.9", "3.13"):  # bullseye's and trixie's, fetched before entering the LAN
+        broker_bundle(python, "x86_64")
+        mdns_wheels(python, "x86_64")
     built = Rig.build(foreign_specs())
     try:
         yield built
