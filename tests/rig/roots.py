@@ -19,7 +19,7 @@ from tests.rig.image import CACHE, _sources
 ROOTS = CACHE / "roots"
 PACKAGES = "openssh-server,python3,python3-venv"
 # Bump the leading number when the recipe changes so cached roots are rebuilt.
-RECIPE = f"1:--variant=apt:{PACKAGES}"
+RECIPE = f"2:--variant=apt:{PACKAGES}"
 BUILD_TIMEOUT = 1200.0
 SUITES = {"bullseye": "3.9", "trixie": "3.13"}
 # apt's words for a mirror it could not reach (DNS, refused or timed-out connections).
@@ -49,17 +49,19 @@ def ensure_root(suite: str, timeout: float = BUILD_TIMEOUT) -> Path:
         stamp.unlink(missing_ok=True)
         partial = ROOTS / f"{suite}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        _mmdebstrap(suite, partial, timeout)
+        build_root(suite, partial, suite_sources(suite), timeout)
         shutil.rmtree(root, ignore_errors=True)
         partial.rename(root)
         stamp.write_text(recipe(suite))
         return root
 
 
-def _mmdebstrap(suite: str, target: Path, timeout: float) -> None:
-    argv = ["mmdebstrap", "--variant=apt", "--mode=root", f"--include={PACKAGES}", suite, str(target)]
+def build_root(suite: str, target: Path, sources: bytes, timeout: float = BUILD_TIMEOUT) -> None:
+    """mmdebstrap ``suite`` into ``target`` from the apt ``sources`` given (deb822 or one-line)."""
+    # The mirror "-": mmdebstrap takes the sources from its standard input.
+    argv = ["mmdebstrap", "--variant=apt", "--mode=root", f"--include={PACKAGES}", suite, str(target), "-"]
     try:
-        build = subprocess.run(argv, input=suite_sources(suite), capture_output=True, timeout=timeout, check=False)
+        build = subprocess.run(argv, input=sources, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise RuntimeError(f"mmdebstrap {suite} did not finish in {timeout:.0f}s") from exc

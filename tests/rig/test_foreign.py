@@ -15,7 +15,9 @@ from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.rig.devices import LOGIN_USER, DeviceSpec
+from tests.rig.plugin import rig_unavailable_reason
 from tests.rig.rig import Rig
+from tests.rig.roots import build_root
 
 pytestmark = pytest.mark.rig
 
@@ -85,3 +87,14 @@ def test_teardown_of_a_foreign_device_leaves_nothing(foreign_rig: Rig) -> None:
     leftovers = subprocess.run(["pgrep", "-f", "sleep 301"], capture_output=True, text=True, check=False)
     assert leftovers.stdout.strip() == ""
     assert str(small.root) not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_an_unreachable_mirror_fails_the_build_with_a_clear_error(tmp_path: Path) -> None:
+    reason = rig_unavailable_reason(foreign=True)
+    if reason:
+        pytest.skip(reason)
+    # Nothing listens on port 9 of this machine's loopback: apt's connection is refused at once.
+    sources = b"deb [trusted=yes] http://127.0.0.1:9/debian bullseye main\n"
+    with pytest.raises(RuntimeError, match="Debian mirror is unreachable"):
+        build_root("bullseye", tmp_path / "root", sources, timeout=120)
+    assert not (tmp_path / "root").exists()
