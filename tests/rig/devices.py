@@ -25,6 +25,8 @@ JETSON_RELEASE = (
     "# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64, "
     "DATE: Fri Jul 19 23:24:25 UTC 2024\n"
 )
+# The device files a foreign device's /dev gets from the host's.
+DEV_NODES = "null zero full random urandom tty"
 CGROUP_V1 = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]
 
 
@@ -180,12 +182,11 @@ def foreign_boot_script(spec: DeviceSpec, root: Path, lower: Path) -> str:
     """Mount the device's root (an overlay on ``lower``) with its own /dev, /proc, /sys, /tmp and
     /run, all in the device's private mount namespace, then exec sshd chrooted into it."""
     r, m = shlex.quote(str(root)), shlex.quote(str(root / "merged"))
-    nodes = " ".join(("null", "zero", "full", "random", "urandom", "tty"))
     lines = [
         "set -e",
         f"mount -t overlay overlay -o lowerdir={shlex.quote(str(lower))},upperdir={r}/upper,workdir={r}/work {m}",
         f"mount -t tmpfs -o mode=755,nosuid dev {m}/dev",
-        f"for n in {nodes}; do touch {m}/dev/$n && mount --bind /dev/$n {m}/dev/$n; done",
+        f"for n in {DEV_NODES}; do touch {m}/dev/$n && mount --bind /dev/$n {m}/dev/$n; done",
         f"mkdir {m}/dev/pts {m}/dev/shm && ln -s pts/ptmx {m}/dev/ptmx",
         # A devpts of its own: a pty opened in the device is not one of the host's.
         f"mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts {m}/dev/pts",

@@ -118,7 +118,7 @@ class Device:
 
     @property
     def etc(self) -> Path:
-        """The upper layer of the device's /etc, as written before it booted."""
+        """The upper layer of the device's /etc: what the rig wrote before it booted, and what changed since."""
         return self.root / "upper" / "etc" if self.foreign else self.root / "etc"
 
     def sshd_ready(self) -> bool:
