@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from kuksa_client.grpc import Datapoint, VSSClient, VSSClientError
 from kuksa_client.grpc.aio import VSSClient as AioVSSClient
 
-from tests.broker.helpers import VSS_40, broker_process, run_in, venv
+from tests.broker.helpers import run_in, venv
+from tests.broker.targets import TARGETS, broker_at
 
 SPEED = "Vehicle.Speed"
 LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
 LUMBAR = "Vehicle.Cabin.Seat.Row1.DriverSide.Backrest.Lumbar.Support"  # float, 0..100
 
 
-@pytest.fixture(scope="module")
-def broker() -> dict:
-    with broker_process("--vss", str(VSS_40)) as info:
+@pytest.fixture(scope="module", params=TARGETS)
+def broker(request: pytest.FixtureRequest) -> Iterator[dict]:
+    """The broker here, on the oldest runtimes a device gets, and on Python 3.9 and 3.13 devices."""
+    with broker_at(request) as info:
         yield info
 
 

@@ -5,6 +5,10 @@ OpenSSH's sshd runs as the device's "init". Its /etc is an overlay over the host
 (login user, host keys, sshd config, optional Jetson persona and engine config);
 /home, /tmp and /run are its own folders; with an engine, podman serves the Docker
 API on /run/docker.sock.
+
+A foreign device (``suite`` set) runs another Debian instead: its whole root is an
+overlay on a cached root filesystem of that suite (tests/rig/roots.py), with its own
+/dev, /proc, /sys, /tmp and /run, and sshd runs chrooted into it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ JETSON_RELEASE = (
     "# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64, "
     "DATE: Fri Jul 19 23:24:25 UTC 2024\n"
 )
+# The device files a foreign device's /dev gets from the host's.
+DEV_NODES = "null zero full random urandom tty"
 CGROUP_V1 = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]
 
 
@@ -32,6 +38,12 @@ class DeviceSpec:
     engine: bool = False
     # False: the login user's key is not authorized (the device refuses it).
     authorized: bool = True
+    # A Debian suite (bullseye, trixie): a foreign device whose root is that Debian's, not this machine's.
+    suite: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.suite and (self.engine or self.jetson):
+            raise ValueError(f"{self.name}: a foreign device has neither an engine nor the Jetson persona")
 
 
 SSHD_CONFIG = """\
@@ -81,16 +93,12 @@ def _sha512_crypt(password: str) -> str:
     return out.stdout.strip()
 
 
-def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Path) -> None:
-    """Write the device's private folders and its /etc overlay upper layer."""
-    etc = root / "etc"
-    for sub in ("etc/ssh", "etc-work", "home", "tmp", "run", "containers"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "tmp").chmod(0o1777)
-
-    passwd = Path("/etc/passwd").read_text()
-    group = Path("/etc/group").read_text()
-    shadow = Path("/etc/shadow").read_text()
+def _write_etc(spec: DeviceSpec, etc: Path, base: Path) -> None:
+    """The login user (added to ``base``'s accounts), hostname, host key and sshd config in ``etc``."""
+    (etc / "ssh").mkdir(parents=True, exist_ok=True)
+    passwd = (base / "etc/passwd").read_text()
+    group = (base / "etc/group").read_text()
+    shadow = (base / "etc/shadow").read_text()
     group_lines = [line for line in group.splitlines() if not line.startswith("docker:")]
     docker_gid = 2990
     group_lines += [f"{LOGIN_USER}:x:{LOGIN_UID}:", f"docker:x:{docker_gid}:{LOGIN_USER}"]
@@ -106,12 +114,24 @@ def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Pa
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     (etc / "ssh" / "sshd_config").write_text(SSHD_CONFIG)
 
-    home = root / "home" / LOGIN_USER
+
+def _write_home(spec: DeviceSpec, homes: Path, public_key: str) -> None:
+    home = homes / LOGIN_USER
     (home / ".ssh").mkdir(parents=True, exist_ok=True)
     (home / ".ssh" / "authorized_keys").write_text(public_key + "\n" if spec.authorized else "")
     for path in (home, home / ".ssh", home / ".ssh" / "authorized_keys"):
         path.chmod(0o700 if path.is_dir() else 0o600)
     subprocess.run(["chown", "-R", f"{LOGIN_UID}:{LOGIN_UID}", str(home)], check=True)
+
+
+def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Path) -> None:
+    """Write the device's private folders and its /etc overlay upper layer."""
+    etc = root / "etc"
+    for sub in ("etc-work", "home", "tmp", "run", "containers"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+    _write_etc(spec, etc, Path("/"))
+    _write_home(spec, root / "home", public_key)
 
     if spec.jetson:
         (etc / "nv_tegra_release").write_text(JETSON_RELEASE)
@@ -119,6 +139,15 @@ def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Pa
         (etc / "containers").mkdir(exist_ok=True)
         (etc / "containers" / "containers.conf").write_text(CONTAINERS_CONF)
         (etc / "containers" / "storage.conf").write_text(STORAGE_CONF.format(store=store))
+
+
+def prepare_foreign_root(spec: DeviceSpec, root: Path, public_key: str, lower: Path) -> None:
+    """Write the upper layer of a foreign device's root overlay: the login user and sshd's setup,
+    over the accounts the suite's root already has."""
+    for sub in ("upper", "work", "merged"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    _write_etc(spec, root / "upper" / "etc", lower)
+    _write_home(spec, root / "upper" / "home", public_key)
 
 
 def boot_script(spec: DeviceSpec, root: Path) -> str:
@@ -146,4 +175,28 @@ def boot_script(spec: DeviceSpec, root: Path) -> str:
             "chgrp docker /run/docker.sock && chmod 660 /run/docker.sock",
         ]
     lines.append(f"exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config 2>>{r}/sshd.log")
+    return "\n".join(lines) + "\n"
+
+
+def foreign_boot_script(spec: DeviceSpec, root: Path, lower: Path) -> str:
+    """Mount the device's root (an overlay on ``lower``) with its own /dev, /proc, /sys, /tmp and
+    /run, all in the device's private mount namespace, then exec sshd chrooted into it."""
+    r, m = shlex.quote(str(root)), shlex.quote(str(root / "merged"))
+    lines = [
+        "set -e",
+        f"mount -t overlay overlay -o lowerdir={shlex.quote(str(lower))},upperdir={r}/upper,workdir={r}/work {m}",
+        f"mount -t tmpfs -o mode=755,nosuid dev {m}/dev",
+        f"for n in {DEV_NODES}; do touch {m}/dev/$n && mount --bind /dev/$n {m}/dev/$n; done",
+        f"mkdir {m}/dev/pts {m}/dev/shm && ln -s pts/ptmx {m}/dev/ptmx",
+        # A devpts of its own: a pty opened in the device is not one of the host's.
+        f"mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts {m}/dev/pts",
+        f"mount -t tmpfs -o mode=1777 shm {m}/dev/shm",
+        f"mount -t proc proc {m}/proc",
+        f"mount -t sysfs sysfs {m}/sys",
+        f"mount -t tmpfs -o mode=1777 tmp {m}/tmp",
+        f"mount -t tmpfs -o mode=755 run {m}/run",
+        f"mkdir -p {m}/run/sshd",
+        f"hostname {shlex.quote(spec.name)}",
+        f"exec chroot {m} /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config 2>>{r}/sshd.log",
+    ]
     return "\n".join(lines) + "\n"

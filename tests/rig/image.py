@@ -30,8 +30,8 @@ def _podman(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _sources() -> bytes:
-    # mmdebstrap reads apt sources from stdin when it is not a terminal: reuse this
-    # machine's configured mirror instead of naming one.
+    # Given as mmdebstrap's mirror "-" (its standard input): this machine's configured mirror,
+    # instead of naming one.
     if SOURCES.exists():
         return SOURCES.read_bytes()
     legacy = Path("/etc/apt/sources.list")
@@ -57,6 +57,7 @@ def ensure_base_image() -> str:
                 '--customize-hook=rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED',
                 "bookworm",
                 str(tar),
+                "-",
             ],
             input=_sources(),
             capture_output=True,

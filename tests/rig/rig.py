@@ -26,9 +26,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.rig.devices import LOGIN_PASSWORD, LOGIN_USER, DeviceSpec, boot_script, prepare_device_root
+from tests.rig.devices import (
+    LOGIN_PASSWORD,
+    LOGIN_USER,
+    DeviceSpec,
+    boot_script,
+    foreign_boot_script,
+    prepare_device_root,
+    prepare_foreign_root,
+)
 from tests.rig.image import STORE, ensure_base_image
 from tests.rig.netns import inside_netns
+from tests.rig.roots import ensure_root
 
 STATE = Path("/var/lib/sdv-rig")
 _serial = itertools.count(1)
@@ -38,6 +47,7 @@ SWEEP_CIDR = "198.18.0.0/24"
 OUTSIDE_CIDR = "198.18.1.0/24"
 REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "sshd", "ssh-keygen", "openssl")
 ENGINE_TOOLS = ("podman", "runc", "mmdebstrap")
+FOREIGN_TOOLS = ("mmdebstrap", "chroot")
 
 
 def default_specs() -> list[DeviceSpec]:
@@ -60,6 +70,14 @@ def bench_specs() -> list[DeviceSpec]:
     return [s for s in default_specs() if s.authorized and s.ip.startswith("198.18.0.")]
 
 
+def foreign_specs() -> list[DeviceSpec]:
+    """Two devices running another Debian, so another Python: bullseye (3.9) and trixie (3.13)."""
+    return [
+        DeviceSpec("bullseye", "198.18.0.31", suite="bullseye"),
+        DeviceSpec("trixie", "198.18.0.32", suite="trixie"),
+    ]
+
+
 def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
@@ -67,8 +85,8 @@ def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def missing_tools(engine: bool) -> list[str]:
-    wanted = REQUIRED_TOOLS + (ENGINE_TOOLS if engine else ())
+def missing_tools(engine: bool, foreign: bool = False) -> list[str]:
+    wanted = REQUIRED_TOOLS + (ENGINE_TOOLS if engine else ()) + (FOREIGN_TOOLS if foreign else ())
     return [t for t in wanted if shutil.which(t) is None and not Path("/usr/sbin", t).exists()]
 
 
@@ -88,9 +106,28 @@ class Device:
         return self.spec.ip
 
     @property
+    def foreign(self) -> bool:
+        return self.spec.suite is not None
+
+    @property
     def home(self) -> Path:
         """The login user's home as seen from the host."""
+        if self.foreign:  # only sshd's chroot shows the mounted overlay
+            return Path(f"/proc/{self.pid}/root/home/{LOGIN_USER}")
         return self.root / "home" / LOGIN_USER
+
+    @property
+    def etc(self) -> Path:
+        """The upper layer of the device's /etc: what the rig wrote before it booted, and what changed since."""
+        return self.root / "upper" / "etc" if self.foreign else self.root / "etc"
+
+    def sshd_ready(self) -> bool:
+        """sshd wrote its pid file: the boot script's process, which exec'ed into sshd."""
+        run = Path(f"/proc/{self.pid}/root/run") if self.foreign else self.root / "run"
+        try:
+            return (run / "sshd.pid").read_text().strip() == str(self.pid)
+        except OSError:
+            return False
 
     @property
     def pid(self) -> int:
@@ -100,12 +137,12 @@ class Device:
     def run(self, command: str, *, check: bool = True, user: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run a shell command inside the device (its network, mounts and hostname), as root
         or as ``user``."""
-        argv = ["nsenter", "-t", str(self.pid), "-n", "-m", "-u", "--"]
+        argv = ["nsenter", "-t", str(self.pid), "-n", "-m", "-u", *(("-r", "-w") if self.foreign else ()), "--"]
         argv += ["runuser", "-u", user, "--", "sh", "-c", command] if user else ["sh", "-c", command]
         return _run(*argv, check=check)
 
     def host_key_fingerprint_file(self) -> Path:
-        return self.root / "etc" / "ssh" / "ssh_host_ed25519_key.pub"
+        return self.etc / "ssh" / "ssh_host_ed25519_key.pub"
 
     def rotate_host_key(self) -> None:
         """Give the device a new host key, as a re-flashed board would have.
@@ -152,6 +189,8 @@ class Rig:
         try:
             if any(s.engine for s in specs):
                 ensure_base_image()
+            for suite in sorted({s.suite for s in specs if s.suite}):
+                ensure_root(suite)
             rig._build_lan()
             for spec in specs:
                 rig._add_device(spec)
@@ -188,8 +227,13 @@ class Rig:
         else:
             _run("ip", "-n", netns, "route", "add", OUTSIDE_CIDR, "dev", "eth0")
         public_key = self.key_path.with_suffix(".pub").read_text().strip()
-        prepare_device_root(spec, droot, public_key, STORE)
-        (droot / "boot.sh").write_text(boot_script(spec, droot))
+        if spec.suite:
+            lower = ensure_root(spec.suite)
+            prepare_foreign_root(spec, droot, public_key, lower)
+            (droot / "boot.sh").write_text(foreign_boot_script(spec, droot, lower))
+        else:
+            prepare_device_root(spec, droot, public_key, STORE)
+            (droot / "boot.sh").write_text(boot_script(spec, droot))
         argv = ["ip", "netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private"]
         with open(droot / "boot.log", "wb") as log:
             process = subprocess.Popen(
@@ -208,7 +252,7 @@ class Rig:
             for name, dev in list(pending.items()):
                 if dev.process and dev.process.poll() is not None:
                     raise RuntimeError(f"device {name} failed to boot: {(dev.root / 'boot.log').read_text()[-1500:]}")
-                ready = (dev.root / "run" / "sshd.pid").exists()
+                ready = dev.sshd_ready()
                 if ready and dev.spec.engine:
                     ready = (dev.root / "run" / "docker.sock").exists()
                 if ready:

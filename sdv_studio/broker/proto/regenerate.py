@@ -6,8 +6,10 @@ sdv.databroker.v1 from a velocitas-sdk wheel or install (its ``velocitas_sdk/pro
 
     python -m sdv_studio.broker.proto.regenerate PATH/TO/velocitas_sdk/proto
 
-Imports are made package-relative and the runtime-version guard is dropped so the stubs load
-with any protobuf >= 4.21 (a device venv may hold an older protobuf than the workstation).
+Imports are made package-relative and the runtime-version guard is dropped so one stub set serves
+every device Python: a device venv may hold an older protobuf than the workstation (down to 5.29,
+the last for Python 3.8; see broker_bundle.FLOORS). tests/broker/targets.py runs the kuksa-client
+tests against the broker on that oldest pair and on Python 3.9 and 3.13 devices.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@ dependencies' wheels for the device's Python and architecture, installed offline
 
 Only the broker goes to the device (not the GUI, CLI or their dependencies), so the wheel is
 built here from the broker's own files rather than from the whole sdv-studio project.
+
+The broker runs on any device Python from 3.8 on. Its dependencies are ranges, not this
+workstation's pins: from the oldest release the shipped stubs work with up to the version this
+workstation runs (and so tests), so each device gets the newest its Python has wheels for
+(Python 3.8: grpcio 1.70 and protobuf 5.29; 3.9: grpcio 1.80 and protobuf 6.33).
 """
 
 from __future__ import annotations
@@ -27,16 +32,39 @@ _DIST = "sdv_studio_broker"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # reproducible wheel bytes
 
 
-def _pin(name: str) -> str:
-    """The version this workstation runs the broker with: its generated stubs need a matching runtime."""
+# The oldest runtimes the stubs in sdv_studio/broker/proto work with: the *_grpc modules call
+# the registered-method form (grpcio 1.62), and the *_pb2 modules, stripped of the gencode's
+# runtime-version guard, load with protobuf 5.29, the last release for Python 3.8.
+FLOORS = {"grpcio": "1.62", "protobuf": "5.29"}
+# amqtt 0.11+ needs Python 3.10; 0.10, the last for older Pythons, has a dependency without a
+# wheel (docopt) and another configuration format: older devices get no MQTT broker from us.
+MQTT_MIN_PYTHON = (3, 10)
+
+
+def _range(name: str) -> str:
+    """From the floor up to the version this workstation runs: tested here, and never newer."""
+    floor = f">={FLOORS[name]}" if name in FLOORS else ""
     try:
-        return f"{name}=={metadata.version(name)}"
+        return f"{name}{floor}{',' if floor else ''}<={metadata.version(name)}"
     except metadata.PackageNotFoundError:
-        return name
+        return name + floor
 
 
-def runtime_requirements() -> list[str]:
-    return [_pin("grpcio"), _pin("protobuf"), _pin("amqtt")]
+def carries_mqtt(python_version: str) -> bool:
+    """Whether the bundle for a device's Python (``3.9``) holds an MQTT broker (amqtt)."""
+    return tuple(int(part) for part in python_version.split(".")[:2]) >= MQTT_MIN_PYTHON
+
+
+def runtime_requirements(python_version: str) -> list[str]:
+    """What a device with this Python installs beside the broker."""
+    wanted = [_range("grpcio"), _range("protobuf")]
+    return [*wanted, _range("amqtt")] if carries_mqtt(python_version) else wanted
+
+
+def _requires_dist() -> list[str]:
+    """The broker wheel's dependencies, one wheel for every device Python."""
+    minimum = ".".join(map(str, MQTT_MIN_PYTHON))
+    return [_range("grpcio"), _range("protobuf"), f'{_range("amqtt")}; python_version >= "{minimum}"']
 
 
 def _record_hash(data: bytes) -> str:
@@ -53,10 +81,10 @@ def broker_wheel() -> tuple[str, bytes]:
         if path.is_file() and path.suffix in (".py", ".pyi") and "__pycache__" not in path.parts:
             files[f"sdv_studio/{path.relative_to(_PACKAGE_ROOT).as_posix()}"] = path.read_bytes()
     info = f"{_DIST}-{__version__}.dist-info"
-    requires = "".join(f"Requires-Dist: {r}\n" for r in runtime_requirements())
+    requires = "".join(f"Requires-Dist: {r}\n" for r in _requires_dist())
     files[f"{info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: sdv-studio-broker\nVersion: {__version__}\n"
-        f"Summary: SDV Studio's embedded KUKSA databroker\nRequires-Python: >=3.9\n{requires}"
+        f"Summary: SDV Studio's embedded KUKSA databroker\nRequires-Python: >=3.8\n{requires}"
     ).encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: sdv-studio\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files.items())
@@ -75,6 +103,7 @@ def broker_wheel() -> tuple[str, bytes]:
 class BrokerBundle:
     files: dict[str, bytes]  # wheel file name -> bytes
     requirement: str  # what the device's venv installs
+    mqtt: bool  # whether it holds an MQTT broker for the device's Python
 
     # Named after the content, so a device never keeps running an older broker's code. Hashed once,
     # with the bundle in its worker thread: megabytes of wheels hashed per device stalled the event loop.
@@ -93,12 +122,12 @@ _bundles_lock = threading.Lock()
 
 @lru_cache(maxsize=8)
 def _bundle(python_version: str, arch: str) -> BrokerBundle:
-    requirements = [Requirement(r) for r in runtime_requirements()]
+    requirements = [Requirement(r) for r in runtime_requirements(python_version)]
     vendored = wheels.vendor(requirements, python_version, [arch])
     files = {path.name: path.read_bytes() for paths in vendored.wheels.values() for path in paths}
     name, data = broker_wheel()
     files[name] = data
-    return BrokerBundle(files, f"sdv-studio-broker=={__version__}", _venv_name(files))
+    return BrokerBundle(files, f"sdv-studio-broker=={__version__}", carries_mqtt(python_version), _venv_name(files))
 
 
 def broker_bundle(python_version: str, arch: str) -> BrokerBundle:
