@@ -89,3 +89,17 @@ def test_delta_install_sends_only_changed_files(agent: Agent, tmp_path: Path) ->
     refused = agent.run("deploy", dict(FAST, dir=str(upload2)), expect_ok=False)
     assert refused["missing"] == ["app/main.py", "manifest.json"] and _app(agent)["release"] == done["release"]
     shutil.rmtree(upload2)
+
+
+def test_the_same_release_with_another_broker_is_rewired_not_already_running(agent: Agent, tmp_path: Path) -> None:
+    package = str(pkgbuild.build(tmp_path, "demo", "1.0.0"))
+    first = agent.run("deploy", dict(FAST, package=package, broker="127.0.0.1:55555"))
+    same = agent.run("deploy", dict(FAST, package=package, broker="127.0.0.1:55555"))
+    assert same["alreadyRunning"] and same["instance"]["pid"] == first["instance"]["pid"]
+
+    moved = agent.run("deploy", dict(FAST, package=package, broker="198.18.0.40:55555"))
+    assert not moved.get("alreadyRunning") and moved["started"], moved
+    now = _app(agent)
+    assert now["pid"] != first["instance"]["pid"] and not is_alive(first["instance"]["pid"])
+    env = Path(f"/proc/{now['pid']}/environ").read_bytes()
+    assert b"KUKSA_ENDPOINT=198.18.0.40:55555" in env

@@ -27,6 +27,8 @@ DEFAULT_HEALTH_TIMEOUT = 30.0
 LOG_TAIL = 40
 # Settings remembered per app, so a restart or rollback runs the app the way it was deployed.
 SETTINGS = ("broker", "mqtt", "env", "graceSeconds", "healthTimeout", "memory", "cpu", "keep", "logMaxBytes")
+# The ones the running process was started with: a change means the release must start again.
+PROCESS_SETTINGS = ("broker", "mqtt", "env", "memory", "cpu")
 
 
 def settings(store: AppStore, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -121,7 +123,8 @@ def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]
     client.ensure(layout)
     old = running(layout, store.name)
     result = {"name": store.name, "release": release, "previous": old[0]["release"] if old else None}
-    if any(i["release"] == release and i.get("status") == "running" for i in old) and not args.get("restart"):
+    same = all(conf.get(k) == before.get(k) for k in PROCESS_SETTINGS)
+    if any(i["release"] == release and i.get("status") == "running" for i in old) and same and not args.get("restart"):
         return dict(result, started=False, alreadyRunning=True, instance=_public(old[0]))
     spec = instance_spec(layout, store, release, conf)
     hot = bool(args.get("hotSwap")) and bool(old)
