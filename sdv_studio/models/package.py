@@ -153,6 +153,20 @@ class KuksaConfig(CamelModel):
     custom_broker_url: str | None = Field(default=None, max_length=2048)
 
 
+# What a client may name over the API: a release (4.0, 3.1.1, latest) or a release's download URL.
+# Never a path: the server would read any of its own files, and tell the caller which exist.
+_VSS_RELEASE = re.compile(r"\d+\.\d+(\.\d+)?|latest|default|https://\S+/vss_rel(ease)?_\d+\.\d+(\.\d+)?\.json")
+
+
+class RequestKuksaConfig(KuksaConfig):
+    @field_validator("vss_version")
+    @classmethod
+    def _release_not_path(cls, value: str) -> str:
+        if not _VSS_RELEASE.fullmatch(value.strip()):
+            raise _fail("must be a VSS release like 4.0 or its release URL (…/vss_rel_4.0.json), not a path")
+        return value.strip()
+
+
 class ResourceLimits(CamelModel):
     memory: str = Field(default="512MB", max_length=64)
     cpu: str = Field(default="0.5", max_length=64)
@@ -255,6 +269,7 @@ class RequestDeployment(CamelModel):
 class PackageRequest(_AppFields):
     """The body of ``POST /api/apps/package`` as in the guide, plus optional build settings."""
 
+    kuksa_config: RequestKuksaConfig = Field(default_factory=RequestKuksaConfig)
     deployment: RequestDeployment = Field(default_factory=RequestDeployment)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     python_version: str = Field(default="3.11", max_length=16)
