@@ -22,9 +22,8 @@ from sdv_studio.core.packaging import docker, template
 from sdv_studio.core.packaging.archive import MANIFEST, Entry, manifest_bytes, package_id, write_archive
 from sdv_studio.core.packaging.flavour import (
     Flavour,
-    detect_flavour,
+    classify_entry,
     imported_roots,
-    is_complete_program,
     local_modules,
     needs_vehicle_model,
     third_party_imports,
@@ -180,11 +179,10 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
     if problems:
         raise PackageError(problems)
     py_files = app.python_files()
-    flavour = detect_flavour(py_files)
+    entry_kind = classify_entry(py_files, app.entry_point)
+    flavour, templated = entry_kind.flavour, entry_kind.templated
     code = app.text(app.entry_point)
-    templated = flavour is not Flavour.VELOCITAS and not is_complete_program(code)
     if templated:
-        flavour = Flavour.KUKSA
         code = template.render_app(code)
     name = options.name if options.name is not None else default_name(app.name_hint)
     vss_file: Path | None = None
@@ -219,7 +217,7 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
     entries = {f"app/{path}": Entry(data=data) for path, data in app.files.items()}
     entries[f"app/{app.entry_point}"] = Entry(data=code.encode("utf-8"))
     return _Plan(package, flavour, templated, requirements, entries,
-                 vss_file if flavour is Flavour.VELOCITAS else None, vss_label, notes)
+                 vss_file if flavour is Flavour.VELOCITAS else None, vss_label, [entry_kind.reason, *notes])
 
 
 def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,

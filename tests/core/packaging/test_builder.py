@@ -281,3 +281,15 @@ def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path
     with tarfile.open(fileobj=io.BytesIO(result.path.read_bytes()), mode="r:gz") as tar:
         tar.extractall(tmp_path / "x", filter="data")
     assert (tmp_path / "x" / "support" / "sdv_launcher.py").is_file()
+
+
+def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore) -> None:
+    progress: list[str] = []
+    result = build_package(APPS / "kuksa_docs" / "sync_loop.py", BuildOptions(platforms=["x86_64"]),
+                           progress.append, store)
+    files = members(result.path)
+    assert files["app/main.py"] == (APPS / "kuksa_docs" / "sync_loop.py").read_bytes()
+    assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
+    assert "support/sdv_launcher.py" in files
+    assert ("kuksa program that runs its own loop (line 7: `with VSSClient(...)` at module level): "
+            "run as is under the launcher") in progress
