@@ -75,12 +75,24 @@ def needs_vehicle_model(py_files: Mapping[str, str]) -> bool:
     return any((imported_roots(src) & MODEL_MODULES) - local for src in py_files.values())
 
 
+TEST_DIRS = {"tests", "test"}
+
+
+def is_test_path(path: str) -> bool:
+    """Test code by the conventions pytest follows: test folders, ``test_*.py``, ``*_test.py``, conftest."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (any(part in TEST_DIRS for part in parts[:-1]) or name == "conftest.py"
+            or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))))
+
+
 def third_party_imports(py_files: Mapping[str, str]) -> set[str]:
-    """Imports that are neither the standard library nor the app's own modules."""
+    """Imports that are neither the standard library nor the app's own modules (test code aside)."""
     local = local_modules(list(py_files))
     roots: set[str] = set()
-    for source in py_files.values():
-        roots |= imported_roots(source)
+    for path, source in py_files.items():
+        if not is_test_path(path):
+            roots |= imported_roots(source)
     return {r for r in roots - local if r not in sys.stdlib_module_names and r != "__future__"}
 
 
