@@ -37,6 +37,7 @@ from sdv_studio.core.packaging.flavour import (
 from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
+from sdv_studio.core.packaging.vss_overlay import OverlayError, effective_catalogue, overlay_files
 from sdv_studio.core.packaging.wheels import ARCHES, VendoredWheels, WheelError, vendor
 from sdv_studio.models.package import (
     PackageRequest,
@@ -46,6 +47,7 @@ from sdv_studio.models.package import (
 )
 
 FORMAT_VERSION = 1
+VSS_CATALOGUE = "vss.json"  # under support/: the effective catalogue, when overlays changed the release
 _DEFAULT_BROKER = ("127.0.0.1", 55555)
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
@@ -129,6 +131,8 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         support = _support_files(app, plan, progress)
     except WheelError as exc:
         raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
+    except OverlayError as exc:
+        raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
     entries = dict(plan.app_entries)
@@ -216,12 +220,15 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
     problems.extend(f"platform: {p}: must be one of x86_64, aarch64" for p in options.platforms if p not in ARCHES)
     wanted = _requirements(app, options, flavour, py_files)
     problems.extend(wanted.problems)
+    try:
+        overlay_files(app.files)
+    except OverlayError as exc:
+        problems.extend(exc.problems)
     if problems or package is None:
         raise PackageError(problems or ["package: invalid"])
     entries = {f"app/{path}": Entry(data=data) for path, data in app.files.items()}
     entries[f"app/{app.entry_point}"] = Entry(data=code.encode("utf-8"))
-    return _Plan(package, flavour, templated, wanted.requirements, entries,
-                 vss_file if flavour is Flavour.VELOCITAS else None, vss_label,
+    return _Plan(package, flavour, templated, wanted.requirements, entries, vss_file, vss_label,
                  [entry_kind.reason, *app.notes, *wanted.notes], wanted.origins)
 
 
@@ -245,9 +252,16 @@ def _note_unlisted_imports(app: AppSource, plan: _Plan, wheels: VendoredWheels, 
 
 
 def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    catalogue = None
+    if plan.vss_file is not None:
+        catalogue = effective_catalogue(plan.vss_file, overlay_files(app.files), progress)
+        if catalogue != plan.vss_file:
+            # The release with the app's own signals: the device's fallback databroker loads it.
+            files[VSS_CATALOGUE] = catalogue.read_bytes()
     if plan.templated:
-        return {}
-    files = {template.LAUNCHER: template.launcher()}
+        return files
+    files[template.LAUNCHER] = template.launcher()
     if plan.flavour is not Flavour.VELOCITAS:
         return files
     py_files = app.python_files()
@@ -255,8 +269,8 @@ def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str,
     imports = set().union(*(imported_roots(src) for src in py_files.values()))
     if "sdv" in imports and "sdv" not in local:
         files.update(template.sdv_shim())
-    if needs_vehicle_model(py_files) and plan.vss_file is not None:
-        files.update(template.model_files(generated_model(plan.vss_file, progress)))
+    if needs_vehicle_model(py_files) and catalogue is not None:
+        files.update(template.model_files(generated_model(catalogue, progress)))
         if "sdv_model" in imports and "sdv_model" not in local:
             # The model's old package name, from Velocitas templates before the rename.
             files["sdv_model/__init__.py"] = _SDV_MODEL_ALIAS

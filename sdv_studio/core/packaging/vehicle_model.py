@@ -23,6 +23,8 @@ from sdv_studio.core import python_runtime
 from sdv_studio.core.packaging.wheels import cache_root
 
 GENERATOR = "velocitas-model-generator==0.9.0"
+# The generator pins vss-tools 6.0; naming it too makes the overlay compiler's version explicit.
+VSS_TOOLS = "vss-tools==6.0.0"
 Progress = Callable[[str], None]
 
 
@@ -88,7 +90,7 @@ def _release_of(vss_file: Path) -> str:
 def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path:
     """The folder of the generated ``vehicle`` package for this catalogue (cached)."""
     digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
-    target = _tools_root() / "vehicle-models" / digest
+    target = tools_root() / "vehicle-models" / digest
     if (target / "vehicle" / "__init__.py").is_file():
         return target / "vehicle"
     gen_model = _generator(progress)
@@ -110,17 +112,25 @@ def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path
     return target / "vehicle"
 
 
-def _tools_root() -> Path:
+def tools_root() -> Path:
     # Beside the wheel cache, so a shared wheel cache (CI, tests) shares the generator too.
     return cache_root().parent
 
 
+def vss_tool(progress: Progress) -> Path:
+    """vss-tools' ``vspec`` command, from the generator's tool venv."""
+    return python_runtime.venv_executable(_tool_venv(progress), "vspec")
+
+
 def _generator(progress: Progress) -> Path:
-    venv = _tools_root() / "tools" / "model-generator"
-    gen_model = python_runtime.venv_executable(venv, "gen-model")
-    if gen_model.is_file():
-        return gen_model
-    progress(f"installing {GENERATOR} into {venv} (once)")
+    return python_runtime.venv_executable(_tool_venv(progress), "gen-model")
+
+
+def _tool_venv(progress: Progress) -> Path:
+    venv = tools_root() / "tools" / "model-generator"
+    if all(python_runtime.venv_executable(venv, tool).is_file() for tool in ("gen-model", "vspec")):
+        return venv
+    progress(f"installing {GENERATOR} and {VSS_TOOLS} into {venv} (once)")
     shutil.rmtree(venv, ignore_errors=True)
     try:
         python = python_runtime.interpreter()
@@ -128,11 +138,11 @@ def _generator(progress: Progress) -> Path:
         raise ModelError(f"vss: {exc}") from exc
     steps = [[*python, "-m", "venv", str(venv)],
              [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
-              "--disable-pip-version-check", "-q", GENERATOR]]
+              "--disable-pip-version-check", "-q", GENERATOR, VSS_TOOLS]]
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise ModelError(f"vss: could not install {GENERATOR}: {detail}")
-    return gen_model
+    return venv

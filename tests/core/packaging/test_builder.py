@@ -334,3 +334,45 @@ def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore
     assert "support/sdv_launcher.py" in files
     assert ("kuksa program that runs its own loop (line 7: `with VSSClient(...)` at module level): "
             "run as is under the launcher") in progress
+
+
+def test_vss_overlay_adds_the_apps_own_signals(store: PackageStore) -> None:
+    result = build_package(APPS / "velocitas_dogmode", BuildOptions(platforms=["x86_64"]), store=store)
+    files = members(result.path)
+    cabin = json.loads(files["support/vss.json"])["Vehicle"]["children"]["Cabin"]["children"]
+    assert cabin["DogMode"] == {"datatype": "boolean", "type": "actuator",
+                                "description": "Whether dog mode is on (the cabin kept at a safe temperature "
+                                               "while parked)."}
+    assert (cabin["DogModeTemperature"]["unit"], cabin["DogModeTemperature"]["max"]) == ("celsius", 60)
+    assert "HVAC" in cabin and "Speed" in json.loads(files["support/vss.json"])["Vehicle"]["children"]
+    model = files["support/vehicle/Cabin/__init__.py"].decode()
+    assert "DogModeTemperature" in model and "DataPointBoolean" in model
+
+
+def test_vss_choice_by_release_url(store: PackageStore) -> None:
+    url = "https://github.com/COVESA/vehicle_signal_specification/releases/download/v3.1.1/vss_rel_3.1.1.json"
+    result = build_package(APPS / "playground_default.py", BuildOptions(vss=url, platforms=["x86_64"]), store=store)
+    assert result.manifest["kuksaConfig"]["vssVersion"] == "3.1.1"  # type: ignore[index]
+    assert "support/vss.json" not in members(result.path)  # no overlay: the release as shipped
+    with pytest.raises(PackageError) as info:
+        build_package(APPS / "playground_default.py", BuildOptions(vss="https://example.invalid/vss.json"),
+                      store=store)
+    assert info.value.problems == ["vss: https://example.invalid/vss.json: not a VSS release SDV Studio ships "
+                                   "(3.0, 3.1.1, 4.0, 5.1, 6.0); URLs are never downloaded: save the catalogue and "
+                                   "name its path"]
+
+
+@pytest.mark.parametrize(("overlay", "problem"), [
+    ("Vehicle.Cabin.DogMode:\n  datatype: boolean\n  type: actuatorx\n  description: On.\n",
+     "dogmode.vspec:1: Vehicle.Cabin.DogMode: Input should be 'branch', 'attribute', 'sensor', 'actuator', "
+     "'struct' or 'property'"),
+    ("# own signals\n\nVehicle.Cabin.DogMode:\n  datatype: boolean\n   type: actuator\n",
+     "dogmode.vspec:5:8: mapping values are not allowed here"),
+    ("# nothing here\n", "dogmode.vspec:1: no VSS node definitions (a line `Vehicle.Some.Signal:`)"),
+])
+def test_overlay_errors_name_file_and_line(tmp_path: Path, store: PackageStore, overlay: str, problem: str) -> None:
+    (tmp_path / "main.py").write_text((APPS / "playground_default.py").read_text())
+    (tmp_path / "dogmode.vspec").write_text(overlay)
+    with pytest.raises(PackageError) as info:
+        build_package(tmp_path, BuildOptions(name="dog", platforms=["x86_64"]), store=store)
+    assert info.value.problems == [problem]
