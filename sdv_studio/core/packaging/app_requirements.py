@@ -89,8 +89,9 @@ def app_requirements(lines: Sequence[tuple[str, str]], flavour: Flavour, imports
         _add(by_name, result, KUKSA_CLIENT)
     if ("velocitas-sdk" in by_name or "pkg_resources" in imports) and "setuptools" not in by_name:
         _add(by_name, result, PKG_RESOURCES)
-        result.notes.append(f"note: {PKG_RESOURCES} added: velocitas-sdk's logging imports pkg_resources, "
-                            "which a device venv without pip lacks and setuptools 82 removed")
+        who = "velocitas-sdk's logging imports" if "velocitas-sdk" in by_name else "the app imports"
+        result.notes.append(f"note: {PKG_RESOURCES} added: {who} pkg_resources, which setuptools 82 removed "
+                            "and a device venv (laid out without pip) does not have")
     result.requirements = [by_name[k] for k in sorted(by_name)]
     return result
 

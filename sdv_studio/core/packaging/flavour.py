@@ -140,7 +140,7 @@ def _start_of(node: ast.stmt) -> Start | None:
         return Start(node.lineno, _call_text(node.value), runs_loop=False)
     if isinstance(node, ast.While):
         return Start(node.lineno, f"while {_short(node.test)}:", runs_loop=True)
-    if isinstance(node, ast.For | ast.AsyncFor):
+    if isinstance(node, ast.For | ast.AsyncFor) and not _finite(node.iter):
         return Start(node.lineno, f"for {_short(node.target)} in {_short(node.iter)}:", runs_loop=True)
     if isinstance(node, ast.With | ast.AsyncWith):
         inner = _first_start(node.body)
@@ -152,6 +152,18 @@ def _start_of(node: ast.stmt) -> Start | None:
     if isinstance(node, ast.Try):
         return _first_start(node.body)
     return None
+
+
+_FINITE_CALLS = {"range", "enumerate", "zip", "sorted", "reversed", "list", "tuple", "dict", "set"}
+
+
+def _finite(iterable: ast.expr) -> bool:
+    """A loop over a literal collection (or range/zip/... of one) is set-up, not the app's own loop."""
+    if isinstance(iterable, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.Constant):
+        return True
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in _FINITE_CALLS:
+        return all(_finite(arg) or isinstance(arg, ast.Constant) for arg in iterable.args)
+    return False
 
 
 def _short(node: ast.expr) -> str:

@@ -83,3 +83,10 @@ def test_program_start_names_line_and_statement(code: str, line: int, what: str)
 
 def test_with_block_without_a_loop_is_set_up() -> None:
     assert program_start("with open('x') as f:\n    DATA = f.read()\n") is None
+
+
+def test_a_loop_over_a_literal_is_set_up_for_the_hooks() -> None:
+    code = ("PATHS = []\nfor side in ('Left', 'Right'):\n    PATHS.append(f'Vehicle.Body.Mirrors.{side}.Tilt')\n"
+            "for i in range(3):\n    pass\n\nasync def on_start(app):\n    print(PATHS)\n")
+    entry = classify_entry({"main.py": code}, "main.py")
+    assert entry.kind is Kind.FRAGMENT and "on_start" in entry.reason
