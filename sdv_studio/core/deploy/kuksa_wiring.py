@@ -56,11 +56,12 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) ->
                   start_fallback=True, with_mqtt=MQTT_PORT not in listening)
 
 
-async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None,
+               catalogue: bytes | None = None) -> Wiring:
     """``choose``, then start the fallback broker when that is the choice."""
     wiring = choose(manifest, info, given)
     if wiring.start_fallback:
-        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt)
+        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt, catalogue=catalogue)
     return wiring
 
 
