@@ -27,6 +27,7 @@ from sdv_studio.core.packaging import vehicle_model
 
 MAX_OVERLAY_BYTES = 1024 * 1024
 MAX_OVERLAYS = 16
+_MERGE_FORMAT = 1  # part of the cache key: bump when the merge changes what it writes
 Progress = Callable[[str], None]
 
 # A node's definition starts a line: "Vehicle.Cabin.DogMode:" (VSS puts nothing else on that line).
@@ -67,7 +68,7 @@ def effective_catalogue(release: Path, overlays: Sequence[tuple[str, bytes]], pr
     key = hashlib.sha256(release.read_bytes())
     for path, data in overlays:
         key.update(f"\0{path}\0".encode() + data)
-    key.update(vehicle_model.VSS_TOOLS.encode())
+    key.update(f"{vehicle_model.VSS_TOOLS}\0{_MERGE_FORMAT}".encode())
     target = vehicle_model.tools_root() / "catalogues" / f"{key.hexdigest()[:24]}.json"
     if target.is_file():
         return target
@@ -97,11 +98,14 @@ def _compile(label: str, data: bytes, release: dict[str, Any], progress: Progres
         (work / "overlay.vspec").write_text(text, encoding="utf-8")
         (work / "units.yaml").write_text(_units_yaml(text, release), encoding="utf-8")
         (work / "quantities.yaml").write_text(f"{_QUANTITY}:\n  definition: any quantity\n", encoding="utf-8")
-        done = subprocess.run(
-            [str(vspec), "export", "json", "-s", "base.vspec", "-l", "overlay.vspec", "-u", "units.yaml",
-             "-q", "quantities.yaml", "-o", "out.json"],
-            cwd=work, capture_output=True, text=True, check=False, timeout=120,
-            env={**child_env(), "COLUMNS": "1000", "NO_COLOR": "1"})  # one message per line
+        try:
+            done = subprocess.run(
+                [str(vspec), "export", "json", "-s", "base.vspec", "-l", "overlay.vspec", "-u", "units.yaml",
+                 "-q", "quantities.yaml", "-o", "out.json"],
+                cwd=work, capture_output=True, text=True, check=False, timeout=120,
+                env={**child_env(), "COLUMNS": "1000", "NO_COLOR": "1"})  # one message per line
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise vehicle_model.ModelError(f"vss: vss-tools could not compile {label}: {exc}") from exc
         if done.returncode != 0 or not (work / "out.json").is_file():
             raise OverlayError(_problems(label, f"{done.stdout}\n{done.stderr}", nodes))
         compiled: dict[str, Any] = json.loads((work / "out.json").read_text(encoding="utf-8"))
