@@ -69,7 +69,8 @@ def parse_requirements(lines: Iterable[str], source: str = "requirements") -> tu
     requirements: list[Requirement] = []
     problems: list[str] = []
     for raw in lines:
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        # pip-compile --generate-hashes continues a requirement with "\" and "--hash=…" lines.
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip().removesuffix("\\").strip()
         if not line or line.startswith("-"):
             continue  # pip options (-r, -c, --index-url, -e …) don't apply to an offline install
         try:

@@ -80,6 +80,15 @@ def test_pkg_resources_import_brings_setuptools_unless_the_app_names_one() -> No
         "setuptools==75.3.2": "requirements.txt:1"}
 
 
+def test_hashed_pip_compile_output_is_read() -> None:
+    lines = ["grpcio==1.64.1 \\",
+             "    --hash=sha256:03b43d0ccf99c557ec671c7dede64f023c7da9bb632ac65dbc57f166e4970040 \\",
+             "    --hash=sha256:0a12ddb1678ebc6a84ec6b0487feac020ee2b1659cbe69b80f06dbffdb249122",
+             "    # via velocitas-sdk"]
+    assert names([(line, f"requirements.txt:{n}") for n, line in enumerate(lines, 1)], Flavour.PLAIN) == {
+        "grpcio==1.64.1": "requirements.txt:1"}
+
+
 def test_bad_lines_are_named_by_file_and_line() -> None:
     result = app_requirements([("grpcio===", "app/requirements.txt:7")], Flavour.PLAIN, set())
     assert result.problems and result.problems[0].startswith("app/requirements.txt:7: grpcio===: ")
