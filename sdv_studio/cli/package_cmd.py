@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--python", default="3.11", dest="python_version", help="device Python (default 3.11)")
     parser.add_argument("--memory", default="512MB", help="e.g. 512MB, 1G (default 512MB)")
     parser.add_argument("--cpu", default="0.5", help="cores, e.g. 0.5 or 500m (default 0.5)")
-    parser.add_argument("--vss", help="VSS catalogue: 4.0, 6.0 or a JSON file (default: the project's)")
+    parser.add_argument("--vss", help="VSS catalogue: a release (3.0, 3.1.1, 4.0, 5.1, 6.0) by number or release "
+                        "URL, or a JSON file (default: the project's); .vspec files in the project are overlays")
     parser.add_argument("--platform", default="x86_64,aarch64", help="comma-separated (default x86_64,aarch64)")
     parser.add_argument("--base-image", help="Docker base image (default python:<python>-slim)")
     parser.add_argument("--output", type=Path, help="folder to write the package to (it is also stored)")

@@ -137,7 +137,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 if not sent.already_installed:
                     await agent.call("install", source, timeout=timeout, on_progress=progress)
                 await progress.kuksa()
-                await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt)
+                await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
+                                            catalogue=package.entries.get("support/vss.json"))
                 await progress.start()
                 started = await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
                                            on_progress=progress)

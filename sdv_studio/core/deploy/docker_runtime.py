@@ -214,7 +214,8 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                     image = await asyncio.to_thread(_build, engine, package, log)
 
                 await step.stage(Stage.KUKSA)
-                wiring = await wire(agent, package.manifest, info, options.broker)
+                wiring = await wire(agent, package.manifest, info, options.broker,
+                                    package.entries.get("support/vss.json"))
                 await step.log(f"databroker {wiring.broker} ({wiring.how})")
 
                 await step.stage(Stage.START)

@@ -8,6 +8,7 @@ listening on the device (unless the package turns ``brokerAutoDetect`` off); els
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -63,17 +64,21 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) ->
                   start_fallback=True, with_mqtt=MQTT_PORT not in listening)
 
 
-async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None,
+               catalogue: bytes | None = None) -> Wiring:
     """``choose``, then start the fallback broker when that is the choice."""
     wiring = choose(manifest, info, given)
     if wiring.start_fallback:
-        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt)
+        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt, catalogue=catalogue)
     return wiring
 
 
 async def start_fallback_broker(
-    agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], *, with_mqtt: bool
+    agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], *, with_mqtt: bool,
+    catalogue: bytes | None = None,
 ) -> None:
+    """``catalogue``: the package's own VSS catalogue (support/vss.json, the release with the app's
+    overlay signals), which the broker loads instead of the release the manifest names."""
     props = info["properties"]
     python = ".".join(str(props["python"]).split(".")[:2])
     try:
@@ -84,10 +89,14 @@ async def start_fallback_broker(
     wheel_dir = f"{uploads}/broker-wheels"
     listing = await agent.remote.run(f"ls -1 {shlex.quote(wheel_dir)} 2>/dev/null", timeout=15)
     present = set(listing.stdout.split())
-    vss_file, _release = resolve_vss(str((manifest.get("kuksaConfig") or {}).get("vssVersion") or "") or None)
-    vss_remote = f"{uploads}/broker-vss/{vss_file.name}"
+    if catalogue is None:
+        vss_file, _release = resolve_vss(str((manifest.get("kuksaConfig") or {}).get("vssVersion") or "") or None)
+        catalogue, vss_name = vss_file.read_bytes(), vss_file.name
+    else:
+        vss_name = f"package-{hashlib.sha256(catalogue).hexdigest()[:16]}.json"
+    vss_remote = f"{uploads}/broker-vss/{vss_name}"
     files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
-    files.append((vss_file.read_bytes(), vss_remote))
+    files.append((catalogue, vss_remote))
     await upload_files(agent, files)
     await agent.call("venv", {"name": bundle.venv_name, "findLinks": [wheel_dir],
                               "requirements": [bundle.requirement]}, timeout=300)

@@ -19,12 +19,17 @@ from packaging.requirements import Requirement
 from pydantic import ValidationError
 
 from sdv_studio.core.packaging import docker, template
+from sdv_studio.core.packaging.app_requirements import (
+    AppRequirements,
+    app_requirements,
+    unlisted_imports,
+    with_origins,
+)
 from sdv_studio.core.packaging.archive import MANIFEST, Entry, manifest_bytes, package_id, write_archive
 from sdv_studio.core.packaging.flavour import (
     Flavour,
-    detect_flavour,
+    classify_entry,
     imported_roots,
-    is_complete_program,
     local_modules,
     needs_vehicle_model,
     third_party_imports,
@@ -32,7 +37,8 @@ from sdv_studio.core.packaging.flavour import (
 from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
-from sdv_studio.core.packaging.wheels import ARCHES, WheelError, canonical, parse_requirements, vendor
+from sdv_studio.core.packaging.vss_overlay import OverlayError, effective_catalogue, overlay_files
+from sdv_studio.core.packaging.wheels import ARCHES, VendoredWheels, WheelError, vendor
 from sdv_studio.models.package import (
     PackageRequest,
     SDVAppPackage,
@@ -41,10 +47,7 @@ from sdv_studio.models.package import (
 )
 
 FORMAT_VERSION = 1
-VELOCITAS_SDK = "velocitas-sdk==0.15.7"
-KUKSA_CLIENT = "kuksa-client==0.6.0"
-# velocitas-sdk pins these exactly; a project's older pins (from its pip-compile) would conflict.
-_SDK_PINNED = {"velocitas-sdk", "sdv", "grpcio", "protobuf", "aiohttp", "cloudevents", "paho-mqtt"}
+VSS_CATALOGUE = "vss.json"  # under support/: the effective catalogue, when overlays changed the release
 _DEFAULT_BROKER = ("127.0.0.1", 55555)
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
@@ -124,9 +127,12 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         progress(note)
     try:
         wheels = vendor(plan.requirements, options.python_version, list(options.platforms), progress)
+        _note_unlisted_imports(app, plan, wheels, progress)
         support = _support_files(app, plan, progress)
     except WheelError as exc:
-        raise BuildFailed(exc.problems) from exc
+        raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
+    except OverlayError as exc:
+        raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
     entries = dict(plan.app_entries)
@@ -173,6 +179,7 @@ class _Plan:
     vss_file: Path | None
     vss_label: str
     notes: list[str]
+    origins: dict[str, str] = field(default_factory=dict)  # requirement name -> file:line / "added by …"
 
 
 def _plan(app: AppSource, options: BuildOptions) -> _Plan:
@@ -180,11 +187,10 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
     if problems:
         raise PackageError(problems)
     py_files = app.python_files()
-    flavour = detect_flavour(py_files)
+    entry_kind = classify_entry(py_files, app.entry_point)
+    flavour, templated = entry_kind.flavour, entry_kind.templated
     code = app.text(app.entry_point)
-    templated = flavour is not Flavour.VELOCITAS and not is_complete_program(code)
     if templated:
-        flavour = Flavour.KUKSA
         code = template.render_app(code)
     name = options.name if options.name is not None else default_name(app.name_hint)
     vss_file: Path | None = None
@@ -212,59 +218,50 @@ def _plan(app: AppSource, options: BuildOptions) -> _Plan:
     if not options.platforms:
         problems.append("platform: name at least one of x86_64, aarch64")
     problems.extend(f"platform: {p}: must be one of x86_64, aarch64" for p in options.platforms if p not in ARCHES)
-    requirements, notes, req_problems = _requirements(app, options, flavour, py_files)
-    problems.extend(req_problems)
+    wanted = _requirements(app, options, flavour, py_files)
+    problems.extend(wanted.problems)
+    try:
+        overlay_files(app.files)
+    except OverlayError as exc:
+        problems.extend(exc.problems)
     if problems or package is None:
         raise PackageError(problems or ["package: invalid"])
     entries = {f"app/{path}": Entry(data=data) for path, data in app.files.items()}
     entries[f"app/{app.entry_point}"] = Entry(data=code.encode("utf-8"))
-    return _Plan(package, flavour, templated, requirements, entries,
-                 vss_file if flavour is Flavour.VELOCITAS else None, vss_label, notes)
+    return _Plan(package, flavour, templated, wanted.requirements, entries, vss_file, vss_label,
+                 [entry_kind.reason, *app.notes, *wanted.notes], wanted.origins)
 
 
 def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,
-                  py_files: Mapping[str, str]) -> tuple[list[Requirement], list[str], list[str]]:
-    lines = [*app.requirements, *options.extra_requirements]
-    notes: list[str] = []
-    if flavour is Flavour.VELOCITAS:
-        # Links to the SDK (Velocitas' requirements-links.txt style) are replaced by the release.
-        lines = [ln for ln in lines if not re.search(r"velocitas|vehicle-app-python-sdk", ln, re.I)
-                 or not re.search(r"(git\+|https?://)", ln)]
-    parsed, problems = parse_requirements(lines)
-    by_name: dict[str, Requirement] = {}
-    for requirement in parsed:
-        key = canonical(requirement.name)
-        if flavour is Flavour.VELOCITAS and (key in _SDK_PINNED or key.startswith("opentelemetry-")):
-            if key not in ("velocitas-sdk", "sdv"):
-                notes.append(f"note: {requirement} is replaced by what {VELOCITAS_SDK} pins")
-            continue
-        by_name[key] = requirement if key not in by_name else _combine(by_name[key], requirement)
-    if flavour is Flavour.VELOCITAS:
-        by_name["velocitas-sdk"] = Requirement(VELOCITAS_SDK)
-    elif flavour is Flavour.KUKSA and "kuksa-client" not in by_name:
-        by_name["kuksa-client"] = Requirement(KUKSA_CLIENT)
-    known = {canonical(k).replace("-", "_") for k in by_name} | {"kuksa_client", "sdv", "velocitas_sdk",
-                                                                  "vehicle", "sdv_model"}
-    unlisted = sorted(m for m in third_party_imports(py_files) if canonical(m).replace("-", "_") not in known)
+                  py_files: Mapping[str, str]) -> AppRequirements:
+    lines = [*app.requirement_lines(), *((line, "the package request") for line in options.extra_requirements)]
+    imports = set().union(*(imported_roots(src) for src in py_files.values()))
+    return app_requirements(lines, flavour, imports)
+
+
+def _note_unlisted_imports(app: AppSource, plan: _Plan, wheels: VendoredWheels, progress: Progress) -> None:
+    """Imports that neither a requirement nor a resolved wheel provides (``google`` is protobuf's)."""
+    files = [f for group in wheels.wheels.values() for f in group]
+    unlisted = unlisted_imports(third_party_imports(app.python_files()), plan.requirements, files)
     if unlisted:
-        notes.append(f"note: imports not in requirements.txt (install may miss them): {', '.join(unlisted)}")
-    return [by_name[k] for k in sorted(by_name)], notes, problems
-
-
-def _combine(first: Requirement, second: Requirement) -> Requirement:
-    merged = Requirement(str(first))
-    merged.specifier &= second.specifier
-    merged.extras |= second.extras
-    return merged
+        plan.notes.append(f"note: imports not in requirements.txt (install may miss them): {', '.join(unlisted)}")
+        progress(plan.notes[-1])
 
 
 # -- what goes beside the app ---------------------------------------------------------------
 
 
 def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    catalogue = None
+    if plan.vss_file is not None:
+        catalogue = effective_catalogue(plan.vss_file, overlay_files(app.files), progress)
+        if catalogue != plan.vss_file:
+            # The release with the app's own signals: the device's fallback databroker loads it.
+            files[VSS_CATALOGUE] = catalogue.read_bytes()
     if plan.templated:
-        return {}
-    files = {template.LAUNCHER: template.launcher()}
+        return files
+    files[template.LAUNCHER] = template.launcher()
     if plan.flavour is not Flavour.VELOCITAS:
         return files
     py_files = app.python_files()
@@ -272,8 +269,8 @@ def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str,
     imports = set().union(*(imported_roots(src) for src in py_files.values()))
     if "sdv" in imports and "sdv" not in local:
         files.update(template.sdv_shim())
-    if needs_vehicle_model(py_files) and plan.vss_file is not None:
-        files.update(template.model_files(generated_model(plan.vss_file, progress)))
+    if needs_vehicle_model(py_files) and catalogue is not None:
+        files.update(template.model_files(generated_model(catalogue, progress)))
         if "sdv_model" in imports and "sdv_model" not in local:
             # The model's old package name, from Velocitas templates before the rename.
             files["sdv_model/__init__.py"] = _SDV_MODEL_ALIAS

@@ -10,12 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sdv_studio.core.packaging.appmanifest import (
+    MAX_MANIFEST_BYTES,
+    AppManifest,
+    ManifestError,
+    parse_app_manifest,
+)
+from sdv_studio.core.packaging.flavour import is_test_path
+from sdv_studio.core.packaging.vehicle_model import release_named
 from sdv_studio.models.package import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_relative_path
 
 # Velocitas splits its requirements over these files (the app's, the SDK's, generated pins).
@@ -46,7 +53,14 @@ class AppSource:
     name_hint: str
     requirements: list[str] = field(default_factory=list)
     description: str = ""
-    vss_hint: str | None = None  # a VSS release the project names (AppManifest), if any
+    vss_hint: str | None = None  # the VSS catalogue the project names (AppManifest): release URL, path, number
+    requirement_origins: list[str] = field(default_factory=list)  # "file:line" of each requirements line
+    notes: list[str] = field(default_factory=list)  # warnings from reading it, one line each
+
+    def requirement_lines(self) -> list[tuple[str, str]]:
+        """Each requirements line with where it comes from (``app/requirements.txt:12``)."""
+        origins = self.requirement_origins + ["requirements"] * (len(self.requirements) - len(self.requirement_origins))
+        return list(zip(self.requirements, origins, strict=False))
 
     def text(self, path: str) -> str:
         return self.files[path].decode("utf-8", errors="replace")
@@ -88,17 +102,24 @@ def _read_text(path: Path) -> str:
 def load_folder(root: Path) -> AppSource:
     app_root = _app_root(root)
     problems: list[str] = []
-    files = dict(_walk(app_root.resolve(), problems))
+    tests: list[str] = []
+    files = dict(_walk(app_root.resolve(), problems, tests))
     if problems:
         raise SourceError(problems)
     entry = next((c for c in ENTRY_CANDIDATES if c in files), None)
     if entry is None:
         raise SourceError([f"{root.name}: no main.py or src/main.py in the project"])
     manifest = _app_manifest(root, app_root)
-    name = str(manifest.get("name") or manifest.get("Name") or root.resolve().name)
-    requirements = _requirement_lines(app_root, root)
-    return AppSource(kind="folder", files=files, entry_point=entry, name_hint=name,
-                     requirements=requirements, vss_hint=_manifest_vss(manifest))
+    name = manifest.name or root.resolve().name
+    # A repository's own requirements (pytest, mypy, pre-commit…) are its developer environment: when
+    # the app lives in app/, only app/'s requirement files are the app's.
+    requirements, origins = _requirement_lines(app_root, root)
+    notes = list(manifest.notes)
+    if tests:
+        shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+        notes.append(f"note: test code is not packaged: {shown}")
+    return AppSource(kind="folder", files=files, entry_point=entry, name_hint=name, requirements=requirements,
+                     vss_hint=_vss_hint(manifest.vss_src, app_root), requirement_origins=origins, notes=notes)
 
 
 def _app_root(root: Path) -> Path:
@@ -110,13 +131,16 @@ def _app_root(root: Path) -> Path:
     return root
 
 
-def _walk(root: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+def _walk(root: Path, problems: list[str], tests: list[str]) -> Iterator[tuple[str, bytes]]:
     count = total = 0
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
             continue
         if path.is_dir() or path.name.endswith(_SKIP_SUFFIXES) or path.name in (".DS_Store",):
+            continue
+        if is_test_path(rel.as_posix()):
+            tests.append(rel.as_posix())
             continue
         if any((parent / "pyvenv.cfg").exists() for parent in path.parents if parent != root.parent):
             continue  # inside a virtual environment someone left in the project
@@ -143,40 +167,45 @@ def _walk(root: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
         yield posix, path.read_bytes()
 
 
-def _app_manifest(root: Path, app_root: Path) -> dict[str, Any]:
+def _app_manifest(root: Path, app_root: Path) -> AppManifest:
     for candidate in (app_root / "AppManifest.json", root / "AppManifest.json"):
         if candidate.is_file():
+            label = candidate.relative_to(root).as_posix()
             try:
-                data = json.loads(candidate.read_text(encoding="utf-8-sig"))
-            except (ValueError, OSError) as exc:
-                raise SourceError([f"AppManifest.json: not valid JSON ({exc})"]) from exc
-            # Old Velocitas manifests are a one-element list.
-            if isinstance(data, list) and data and isinstance(data[0], dict):
-                data = data[0]
-            return data if isinstance(data, dict) else {}
-    return {}
+                with candidate.open("rb") as f:
+                    # One byte over the limit is enough for the parser to report an oversized file.
+                    return parse_app_manifest(f.read(MAX_MANIFEST_BYTES + 1), label)
+            except ManifestError as exc:
+                raise SourceError(exc.problems) from exc
+            except OSError as exc:
+                raise SourceError([f"{label}: {exc.strerror}"]) from exc
+    return AppManifest()
 
 
-def _manifest_vss(manifest: Mapping[str, Any]) -> str | None:
-    """The VSS release a v3 manifest's vehicle-signal-interface points at, e.g. ``…vss_rel_4.0.json``."""
-    for interface in manifest.get("interfaces") or []:
-        if isinstance(interface, dict) and interface.get("type") == "vehicle-signal-interface":
-            src = str((interface.get("config") or {}).get("src") or "")
-            match = re.search(r"vss_rel(?:ease)?_(\d+\.\d+)", src)
-            if match:
-                return match.group(1)
-    return None
+def _vss_hint(src: str | None, app_root: Path) -> str | None:
+    """A release's number when the manifest names one (by URL), else a local catalogue's full path."""
+    if not src:
+        return None
+    release = release_named(src)
+    if release is not None or "://" in src:
+        return release or src
+    local = app_root / src
+    return str(local.resolve()) if local.is_file() else src
 
 
-def _requirement_lines(app_root: Path, root: Path) -> list[str]:
+def _requirement_lines(app_root: Path, root: Path) -> tuple[list[str], list[str]]:
     lines: list[str] = []
-    folders = [app_root] if app_root == root else [app_root, root]
-    for folder in folders:
-        for name in REQUIREMENT_FILES:
-            candidate = folder / name
-            if candidate.is_file():
-                lines.extend(candidate.read_text(encoding="utf-8-sig", errors="replace").splitlines())
-    return lines
+    origins: list[str] = []
+    for name in REQUIREMENT_FILES:
+        candidate = app_root / name
+        if candidate.is_file():
+            label = candidate.relative_to(root).as_posix()
+            with candidate.open("rb") as f:
+                text = f.read(MAX_FILE_BYTES).decode("utf-8-sig", errors="replace")
+            for number, line in enumerate(text.splitlines(), start=1):
+                lines.append(line)
+                origins.append(f"{label}:{number}")
+    return lines, origins
 
 
 # -- digital.auto playground exports --------------------------------------------------------
@@ -216,10 +245,11 @@ def source_from_playground(data: Any, name_hint: str = "app") -> AppSource:
         if len(py) != 1:
             raise SourceError(["code: the file tree has no main.py"])
         entry = py[0]
-    requirements = [line for name in REQUIREMENT_FILES if name in files
-                    for line in files[name].decode("utf-8", errors="replace").splitlines()]
+    numbered = [(line, f"{name}:{number}") for name in REQUIREMENT_FILES if name in files
+                for number, line in enumerate(files[name].decode("utf-8", errors="replace").splitlines(), 1)]
     return AppSource(kind="playground", files=files, entry_point=entry, name_hint=name_hint,
-                     requirements=requirements, description=description)
+                     requirements=[line for line, _ in numbered], description=description,
+                     requirement_origins=[origin for _, origin in numbered])
 
 
 def _maybe_tree(value: Any) -> list[Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +23,8 @@ from sdv_studio.core import python_runtime
 from sdv_studio.core.packaging.wheels import cache_root
 
 GENERATOR = "velocitas-model-generator==0.9.0"
+# The generator pins vss-tools 6.0; naming it too makes the overlay compiler's version explicit.
+VSS_TOOLS = "vss-tools==6.0.0"
 Progress = Callable[[str], None]
 
 
@@ -29,20 +32,49 @@ class ModelError(Exception):
     pass
 
 
+# A release as Velocitas manifests name it: …/releases/download/v3.0/vss_rel_3.0.json (or the KUKSA
+# file name vss_release_3.0.json); a bare number, with or without the tag's "v".
+_RELEASE_FILE = re.compile(r"vss_rel(?:ease)?_(\d+(?:\.\d+)+)\.json$")
+_RELEASE_NUMBER = re.compile(r"v?(\d+(?:\.\d+)*)")
+
+
+def shipped_releases() -> list[str]:
+    found = (p.stem.removeprefix("vss_release_") for p in (paths.resources_dir() / "vss").glob("vss_release_*.json"))
+    return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def release_named(choice: str) -> str | None:
+    """The release number a choice names: ``4.0``, ``v4``, or a release's URL or file name."""
+    number = _RELEASE_NUMBER.fullmatch(choice.strip())
+    if number:
+        value = number.group(1)
+        return f"{value}.0" if "." not in value else value
+    name = _RELEASE_FILE.search(choice.strip().split("?", 1)[0])
+    return name.group(1) if name else None
+
+
 def resolve_vss(choice: str | None) -> tuple[Path, str]:
-    """The catalogue file for ``4.0``, ``6.0``, ``latest``/``default``/None or a path; and its label."""
+    """The catalogue file and its label for a release number or URL, ``latest``/``default``/None, or a path.
+
+    A release URL is mapped to the catalogue SDV Studio ships; nothing is ever downloaded.
+    """
     vss = paths.resources_dir() / "vss"
     if choice in (None, "", "latest", "default"):
         default = vss / "default.json"
         return (default, _release_of(default)) if default.is_file() else (vss / "vss_release_4.0.json", "4.0")
-    shipped = vss / f"vss_release_{choice}.json"
-    if shipped.is_file():
-        return shipped, str(choice)
-    path = Path(str(choice)).expanduser()
-    if path.is_file():
+    choice = str(choice)
+    release = release_named(choice)
+    if release is not None and (vss / f"vss_release_{release}.json").is_file():
+        return vss / f"vss_release_{release}.json", release
+    is_url = "://" in choice
+    path = Path(choice).expanduser()
+    if not is_url and path.is_file():
         return path, path.name
-    known = sorted(p.stem.removeprefix("vss_release_") for p in vss.glob("vss_release_*.json"))
-    raise ModelError(f"vss: {choice}: not a file, nor one of {', '.join(known)}")
+    known = ", ".join(shipped_releases())
+    if is_url:
+        raise ModelError(f"vss: {choice}: not a VSS release SDV Studio ships ({known}); URLs are never "
+                         "downloaded: save the catalogue and name its path")
+    raise ModelError(f"vss: {choice}: not a file, nor one of {known}")
 
 
 def _release_of(vss_file: Path) -> str:
@@ -58,7 +90,7 @@ def _release_of(vss_file: Path) -> str:
 def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path:
     """The folder of the generated ``vehicle`` package for this catalogue (cached)."""
     digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
-    target = _tools_root() / "vehicle-models" / digest
+    target = tools_root() / "vehicle-models" / digest
     if (target / "vehicle" / "__init__.py").is_file():
         return target / "vehicle"
     gen_model = _generator(progress)
@@ -80,17 +112,25 @@ def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path
     return target / "vehicle"
 
 
-def _tools_root() -> Path:
+def tools_root() -> Path:
     # Beside the wheel cache, so a shared wheel cache (CI, tests) shares the generator too.
     return cache_root().parent
 
 
+def vss_tool(progress: Progress) -> Path:
+    """vss-tools' ``vspec`` command, from the generator's tool venv."""
+    return python_runtime.venv_executable(_tool_venv(progress), "vspec")
+
+
 def _generator(progress: Progress) -> Path:
-    venv = _tools_root() / "tools" / "model-generator"
-    gen_model = python_runtime.venv_executable(venv, "gen-model")
-    if gen_model.is_file():
-        return gen_model
-    progress(f"installing {GENERATOR} into {venv} (once)")
+    return python_runtime.venv_executable(_tool_venv(progress), "gen-model")
+
+
+def _tool_venv(progress: Progress) -> Path:
+    venv = tools_root() / "tools" / "model-generator"
+    if all(python_runtime.venv_executable(venv, tool).is_file() for tool in ("gen-model", "vspec")):
+        return venv
+    progress(f"installing {GENERATOR} and {VSS_TOOLS} into {venv} (once)")
     shutil.rmtree(venv, ignore_errors=True)
     try:
         python = python_runtime.interpreter()
@@ -98,11 +138,11 @@ def _generator(progress: Progress) -> Path:
         raise ModelError(f"vss: {exc}") from exc
     steps = [[*python, "-m", "venv", str(venv)],
              [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
-              "--disable-pip-version-check", "-q", GENERATOR]]
+              "--disable-pip-version-check", "-q", GENERATOR, VSS_TOOLS]]
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise ModelError(f"vss: could not install {GENERATOR}: {detail}")
-    return gen_model
+    return venv

@@ -69,7 +69,8 @@ def parse_requirements(lines: Iterable[str], source: str = "requirements") -> tu
     requirements: list[Requirement] = []
     problems: list[str] = []
     for raw in lines:
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        # pip-compile --generate-hashes continues a requirement with "\" and "--hash=…" lines.
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip().removesuffix("\\").strip()
         if not line or line.startswith("-"):
             continue  # pip options (-r, -c, --index-url, -e …) don't apply to an offline install
         try:
@@ -149,7 +150,8 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
         done = subprocess.run(command, capture_output=True, text=True, check=False,
                               env=child_env())
         if done.returncode != 0:
-            return _pip_problems(done.stderr, arch, python_version)
+            # pip explains a conflict ("The conflict is caused by: …") on stdout, the errors on stderr.
+            return _pip_problems(f"{done.stdout}\n{done.stderr}", arch, python_version)
         names = sorted(p.name for p in dest.glob("*.whl"))
         for name in names:
             target = files_dir / name
@@ -163,17 +165,41 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
     return []
 
 
-def _pip_problems(stderr: str, arch: str, python_version: str) -> list[str]:
+def _pip_problems(output: str, arch: str, python_version: str) -> list[str]:
     where = f"{arch} (Python {python_version}, manylinux)"
-    names = re.findall(r"No matching distribution found for ([^\s;]+)", stderr)
+    names = re.findall(r"No matching distribution found for ([^\s;]+)", output)
     if names:
         return [f"requirements: {name}: no wheel for {where}" for name in dict.fromkeys(names)]
-    if "ResolutionImpossible" in stderr or "conflict" in stderr.lower():
-        detail = [ln.strip() for ln in stderr.splitlines() if "requested" in ln or "depends on" in ln]
-        return [f"requirements: conflicting versions on {arch}: {'; '.join(detail) or 'see pip'}"]
-    errors = [ln.strip() for ln in stderr.splitlines() if ln.startswith("ERROR")]
-    last = errors[-1] if errors else (stderr.strip().splitlines() or ["pip failed"])[-1]
+    if "ResolutionImpossible" in output or "conflict" in output.lower():
+        clashes = _clashes(output)
+        if clashes:
+            return [f"requirements: on {arch}, {clash}" for clash in clashes]
+        return [f"requirements: conflicting versions on {arch}, which pip does not detail"]
+    errors = [ln.strip() for ln in output.splitlines() if ln.startswith("ERROR")]
+    last = errors[-1] if errors else (output.strip().splitlines() or ["pip failed"])[-1]
     return [f"requirements: could not download wheels for {where}: {last}"]
+
+
+_CAUSE = re.compile(r"^\s*(?:The user requested (?:\(constraint\) )?(?P<req>\S.*?)"
+                    r"|(?P<dist>\S+) (?P<version>\S+) depends on (?P<dep>\S.*?))\s*$")
+
+
+def _clashes(output: str) -> list[str]:
+    """One line per clashing distribution from pip's "The conflict is caused by:" block:
+    ``grpcio==1.59.0 (requested) conflicts with grpcio==1.64.1 (required by velocitas-sdk 0.15.4)``."""
+    _, found, block = output.partition("The conflict is caused by:")
+    if not found:
+        return []
+    sides: dict[str, list[str]] = {}
+    for line in block.strip("\n").splitlines():
+        match = _CAUSE.match(line)
+        if match is None:
+            break
+        spec = match.group("req") or match.group("dep")
+        who = "requested" if match.group("req") else f"required by {match.group('dist')} {match.group('version')}"
+        name = canonical(re.split(r"[\s\[<>=!~;@]", spec, maxsplit=1)[0])
+        sides.setdefault(name, []).append(f"{spec} ({who})")
+    return [" conflicts with ".join(dict.fromkeys(group)) for group in sides.values()]
 
 
 def _merge(resolved: dict[str, dict[str, Path]]) -> VendoredWheels:

@@ -7,6 +7,7 @@ back to the event loop as a stream of events.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import shutil
@@ -120,9 +121,8 @@ def with_entry_code(source: AppSource, code: str) -> AppSource:
     """The source with its entry point replaced by what is in the editor."""
     files = dict(source.files)
     files[source.entry_point] = code.encode("utf-8")
-    return AppSource(kind=source.kind, files=files, entry_point=source.entry_point, name_hint=source.name_hint,
-                     requirements=list(source.requirements), description=source.description,
-                     vss_hint=source.vss_hint)
+    # replace() keeps every other field: the requirements' origins and the notes from reading it.
+    return dataclasses.replace(source, files=files, requirements=list(source.requirements))
 
 
 @dataclass(frozen=True)

@@ -126,17 +126,58 @@ def test_plain_complete_program_has_no_requirements(store: PackageStore) -> None
     assert not any(n.startswith("wheels/") for n in files)
 
 
-def test_velocitas_project_folder(store: PackageStore) -> None:
+def test_velocitas_project_pins_are_honoured_and_failures_name_their_origin(store: PackageStore) -> None:
+    """The app's own SDK pin is kept, not swapped for another release: velocitas-sdk 0.13.1 was never
+    published on PyPI, so the build fails, naming the pin and the file and line it came from."""
+    with pytest.raises(BuildFailed) as info:
+        build_package(APPS / "velocitas_project", BuildOptions(platforms=["x86_64"]), store=store)
+    assert info.value.problems == ["requirements: velocitas-sdk==0.13.1 (app/requirements-velocitas.txt:1): "
+                                   "no wheel for x86_64 (Python 3.11, manylinux)"]
+
+
+def test_velocitas_template_repository(store: PackageStore) -> None:
     notes: list[str] = []
-    result = build_package(APPS / "velocitas_project", BuildOptions(platforms=["x86_64"]), notes.append, store)
+    result = build_package(APPS / "velocitas_template_root", BuildOptions(platforms=["x86_64"]), notes.append, store)
     files = members(result.path)
     assert result.manifest["name"] == "sampleapp" and result.manifest["entryPoint"] == "src/main.py"
-    assert json.loads(files["launch.json"])["argv"][-1] == "app/src/main.py"
-    requirements = files["requirements.txt"].decode()
-    assert "velocitas-sdk==0.15.7" in requirements and "grpcio==1.64.1" in requirements
-    assert any("grpcio==1.59.0 is replaced" in n for n in notes)
-    assert "support/vehicle/__init__.py" in files
-    assert "support/sdv/__init__.py" not in files  # imports velocitas_sdk directly
+    assert result.manifest["kuksaConfig"]["vssVersion"] == "3.0"  # type: ignore[index]  # from the manifest's URL
+    assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/src/main.py"]
+    pins = files["requirements.txt"].decode().splitlines()
+    # The app's own pins, the SDK's included; setuptools only below 82, which still has pkg_resources.
+    assert {"velocitas-sdk==0.15.4", "grpcio==1.64.1", "protobuf==5.27.2", "aiohttp==3.10.5"} <= set(pins)
+    assert [p for p in pins if p.startswith("setuptools==")] == ["setuptools==81.0.0"]
+    # Nothing of the repository's developer environment (root requirements.txt) nor of app/tests.
+    assert not [p for p in pins if p.split("==")[0] in ("mypy", "pre-commit", "pip-tools", "pytest", "virtualenv")]
+    assert not [n for n in files if n.startswith("app/tests/")]
+    assert "support/vehicle/__init__.py" in files and "support/vehicle/Speed/__init__.py" not in files
+    assert notes[1].startswith("Velocitas VehicleApp `SampleApp` (line 19) started at line 44")
+    assert any(n.startswith("note: setuptools<82 added") for n in notes)
+    assert not any("imports not in requirements.txt" in n for n in notes)
+
+
+def test_clashing_pins_name_both_sides_and_where_they_come_from(tmp_path: Path, store: PackageStore) -> None:
+    (tmp_path / "main.py").write_text("from velocitas_sdk.vehicle_app import VehicleApp\n\n"
+                                      "class A(VehicleApp):\n    pass\n")
+    (tmp_path / "requirements.txt").write_text("# pinned by hand\nvelocitas-sdk==0.15.4\ngrpcio==1.59.0\n")
+    with pytest.raises(BuildFailed) as info:
+        build_package(tmp_path, BuildOptions(name="clash", platforms=["x86_64"]), store=store)
+    assert info.value.problems == [
+        "requirements: on x86_64, grpcio==1.59.0 (requirements.txt:3) conflicts with grpcio==1.64.1 "
+        "(required by velocitas-sdk 0.15.4, requirements.txt:2)"]
+
+
+def test_namespace_imports_provided_by_wheels_are_not_missing(tmp_path: Path, store: PackageStore) -> None:
+    (tmp_path / "main.py").write_text("from google.protobuf import timestamp_pb2\nimport yaml\nimport grpc\n"
+                                      "import requestz\n\nif __name__ == '__main__':\n    print(timestamp_pb2)\n")
+    (tmp_path / "requirements.txt").write_text("protobuf==5.29.5\npyyaml\ngrpcio==1.64.1\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_main.py").write_text("import pytest\nimport hypothesis\n")
+    (tmp_path / "conftest.py").write_text("import pytest_asyncio\n")
+    notes: list[str] = []
+    result = build_package(tmp_path, BuildOptions(name="ns", platforms=["x86_64"]), notes.append, store)
+    assert [n for n in notes if "imports not in" in n] == [
+        "note: imports not in requirements.txt (install may miss them): requestz"]
+    assert not [n for n in members(result.path) if "test" in n or "conftest" in n]
 
 
 def test_playground_tree_export(store: PackageStore) -> None:
@@ -199,7 +240,7 @@ def test_direct_url_requirement_is_refused(tmp_path: Path, store: PackageStore) 
     with pytest.raises(PackageError) as info:
         build_package(tmp_path, BuildOptions(), store=store)
     assert info.value.problems == [
-        "requirements: foo: a direct URL cannot be vendored; name a released version instead"]
+        "requirements.txt:2: foo: a direct URL cannot be vendored; name a released version instead"]
 
 
 def test_missing_wheel_is_reported_by_name_and_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -218,8 +259,8 @@ def test_missing_wheel_is_reported_by_name_and_platform(monkeypatch: pytest.Monk
     with pytest.raises(BuildFailed) as info:
         build_package(tmp_path, BuildOptions(name="x"), store=store)
     assert info.value.problems == [
-        "requirements: nowheel==1.0: no wheel for x86_64 (Python 3.11, manylinux)",
-        "requirements: nowheel==1.0: no wheel for aarch64 (Python 3.11, manylinux)",
+        "requirements: nowheel==1.0 (requirements.txt:1): no wheel for x86_64 (Python 3.11, manylinux)",
+        "requirements: nowheel==1.0 (requirements.txt:1): no wheel for aarch64 (Python 3.11, manylinux)",
     ]
 
 
@@ -281,3 +322,57 @@ def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path
     with tarfile.open(fileobj=io.BytesIO(result.path.read_bytes()), mode="r:gz") as tar:
         tar.extractall(tmp_path / "x", filter="data")
     assert (tmp_path / "x" / "support" / "sdv_launcher.py").is_file()
+
+
+def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore) -> None:
+    progress: list[str] = []
+    result = build_package(APPS / "kuksa_docs" / "sync_loop.py", BuildOptions(platforms=["x86_64"]),
+                           progress.append, store)
+    files = members(result.path)
+    assert files["app/main.py"] == (APPS / "kuksa_docs" / "sync_loop.py").read_bytes()
+    assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
+    assert "support/sdv_launcher.py" in files
+    assert ("kuksa program that runs its own loop (line 7: `with VSSClient(...)` at module level): "
+            "run as is under the launcher") in progress
+
+
+def test_vss_overlay_adds_the_apps_own_signals(store: PackageStore) -> None:
+    result = build_package(APPS / "velocitas_dogmode", BuildOptions(platforms=["x86_64"]), store=store)
+    files = members(result.path)
+    cabin = json.loads(files["support/vss.json"])["Vehicle"]["children"]["Cabin"]["children"]
+    assert cabin["DogMode"] == {"datatype": "boolean", "type": "actuator",
+                                "description": "Whether dog mode is on (the cabin kept at a safe temperature "
+                                               "while parked)."}
+    assert (cabin["DogModeTemperature"]["unit"], cabin["DogModeTemperature"]["max"]) == ("celsius", 60)
+    assert "HVAC" in cabin and "Speed" in json.loads(files["support/vss.json"])["Vehicle"]["children"]
+    model = files["support/vehicle/Cabin/__init__.py"].decode()
+    assert "DogModeTemperature" in model and "DataPointBoolean" in model
+
+
+def test_vss_choice_by_release_url(store: PackageStore) -> None:
+    url = "https://github.com/COVESA/vehicle_signal_specification/releases/download/v3.1.1/vss_rel_3.1.1.json"
+    result = build_package(APPS / "playground_default.py", BuildOptions(vss=url, platforms=["x86_64"]), store=store)
+    assert result.manifest["kuksaConfig"]["vssVersion"] == "3.1.1"  # type: ignore[index]
+    assert "support/vss.json" not in members(result.path)  # no overlay: the release as shipped
+    with pytest.raises(PackageError) as info:
+        build_package(APPS / "playground_default.py", BuildOptions(vss="https://example.invalid/vss.json"),
+                      store=store)
+    assert info.value.problems == ["vss: https://example.invalid/vss.json: not a VSS release SDV Studio ships "
+                                   "(3.0, 3.1.1, 4.0, 5.1, 6.0); URLs are never downloaded: save the catalogue and "
+                                   "name its path"]
+
+
+@pytest.mark.parametrize(("overlay", "problem"), [
+    ("Vehicle.Cabin.DogMode:\n  datatype: boolean\n  type: actuatorx\n  description: On.\n",
+     "dogmode.vspec:1: Vehicle.Cabin.DogMode: Input should be 'branch', 'attribute', 'sensor', 'actuator', "
+     "'struct' or 'property'"),
+    ("# own signals\n\nVehicle.Cabin.DogMode:\n  datatype: boolean\n   type: actuator\n",
+     "dogmode.vspec:5:8: mapping values are not allowed here"),
+    ("# nothing here\n", "dogmode.vspec:1: no VSS node definitions (a line `Vehicle.Some.Signal:`)"),
+])
+def test_overlay_errors_name_file_and_line(tmp_path: Path, store: PackageStore, overlay: str, problem: str) -> None:
+    (tmp_path / "main.py").write_text((APPS / "playground_default.py").read_text())
+    (tmp_path / "dogmode.vspec").write_text(overlay)
+    with pytest.raises(PackageError) as info:
+        build_package(tmp_path, BuildOptions(name="dog", platforms=["x86_64"]), store=store)
+    assert info.value.problems == [problem]

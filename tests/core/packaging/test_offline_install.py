@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.agent.sdvagent import venvs
 from sdv_studio.core.packaging import BuildOptions, PackageStore, build_package
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
@@ -147,3 +148,39 @@ def test_kuksa_template_app_connects_and_stops_cleanly(tmp_path: Path, broker: d
     text = log.read_text(errors="replace")
     assert code == 0, text
     assert "stopped" in text and "Traceback" not in text
+
+
+def install_as_agent(package: Path, where: Path) -> Path:
+    """Unpack and install as the device agent does: a venv laid out without pip (so without the
+    setuptools a ``python -m venv`` on Python 3.11 brings), the vendored wheels unpacked into it."""
+    with tarfile.open(package, "r:gz") as tar:
+        tar.extractall(where, filter="data")
+    venv = where / "venv"
+    venvs.create(str(venv), venvs.package_find_links(str(where)), [], str(where / "requirements.txt"))
+    return Path(venvs.venv_python(str(venv)))
+
+
+def test_velocitas_template_app_runs_from_an_agent_made_venv(tmp_path: Path, broker: dict[str, str]) -> None:
+    """velocitas_sdk.util.log imports opentelemetry's instrumentation, which imports pkg_resources:
+    the package must bring a setuptools that still has it, as the device venv has none of its own."""
+    result = build_package(APPS / "velocitas_template_root", BuildOptions(platforms=[ARCH]),
+                           store=PackageStore(tmp_path / "s"))
+    where = tmp_path / "pkg"
+    python = install_as_agent(result.path, where)
+    def run(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False,
+                              env={**os.environ, "PYTHONPATH": ""}, timeout=60)
+
+    assert "No module named 'pip'" in run("import pip").stderr  # laid out as on the device
+    imported = run("import velocitas_sdk.util.log")
+    assert imported.returncode == 0, imported.stderr
+    log = tmp_path / "app.log"
+    proc, port = start(where, python, broker, log)
+    try:
+        wait_for(lambda: healthy(port), "health endpoint never answered", proc, log)
+        time.sleep(3)  # the SDK crashed 0.4 s after start without pkg_resources
+        assert proc.poll() is None, log.read_text(errors="replace")
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+    assert "ModuleNotFoundError" not in log.read_text(errors="replace")

@@ -24,9 +24,88 @@ def test_velocitas_project_folder() -> None:
     assert source.kind == "folder"
     assert source.entry_point == "src/main.py"
     assert source.name_hint == "SampleApp"  # from AppManifest.json
-    assert source.vss_hint == "4.0"  # from the vehicle-signal-interface's src
-    assert "velocitas-sdk==0.13.1" in source.requirements
+    assert source.vss_hint == "4.0"  # from the vehicle-signal-interface's src (a release URL)
+    assert ("velocitas-sdk==0.13.1", "app/requirements-velocitas.txt:1") in source.requirement_lines()
     assert "AppManifest.json" in source.files
+
+
+def test_velocitas_template_repository_root() -> None:
+    """The template's layout: the developer environment at the root, the app in app/."""
+    source = load_source(APPS / "velocitas_template_root")
+    assert (source.entry_point, source.name_hint, source.vss_hint) == ("src/main.py", "SampleApp", "3.0")
+    lines = dict(source.requirement_lines())
+    assert lines["velocitas-sdk==0.15.4"] == "app/requirements-velocitas.txt:1"
+    assert lines["grpcio==1.64.1"] == "app/requirements.txt:25"
+    assert not any(line.startswith(("mypy", "pre-commit", "pip-tools")) for line in lines)  # the root's
+    assert not any(path.startswith("tests/") for path in source.files)
+    assert "note: test code is not packaged: tests/integration/integration_test.py, tests/requirements.txt, " \
+           "tests/unit/test_run.py" in source.notes
+
+
+def write_manifest(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "main.py").write_text("print(1)\n")
+    (tmp_path / "AppManifest.json").write_text(text)
+    return tmp_path
+
+
+def test_manifest_comments_and_trailing_commas_are_accepted_with_warnings(tmp_path: Path) -> None:
+    text = """{
+    // written by hand
+    "manifestVersion": "v3",
+    "name": "dogmode", /* the app's name */
+    "interfaces": [
+        {
+            "type": "vehicle-signal-interface",
+            "config": {"src": "https://github.com/COVESA/vehicle_signal_specification/releases/download/v3.1.1/vss_rel_3.1.1.json",},
+        },
+    ],
+}
+"""
+    source = load_source(write_manifest(tmp_path, text))
+    assert (source.name_hint, source.vss_hint) == ("dogmode", "3.1.1")
+    accepted = "(accepted as the Velocitas tooling does)"
+    assert source.notes == [f"AppManifest.json:2: comment {accepted}", f"AppManifest.json:4: comment {accepted}",
+                            f"AppManifest.json:8: trailing comma {accepted}",
+                            f"AppManifest.json:8: trailing comma {accepted}",
+                            f"AppManifest.json:9: trailing comma {accepted}",
+                            f"AppManifest.json:10: trailing comma {accepted}"]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('{\n  "name": "x"\n  "interfaces": []\n}', "AppManifest.json:3:3: Expecting ',' delimiter"),
+    ('{\n  "name": \'x\'\n}', "AppManifest.json:2:11: Expecting value"),
+    ('{"name": "x"} /* never closed', "AppManifest.json:1:15: unterminated /* comment"),
+    ("42", "AppManifest.json: expected an object (or a one-element list of one)"),
+])
+def test_invalid_manifest_names_line_and_column(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(SourceError) as info:
+        load_source(write_manifest(tmp_path, text))
+    assert info.value.problems == [problem]
+
+
+@pytest.mark.parametrize(("manifest", "release"), [
+    ([{"Name": "v1app", "VehicleModel": {"src": "https://github.com/COVESA/vehicle_signal_specification/"
+                                                "releases/download/v3.0/vss_rel_3.0.json"},
+       "dependencies": {"python": {"version": "3.10"}}}], "3.0"),
+    ({"Name": "v1app", "dependencies": {"vehicle model": {"src": "vss_rel_4.0.json"}}}, "4.0"),
+    ({"manifestVersion": "v2", "name": "v1app", "vehicleModel": {"src": "https://example.invalid/vss_rel_5.1.json"}},
+     "5.1"),
+    ({"manifestVersion": "v3", "name": "v1app", "interfaces": [
+        {"type": "pubsub", "config": {"reads": ["a"]}},
+        {"type": "vehicle-signal-interface", "config": {"src": "https://github.com/COVESA/"
+         "vehicle_signal_specification/releases/download/v6.0/vss_rel_6.0.json", "datapoints": {"required": []}}},
+    ]}, "6.0"),
+])
+def test_manifest_versions(tmp_path: Path, manifest: object, release: str) -> None:
+    source = load_source(write_manifest(tmp_path, json.dumps(manifest)))
+    assert (source.name_hint, source.vss_hint) == ("v1app", release)
+
+
+def test_manifest_local_catalogue_is_found_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "custom.json").write_text("{}")
+    source = load_source(write_manifest(tmp_path, json.dumps({"interfaces": [
+        {"type": "vehicle-signal-interface", "config": {"src": "./custom.json"}}]})))
+    assert source.vss_hint == str((tmp_path / "custom.json").resolve())
 
 
 def test_repository_root_finds_app_folder(tmp_path: Path) -> None:
