@@ -32,17 +32,31 @@ from sdv_studio.core.packaging.flavour import (
 from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
-from sdv_studio.core.packaging.wheels import ARCHES, WheelError, canonical, parse_requirements, vendor
+from sdv_studio.core.packaging.wheels import (
+    ARCHES,
+    Combination,
+    FleetWheels,
+    WheelError,
+    canonical,
+    group_of,
+    marker_pins,
+    parse_pythons,
+    parse_requirements,
+    vendor_fleet,
+    version_notes,
+)
 from sdv_studio.models.package import (
+    PYTHONS,
     PackageRequest,
     SDVAppPackage,
     check_app_files,
     validation_lines,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: wheels for several Pythons, a wheel set per (Python, arch)
 VELOCITAS_SDK = "velocitas-sdk==0.15.7"
-KUKSA_CLIENT = "kuksa-client==0.6.0"
+# Not pinned: each Python gets the newest release that supports it (0.6 needs Python >= 3.11).
+KUKSA_CLIENT = "kuksa-client>=0.4"
 # velocitas-sdk pins these exactly; a project's older pins (from its pip-compile) would conflict.
 _SDK_PINNED = {"velocitas-sdk", "sdv", "grpcio", "protobuf", "aiohttp", "cloudevents", "paho-mqtt"}
 _DEFAULT_BROKER = ("127.0.0.1", 55555)
@@ -74,7 +88,7 @@ class BuildOptions:
     version: str = "1.0.0"
     description: str | None = None
     runtime: str = "native"
-    python_version: str = "3.11"
+    python_versions: Sequence[str] = PYTHONS  # the device Pythons (major.minor) to carry wheels for
     memory: str = "512MB"
     cpu: str = "0.5"
     vss: str | None = None
@@ -88,6 +102,12 @@ class BuildOptions:
     hot_swap: bool = True
     ota_enabled: bool = True
     security: Mapping[str, object] | None = None  # sandboxLevel, dataAccess, interAppCommunication
+
+    @property
+    def python_version(self) -> str:
+        """The oldest targeted Python: the manifest's ``pythonVersion`` (what format 1 readers know)."""
+        valid, _problems = parse_pythons(",".join(self.python_versions))
+        return valid[0] if valid else ""
 
 
 @dataclass
@@ -118,29 +138,28 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         app = load_source(source) if isinstance(source, Path) else source
     except SourceError as exc:
         raise PackageError(exc.problems) from exc
-    plan = _plan(app, options)
+    plan = _checked_plan(app, options)
     progress(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
     for note in plan.notes:
         progress(note)
     try:
-        wheels = vendor(plan.requirements, options.python_version, list(options.platforms), progress)
+        fleet = vendor_fleet(plan.requirements, list(options.python_versions), list(options.platforms), progress)
         support = _support_files(app, plan, progress)
     except WheelError as exc:
         raise BuildFailed(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
+    plan.notes.extend(_fleet_notes(fleet, plan.requirements, progress))
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
-    entries["requirements.txt"] = Entry(data="".join(f"{pin}\n" for pin in wheels.pins).encode())
-    for group, files in wheels.wheels.items():
-        entries.update({f"wheels/{group}/{f.name}": Entry(path=f) for f in files})
+    entries.update(_wheel_entries(fleet))
     argv, env = _launch(app, plan, options)
     entries["launch.json"] = Entry(data=manifest_bytes({"argv": argv, "env": env, "health": {"path": "/health"}}))
-    base_image = options.base_image or docker.default_base_image(options.python_version)
+    base_image = options.base_image or docker.default_base_image(_docker_python(fleet, options))
     entries["docker/Dockerfile"] = Entry(data=docker.dockerfile(argv, env, base_image).encode())
     entries["docker/compose.yaml"] = Entry(data=docker.compose(plan.package, base_image, {
         **env, **_agent_env(plan, options)}).encode())
-    return _write(entries, plan, options, progress, store or PackageStore())
+    return _write(entries, plan, options, fleet, progress, store or PackageStore())
 
 
 def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
@@ -150,7 +169,7 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
     limits = request.deployment.resource_limits
     options = BuildOptions(
         name=request.name, version=request.version, description=request.description,
-        runtime=request.runtime_mode, python_version=request.python_version, memory=limits.memory,
+        runtime=request.runtime_mode, python_versions=request.python_versions, memory=limits.memory,
         cpu=limits.cpu, vss=request.kuksa_config.vss_version, platforms=request.platforms,
         extra_requirements=request.requirements, custom_broker_url=request.kuksa_config.custom_broker_url,
         broker_auto_detect=request.kuksa_config.broker_auto_detect,
@@ -158,6 +177,80 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
         ota_enabled=request.deployment.ota_enabled, security=request.security.to_json_dict(),
     )
     return build_package(source, options, progress, store)
+
+
+def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
+    """The plan, with every problem in the targeted Pythons reported beside the plan's own."""
+    _valid, problems = parse_pythons(",".join(options.python_versions))
+    try:
+        plan = _plan(app, options)
+    except PackageError as exc:
+        raise PackageError(problems + [p for p in exc.problems if not p.startswith("pythonVersion")]) from exc
+    if problems:
+        raise PackageError(problems)
+    return plan
+
+
+# -- wheels for every targeted (Python, arch) -------------------------------------------------
+
+
+def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: Progress) -> list[str]:
+    notes = version_notes(fleet, requirements)
+    notes += [f"note: no wheels for Python {r.combination.python} on {r.combination.arch}: {r.problem}"
+              for r in fleet.resolutions if r.problem is not None]
+    for note in notes:
+        progress(note)
+    return notes
+
+
+def _wheel_entries(fleet: FleetWheels) -> dict[str, Entry]:
+    """requirements.txt (every combination, with markers), one requirements file per resolved
+    combination, and the wheels: pure ones once under ``any``, compiled ones under their arch."""
+    entries = {"requirements.txt": Entry(data=_lines(marker_pins(fleet)))}
+    for resolution in fleet.resolved:
+        entries[_requirements_path(resolution.combination.key)] = Entry(data=_lines(resolution.pins))
+    for group, files in fleet.groups().items():
+        entries.update({f"wheels/{group}/{f.name}": Entry(path=f) for f in files})
+    return entries
+
+
+def _wheel_sets(fleet: FleetWheels) -> dict[str, dict[str, object]]:
+    """The manifest's record per combination: what resolved (pins and wheel files), or why not."""
+    sets: dict[str, dict[str, object]] = {}
+    for resolution in fleet.resolutions:
+        combination = resolution.combination
+        record: dict[str, object] = {"python": combination.python, "platform": combination.arch}
+        if resolution.problem is not None:
+            record["error"] = resolution.problem
+        else:
+            record["requirements"] = _requirements_path(combination.key)
+            record["pins"] = resolution.pins
+            record["wheels"] = sorted(f"wheels/{group_of(w.name, combination.arch)}/{w.name}"
+                                      for w in resolution.wheels)
+        sets[combination.key] = record
+    return sets
+
+
+def _targets(options: BuildOptions) -> list[str]:
+    valid, _problems = parse_pythons(",".join(options.python_versions))
+    return valid
+
+
+def _requirements_path(key: str) -> str:
+    return f"requirements/{key}.txt"
+
+
+def _lines(lines: list[str]) -> bytes:
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def _docker_python(fleet: FleetWheels, options: BuildOptions) -> str:
+    """The base image's Python: the newest that resolved on every platform (else on any)."""
+    resolved = [r.combination for r in fleet.resolved]
+    everywhere = [p for p in {c.python for c in resolved}
+                  if all(Combination(p, arch) in resolved for arch in options.platforms)]
+    candidates = everywhere or [c.python for c in resolved] or [options.python_version]
+    return max(candidates, key=lambda p: int(p.split(".")[1]))
 
 
 # -- planning: everything that needs no network ---------------------------------------------
@@ -312,8 +405,8 @@ def _broker(url: str | None) -> tuple[str, int]:
 # -- writing --------------------------------------------------------------------------------
 
 
-def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progress: Progress,
-           store: PackageStore) -> BuildResult:
+def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet: FleetWheels,
+           progress: Progress, store: PackageStore) -> BuildResult:
     digest_cache: dict[Path, str] = {}
 
     def digest_of(_name: str, entry: Entry) -> str:
@@ -325,7 +418,8 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progre
 
     manifest: dict[str, object] = {
         **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
-        "platforms": list(options.platforms),
+        "platforms": list(options.platforms), "pythonVersions": _targets(options),
+        "wheelSets": _wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
     }
     # The id is not written into the manifest: SHA256SUMS covers the manifest, and an id that
     # hashed itself could not be checked. The device agent derives it the same way.

@@ -310,7 +310,7 @@ class ConfigurePage(Page):
         state.options = packager.options(
             name=self.name.text().strip(), version=self.version.text().strip(),
             description=self.description.text().strip(), runtime=self.runtime.currentData(),
-            python_version=self.python.currentText(), memory=self.memory.text().strip(),
+            python_versions=[self.python.currentText()], memory=self.memory.text().strip(),
             cpu=self.cpu.text().strip(), vss=self.vss.currentText(), broker_auto_detect=state.broker_auto_detect,
             fallback_broker=state.fallback_broker, security=state.security)
         return True

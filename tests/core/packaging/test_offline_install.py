@@ -93,13 +93,17 @@ def healthy(port: int) -> bool:
         return False
 
 
+# The Python these tests install and run the package with.
+HERE = BuildOptions(python_versions=[f"{sys.version_info.major}.{sys.version_info.minor}"])
+
+
 def stop(proc: subprocess.Popen[bytes]) -> int:
     proc.send_signal(signal.SIGTERM)
     return proc.wait(timeout=30)
 
 
 def test_playground_default_app_installs_offline_and_runs(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "playground_default.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "playground_default.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
@@ -116,7 +120,7 @@ def test_playground_default_app_installs_offline_and_runs(tmp_path: Path, broker
 
 
 def test_kuksa_client_app_installs_offline_and_runs(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "kuksa_app.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "kuksa_app.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
@@ -133,7 +137,7 @@ def test_kuksa_client_app_installs_offline_and_runs(tmp_path: Path, broker: dict
 
 
 def test_kuksa_template_app_connects_and_stops_cleanly(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "kuksa_fragment.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "kuksa_fragment.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
