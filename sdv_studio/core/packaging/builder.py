@@ -245,11 +245,12 @@ def _lines(lines: list[str]) -> bytes:
 
 
 def _docker_python(fleet: FleetWheels, options: BuildOptions) -> str:
-    """The base image's Python: the newest that resolved on every platform (else on any)."""
+    """The base image's Python: the newest that resolved on every platform (else on any; else the
+    newest targeted, for an app without requirements)."""
     resolved = [r.combination for r in fleet.resolved]
     everywhere = [p for p in {c.python for c in resolved}
                   if all(Combination(p, arch) in resolved for arch in options.platforms)]
-    candidates = everywhere or [c.python for c in resolved] or [options.python_version]
+    candidates = everywhere or [c.python for c in resolved] or _targets(options)
     return max(candidates, key=lambda p: int(p.split(".")[1]))
 
 

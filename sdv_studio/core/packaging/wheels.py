@@ -304,10 +304,10 @@ def vendor_fleet(requirements: Sequence[Requirement], pythons: Sequence[str], ar
                  progress: Progress = lambda _: None) -> FleetWheels:
     """A resolution per (Python, arch), from the cache or pip; WheelError only when none resolves.
     pip's ``--python-version`` picks, for a requirement that is not pinned, the newest version
-    that supports that Python."""
-    combinations = [Combination(p, a) for p in pythons for a in arches]
+    that supports that Python. No requirements: nothing differs per Python, so no resolutions."""
     if not requirements:
-        return FleetWheels([Resolution(c) for c in combinations])
+        return FleetWheels([])
+    combinations = [Combination(p, a) for p in pythons for a in arches]
     root = cache_root()
     missing = [c for c in combinations if _cached_resolution(root, requirements, c) is None]
     fresh: dict[Combination, Resolution] = {}
