@@ -72,9 +72,9 @@ def write_archive(entries: Mapping[str, Entry], dest: Path, digests: Mapping[str
         gz = _GzipMembers(raw)
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
             for name in sorted(members):
-                # Wheels (files on disk) are deflated already: level 6 saves ~1% of their size for
-                # seconds of CPU per hundred MB, so they are stored; the rest is compressed.
-                gz.level(0 if members[name].path is not None else 6)
+                # Wheels are deflated already: level 6 saves ~1% of their size for seconds of CPU
+                # per hundred MB, so they are stored; the rest is compressed.
+                gz.level(0 if name.endswith(".whl") else 6)
                 data = members[name].read()
                 info = tarfile.TarInfo(name)
                 info.size = len(data)

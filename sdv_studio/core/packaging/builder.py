@@ -152,7 +152,7 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     plan.notes.extend(_fleet_notes(fleet, plan.requirements, progress))
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
-    entries.update(_wheel_entries(fleet))
+    entries.update(wheel_entries(fleet))
     argv, env = _launch(app, plan, options)
     entries["launch.json"] = Entry(data=manifest_bytes({"argv": argv, "env": env, "health": {"path": "/health"}}))
     base_image = options.base_image or docker.default_base_image(_docker_python(fleet, options))
@@ -203,7 +203,7 @@ def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: 
     return notes
 
 
-def _wheel_entries(fleet: FleetWheels) -> dict[str, Entry]:
+def wheel_entries(fleet: FleetWheels) -> dict[str, Entry]:
     """requirements.txt (every combination, with markers), one requirements file per resolved
     combination, and the wheels: pure ones once under ``any``, compiled ones under their arch."""
     entries = {"requirements.txt": Entry(data=_lines(marker_pins(fleet)))}
@@ -214,7 +214,7 @@ def _wheel_entries(fleet: FleetWheels) -> dict[str, Entry]:
     return entries
 
 
-def _wheel_sets(fleet: FleetWheels) -> dict[str, dict[str, object]]:
+def wheel_sets(fleet: FleetWheels) -> dict[str, dict[str, object]]:
     """The manifest's record per combination: what resolved (pins and wheel files), or why not."""
     sets: dict[str, dict[str, object]] = {}
     for resolution in fleet.resolutions:
@@ -408,6 +408,21 @@ def _broker(url: str | None) -> tuple[str, int]:
 
 def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet: FleetWheels,
            progress: Progress, store: PackageStore) -> BuildResult:
+    manifest: dict[str, object] = {
+        **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
+        "platforms": list(options.platforms), "pythonVersions": _targets(options),
+        # What the wheel sets were resolved from, so a set can be added later (core.packaging.top_up).
+        "wheelRequirements": [str(r) for r in plan.requirements],
+        "wheelSets": wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
+    }
+    stored, dest = store_archive(entries, manifest, store, options.output_dir, progress)
+    return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
+
+
+def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store: PackageStore,
+                  output_dir: Path | None, progress: Progress) -> tuple[StoredPackage, Path]:
+    """Writes the archive (into ``output_dir``, else straight into the store) and stores it;
+    returns it as stored, and where it was written."""
     digest_cache: dict[Path, str] = {}
 
     def digest_of(_name: str, entry: Entry) -> str:
@@ -417,27 +432,23 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet:
             return digest_cache[entry.path]
         return hashlib.sha256(entry.read()).hexdigest()
 
-    manifest: dict[str, object] = {
-        **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
-        "platforms": list(options.platforms), "pythonVersions": _targets(options),
-        "wheelSets": _wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
-    }
     # The id is not written into the manifest: SHA256SUMS covers the manifest, and an id that
     # hashed itself could not be checked. The device agent derives it the same way.
     pid = package_id(entries, manifest, digest_of)
     entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
-    if options.output_dir is not None:
-        dest = options.output_dir / f"{plan.package.name}-{plan.package.version}.tar.gz"
-    else:
-        dest = store.archive_path(pid)
+    dest = store.archive_path(pid) if output_dir is None else output_dir / _archive_name(manifest)
     progress(f"writing {dest}")
     checksum = write_archive(entries, dest, digests)
     stored = store.add(dest, StoredPackage(
         package_id=pid, path=dest, checksum=f"sha256:{checksum}", size=dest.stat().st_size,
-        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), name=plan.package.name,
-        version=plan.package.version))
-    return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), name=str(manifest["name"]),
+        version=str(manifest["version"])))
+    return stored, dest
+
+
+def _archive_name(manifest: dict[str, object]) -> str:
+    return f"{manifest['name']}-{manifest['version']}.tar.gz"
 
 
 def manifest_of(archive: Path) -> dict[str, object]:

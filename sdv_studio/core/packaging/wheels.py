@@ -301,8 +301,9 @@ def parse_pythons(text: str) -> tuple[list[str], list[str]]:
 
 
 def vendor_fleet(requirements: Sequence[Requirement], pythons: Sequence[str], arches: Sequence[str],
-                 progress: Progress = lambda _: None) -> FleetWheels:
-    """A resolution per (Python, arch), from the cache or pip; WheelError only when none resolves.
+                 progress: Progress = lambda _: None, *, require_one: bool = True) -> FleetWheels:
+    """A resolution per (Python, arch), from the cache or pip; WheelError when none resolves
+    (unless ``require_one`` is False: adding sets to a package that has some records failures too).
     pip's ``--python-version`` picks, for a requirement that is not pinned, the newest version
     that supports that Python. No requirements: nothing differs per Python, so no resolutions."""
     if not requirements:
@@ -319,7 +320,7 @@ def vendor_fleet(requirements: Sequence[Requirement], pythons: Sequence[str], ar
     resolutions = [fresh.get(c) or _cached_resolution(root, requirements, c) or _lost(root, c)
                    for c in combinations]
     fleet = FleetWheels(resolutions)
-    if not fleet.resolved:
+    if require_one and not fleet.resolved:
         raise WheelError(list(dict.fromkeys(line for r in resolutions for line in r.details or [str(r.problem)])))
     return fleet
 
