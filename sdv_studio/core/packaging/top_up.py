@@ -29,6 +29,7 @@ from sdv_studio.core.packaging.wheels import (
 )
 
 Progress = Callable[[str], None]
+_ARCH_NAMES = {"arm64": "aarch64", "amd64": "x86_64"}  # what some OSes call them; packages say these
 
 
 class TopUpError(Exception):
@@ -46,7 +47,7 @@ def missing_combinations(manifest: dict[str, Any], devices: Iterable[tuple[str, 
         parts = python.split(".")
         if len(parts) < 2 or not arch:
             continue  # not known yet: the compatibility stage asks the device
-        combination = Combination(".".join(parts[:2]), arch)
+        combination = Combination(".".join(parts[:2]), _ARCH_NAMES.get(arch, arch))
         if combination.key not in sets and combination not in missing:
             missing.append(combination)
     return missing
