@@ -60,6 +60,7 @@ KUKSA_CLIENT = "kuksa-client>=0.4"
 # velocitas-sdk pins these exactly; a project's older pins (from its pip-compile) would conflict.
 _SDK_PINNED = {"velocitas-sdk", "sdv", "grpcio", "protobuf", "aiohttp", "cloudevents", "paho-mqtt"}
 _DEFAULT_BROKER = ("127.0.0.1", 55555)
+_DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always defaulted to
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
 
@@ -245,12 +246,15 @@ def _lines(lines: list[str]) -> bytes:
 
 
 def _docker_python(fleet: FleetWheels, options: BuildOptions) -> str:
-    """The base image's Python: the newest that resolved on every platform (else on any; else the
-    newest targeted, for an app without requirements)."""
+    """The base image's Python: 3.11 (the long-standing default image) when it resolved on every
+    platform, else the newest that did (else on any; else the newest targeted, for an app without
+    requirements)."""
     resolved = [r.combination for r in fleet.resolved]
     everywhere = [p for p in {c.python for c in resolved}
                   if all(Combination(p, arch) in resolved for arch in options.platforms)]
     candidates = everywhere or [c.python for c in resolved] or _targets(options)
+    if _DOCKER_PYTHON in candidates:
+        return _DOCKER_PYTHON
     return max(candidates, key=lambda p: int(p.split(".")[1]))
 
 

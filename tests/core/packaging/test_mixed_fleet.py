@@ -67,7 +67,7 @@ def test_kuksa_client_resolves_per_python(kuksa_39_311: BuildResult) -> None:
 
 def test_docker_installs_the_pins_for_its_images_python(kuksa_39_311: BuildResult) -> None:
     dockerfile = members(kuksa_39_311.path)["docker/Dockerfile"].decode()
-    assert "ARG BASE_IMAGE=python:3.11-slim" in dockerfile  # the newest Python that resolved
+    assert "ARG BASE_IMAGE=python:3.11-slim" in dockerfile  # the usual image, since 3.11 resolved
     assert '-r "requirements/$combo.txt"' in dockerfile
 
 
@@ -120,6 +120,12 @@ def test_no_python_resolving_fails_the_build_and_network_trouble_is_not_remember
         "requirements: zeroconf: no wheel for x86_64 (Python 3.9, manylinux)",
         "requirements: zeroconf: no wheel for x86_64 (Python 3.11, manylinux)",
     ]
+
+
+def test_the_docker_image_python_is_one_that_resolved(tmp_path: Path) -> None:
+    options = BuildOptions(python_versions=["3.12", "3.13"], platforms=["x86_64"])
+    newest = build_package(APPS / "playground_default.py", options, store=PackageStore(tmp_path / "store"))
+    assert "ARG BASE_IMAGE=python:3.12-slim" in members(newest.path)["docker/Dockerfile"].decode()  # not 3.13
 
 
 def test_by_default_every_python_and_an_app_without_requirements_has_no_sets(tmp_path: Path) -> None:
