@@ -1,7 +1,7 @@
 """What the deployment issue must show, on the rig: a failed v2 keeps v1, the supervisor restarts
 a killed app, a container carries the security profile, the playground app toggles its signal on
 six devices, a hot swap leaves no gap, a cable pulled mid-transfer fails one device cleanly, and a
-mixed-fleet package sends a device only the wheels for its Python."""
+mixed-fleet package sends a device only the wheels for its Python (a container: its image's)."""
 
 from __future__ import annotations
 
@@ -259,3 +259,16 @@ def test_a_mixed_fleet_package_sends_a_device_only_its_own_wheels(
     assert {n for n in held if n.startswith(("wheels/", "requirements/"))} == own
     assert not any(f"cp{other.replace('.', '')}" in n for n in held)
     assert running(device, "fleet")["status"] == "running"
+
+
+@pytest.mark.slow
+def test_a_mixed_fleet_container_installs_the_wheels_for_its_images_python(
+    rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, tmp_path: Path
+) -> None:
+    device = rig["d2"]
+    package = build(tmp_path, APPS / "kuksa_app.py", "boxedfleet", runtime="docker", python_versions=["3.9", "3.11"])
+    result, _ = deploy(rig, [device], package, trust, records)
+    assert result.status == "completed", result.device("d2").message
+    ids = device.run("docker ps -q --filter label=io.sdv-studio.app=boxedfleet").stdout.split()
+    frozen = device.run(f"docker exec {ids[0]} /opt/sdv-venv/bin/python -m pip freeze").stdout.split()
+    assert "kuksa-client==0.6.0" in {p.lower().replace("_", "-") for p in frozen}  # the image is python:3.11-slim
