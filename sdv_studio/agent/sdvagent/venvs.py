@@ -11,6 +11,7 @@ import sys
 
 from .errors import AgentError
 from .jsonfile import read_json
+from .package import SUMS, parse_sums
 from .progress import report
 from .sysinfo import arch
 
@@ -223,8 +224,6 @@ def unneeded(root: str) -> Set[str]:
     record = wheel_set(root)
     if record is None:
         return set()
-    from .package import SUMS, parse_sums
-
     used = set(record["wheels"]) | {record["requirements"]}
     return {name for name in parse_sums(os.path.join(root, SUMS))
             if name.startswith(PER_COMBINATION) and name not in used}

@@ -144,7 +144,7 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     for note in plan.notes:
         progress(note)
     try:
-        fleet = vendor_fleet(plan.requirements, list(options.python_versions), list(options.platforms), progress)
+        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), progress)
         support = _support_files(app, plan, progress)
     except WheelError as exc:
         raise BuildFailed(exc.problems) from exc
