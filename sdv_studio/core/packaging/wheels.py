@@ -302,8 +302,8 @@ def parse_pythons(text: str) -> tuple[list[str], list[str]]:
 
 def vendor_fleet(requirements: Sequence[Requirement], pythons: Sequence[str], arches: Sequence[str],
                  progress: Progress = lambda _: None, *, require_one: bool = True) -> FleetWheels:
-    """A resolution per (Python, arch), from the cache or pip; WheelError when none resolves
-    (unless ``require_one`` is False: adding sets to a package that has some records failures too).
+    """A resolution per (Python, arch), from the cache or pip; WheelError when none resolves,
+    unless ``require_one`` is False (topping a package up records such a failure like any other).
     pip's ``--python-version`` picks, for a requirement that is not pinned, the newest version
     that supports that Python. No requirements: nothing differs per Python, so no resolutions."""
     if not requirements:
