@@ -18,10 +18,10 @@ HERE = f"{sys.version_info.major}.{sys.version_info.minor}-{platform.machine()}"
 OTHER = "3.9-aarch64" if HERE == "3.8-aarch64" else "3.8-aarch64"  # never this interpreter's
 
 
-def _fleet_files(here: dict[str, object] | None = None) -> dict[str, bytes]:
+def _fleet_files(here: dict[str, object] | None = None, extra: str = "") -> dict[str, bytes]:
     """``sdvdemo`` 1.2.11 for this interpreter's combination, 1.2.8 for another one; ``here``
     replaces this combination's record (e.g. with an ``error``)."""
-    files = pkgbuild.package_files("fleet", "1.0.0")
+    files = pkgbuild.package_files("fleet", "1.0.0", extra=extra)
     files.pop("SHA256SUMS")
     sets: dict[str, dict[str, object]] = {}
     for key, answer in ((HERE, 11), (OTHER, 8)):
@@ -42,11 +42,12 @@ def _fleet_files(here: dict[str, object] | None = None) -> dict[str, bytes]:
     return files
 
 
-def _upload(agent: Agent, files: dict[str, bytes], skip: str) -> Path:
-    """What the engine sends this device: everything but the other combination's files."""
-    upload = agent.base / "uploads" / "fleet-1"
+def _upload(agent: Agent, files: dict[str, bytes], skip: str, only: set[str] | None = None) -> Path:
+    """What the engine sends this device: everything but the other combination's files (``only``:
+    just these, as in a delta)."""
+    upload = agent.base / "uploads" / f"fleet-{len(list((agent.base / 'uploads').glob('fleet-*')))}"
     for rel, data in files.items():
-        if skip not in rel and "sdvdemo-1.2.8" not in rel:
+        if skip not in rel and "sdvdemo-1.2.8" not in rel and (only is None or rel in only):
             (upload / rel).parent.mkdir(parents=True, exist_ok=True)
             (upload / rel).write_bytes(data)
     return upload
@@ -62,6 +63,14 @@ def test_installs_only_its_combination(agent: Agent) -> None:
     held = sorted(str(p.relative_to(release)) for p in (release / "wheels").rglob("*.whl"))
     assert held == ["wheels/any/sdvdemo-1.2.11-py3-none-any.whl"]
     assert not (release / "requirements" / f"{OTHER}.txt").exists()
+
+
+def test_a_one_line_change_after_it_is_built_from_what_the_device_holds(agent: Agent) -> None:
+    first = agent.run("install", {"dir": str(_upload(agent, _fleet_files(), OTHER))})
+    changed = _fleet_files(extra="one-line change")
+    delta = agent.run("install", {"dir": str(_upload(agent, changed, OTHER, {"SHA256SUMS", "app/main.py"}))})
+    assert delta["release"] != first["release"] and delta["sent"] == 1
+    assert _answer_of(agent, delta["release"]) == "11"
 
 
 def test_a_missing_wheel_of_its_own_combination_is_refused(agent: Agent) -> None:

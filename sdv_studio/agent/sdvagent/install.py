@@ -38,7 +38,7 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         else:
             if not os.path.isdir(source_dir):
                 raise BadRequest("dir: no such folder %s" % source_dir)
-            stats = package.assemble(source_dir, staged, file_index(layout), optional=venvs.PER_COMBINATION)
+            stats = package.assemble(source_dir, staged, file_index(layout), optional=package.PER_COMBINATION)
         package.verify(staged, may_lack=venvs.unneeded(staged))
         info = package.PackageInfo(staged)
         if not valid_name(info.name):

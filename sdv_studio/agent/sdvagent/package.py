@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
     from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
 SUMS = "SHA256SUMS"
+# What a package (format 2) carries per (Python, arch): a device holds only its own combination's.
+PER_COMBINATION = ("wheels/", "requirements/")
 _CHUNK = 1 << 20
 
 

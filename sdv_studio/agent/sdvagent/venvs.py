@@ -11,16 +11,13 @@ import sys
 
 from .errors import AgentError
 from .jsonfile import read_json
-from .package import SUMS, parse_sums
+from .package import PER_COMBINATION, SUMS, parse_sums
 from .progress import report
 from .sysinfo import arch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
     from typing import Any, Dict, List, Optional, Set
-
-# What a package (format 2) carries per (Python, arch): a device holds only its own combination's.
-PER_COMBINATION = ("wheels/", "requirements/")
 
 _TAIL = 4000
 
