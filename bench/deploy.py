@@ -652,7 +652,7 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
                 f"CPU/device {_median(list(edit.device_cpu.values())):.1f} s", None)
 
     if single is not None:
-        mixed_vs_single(rig, trust, records, kuksa, single, given, res)
+        mixed_vs_single(rig, trust, records, kuksa, single, fallback, res)  # a fresh device has no broker
 
     if not args.skip_ansible:
         print("\n== 4. the same deployment (light app, 6 fresh devices, broker given) with Ansible ==", flush=True)
