@@ -10,8 +10,10 @@ One run builds its own rig of 6 plain devices and always tears it down. It measu
       CPU-heavy venv and broker start; the rig's devices share this machine's cores, real devices
       would not, so this one is measured and shown beside its CPU floor, not judged);
 2. redeploy of the unchanged package (target <= 1 s per device);
-3. the kuksa-client app (~26 MB of vendored wheels), then a one-line change to it: bytes sent vs
-   the package's size (target <= 5 %);
+3. the kuksa-client app (the default mixed-fleet package: wheels for Python 3.8-3.13 on two arches),
+   then a one-line change to it: bytes sent vs the package's size (target <= 5 %); then the same app
+   packaged for one Python (3.11, the rig's) against the mixed-fleet package: size, warm build time
+   (target <= 1.5 s for the mixed one) and bytes sent to one fresh device (target <= 1.1x single);
 4. the light app to six fresh devices with ansible-core (bench/ansible/deploy.yml: copy,
    unarchive, command, wait_for; forks = devices) vs the engine (target: ours >= 3x faster).
 
@@ -66,6 +68,7 @@ from sdv_studio.core.ssh import connection  # noqa: E402
 from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402
 from sdv_studio.core.ssh.target import SshTarget  # noqa: E402
 from sdv_studio.core.ssh.trust import HostKeyTrust  # noqa: E402
+from sdv_studio.models.package import PYTHONS  # noqa: E402
 from tests.rig.devices import LOGIN_UID, LOGIN_USER, DeviceSpec  # noqa: E402
 from tests.rig.rig import Device, Rig, kill_until_gone  # noqa: E402
 
@@ -423,16 +426,36 @@ def run_ansible(rig: Rig, devices: list[Device], package: PackageFile, work: Pat
 
 # -- packages --------------------------------------------------------------------------------------
 def build(work: Path, source: Path, name: str, version: str = "1.0.0", edit: Callable[[str], str] | None = None,
-          ) -> PackageFile:
+          pythons: Sequence[str] = PYTHONS) -> PackageFile:
     code = source.read_text()
-    path = work / f"src-{name}-{version}{'-edited' if edit else ''}" / source.name
+    tag = f"{name}-{version}{'-edited' if edit else ''}-{len(pythons)}py"
+    path = work / f"src-{tag}" / source.name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(edit(code) if edit else code)
-    out = work / f"out-{name}-{version}{'-edited' if edit else ''}"
-    result = build_package(path, BuildOptions(name=name, version=version, output_dir=out))
-    package = PackageFile(result.path)
+    options = BuildOptions(name=name, version=version, output_dir=work / f"out-{tag}", python_versions=pythons)
+    package = PackageFile(build_package(path, options).path)
     package.sums  # noqa: B018 - read and verify now, outside every timing
     return package
+
+
+@dataclass
+class SinglePython:
+    """The kuksa-client app packaged for the rig's Python alone, and warm build times of both forms."""
+
+    package: PackageFile
+    warm_mixed: float
+    warm_single: float
+
+
+def warm_build_seconds(work: Path, source: Path, name: str, pythons: Sequence[str]) -> float:
+    """One more build of an app built before: the wheel cache is warm (median of 3)."""
+    times = []
+    for run in range(3):
+        started = time.perf_counter()
+        build_package(source, BuildOptions(name=name, python_versions=pythons,
+                                           output_dir=work / f"warm-{len(pythons)}py-{run}"))
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 # -- reporting -------------------------------------------------------------------------------------
@@ -560,7 +583,7 @@ def cpu_rows(res: Results, tag: str) -> None:
 
 
 def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_edited: PackageFile | None,
-          args: argparse.Namespace) -> Results:
+          single: SinglePython | None, args: argparse.Namespace) -> Results:
     res = Results()
     trust = HostKeyTrust(KnownHosts(work / "known_hosts"), accept_new=True)
     records = DeploymentRecords(work / "records")
@@ -628,6 +651,9 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
         res.row("  one-line change redeploy wall, 6 devices (s)", f"{edit.wall:.2f}",
                 f"CPU/device {_median(list(edit.device_cpu.values())):.1f} s", None)
 
+    if single is not None:
+        mixed_vs_single(rig, trust, records, kuksa, single, fallback, res)  # a fresh device has no broker
+
     if not args.skip_ansible:
         print("\n== 4. the same deployment (light app, 6 fresh devices, broker given) with Ansible ==", flush=True)
         ansible_runs: list[AnsibleRun] = []
@@ -660,6 +686,26 @@ def bench(rig: Rig, work: Path, light: PackageFile, kuksa: PackageFile, kuksa_ed
             values = [dict(a.tasks).get(name, 0.0) for a in ansible_runs]
             res.row(f"  ansible task: {name}", f"{_median(values):.2f} s", "", None)
     return res
+
+
+def mixed_vs_single(rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, mixed: PackageFile,
+                    single: SinglePython, options: DeployOptions, res: Results) -> None:
+    print("\n== 3b. kuksa-client app: mixed-fleet package (Python 3.8-3.13) vs single-Python (3.11), "
+          "one fresh device ==", flush=True)
+    device = rig.working()[:1]
+    sent = {}
+    for label, package in (("mixed fleet", mixed), ("single Python", single.package)):
+        make_fresh(device)
+        run = res.add(deploy(rig, device, package, trust, records, options, f"kuksa app {label}: 1 fresh device"))
+        sent[label] = sum(run.sent["package"].values())
+    ratio = sent["mixed fleet"] / sent["single Python"]
+    res.row("kuksa app package size: mixed fleet / single Python (MB)",
+            f"{mixed.size / 1e6:.1f} / {single.package.size / 1e6:.1f}", "", None)
+    res.row("  warm build: mixed fleet / single Python (s)", f"{single.warm_mixed:.2f} / {single.warm_single:.2f}",
+            "<= 1.5 s (mixed)", single.warm_mixed <= 1.5)
+    res.row("  bytes to one fresh device: mixed / single (MB)",
+            f"{sent['mixed fleet'] / 1e6:.2f} / {sent['single Python'] / 1e6:.2f} ({ratio:.3f}x)", "<= 1.1x",
+            ratio <= 1.1)
 
 
 def report(res: Results, args: argparse.Namespace) -> None:
@@ -709,11 +755,15 @@ def main() -> int:
         t0 = time.perf_counter()
         light = build(work, APPS / "light_counter.py", "light")
         kuksa = kuksa_edited = None
+        single = None
         if not args.skip_heavy:
             kuksa = build(work, APPS / "kuksa_app.py", "speed-watch")
             kuksa_edited = build(work, APPS / "kuksa_app.py", "speed-watch", edit=lambda code: code.replace(
                 '"speed-watch starting, databroker %s:%s"', '"speed-watch starting (edited), databroker %s:%s"'))
             assert kuksa_edited.package_id != kuksa.package_id
+            single = SinglePython(build(work, APPS / "kuksa_app.py", "speed-watch", pythons=["3.11"]),
+                                  warm_build_seconds(work, APPS / "kuksa_app.py", "speed-watch", PYTHONS),
+                                  warm_build_seconds(work, APPS / "kuksa_app.py", "speed-watch", ["3.11"]))
         broker_bundle("3.11", "x86_64")
         mdns_wheels("3.11", "x86_64")
         if not args.skip_ansible:
@@ -726,7 +776,7 @@ def main() -> int:
             with rig_of_six() as rig:
                 print(f"rig of 6 devices up in {time.perf_counter() - t0:.1f} s ({rig.tag})", flush=True)
                 CPU = DeviceCpu(rig.working())
-                res = bench(rig, work, light, kuksa or light, kuksa_edited, args)
+                res = bench(rig, work, light, kuksa or light, kuksa_edited, single, args)
         finally:
             if CPU:
                 CPU.close()

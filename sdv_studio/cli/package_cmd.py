@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--version", default="1.0.0", help="x.y.z (default 1.0.0)")
     parser.add_argument("--description")
     parser.add_argument("--runtime", choices=("native", "docker"), default="native")
-    parser.add_argument("--python", default="3.11", dest="python_version", help="device Python (default 3.11)")
+    parser.add_argument("--python", dest="python_version", metavar="3.X[,3.Y…]",
+                        help="device Pythons to carry wheels for, comma-separated, e.g. 3.11 or 3.9,3.11 "
+                             "(default 3.8 to 3.13)")
     parser.add_argument("--memory", default="512MB", help="e.g. 512MB, 1G (default 512MB)")
     parser.add_argument("--cpu", default="0.5", help="cores, e.g. 0.5 or 500m (default 0.5)")
     parser.add_argument("--vss", help="VSS catalogue: a release (3.0, 3.1.1, 4.0, 5.1, 6.0) by number or release "
@@ -34,10 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sdv_studio.core.packaging import BuildFailed, BuildOptions, PackageError, build_package
+    from sdv_studio.models.package import PYTHONS, python_list
 
     options = BuildOptions(
         name=args.name, version=args.version, description=args.description, runtime=args.runtime,
-        python_version=args.python_version, memory=args.memory, cpu=args.cpu, vss=args.vss,
+        python_versions=PYTHONS if args.python_version is None else python_list(args.python_version),
+        memory=args.memory, cpu=args.cpu, vss=args.vss,
         platforms=[p.strip() for p in args.platform.split(",") if p.strip()],
         output_dir=args.output, base_image=args.base_image,
     )

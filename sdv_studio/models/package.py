@@ -35,6 +35,8 @@ _UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 SYNTAX_ERROR = "python_syntax"
 Platform = Literal["x86_64", "aarch64"]
 PLATFORMS: tuple[Platform, ...] = ("x86_64", "aarch64")
+# The device Pythons a package targets by default: JetPack 5 has 3.8, Debian trixie 3.13.
+PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -62,6 +64,20 @@ def check_python_version(value: str) -> str:
     if not match or not 8 <= int(match.group(1)) <= 20:
         raise _fail("must be a Python version 3.8 or newer, like 3.11")
     return value
+
+
+def check_python_versions(value: str) -> str:
+    """One Python (``3.11``) or several (``3.9,3.11``): the device Pythons a package carries wheels for."""
+    for item in value.split(","):
+        try:
+            check_python_version(item.strip())
+        except PydanticCustomError:
+            raise _fail("must be Python versions 3.8 or newer, like 3.11 or 3.9,3.11") from None
+    return value
+
+
+def python_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def parse_memory(value: str) -> int:
@@ -272,14 +288,19 @@ class PackageRequest(_AppFields):
     kuksa_config: RequestKuksaConfig = Field(default_factory=RequestKuksaConfig)
     deployment: RequestDeployment = Field(default_factory=RequestDeployment)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
-    python_version: str = Field(default="3.11", max_length=16)
+    # One Python or several, comma-separated; by default every Python SDV Studio targets.
+    python_version: str = Field(default=",".join(PYTHONS), max_length=128)
     platforms: list[Platform] = Field(default_factory=lambda: list(PLATFORMS))
     requirements: list[str] = Field(default_factory=list, max_length=500)
 
     @field_validator("python_version")
     @classmethod
     def _python(cls, value: str) -> str:
-        return check_python_version(value)
+        return check_python_versions(value)
+
+    @property
+    def python_versions(self) -> list[str]:
+        return python_list(self.python_version)
 
     @field_validator("platforms")
     @classmethod

@@ -48,12 +48,14 @@ def package(client: httpx.Client) -> dict:
     ({"name": "ok", "code": "print(1)", "colour": "red"}, ["colour: is not a known field"]),
     ({"name": "ok", "code": "print(1)", "version": "1.0"}, ["version: must be a semantic version x.y.z, e.g. 1.0.0"]),
     ({"name": "ok", "code": "print(1)", "runtimeMode": "vm"}, ["runtimeMode: input should be 'docker' or 'native'"]),
+    ({"name": "ok", "code": "print(1)", "pythonVersion": "3.9,2.7"},
+     ["pythonVersion: must be Python versions 3.8 or newer, like 3.11 or 3.9,3.11"]),
     ({"name": "ok", "code": "print(1)", "deployment": {"resourceLimits": {"memory": "lots"}}},
      ["deployment.resourceLimits.memory: must be a size like 512MB, 512M, 1GB or 1G"]),
     *[({"name": "ok", "code": "print(1)", "kuksaConfig": {"vssVersion": path}},
        ["kuksaConfig.vssVersion: must be a VSS release like 4.0 or its release URL (…/vss_rel_4.0.json), not a path"])
       for path in ("/etc/shadow", "~/.bashrc", "../resources/vss/default.json", "vss_release_4.0.json")],
-], ids=["missing", "name", "syntax", "unknown-field", "version", "runtime", "memory", "vss-abs", "vss-home",
+], ids=["missing", "name", "syntax", "unknown-field", "version", "runtime", "python", "memory", "vss-abs", "vss-home",
         "vss-relative", "vss-file"])
 def test_bad_package_bodies(client: httpx.Client, body: dict, expected: list[str]) -> None:
     response = client.post("/api/apps/package", json=body)

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from sdv_studio.cli import main
+from sdv_studio.core.packaging import manifest_of
 
 APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["package", str(APPS / "kuksa_app.py"), "--platform", "x86_64", "--output", str(tmp_path), "--json"])
+    code = main(["package", str(APPS / "kuksa_app.py"), "--platform", "x86_64", "--python", "3.11",
+                 "--output", str(tmp_path), "--json"])
     out, err = capsys.readouterr()
     assert code == 0
     data = json.loads(out)
@@ -30,7 +32,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_same_input_same_checksum(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sums = []
     for out_dir in ("a", "b"):
-        assert main(["package", str(APPS / "playground_export_code.json"), "--output",
+        assert main(["package", str(APPS / "playground_export_code.json"), "--python", "3.11", "--output",
                      str(tmp_path / out_dir), "--json"]) == 0
         sums.append(json.loads(capsys.readouterr().out)["checksum"])
     assert sums[0] == sums[1]
@@ -57,3 +59,19 @@ def test_syntax_error_and_missing_source(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().err.strip().splitlines() == ["main.py:4:8: SyntaxError: expected ':'"]
     assert main(["package", str(tmp_path / "nope")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_python_takes_a_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["package", str(APPS / "kuksa_app.py"), "--platform", "x86_64", "--python", "3.11, 3.9",
+                 "--output", str(tmp_path), "--json"]) == 0
+    manifest = manifest_of(Path(json.loads(capsys.readouterr().out)["path"]))
+    assert manifest["pythonVersions"] == ["3.9", "3.11"] and manifest["pythonVersion"] == "3.9"
+    assert set(manifest["wheelSets"]) == {"3.9-x86_64", "3.11-x86_64"}  # type: ignore[arg-type]
+
+
+def test_bad_python_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["package", str(APPS / "kuksa_app.py"), "--python", "3.7,3.11,three", "--json"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "python: 3.7: must be a Python version 3.8 or newer, like 3.11",
+        "python: three: must be a Python version 3.8 or newer, like 3.11",
+    ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sdv_studio.gui.state import Step
 from tests.gui.helpers import configure_plain_app, go_to
 
+APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
 
-def _deploy_to_bench(window, qtbot, ids: list[str]):  # type: ignore[no-untyped-def]
-    configure_plain_app(window)
+
+def _deploy_to_bench(window, qtbot, ids: list[str], configured: bool = False):  # type: ignore[no-untyped-def]
+    if not configured:
+        configure_plain_app(window)
     go_to(window, qtbot, Step.DEVICES)
     devices = window.page(Step.DEVICES)
     devices.scan_btn.click()
@@ -85,3 +90,18 @@ def test_build_cancel(window, qtbot, engines) -> None:  # type: ignore[no-untype
         assert not window.next_btn.isEnabled()
         page.rebuild_btn.click()
     qtbot.waitUntil(lambda: window.ctx.state.app_package is not None, timeout=60_000)
+
+
+def test_deploy_adds_the_wheels_a_chosen_device_lacks(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    """Packaged for Python 3.11 only; the Jetson (3.10, arm64) gets its set added before sending."""
+    configure = window.page(Step.CONFIGURE)
+    configure.editor.setPlainText((APPS / "kuksa_app.py").read_text())
+    configure.name.setText("speed-watch")
+    configure.python.setCurrentText("3.11")
+    assert configure.check()
+    page = _deploy_to_bench(window, qtbot, ["jetson-01", "linux-02"], configured=True)
+    qtbot.waitUntil(page.is_complete, timeout=60_000)
+    sets = window.ctx.state.app_package.manifest["wheelSets"]
+    assert {"3.10-aarch64", "3.11-aarch64", "3.11-x86_64"} <= set(sets) and "wheels" in sets["3.10-aarch64"]
+    assert "3.10-x86_64" not in sets  # only what a chosen device needs
+    assert "adding wheels for Python 3.10 on aarch64 to the package" in page.log.toPlainText()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sdv_studio.models.package import (
     MAX_FILE_BYTES,
     MAX_FILES,
+    PYTHONS,
     PackageRequest,
     ResourceLimits,
     SDVAppPackage,
@@ -65,6 +66,12 @@ def test_good_version() -> None:
 def test_python_version() -> None:
     assert problems(pythonVersion="3.8") == []
     assert problems(pythonVersion="2.7") == ["pythonVersion: must be a Python version 3.8 or newer, like 3.11"]
+
+
+def test_a_package_request_takes_several_pythons() -> None:
+    assert PackageRequest.model_validate({"name": "a", "code": "x = 1\n"}).python_versions == list(PYTHONS)
+    request = PackageRequest.model_validate({"name": "a", "code": "x = 1\n", "pythonVersion": "3.9, 3.11"})
+    assert request.python_versions == ["3.9", "3.11"]
 
 
 @pytest.mark.parametrize(("text", "size"), [

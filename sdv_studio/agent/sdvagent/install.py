@@ -38,8 +38,8 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         else:
             if not os.path.isdir(source_dir):
                 raise BadRequest("dir: no such folder %s" % source_dir)
-            stats = package.assemble(source_dir, staged, file_index(layout))
-        package.verify(staged)
+            stats = package.assemble(source_dir, staged, file_index(layout), optional=package.PER_COMBINATION)
+        package.verify(staged, may_lack=venvs.unneeded(staged))
         info = package.PackageInfo(staged)
         if not valid_name(info.name):
             raise AgentError("manifest.json: name %r is not lowercase letters, digits and hyphens" % info.name)
@@ -60,16 +60,14 @@ def _place(store: AppStore, info: package.PackageInfo, staged: str) -> Dict[str,
     if store.find_package(info.package_id):
         return dict(base, alreadyInstalled=True)
     target = store.release_dir(release)
-    needs_pip = bool(info.requirements)  # read before the move: ``info`` points at the staged folder
+    has_requirements = bool(info.requirements)  # read before the move: ``info`` points at the staged folder
     os.makedirs(store.releases_dir, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)  # a leftover from an interrupted install
     os.rename(staged, target)
     try:
         # Releases with the same requirements and wheels share one venv (built where it stays: a
         # venv records its own path); the release links to it.
-        req = os.path.join(target, "requirements.txt")
-        env = venvs.shared(store.venvs_dir, venvs.environment_key(target), venvs.package_find_links(target),
-                           req if needs_pip else "")
+        env = venvs.release_environment(store.venvs_dir, target, has_requirements)
         os.symlink(os.path.relpath(env, target), os.path.join(target, "venv"))
         record = dict(base, installedAt=time.time(), python="%d.%d" % sys.version_info[:2],
                       wantedPython=info.manifest.get("pythonVersion"))

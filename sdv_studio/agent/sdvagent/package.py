@@ -13,9 +13,11 @@ from .layout import valid_name, valid_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Any, Dict, List, Optional
+    from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
 SUMS = "SHA256SUMS"
+# What a package (format 2) carries per (Python, arch): a device holds only its own combination's.
+PER_COMBINATION = ("wheels/", "requirements/")
 _CHUNK = 1 << 20
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
@@ -84,13 +86,15 @@ def unpack(archive: str, dest: str) -> None:
         raise AgentError("cannot unpack %s: %s" % (archive, exc)) from exc
 
 
-def verify(root: str) -> Dict[str, str]:
-    """Checks every listed file's hash and that nothing unlisted is present; returns the sums."""
+def verify(root: str, may_lack: AbstractSet[str] = frozenset()) -> Dict[str, str]:
+    """Checks every listed file's hash and that nothing unlisted is present; returns the sums.
+    Files in ``may_lack`` (another Python's wheels) may be absent, but not different."""
     sums_path = os.path.join(root, SUMS)
     if not os.path.isfile(sums_path):
         raise AgentError("package has no %s" % SUMS)
     sums = parse_sums(sums_path)
-    bad = [name for name, digest in sorted(sums.items()) if not _matches(os.path.join(root, name), digest)]
+    bad = [name for name, digest in sorted(sums.items()) if not _matches(os.path.join(root, name), digest)
+           and not (name in may_lack and not os.path.lexists(os.path.join(root, name)))]
     if bad:
         raise AgentError("checksum mismatch: %s" % ", ".join(bad[:10]), {"mismatched": bad})
     extra = sorted(set(_files_under(root)) - set(sums) - {SUMS})
@@ -111,12 +115,13 @@ def _files_under(root: str) -> List[str]:
     return found
 
 
-def assemble(staging: str, dest: str, sources: Dict[str, str]) -> Dict[str, int]:
+def assemble(staging: str, dest: str, sources: Dict[str, str], optional: Tuple[str, ...] = ()) -> Dict[str, int]:
     """Builds ``dest`` from a partial upload in ``staging`` plus files already on the device.
 
     ``sources`` maps a sha256 to a file the device already holds with that content. Each listed
     file comes from staging when uploaded there, else from ``sources``; copies (not hard links) so
-    an app that writes into its own folder cannot change another version.
+    an app that writes into its own folder cannot change another version. Files under an
+    ``optional`` prefix may be missing (``verify`` then decides which this device needs).
     """
     sums_path = os.path.join(staging, SUMS)
     if not os.path.isfile(sums_path):
@@ -130,7 +135,8 @@ def assemble(staging: str, dest: str, sources: Dict[str, str]) -> Dict[str, int]
         uploaded = os.path.join(staging, name)
         source = uploaded if os.path.isfile(uploaded) else sources.get(digest)
         if source is None:
-            missing.append(name)
+            if not name.startswith(optional):
+                missing.append(name)
             continue
         target = os.path.join(dest, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)

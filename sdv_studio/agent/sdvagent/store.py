@@ -17,7 +17,7 @@ import time
 from .errors import AgentError, BadRequest
 from .jsonfile import read_json, write_json
 from .layout import Layout
-from .package import SUMS, parse_sums
+from .package import PER_COMBINATION, SUMS, parse_sums
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
@@ -166,5 +166,8 @@ def file_index(layout: Layout) -> Dict[str, str]:
             except (OSError, AgentError):
                 continue
             for path, digest in sums.items():
-                index.setdefault(digest, os.path.join(root, path))
+                # A release lacks the wheels and pins of other Pythons and arches (venvs.unneeded).
+                if digest not in index and (not path.startswith(PER_COMBINATION)
+                                            or os.path.isfile(os.path.join(root, path))):
+                    index[digest] = os.path.join(root, path)
     return index

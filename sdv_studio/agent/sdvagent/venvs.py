@@ -10,12 +10,14 @@ import subprocess
 import sys
 
 from .errors import AgentError
+from .jsonfile import read_json
+from .package import PER_COMBINATION, SUMS, parse_sums
 from .progress import report
 from .sysinfo import arch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Dict, List, Optional
+    from typing import Any, Dict, List, Optional, Set
 
 _TAIL = 4000
 
@@ -24,15 +26,18 @@ def venv_python(venv: str) -> str:
     return os.path.join(venv, "bin", "python")
 
 
-def create(venv: str, find_links: List[str], requirements: List[str], requirements_file: str = "") -> None:
+def create(venv: str, find_links: List[str], requirements: List[str], requirements_file: str = "",
+           wheels: Optional[List[str]] = None) -> None:
     """A venv with the requirements installed offline from the wheels in ``find_links``.
 
     When those wheels are a closed set (one per distribution, every requirement among them, as the
     packager and the broker bundle vendor them), they are unpacked straight into the venv, in this
     process: pip's start-up and resolution cost seconds of CPU on a small board for nothing to
-    resolve. Anything else goes to pip, which also says precisely what is missing."""
+    resolve. Anything else goes to pip, which also says precisely what is missing. ``wheels``: the
+    exact set to unpack, as the package resolved it for this Python and arch."""
     wanted = bool(requirements or requirements_file)
-    wheels = closed_set(find_links, requirements, requirements_file) if wanted else []
+    if wheels is None:
+        wheels = closed_set(find_links, requirements, requirements_file) if wanted else []
     if wheels is not None:
         try:
             _new_venv(venv)
@@ -172,27 +177,76 @@ def _run(cmd: List[str], message: str) -> None:
 
 
 def environment_key(release_dir: str) -> str:
-    """What a release's venv depends on: the Python, the requirements and the wheels for this arch.
+    """What a release's venv depends on: the Python, the requirements and the wheels for this arch
+    (for a package with wheel sets, this combination's).
 
     Two releases with the same key can share one venv, so a one-line change to the app's code
     installs nothing."""
     digest = hashlib.sha256(("%d.%d\n" % sys.version_info[:2]).encode())
-    wanted = ("requirements.txt", "wheels/any/", "wheels/%s/" % arch())
+    record = wheel_set(release_dir)
+    listed = None if record is None else set(record["wheels"]) | {record["requirements"]}
+    format1 = ("requirements.txt", "wheels/any/", "wheels/%s/" % arch())
     with open(os.path.join(release_dir, "SHA256SUMS"), encoding="utf-8") as sums:
         for line in sorted(sums):
             name = line.rstrip("\n").split("  ", 1)[-1]
-            if name.startswith(wanted):
+            if name in listed if listed is not None else name.startswith(format1):
                 digest.update(line.encode())
     return digest.hexdigest()[:16]
 
 
-def shared(venvs_dir: str, key: str, find_links: List[str], requirements_file: str) -> str:
+def combination() -> str:
+    """This interpreter's key in a manifest's ``wheelSets``: ``3.11-x86_64``."""
+    return "%d.%d-%s" % (sys.version_info[0], sys.version_info[1], arch())
+
+
+def wheel_set(root: str) -> Optional[Dict[str, Any]]:
+    """This Python's and arch's record in the package's ``wheelSets`` (docs/package-format.md);
+    None for a package without (format 1, or an app with no requirements)."""
+    manifest = read_json(os.path.join(root, "manifest.json"))
+    sets = manifest.get("wheelSets") if isinstance(manifest, dict) else None
+    if not isinstance(sets, dict) or not sets:
+        return None
+    record = sets.get(combination())
+    if isinstance(record, dict) and isinstance(record.get("wheels"), list) and record.get("requirements"):
+        return record
+    python, machine = combination().split("-", 1)
+    why = record.get("error") if isinstance(record, dict) else None
+    raise AgentError("the package has no wheels for Python %s on %s%s (it has %s)" % (
+        python, machine, ": %s" % why if why else "",
+        ", ".join(sorted(k for k, v in sets.items() if isinstance(v, dict) and not v.get("error"))) or "none"))
+
+
+def unneeded(root: str) -> Set[str]:
+    """The package's per-combination files that this device does not use (so need not hold)."""
+    record = wheel_set(root)
+    if record is None:
+        return set()
+    used = set(record["wheels"]) | {record["requirements"]}
+    return {name for name in parse_sums(os.path.join(root, SUMS))
+            if name.startswith(PER_COMBINATION) and name not in used}
+
+
+def release_environment(venvs_dir: str, release_dir: str, has_requirements: bool) -> str:
+    """The (shared) venv for a release: this combination's wheels unpacked, or for a package
+    without wheel sets what its requirements.txt names from wheels/any and wheels/<arch>."""
+    key = environment_key(release_dir)
+    record = wheel_set(release_dir)
+    if record is None:
+        requirements = os.path.join(release_dir, "requirements.txt") if has_requirements else ""
+        return shared(venvs_dir, key, package_find_links(release_dir), requirements)
+    wheels = [os.path.join(release_dir, name) for name in record["wheels"]]
+    requirements = os.path.join(release_dir, record["requirements"]) if wheels else ""
+    return shared(venvs_dir, key, package_find_links(release_dir), requirements, wheels)
+
+
+def shared(venvs_dir: str, key: str, find_links: List[str], requirements_file: str,
+           wheels: Optional[List[str]] = None) -> str:
     """The venv for ``key`` under ``venvs_dir``, created once (atomically: a half-made one is never used)."""
     path = os.path.join(venvs_dir, key)
     if os.path.exists(os.path.join(path, ".complete")):
         return path
     os.makedirs(venvs_dir, exist_ok=True)
     shutil.rmtree(path, ignore_errors=True)
-    create(path, find_links, [], requirements_file)
+    create(path, find_links, [], requirements_file, wheels)
     open(os.path.join(path, ".complete"), "w").close()
     return path

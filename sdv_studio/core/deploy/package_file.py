@@ -16,9 +16,16 @@ from typing import Any
 
 from sdv_studio.core.packaging.store import PackageStore
 
+# Entries a package (format 2) carries per (Python, arch); a device is sent only its own.
+PER_COMBINATION = ("wheels/", "requirements/")
+
 
 class PackageUnreadable(Exception):
     pass
+
+
+def major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
 
 
 @dataclass
@@ -81,6 +88,24 @@ class PackageFile:
     @property
     def size(self) -> int:
         return self.path.stat().st_size
+
+    @property
+    def wheel_sets(self) -> dict[str, dict[str, Any]]:
+        """The manifest's record per ``<python>-<arch>``; empty for format 1 or an app without requirements."""
+        sets = self.manifest.get("wheelSets")
+        return {str(k): v for k, v in sets.items() if isinstance(v, dict)} if isinstance(sets, dict) else {}
+
+    def wheel_set(self, python: str, arch: str) -> dict[str, Any] | None:
+        return self.wheel_sets.get(f"{major_minor(python)}-{arch}")
+
+    def needed_files(self, python: str, arch: str) -> list[str]:
+        """The entries a device with this Python and arch uses: all but the other combinations' wheels
+        and requirements (all of them when the package has no record for it: the agent then says why)."""
+        record = self.wheel_set(python, arch)
+        if record is None or "wheels" not in record:
+            return sorted(self.sums)
+        used = {*record["wheels"], record["requirements"]}
+        return [name for name in sorted(self.sums) if not name.startswith(PER_COMBINATION) or name in used]
 
 
 def open_package(reference: str, store: PackageStore | None = None) -> PackageFile:

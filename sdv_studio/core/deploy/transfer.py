@@ -31,7 +31,8 @@ def prepare_args(package: PackageFile) -> dict[str, str]:
 
 async def send_package(agent: AgentClient, package: PackageFile, prepared: dict[str, Any],
                        stall: float = 20.0, extra: Sequence[tuple[bytes, str]] = ()) -> Transfer:
-    """``prepared`` is the agent's ``prepare`` answer: what the device holds, an empty upload folder.
+    """``prepared`` is the agent's ``prepare`` answer: what the device holds, an empty upload folder,
+    its Python and arch (it is sent only the wheels for those).
     ``extra`` files (data, remote path) go in the same session, even when the package needs none."""
     if prepared.get("installed"):
         if extra:
@@ -39,8 +40,10 @@ async def send_package(agent: AgentClient, package: PackageFile, prepared: dict[
         return Transfer(already_installed=True, files_total=len(package.sums))
     held = set(prepared.get("hashes") or [])
     folder = str(prepared["upload"])
-    wanted = [name for name, digest in sorted(package.sums.items()) if digest not in held]
+    props = prepared.get("properties") or {}
+    needed = package.needed_files(str(props.get("python", "")), str(props.get("arch", "")))
+    wanted = [name for name in needed if package.sums[name] not in held]
     files = [(package.entries["SHA256SUMS"], f"{folder}/SHA256SUMS")]
     files += [(package.entries[name], f"{folder}/{name}") for name in wanted]
     sent = await upload_files(agent, [*files, *extra], stall=stall) - sum(len(data) for data, _ in extra)
-    return Transfer(False, folder, len(wanted), len(package.sums), sent)
+    return Transfer(False, folder, len(wanted), len(needed), sent)

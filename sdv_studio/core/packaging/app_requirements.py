@@ -21,7 +21,8 @@ from sdv_studio.core.packaging.flavour import Flavour
 from sdv_studio.core.packaging.wheels import canonical, parse_requirements
 
 VELOCITAS_SDK = "velocitas-sdk==0.15.7"
-KUKSA_CLIENT = "kuksa-client==0.6.0"
+# Not pinned: each device Python gets the newest release that supports it (0.6 needs Python >= 3.11).
+KUKSA_CLIENT = "kuksa-client>=0.4"
 # velocitas_sdk.util.log imports opentelemetry's logging instrumentation, which imports pkg_resources
 # without declaring setuptools; the device's venv is laid out without pip, so has no setuptools.
 # setuptools 82 removed pkg_resources; below it, pip picks the newest the device's Python takes.

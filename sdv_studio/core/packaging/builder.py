@@ -38,17 +38,29 @@ from sdv_studio.core.packaging.sources import AppSource, SourceError, load_sourc
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
 from sdv_studio.core.packaging.vss_overlay import OverlayError, effective_catalogue, overlay_files
-from sdv_studio.core.packaging.wheels import ARCHES, VendoredWheels, WheelError, vendor
+from sdv_studio.core.packaging.wheels import (
+    ARCHES,
+    Combination,
+    FleetWheels,
+    WheelError,
+    group_of,
+    marker_pins,
+    parse_pythons,
+    vendor_fleet,
+    version_notes,
+)
 from sdv_studio.models.package import (
+    PYTHONS,
     PackageRequest,
     SDVAppPackage,
     check_app_files,
     validation_lines,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: wheels for several Pythons, a wheel set per (Python, arch)
 VSS_CATALOGUE = "vss.json"  # under support/: the effective catalogue, when overlays changed the release
 _DEFAULT_BROKER = ("127.0.0.1", 55555)
+_DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always defaulted to
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
 
@@ -77,7 +89,7 @@ class BuildOptions:
     version: str = "1.0.0"
     description: str | None = None
     runtime: str = "native"
-    python_version: str = "3.11"
+    python_versions: Sequence[str] = PYTHONS  # the device Pythons (major.minor) to carry wheels for
     memory: str = "512MB"
     cpu: str = "0.5"
     vss: str | None = None
@@ -91,6 +103,12 @@ class BuildOptions:
     hot_swap: bool = True
     ota_enabled: bool = True
     security: Mapping[str, object] | None = None  # sandboxLevel, dataAccess, interAppCommunication
+
+    @property
+    def python_version(self) -> str:
+        """The oldest targeted Python: the manifest's ``pythonVersion`` (what format 1 readers know)."""
+        valid, _problems = parse_pythons(",".join(self.python_versions))
+        return valid[0] if valid else ""
 
 
 @dataclass
@@ -121,13 +139,13 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         app = load_source(source) if isinstance(source, Path) else source
     except SourceError as exc:
         raise PackageError(exc.problems) from exc
-    plan = _plan(app, options)
+    plan = _checked_plan(app, options)
     progress(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
     for note in plan.notes:
         progress(note)
     try:
-        wheels = vendor(plan.requirements, options.python_version, list(options.platforms), progress)
-        _note_unlisted_imports(app, plan, wheels, progress)
+        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), progress)
+        _note_unlisted_imports(app, plan, fleet, progress)
         support = _support_files(app, plan, progress)
     except WheelError as exc:
         raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
@@ -135,18 +153,17 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
+    plan.notes.extend(_fleet_notes(fleet, plan.requirements, progress))
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
-    entries["requirements.txt"] = Entry(data="".join(f"{pin}\n" for pin in wheels.pins).encode())
-    for group, files in wheels.wheels.items():
-        entries.update({f"wheels/{group}/{f.name}": Entry(path=f) for f in files})
+    entries.update(wheel_entries(fleet))
     argv, env = _launch(app, plan, options)
     entries["launch.json"] = Entry(data=manifest_bytes({"argv": argv, "env": env, "health": {"path": "/health"}}))
-    base_image = options.base_image or docker.default_base_image(options.python_version)
+    base_image = options.base_image or docker.default_base_image(_docker_python(fleet, options))
     entries["docker/Dockerfile"] = Entry(data=docker.dockerfile(argv, env, base_image).encode())
     entries["docker/compose.yaml"] = Entry(data=docker.compose(plan.package, base_image, {
         **env, **_agent_env(plan, options)}).encode())
-    return _write(entries, plan, options, progress, store or PackageStore())
+    return _write(entries, plan, options, fleet, progress, store or PackageStore())
 
 
 def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
@@ -156,7 +173,7 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
     limits = request.deployment.resource_limits
     options = BuildOptions(
         name=request.name, version=request.version, description=request.description,
-        runtime=request.runtime_mode, python_version=request.python_version, memory=limits.memory,
+        runtime=request.runtime_mode, python_versions=request.python_versions, memory=limits.memory,
         cpu=limits.cpu, vss=request.kuksa_config.vss_version, platforms=request.platforms,
         extra_requirements=request.requirements, custom_broker_url=request.kuksa_config.custom_broker_url,
         broker_auto_detect=request.kuksa_config.broker_auto_detect,
@@ -164,6 +181,84 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
         ota_enabled=request.deployment.ota_enabled, security=request.security.to_json_dict(),
     )
     return build_package(source, options, progress, store)
+
+
+def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
+    """The plan, with every problem in the targeted Pythons reported beside the plan's own."""
+    _valid, problems = parse_pythons(",".join(options.python_versions))
+    try:
+        plan = _plan(app, options)
+    except PackageError as exc:
+        raise PackageError(problems + [p for p in exc.problems if not p.startswith("pythonVersion")]) from exc
+    if problems:
+        raise PackageError(problems)
+    return plan
+
+
+# -- wheels for every targeted (Python, arch) -------------------------------------------------
+
+
+def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: Progress) -> list[str]:
+    notes = version_notes(fleet, requirements)
+    notes += [f"note: no wheels for Python {r.combination.python} on {r.combination.arch}: {r.problem}"
+              for r in fleet.resolutions if r.problem is not None]
+    for note in notes:
+        progress(note)
+    return notes
+
+
+def wheel_entries(fleet: FleetWheels) -> dict[str, Entry]:
+    """requirements.txt (every combination, with markers), one requirements file per resolved
+    combination, and the wheels: pure ones once under ``any``, compiled ones under their arch."""
+    entries = {"requirements.txt": Entry(data=_lines(marker_pins(fleet)))}
+    for resolution in fleet.resolved:
+        entries[_requirements_path(resolution.combination.key)] = Entry(data=_lines(resolution.pins))
+    for group, files in fleet.groups().items():
+        entries.update({f"wheels/{group}/{f.name}": Entry(path=f) for f in files})
+    return entries
+
+
+def wheel_sets(fleet: FleetWheels) -> dict[str, dict[str, object]]:
+    """The manifest's record per combination: what resolved (pins and wheel files), or why not."""
+    sets: dict[str, dict[str, object]] = {}
+    for resolution in fleet.resolutions:
+        combination = resolution.combination
+        record: dict[str, object] = {"python": combination.python, "platform": combination.arch}
+        if resolution.problem is not None:
+            record["error"] = resolution.problem
+        else:
+            record["requirements"] = _requirements_path(combination.key)
+            record["pins"] = resolution.pins
+            record["wheels"] = sorted(f"wheels/{group_of(w.name, combination.arch)}/{w.name}"
+                                      for w in resolution.wheels)
+        sets[combination.key] = record
+    return sets
+
+
+def _targets(options: BuildOptions) -> list[str]:
+    valid, _problems = parse_pythons(",".join(options.python_versions))
+    return valid
+
+
+def _requirements_path(key: str) -> str:
+    return f"requirements/{key}.txt"
+
+
+def _lines(lines: list[str]) -> bytes:
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def _docker_python(fleet: FleetWheels, options: BuildOptions) -> str:
+    """The base image's Python: 3.11 (the long-standing default image) when it resolved on every
+    platform, else the newest that did (else on any; else the newest targeted, for an app without
+    requirements)."""
+    resolved = [r.combination for r in fleet.resolved]
+    everywhere = [p for p in {c.python for c in resolved}
+                  if all(Combination(p, arch) in resolved for arch in options.platforms)]
+    candidates = everywhere or [c.python for c in resolved] or _targets(options)
+    if _DOCKER_PYTHON in candidates:
+        return _DOCKER_PYTHON
+    return max(candidates, key=lambda p: int(p.split(".")[1]))
 
 
 # -- planning: everything that needs no network ---------------------------------------------
@@ -239,9 +334,9 @@ def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,
     return app_requirements(lines, flavour, imports)
 
 
-def _note_unlisted_imports(app: AppSource, plan: _Plan, wheels: VendoredWheels, progress: Progress) -> None:
+def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, progress: Progress) -> None:
     """Imports that neither a requirement nor a resolved wheel provides (``google`` is protobuf's)."""
-    files = [f for group in wheels.wheels.values() for f in group]
+    files = [f for group in fleet.groups().values() for f in group]
     unlisted = unlisted_imports(third_party_imports(app.python_files()), plan.requirements, files)
     if unlisted:
         plan.notes.append(f"note: imports not in requirements.txt (install may miss them): {', '.join(unlisted)}")
@@ -309,8 +404,23 @@ def _broker(url: str | None) -> tuple[str, int]:
 # -- writing --------------------------------------------------------------------------------
 
 
-def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progress: Progress,
-           store: PackageStore) -> BuildResult:
+def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet: FleetWheels,
+           progress: Progress, store: PackageStore) -> BuildResult:
+    manifest: dict[str, object] = {
+        **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
+        "platforms": list(options.platforms), "pythonVersions": _targets(options),
+        # What the wheel sets were resolved from, so a set can be added later (core.packaging.top_up).
+        "wheelRequirements": [str(r) for r in plan.requirements],
+        "wheelSets": wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
+    }
+    stored, dest = store_archive(entries, manifest, store, options.output_dir, progress)
+    return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
+
+
+def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store: PackageStore,
+                  output_dir: Path | None, progress: Progress) -> tuple[StoredPackage, Path]:
+    """Writes the archive (into ``output_dir``, else straight into the store) and stores it;
+    returns it as stored, and where it was written."""
     digest_cache: dict[Path, str] = {}
 
     def digest_of(_name: str, entry: Entry) -> str:
@@ -320,26 +430,23 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, progre
             return digest_cache[entry.path]
         return hashlib.sha256(entry.read()).hexdigest()
 
-    manifest: dict[str, object] = {
-        **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
-        "platforms": list(options.platforms),
-    }
     # The id is not written into the manifest: SHA256SUMS covers the manifest, and an id that
     # hashed itself could not be checked. The device agent derives it the same way.
     pid = package_id(entries, manifest, digest_of)
     entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
-    if options.output_dir is not None:
-        dest = options.output_dir / f"{plan.package.name}-{plan.package.version}.tar.gz"
-    else:
-        dest = store.archive_path(pid)
+    dest = store.archive_path(pid) if output_dir is None else output_dir / _archive_name(manifest)
     progress(f"writing {dest}")
     checksum = write_archive(entries, dest, digests)
     stored = store.add(dest, StoredPackage(
         package_id=pid, path=dest, checksum=f"sha256:{checksum}", size=dest.stat().st_size,
-        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), name=plan.package.name,
-        version=plan.package.version))
-    return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), name=str(manifest["name"]),
+        version=str(manifest["version"])))
+    return stored, dest
+
+
+def _archive_name(manifest: dict[str, object]) -> str:
+    return f"{manifest['name']}-{manifest['version']}.tar.gz"
 
 
 def manifest_of(archive: Path) -> dict[str, object]:

@@ -35,11 +35,18 @@ RUN useradd --create-home --uid 1000 --user-group sdvapp
 WORKDIR {APP_DIR}
 COPY --chown=root:root . {APP_DIR}
 
-# Offline install from the vendored wheels (wheels/any + wheels/<this machine's arch>).
+# Offline install from the vendored wheels (wheels/any + wheels/<this machine's arch>), with the
+# pins resolved for the image's Python on this arch (requirements/<python>-<arch>.txt).
 RUN python3 -m venv {VENV} \\
- && {VENV}/bin/python -m pip install --no-index --no-cache-dir --disable-pip-version-check \\
-      --find-links wheels/any --find-links "wheels/$(uname -m)" -r requirements.txt \\
- && chmod -R a+rX,go-w {APP_DIR} {VENV}
+ && set -e; combo="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')-$(uname -m)"; \\
+    if [ -f "requirements/$combo.txt" ]; then \\
+      {VENV}/bin/python -m pip install --no-index --no-cache-dir --disable-pip-version-check \\
+        --find-links wheels/any --find-links "wheels/$(uname -m)" -r "requirements/$combo.txt"; \\
+    elif [ -d wheels ]; then \\
+      echo "this package has no wheels for Python $combo; set BASE_IMAGE to an image with one of its Pythons" >&2; \\
+      exit 1; \\
+    fi; \\
+    chmod -R a+rX,go-w {APP_DIR} {VENV}
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 SDV_HEALTH_PORT={DEFAULT_HEALTH_PORT}
 {env_lines}

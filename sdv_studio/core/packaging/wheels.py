@@ -14,6 +14,9 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from sdv_studio import paths
 from sdv_studio.child_env import child_env
@@ -129,6 +133,17 @@ def _cached_set(root: Path, requirements: Sequence[Requirement], python_version:
 
 def _download(root: Path, requirements: Sequence[Requirement], python_version: str, arch: str,
               patient: bool = True) -> list[str]:
+    done = _pip_download(root, requirements, python_version, arch, patient)
+    if isinstance(done, str):
+        return [done]
+    # pip explains a conflict ("The conflict is caused by: …") on stdout, the errors on stderr.
+    return [] if done.returncode == 0 else _pip_problems(f"{done.stdout}\n{done.stderr}", arch, python_version)
+
+
+def _pip_download(root: Path, requirements: Sequence[Requirement], python_version: str, arch: str,
+                  patient: bool = True) -> subprocess.CompletedProcess[str] | str:
+    """pip's resolution for one Python and arch, stored in the cache when it succeeds; a problem
+    line when pip itself is missing."""
     files_dir = root / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="dl-") as tmp:
@@ -138,7 +153,7 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
         try:
             pip = python_runtime.pip(root.parent)
         except python_runtime.PythonRuntimeError as exc:
-            return [f"requirements: {exc}"]
+            return f"requirements: {exc}"
         command = [
             *pip, "download", "--disable-pip-version-check", "--no-input",
             "--progress-bar", "off", "--only-binary=:all:",
@@ -150,19 +165,23 @@ def _download(root: Path, requirements: Sequence[Requirement], python_version: s
         done = subprocess.run(command, capture_output=True, text=True, check=False,
                               env=child_env())
         if done.returncode != 0:
-            # pip explains a conflict ("The conflict is caused by: …") on stdout, the errors on stderr.
-            return _pip_problems(f"{done.stdout}\n{done.stderr}", arch, python_version)
+            return done
         names = sorted(p.name for p in dest.glob("*.whl"))
         for name in names:
             target = files_dir / name
             if not target.exists():
                 os.replace(dest / name, target)
-        index = root / "sets" / f"{_set_key(requirements, python_version, arch)}.json"
-        index.parent.mkdir(parents=True, exist_ok=True)
-        partial = index.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps({"wheels": names}, indent=1))
-        os.replace(partial, index)
-    return []
+        _write_index(root, requirements, python_version, arch, {"wheels": names})
+    return done
+
+
+def _write_index(root: Path, requirements: Sequence[Requirement], python_version: str, arch: str,
+                 record: dict[str, object]) -> None:
+    index = root / "sets" / f"{_set_key(requirements, python_version, arch)}.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    partial = index.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_text(json.dumps(record, indent=1))
+    os.replace(partial, index)
 
 
 def _pip_problems(output: str, arch: str, python_version: str) -> list[str]:
@@ -228,3 +247,238 @@ def _merge(resolved: dict[str, dict[str, Path]]) -> VendoredWheels:
 
 def canonical(name: str) -> str:
     return str(canonicalize_name(name))
+
+
+# -- one package for a mixed fleet: a resolution per (Python, arch) -------------------------
+
+_FLEET_WORKERS = 4  # pip runs are mostly network and CPU bound; more would only queue on small machines
+# A combination that cannot resolve is remembered this long, so a warm rebuild does not run pip's
+# resolver again for it; failures that look like network trouble are never remembered.
+_UNAVAILABLE_TTL = 24 * 3600
+_NETWORK_TROUBLE = re.compile(r"Retrying|NewConnectionError|Failed to establish|Max retries|timed out|"
+                              r"Temporary failure|Network is unreachable|ConnectionError", re.I)
+
+
+@dataclass(frozen=True)
+class Combination:
+    python: str  # major.minor
+    arch: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.python}-{self.arch}"
+
+
+@dataclass
+class Resolution:
+    combination: Combination
+    wheels: list[Path] = field(default_factory=list)
+    problem: str | None = None  # why nothing fits this combination, for a person to act on
+    details: list[str] = field(default_factory=list)  # pip's own complaint, one line per problem
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Distribution (canonical name) -> resolved version."""
+        out: dict[str, str] = {}
+        for path in self.wheels:
+            dist, version, _build, _tags = parse_wheel_filename(path.name)
+            out[str(dist)] = str(version)
+        return out
+
+    @property
+    def pins(self) -> list[str]:
+        return [f"{dist}=={version}" for dist, version in sorted(self.versions.items())]
+
+
+@dataclass
+class FleetWheels:
+    resolutions: list[Resolution]
+
+    @property
+    def resolved(self) -> list[Resolution]:
+        return [r for r in self.resolutions if r.problem is None]
+
+    def groups(self) -> dict[str, list[Path]]:
+        """Pure wheels under ``any``, compiled ones under their arch; each file once (an abi3 wheel
+        serves several Pythons)."""
+        groups: dict[str, set[Path]] = {}
+        for resolution in self.resolved:
+            for path in resolution.wheels:
+                groups.setdefault(group_of(path.name, resolution.combination.arch), set()).add(path)
+        return {group: sorted(files) for group, files in sorted(groups.items())}
+
+
+def group_of(wheel_name: str, arch: str) -> str:
+    _dist, _version, _build, tags = parse_wheel_filename(wheel_name)
+    return "any" if all(tag.platform == "any" for tag in tags) else arch
+
+
+def parse_pythons(text: str) -> tuple[list[str], list[str]]:
+    """``3.9,3.11`` -> the Pythons (ordered, no duplicates), and a problem line for each bad one."""
+    pythons: list[str] = []
+    problems: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        match = re.fullmatch(r"3\.(\d{1,2})", item)
+        if not match or not 8 <= int(match.group(1)) <= 20:
+            problems.append(f"python: {item or '(empty)'}: must be a Python version 3.8 or newer, like 3.11")
+        elif item not in pythons:
+            pythons.append(item)
+    return sorted(pythons, key=lambda p: int(p.split(".")[1])), problems
+
+
+def vendor_fleet(requirements: Sequence[Requirement], pythons: Sequence[str], arches: Sequence[str],
+                 progress: Progress = lambda _: None, *, require_one: bool = True) -> FleetWheels:
+    """A resolution per (Python, arch), from the cache or pip; WheelError when none resolves,
+    unless ``require_one`` is False (topping a package up records such a failure like any other).
+    pip's ``--python-version`` picks, for a requirement that is not pinned, the newest version
+    that supports that Python. No requirements: nothing differs per Python, so no resolutions."""
+    if not requirements:
+        return FleetWheels([])
+    combinations = [Combination(p, a) for p in pythons for a in arches]
+    root = cache_root()
+    missing = [c for c in combinations if _cached_resolution(root, requirements, c) is None]
+    fresh: dict[Combination, Resolution] = {}
+    if missing:
+        progress(f"downloading wheels for {len(missing)} Python/architecture combinations "
+                 f"({', '.join(c.key for c in missing)})")
+        with ThreadPoolExecutor(max_workers=min(_FLEET_WORKERS, len(missing))) as pool:
+            fresh = dict(zip(missing, pool.map(lambda c: _resolve(root, requirements, c), missing), strict=True))
+    resolutions = [fresh.get(c) or _cached_resolution(root, requirements, c) or _lost(root, c)
+                   for c in combinations]
+    fleet = FleetWheels(resolutions)
+    if require_one and not fleet.resolved:
+        raise WheelError(list(dict.fromkeys(line for r in resolutions for line in r.details or [str(r.problem)])))
+    return fleet
+
+
+def _lost(root: Path, combination: Combination) -> Resolution:
+    line = f"requirements: the wheel cache at {root} lost files while building"
+    return Resolution(combination, problem=line, details=[line])
+
+
+def _cached_resolution(root: Path, requirements: Sequence[Requirement],
+                       combination: Combination) -> Resolution | None:
+    files = _cached_set(root, requirements, combination.python, combination.arch)
+    if files is not None:
+        return Resolution(combination, wheels=sorted(files.values()))
+    index = root / "sets" / f"{_set_key(requirements, combination.python, combination.arch)}.json"
+    try:
+        record = json.loads(index.read_text())
+        problem, details, since = str(record["unavailable"]), list(record["details"]), float(record["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if time.time() - since > _UNAVAILABLE_TTL:
+        return None
+    return Resolution(combination, problem=problem, details=[str(d) for d in details])
+
+
+def _resolve(root: Path, requirements: Sequence[Requirement], combination: Combination) -> Resolution:
+    python, arch = combination.python, combination.arch
+    done = _pip_download(root, requirements, python, arch)
+    if isinstance(done, str):
+        return Resolution(combination, problem=done, details=[done])
+    if done.returncode == 0:
+        return _cached_resolution(root, requirements, combination) or _lost(root, combination)
+    details = _pip_problems(f"{done.stdout}\n{done.stderr}", arch, python)
+    problem = _unavailable(done.stderr, requirements, combination) or "; ".join(details)
+    if not _NETWORK_TROUBLE.search(done.stderr):
+        _write_index(root, requirements, python, arch,
+                     {"unavailable": problem, "details": details, "at": time.time()})
+    return Resolution(combination, problem=problem, details=details)
+
+
+def _unavailable(stderr: str, requirements: Sequence[Requirement], combination: Combination) -> str | None:
+    """``grpcio==1.64.1 (required by velocitas-sdk 0.15.7) has no wheel for Python 3.13 on x86_64``
+    from pip's "Could not find a version that satisfies the requirement …" line."""
+    match = re.search(r"satisfies the requirement (\S+)(?: \(from (?!versions)([^)]+)\))?", stderr)
+    if match is None:
+        return None
+    wanted, parent = match.group(1), match.group(2)
+    where = f"has no wheel for Python {combination.python} on {combination.arch}"
+    if not parent:
+        return f"{wanted} {where}"
+    return f"{wanted} (required by {_label(parent, requirements)}) {where}"
+
+
+def _label(parent: str, requirements: Sequence[Requirement]) -> str:
+    """``velocitas-sdk 0.15.7`` when the package pins it, else the name pip gave."""
+    name = re.split(r"[\s=<>!~\[;]", parent.strip(), maxsplit=1)[0]
+    for requirement in requirements:
+        pinned = [s.version for s in requirement.specifier if s.operator == "=="]
+        if canonical(requirement.name) == canonical(name) and len(pinned) == 1:
+            return f"{name} {pinned[0]}"
+    return name
+
+
+def version_notes(fleet: FleetWheels, requirements: Sequence[Requirement]) -> list[str]:
+    """A note for each requirement that resolved to different versions on different Pythons:
+    ``kuksa-client 0.6.0 on Python 3.11–3.13, 0.5.2 on 3.8–3.10 (0.6.0 needs Python >=3.11)``."""
+    notes: list[str] = []
+    for requirement in requirements:
+        dist = canonical(requirement.name)
+        pythons: dict[str, set[str]] = {}
+        wheel_of: dict[str, Path] = {}
+        for resolution in fleet.resolved:
+            version = resolution.versions.get(dist)
+            if version is not None:
+                pythons.setdefault(version, set()).add(resolution.combination.python)
+                wheel_of.setdefault(version, next(w for w in resolution.wheels
+                                                  if canonical(parse_wheel_filename(w.name)[0]) == dist))
+        if len(pythons) < 2:
+            continue
+        ordered = sorted(pythons, key=Version, reverse=True)
+        spans = [f"{version} on {_span(pythons[version])}" for version in ordered]
+        spans[0] = spans[0].replace(" on ", " on Python ", 1)
+        needs = _requires_python(wheel_of[ordered[0]])
+        reason = f" ({ordered[0]} needs Python {needs})" if needs else ""
+        notes.append(f"note: {requirement.name} {', '.join(spans)}{reason}")
+    return notes
+
+
+def _span(pythons: set[str]) -> str:
+    """``3.8–3.10`` for consecutive minors, else a list."""
+    minors = sorted(int(p.split(".")[1]) for p in pythons)
+    if len(minors) > 1 and minors == list(range(minors[0], minors[-1] + 1)):
+        return f"3.{minors[0]}–3.{minors[-1]}"
+    return ", ".join(f"3.{m}" for m in minors)
+
+
+def _requires_python(wheel: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            text = archive.read(name).decode("utf-8", "replace")
+    except (OSError, StopIteration, zipfile.BadZipFile):
+        return None
+    match = re.search(r"^Requires-Python:\s*(.+?)\s*$", text.split("\n\n", 1)[0], re.M)
+    return match.group(1) if match else None
+
+
+def marker_pins(fleet: FleetWheels) -> list[str]:
+    """requirements.txt for every resolved combination: ``name==version``, with an environment
+    marker where the version (or the need) differs between combinations."""
+    resolved = fleet.resolved
+    arches = sorted({r.combination.arch for r in resolved})
+    by_dist: dict[str, dict[str, list[Combination]]] = {}
+    for resolution in resolved:
+        for dist, version in resolution.versions.items():
+            by_dist.setdefault(dist, {}).setdefault(version, []).append(resolution.combination)
+    lines: list[str] = []
+    for dist in sorted(by_dist):
+        for version, combos in sorted(by_dist[dist].items(), key=lambda item: Version(item[0])):
+            if len(combos) == len(resolved):
+                lines.append(f"{dist}=={version}")
+            else:
+                lines.append(f"{dist}=={version}; {_marker(combos, arches)}")
+    return lines
+
+
+def _marker(combos: list[Combination], arches: list[str]) -> str:
+    terms: list[str] = []
+    for python in sorted({c.python for c in combos}, key=lambda p: int(p.split(".")[1])):
+        on = sorted(c.arch for c in combos if c.python == python)
+        if on == arches:
+            terms.append(f'python_version == "{python}"')
+        else:
+            terms += [f'(python_version == "{python}" and platform_machine == "{a}")' for a in on]
+    return " or ".join(terms)

@@ -31,6 +31,7 @@ from sdv_studio.models import package as rules
 # The builder (wheels, templates, the vehicle model) loads on first build, not with the window.
 if TYPE_CHECKING:
     from sdv_studio.core.packaging import BuildOptions, BuildResult
+    from sdv_studio.core.packaging.wheels import Combination
 
 __all__ = ["AppSource", "SourceError"]
 
@@ -137,8 +138,21 @@ def contents(archive: Path) -> list[PackagedFile]:
         return [PackagedFile(m.name, m.size) for m in tar.getmembers() if m.isfile()]
 
 
+class TopUpRefused(Exception):
+    """The package cannot be given the wheels a device needs; the message says what to do instead."""
+
+
+def missing_wheel_sets(manifest: dict[str, object], devices: list[tuple[str, str]]) -> list[Combination]:
+    """The (Python, arch) of these devices that the package has no wheel set for."""
+    from sdv_studio.core.packaging.top_up import missing_combinations
+
+    return missing_combinations(manifest, devices)
+
+
 class Packager(Protocol):
     def build(self, source: AppSource, options: BuildOptions) -> AsyncIterator[BuildEvent]: ...
+
+    async def top_up(self, result: BuildResult, combinations: list[Combination]) -> BuildResult: ...
 
     async def save_as(self, result: BuildResult, dest: Path) -> Path: ...
 
@@ -178,6 +192,16 @@ class CorePackager:
                 yield queue.get_nowait()
             yield BuildDone(job.result())  # re-raises PackageError / BuildFailed
             return
+
+    async def top_up(self, result: BuildResult, combinations: list[Combination]) -> BuildResult:
+        """The package with wheel sets added for ``combinations`` (core.packaging.top_up)."""
+        from sdv_studio.core.packaging.top_up import TopUpError, top_up
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, lambda: top_up(result.stored.package_id, combinations, self._store))  # type: ignore[arg-type]
+        except TopUpError as exc:
+            raise TopUpRefused(str(exc)) from exc
 
     async def save_as(self, result: BuildResult, dest: Path) -> Path:
         await asyncio.get_running_loop().run_in_executor(None, shutil.copyfile, result.path, dest)

@@ -10,8 +10,10 @@ from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.code_editor import CodeEditor
 from sdv_studio.gui.widgets.common import Card, Field, button
+from sdv_studio.models.package import PYTHONS
 
-PYTHON_VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12")
+# The first choice carries wheels for every Python SDV Studio targets: one package for a mixed fleet.
+ANY_PYTHON = f"Any ({PYTHONS[0]}–{PYTHONS[-1]})"
 VSS_VERSIONS = ("4.0", "6.0")
 
 
@@ -123,8 +125,11 @@ class ConfigurePage(Page):
         self.runtime.addItem("Native (own virtualenv)", "native")
         self.runtime.addItem("Docker container", "docker")
         self.python = QtWidgets.QComboBox()
-        self.python.addItems(PYTHON_VERSIONS)
-        self.python.setCurrentText("3.11")
+        self.python.addItem(ANY_PYTHON, list(PYTHONS))
+        for version in PYTHONS:
+            self.python.addItem(version, [version])
+        self.python.setToolTip("The device Pythons the package carries wheels for; Deploy adds a chosen "
+                               "device's Python when the package lacks it")
         self.memory = line("memory", "512MB", "Memory limit, at least 128MB (e.g. 512MB, 1GB)")
         self.cpu = line("cpu", "0.5", "CPU cores, at least 0.1 (e.g. 0.5 or 500m)")
         form.addRow("Runtime", self.runtime)
@@ -310,7 +315,7 @@ class ConfigurePage(Page):
         state.options = packager.options(
             name=self.name.text().strip(), version=self.version.text().strip(),
             description=self.description.text().strip(), runtime=self.runtime.currentData(),
-            python_version=self.python.currentText(), memory=self.memory.text().strip(),
+            python_versions=self.python.currentData(), memory=self.memory.text().strip(),
             cpu=self.cpu.text().strip(), vss=self.vss.currentText(), broker_auto_detect=state.broker_auto_detect,
             fallback_broker=state.fallback_broker, security=state.security)
         return True
@@ -327,5 +332,5 @@ class ConfigurePage(Page):
         self._last_folder = str(settings.value("configure/lastFolder", self._last_folder))
         index = self.runtime.findData(settings.value("configure/runtime", "native"))
         self.runtime.setCurrentIndex(max(0, index))
-        self.python.setCurrentText(str(settings.value("configure/python", "3.11")))
+        self.python.setCurrentText(str(settings.value("configure/python", ANY_PYTHON)))
         self.vss.setCurrentText(str(settings.value("configure/vss", "4.0")))

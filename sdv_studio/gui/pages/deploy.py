@@ -7,6 +7,7 @@ import contextlib
 from datetime import UTC, datetime
 
 from sdv_studio.gui import icons, theme
+from sdv_studio.gui.adapters import packager
 from sdv_studio.gui.adapters.deployer import (
     DeploymentFinished,
     DeployRun,
@@ -136,6 +137,7 @@ class DeployPage(Page):
     async def _deploy(self, devices: list[Device]) -> None:
         state = self.ctx.state
         await self._package_for_kuksa(devices)
+        await self._wheels_for(devices)
         assert state.app_package is not None
         run = await self.ctx.engines.deployer.start(state.app_package.path, devices, self.settings())
         for device in devices:
@@ -172,6 +174,29 @@ class DeployPage(Page):
             if isinstance(event, BuildDone):
                 state.app_package = event.result
                 self._log("studio", f"packaged {event.result.stored.package_id} ({event.result.path.name})")
+        if self._deployed_package is not None:
+            self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
+
+    async def _wheels_for(self, devices: list[Device]) -> None:
+        """Tops the package up with the wheel sets of the chosen devices' Pythons and arches that it
+        lacks; when it cannot, says why (those devices then stop at the compatibility stage)."""
+        state = self.ctx.state
+        assert state.app_package is not None
+        needed = packager.missing_wheel_sets(state.app_package.manifest,
+                                             [(d.python, d.architecture) for d in devices])
+        if not needed:
+            return
+        what = ", ".join(f"Python {c.python} on {c.arch}" for c in needed)
+        self._log("studio", f"adding wheels for {what} to the package")
+        for device in devices:
+            state.deployment_results[device.id].message = f"Adding wheels for {what}…"
+            self._show(state.deployment_results[device.id])
+        try:
+            state.app_package = await self.ctx.engines.packager.top_up(state.app_package, needed)
+        except packager.TopUpRefused as exc:
+            self._log("studio", str(exc))
+            return
+        self._log("studio", f"packaged {state.app_package.stored.package_id} with wheels for {what}")
         if self._deployed_package is not None:
             self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 

@@ -33,6 +33,7 @@ def build(tmp: Path, source: Path | str, name: str, version: str = "1.0.0", **op
         path = tmp / f"{name}-{version}.py"
         path.write_text(source)
         source = path
+    options = {"python_versions": ["3.11"], **options}  # one Python unless a test is about Pythons
     result = build_package(source, BuildOptions(name=name, version=version, output_dir=tmp, **options))  # type: ignore[arg-type]
     return PackageFile(result.path)
 

@@ -1,6 +1,7 @@
 """What the deployment issue must show, on the rig: a failed v2 keeps v1, the supervisor restarts
 a killed app, a container carries the security profile, the playground app toggles its signal on
-six devices, a hot swap leaves no gap, and a cable pulled mid-transfer fails one device cleanly."""
+six devices, a hot swap leaves no gap, a cable pulled mid-transfer fails one device cleanly, and a
+mixed-fleet package sends a device only the wheels for its Python (a container: its image's)."""
 
 from __future__ import annotations
 
@@ -238,3 +239,36 @@ def test_a_cable_pulled_mid_transfer_fails_that_device_cleanly_and_a_retry_compl
     retry, _ = deploy(rig, [cut], package, trust, records, options)
     assert retry.status == "completed", retry.device("d1").message
     assert running(cut, "cutover")["status"] == "running"
+
+
+def test_a_mixed_fleet_package_sends_a_device_only_its_own_wheels(
+    rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, tmp_path: Path
+) -> None:
+    """Built for Python 3.9 and the rig's own Python: the device is sent, and holds, only its set."""
+    device = rig["d2"]
+    here = device.run("python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'").stdout.strip()
+    other = "3.9" if here != "3.9" else "3.10"
+    package = build(tmp_path, APPS / "kuksa_app.py", "fleet", python_versions=[other, here])
+    result, _ = deploy(rig, [device], package, trust, records)
+    assert result.status == "completed", result.device("d2").message
+    record = package.wheel_sets[f"{here}-{device.run('uname -m').stdout.strip()}"]
+    releases = device.home / ".local/share/sdv-studio/apps/fleet/releases"
+    [release] = list(releases.iterdir())
+    held = {str(p.relative_to(release)) for p in release.rglob("*") if p.is_file() and "venv" not in p.parts}
+    own = {*record["wheels"], record["requirements"]}
+    assert {n for n in held if n.startswith(("wheels/", "requirements/"))} == own
+    assert not any(f"cp{other.replace('.', '')}" in n for n in held)
+    assert running(device, "fleet")["status"] == "running"
+
+
+@pytest.mark.slow
+def test_a_mixed_fleet_container_installs_the_wheels_for_its_images_python(
+    rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, tmp_path: Path
+) -> None:
+    device = rig["d2"]
+    package = build(tmp_path, APPS / "kuksa_app.py", "boxedfleet", runtime="docker", python_versions=["3.9", "3.11"])
+    result, _ = deploy(rig, [device], package, trust, records)
+    assert result.status == "completed", result.device("d2").message
+    ids = device.run("docker ps -q --filter label=io.sdv-studio.app=boxedfleet").stdout.split()
+    frozen = device.run(f"docker exec {ids[0]} /opt/sdv-venv/bin/python -m pip freeze").stdout.split()
+    assert "kuksa-client==0.6.0" in {p.lower().replace("_", "-") for p in frozen}  # the image is python:3.11-slim

@@ -24,6 +24,8 @@ from sdv_studio.core.packaging.archive import SUMS
 from sdv_studio.models.package import PackageRequest
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
+# One device Python: these tests are not about Pythons, and each more one is another wheel set.
+ONE = ["3.11"]
 
 
 def members(archive: Path) -> dict[str, bytes]:
@@ -37,10 +39,10 @@ def store(tmp_path: Path) -> PackageStore:
 
 
 def test_playground_app_is_velocitas(store: PackageStore) -> None:
-    result = build_package(APPS / "playground_default.py", BuildOptions(), store=store)
+    result = build_package(APPS / "playground_default.py", BuildOptions(python_versions=ONE), store=store)
     files = members(result.path)
     manifest = json.loads(files["manifest.json"])
-    assert manifest["flavour"] == "velocitas" and manifest["formatVersion"] == 1
+    assert manifest["flavour"] == "velocitas" and manifest["formatVersion"] == 2
     assert manifest["name"] == "playground-default" and manifest["entryPoint"] == "main.py"
     # The id is the hash of SHA256SUMS, which covers the manifest: anyone can check it.
     assert "packageId" not in manifest
@@ -59,7 +61,7 @@ def test_playground_app_is_velocitas(store: PackageStore) -> None:
 
 
 def test_sums_cover_every_entry_and_archive_is_normalised(store: PackageStore) -> None:
-    result = build_package(APPS / "kuksa_app.py", BuildOptions(), store=store)
+    result = build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE), store=store)
     files = members(result.path)
     listed = dict(reversed(line.split("  ", 1)) for line in files[SUMS].decode().splitlines())
     assert sorted(listed) == sorted(n for n in files if n != SUMS)
@@ -73,20 +75,22 @@ def test_sums_cover_every_entry_and_archive_is_normalised(store: PackageStore) -
 
 
 def test_same_input_twice_same_bytes(tmp_path: Path) -> None:
-    first = build_package(APPS / "playground_default.py", BuildOptions(output_dir=tmp_path / "a"),
+    app = APPS / "playground_default.py"
+    first = build_package(app, BuildOptions(python_versions=ONE, output_dir=tmp_path / "a"),
                           store=PackageStore(tmp_path / "s1"))
-    second = build_package(APPS / "playground_default.py", BuildOptions(output_dir=tmp_path / "b"),
+    second = build_package(app, BuildOptions(python_versions=ONE, output_dir=tmp_path / "b"),
                            store=PackageStore(tmp_path / "s2"))
     assert first.stored.checksum == second.stored.checksum
     assert first.path.read_bytes() == second.path.read_bytes()
     assert first.stored.package_id == second.stored.package_id
-    third = build_package(APPS / "playground_default.py", BuildOptions(version="1.0.1", output_dir=tmp_path / "c"),
+    third = build_package(app, BuildOptions(python_versions=ONE, version="1.0.1", output_dir=tmp_path / "c"),
                           store=PackageStore(tmp_path / "s3"))
     assert third.stored.package_id != first.stored.package_id
 
 
 def test_kuksa_complete_program_runs_as_is_with_launcher(store: PackageStore) -> None:
-    result = build_package(APPS / "kuksa_app.py", BuildOptions(platforms=["x86_64"]), store=store)
+    result = build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE, platforms=["x86_64"]),
+                           store=store)
     files = members(result.path)
     assert result.flavour == "kuksa"
     assert files["app/main.py"] == (APPS / "kuksa_app.py").read_bytes()
@@ -97,7 +101,8 @@ def test_kuksa_complete_program_runs_as_is_with_launcher(store: PackageStore) ->
 
 
 def test_kuksa_fragment_goes_into_template(store: PackageStore) -> None:
-    result = build_package(APPS / "kuksa_fragment.py", BuildOptions(platforms=["x86_64"]), store=store)
+    result = build_package(APPS / "kuksa_fragment.py", BuildOptions(python_versions=ONE, platforms=["x86_64"]),
+                           store=store)
     files = members(result.path)
     main = files["app/main.py"].decode()
     assert "class SDVVehicleApp" in main and "async def subscribe_to_signals(app)" in main
@@ -111,7 +116,7 @@ def test_plain_fragment_uses_template_and_future_imports_move(store: PackageStor
     from sdv_studio.core.packaging.sources import source_from_code
 
     source = source_from_code("from __future__ import annotations\nx: int = 1\n", name_hint="Plain Thing")
-    result = build_package(source, BuildOptions(platforms=["x86_64"]), store=store)
+    result = build_package(source, BuildOptions(python_versions=ONE, platforms=["x86_64"]), store=store)
     main = members(result.path)["app/main.py"].decode()
     compile(main, "main.py", "exec")
     assert result.manifest["name"] == "plain-thing" and result.flavour == "kuksa"
@@ -121,7 +126,7 @@ def test_plain_complete_program_has_no_requirements(store: PackageStore) -> None
     from sdv_studio.core.packaging.sources import source_from_code
 
     source = source_from_code("import time\nif __name__ == '__main__':\n    time.sleep(1)\n", name_hint="x")
-    files = members(build_package(source, BuildOptions(), store=store).path)
+    files = members(build_package(source, BuildOptions(python_versions=ONE), store=store).path)
     assert files["requirements.txt"] == b""
     assert not any(n.startswith("wheels/") for n in files)
 
@@ -130,14 +135,15 @@ def test_velocitas_project_pins_are_honoured_and_failures_name_their_origin(stor
     """The app's own SDK pin is kept, not swapped for another release: velocitas-sdk 0.13.1 was never
     published on PyPI, so the build fails, naming the pin and the file and line it came from."""
     with pytest.raises(BuildFailed) as info:
-        build_package(APPS / "velocitas_project", BuildOptions(platforms=["x86_64"]), store=store)
+        build_package(APPS / "velocitas_project", BuildOptions(python_versions=ONE, platforms=["x86_64"]), store=store)
     assert info.value.problems == ["requirements: velocitas-sdk==0.13.1 (app/requirements-velocitas.txt:1): "
                                    "no wheel for x86_64 (Python 3.11, manylinux)"]
 
 
 def test_velocitas_template_repository(store: PackageStore) -> None:
     notes: list[str] = []
-    result = build_package(APPS / "velocitas_template_root", BuildOptions(platforms=["x86_64"]), notes.append, store)
+    result = build_package(APPS / "velocitas_template_root", BuildOptions(python_versions=ONE, platforms=["x86_64"]),
+                           notes.append, store)
     files = members(result.path)
     assert result.manifest["name"] == "sampleapp" and result.manifest["entryPoint"] == "src/main.py"
     assert result.manifest["kuksaConfig"]["vssVersion"] == "3.0"  # type: ignore[index]  # from the manifest's URL
@@ -160,7 +166,7 @@ def test_clashing_pins_name_both_sides_and_where_they_come_from(tmp_path: Path, 
                                       "class A(VehicleApp):\n    pass\n")
     (tmp_path / "requirements.txt").write_text("# pinned by hand\nvelocitas-sdk==0.15.4\ngrpcio==1.59.0\n")
     with pytest.raises(BuildFailed) as info:
-        build_package(tmp_path, BuildOptions(name="clash", platforms=["x86_64"]), store=store)
+        build_package(tmp_path, BuildOptions(python_versions=ONE, name="clash", platforms=["x86_64"]), store=store)
     assert info.value.problems == [
         "requirements: on x86_64, grpcio==1.59.0 (requirements.txt:3) conflicts with grpcio==1.64.1 "
         "(required by velocitas-sdk 0.15.4, requirements.txt:2)"]
@@ -174,30 +180,33 @@ def test_namespace_imports_provided_by_wheels_are_not_missing(tmp_path: Path, st
     (tmp_path / "tests" / "test_main.py").write_text("import pytest\nimport hypothesis\n")
     (tmp_path / "conftest.py").write_text("import pytest_asyncio\n")
     notes: list[str] = []
-    result = build_package(tmp_path, BuildOptions(name="ns", platforms=["x86_64"]), notes.append, store)
+    result = build_package(tmp_path, BuildOptions(python_versions=ONE, name="ns", platforms=["x86_64"]),
+                           notes.append, store)
     assert [n for n in notes if "imports not in" in n] == [
         "note: imports not in requirements.txt (install may miss them): requestz"]
     assert not [n for n in members(result.path) if "test" in n or "conftest" in n]
 
 
 def test_playground_tree_export(store: PackageStore) -> None:
-    result = build_package(APPS / "playground_export_tree.json", BuildOptions(platforms=["x86_64"]), store=store)
+    result = build_package(APPS / "playground_export_tree.json",
+                           BuildOptions(python_versions=ONE, platforms=["x86_64"]), store=store)
     files = members(result.path)
     assert {"app/main.py", "app/lights.py", "app/config/settings.json", "app/logo.png"} <= set(files)
     assert result.manifest["name"] == "blink-project"
 
 
 def test_vss_choice(store: PackageStore, tmp_path: Path) -> None:
-    result = build_package(APPS / "playground_default.py", BuildOptions(vss="6.0", platforms=["x86_64"]),
-                           store=store)
+    options = BuildOptions(python_versions=ONE, vss="6.0", platforms=["x86_64"])
+    result = build_package(APPS / "playground_default.py", options, store=store)
     assert result.manifest["kuksaConfig"]["vssVersion"] == "6.0"  # type: ignore[index]
     with pytest.raises(PackageError) as info:
-        build_package(APPS / "playground_default.py", BuildOptions(vss=str(tmp_path / "nope.json")), store=store)
+        build_package(APPS / "playground_default.py",
+                      BuildOptions(python_versions=ONE, vss=str(tmp_path / "nope.json")), store=store)
     assert info.value.problems[0].startswith("vss: ")
 
 
 def test_docker_files(store: PackageStore) -> None:
-    options = BuildOptions(runtime="docker", memory="1G", cpu="1500m", platforms=["x86_64"])
+    options = BuildOptions(python_versions=ONE, runtime="docker", memory="1G", cpu="1500m", platforms=["x86_64"])
     files = members(build_package(APPS / "kuksa_app.py", options, store=store).path)
     dockerfile = files["docker/Dockerfile"].decode()
     assert "ARG BASE_IMAGE=python:3.11-slim" in dockerfile
@@ -208,13 +217,14 @@ def test_docker_files(store: PackageStore) -> None:
     for expected in ('memory: "1024M"', 'cpus: "1.5"', '"no-new-privileges:true"', "read_only: true",
                      "network: none", '"/tmp:noexec,nosuid,size=100m"', "cap_drop:", 'user: "1000:1000"'):
         assert expected in compose
-    custom = BuildOptions(base_image="debian-python:bookworm", platforms=["x86_64"])
+    custom = BuildOptions(python_versions=ONE, base_image="debian-python:bookworm", platforms=["x86_64"])
     assert "ARG BASE_IMAGE=debian-python:bookworm" in members(
         build_package(APPS / "kuksa_app.py", custom, store=store).path)["docker/Dockerfile"].decode()
 
 
 def test_invalid_inputs_report_every_problem(store: PackageStore) -> None:
-    options = BuildOptions(name="Bad Name", version="1.0", memory="64MB", cpu="0.01", platforms=["sparc"])
+    options = BuildOptions(python_versions=ONE, name="Bad Name", version="1.0", memory="64MB", cpu="0.01",
+                           platforms=["sparc"])
     with pytest.raises(PackageError) as info:
         build_package(APPS / "kuksa_app.py", options, store=store)
     assert info.value.problems == [
@@ -230,7 +240,7 @@ def test_syntax_errors_in_any_file(tmp_path: Path, store: PackageStore) -> None:
     (tmp_path / "main.py").write_text("import helper\nif __name__ == '__main__':\n    helper.go()\n")
     (tmp_path / "helper.py").write_text("def go(:\n    pass\n")
     with pytest.raises(PackageError) as info:
-        build_package(tmp_path, BuildOptions(), store=store)
+        build_package(tmp_path, BuildOptions(python_versions=ONE), store=store)
     assert info.value.problems == ["helper.py:1:8: SyntaxError: invalid syntax"]
 
 
@@ -238,7 +248,7 @@ def test_direct_url_requirement_is_refused(tmp_path: Path, store: PackageStore) 
     (tmp_path / "main.py").write_text("if __name__ == '__main__':\n    pass\n")
     (tmp_path / "requirements.txt").write_text("-r other.txt\nfoo @ https://example.invalid/foo.whl\n")
     with pytest.raises(PackageError) as info:
-        build_package(tmp_path, BuildOptions(), store=store)
+        build_package(tmp_path, BuildOptions(python_versions=ONE), store=store)
     assert info.value.problems == [
         "requirements.txt:2: foo: a direct URL cannot be vendored; name a released version instead"]
 
@@ -257,7 +267,7 @@ def test_missing_wheel_is_reported_by_name_and_platform(monkeypatch: pytest.Monk
     (tmp_path / "main.py").write_text("if __name__ == '__main__':\n    pass\n")
     (tmp_path / "requirements.txt").write_text("nowheel==1.0\n")
     with pytest.raises(BuildFailed) as info:
-        build_package(tmp_path, BuildOptions(name="x"), store=store)
+        build_package(tmp_path, BuildOptions(python_versions=ONE, name="x"), store=store)
     assert info.value.problems == [
         "requirements: nowheel==1.0 (requirements.txt:1): no wheel for x86_64 (Python 3.11, manylinux)",
         "requirements: nowheel==1.0 (requirements.txt:1): no wheel for aarch64 (Python 3.11, manylinux)",
@@ -265,23 +275,23 @@ def test_missing_wheel_is_reported_by_name_and_platform(monkeypatch: pytest.Monk
 
 
 def test_warm_cache_runs_no_pip(monkeypatch: pytest.MonkeyPatch, store: PackageStore) -> None:
-    build_package(APPS / "playground_default.py", BuildOptions(), store=store)
+    build_package(APPS / "playground_default.py", BuildOptions(python_versions=ONE), store=store)
 
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("pip ran with a warm cache")
 
     monkeypatch.setattr(wheels_mod.subprocess, "run", forbidden)
-    build_package(APPS / "playground_default.py", BuildOptions(version="2.0.0"), store=store)
+    build_package(APPS / "playground_default.py", BuildOptions(python_versions=ONE, version="2.0.0"), store=store)
 
 
 def test_store_finds_packages_by_id(store: PackageStore) -> None:
-    result = build_package(APPS / "kuksa_app.py", BuildOptions(), store=store)
+    result = build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE), store=store)
     stored = store.get(result.stored.package_id)
     assert stored is not None and stored.path.is_file()
     assert stored.checksum == "sha256:" + hashlib.sha256(stored.path.read_bytes()).hexdigest()
     assert [p.package_id for p in store.list()] == [result.stored.package_id]
     assert manifest_of(stored.path)["name"] == "kuksa-app"
-    again = build_package(APPS / "kuksa_app.py", BuildOptions(), store=store)
+    again = build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE), store=store)
     assert again.stored.created_at == result.stored.created_at
     assert store.get("pkg_../../etc") is None
     assert store.remove(result.stored.package_id) and store.get(result.stored.package_id) is None
@@ -294,7 +304,7 @@ def test_api_request_builds(store: PackageStore) -> None:
         "kuksaConfig": {"brokerAutoDetect": True, "fallbackBroker": True, "vssVersion": "latest",
                         "customBrokerUrl": "grpc://10.0.0.5:55556"},
         "deployment": {"hotSwap": True, "otaEnabled": True, "resourceLimits": {"memory": "512MB", "cpu": "0.5"}},
-        "platforms": ["x86_64"],
+        "platforms": ["x86_64"], "pythonVersion": "3.11",
     })
     result = build_from_request(request, store=store)
     files = members(result.path)
@@ -306,6 +316,7 @@ def test_request_settings_reach_the_manifest(store: PackageStore) -> None:
     """What the deploy engine acts on (fallback broker, hot swap) is what the user asked for."""
     request = PackageRequest.model_validate({
         "name": "no-fallback", "code": (APPS / "kuksa_app.py").read_text(), "platforms": ["x86_64"],
+        "pythonVersion": "3.11",
         "kuksaConfig": {"brokerAutoDetect": False, "fallbackBroker": False, "vssVersion": "4.0"},
         "deployment": {"hotSwap": False, "otaEnabled": False},
         "security": {"sandboxLevel": "advanced", "dataAccess": "encrypted", "interAppCommunication": True},
@@ -318,7 +329,7 @@ def test_request_settings_reach_the_manifest(store: PackageStore) -> None:
 
 
 def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path) -> None:
-    result = build_package(APPS / "playground_default.py", BuildOptions(), store=store)
+    result = build_package(APPS / "playground_default.py", BuildOptions(python_versions=ONE), store=store)
     with tarfile.open(fileobj=io.BytesIO(result.path.read_bytes()), mode="r:gz") as tar:
         tar.extractall(tmp_path / "x", filter="data")
     assert (tmp_path / "x" / "support" / "sdv_launcher.py").is_file()
@@ -326,8 +337,8 @@ def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path
 
 def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore) -> None:
     progress: list[str] = []
-    result = build_package(APPS / "kuksa_docs" / "sync_loop.py", BuildOptions(platforms=["x86_64"]),
-                           progress.append, store)
+    result = build_package(APPS / "kuksa_docs" / "sync_loop.py",
+                           BuildOptions(python_versions=ONE, platforms=["x86_64"]), progress.append, store)
     files = members(result.path)
     assert files["app/main.py"] == (APPS / "kuksa_docs" / "sync_loop.py").read_bytes()
     assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
@@ -337,7 +348,8 @@ def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore
 
 
 def test_vss_overlay_adds_the_apps_own_signals(store: PackageStore) -> None:
-    result = build_package(APPS / "velocitas_dogmode", BuildOptions(platforms=["x86_64"]), store=store)
+    result = build_package(APPS / "velocitas_dogmode", BuildOptions(python_versions=ONE, platforms=["x86_64"]),
+                           store=store)
     files = members(result.path)
     cabin = json.loads(files["support/vss.json"])["Vehicle"]["children"]["Cabin"]["children"]
     assert cabin["DogMode"] == {"datatype": "boolean", "type": "actuator",
@@ -351,11 +363,12 @@ def test_vss_overlay_adds_the_apps_own_signals(store: PackageStore) -> None:
 
 def test_vss_choice_by_release_url(store: PackageStore) -> None:
     url = "https://github.com/COVESA/vehicle_signal_specification/releases/download/v3.1.1/vss_rel_3.1.1.json"
-    result = build_package(APPS / "playground_default.py", BuildOptions(vss=url, platforms=["x86_64"]), store=store)
+    result = build_package(APPS / "playground_default.py",
+                                 BuildOptions(python_versions=ONE, vss=url, platforms=["x86_64"]), store=store)
     assert result.manifest["kuksaConfig"]["vssVersion"] == "3.1.1"  # type: ignore[index]
     assert "support/vss.json" not in members(result.path)  # no overlay: the release as shipped
     with pytest.raises(PackageError) as info:
-        build_package(APPS / "playground_default.py", BuildOptions(vss="https://example.invalid/vss.json"),
+        build_package(APPS / "playground_default.py", BuildOptions(python_versions=ONE, vss="https://example.invalid/vss.json"),
                       store=store)
     assert info.value.problems == ["vss: https://example.invalid/vss.json: not a VSS release SDV Studio ships "
                                    "(3.0, 3.1.1, 4.0, 5.1, 6.0); URLs are never downloaded: save the catalogue and "
@@ -374,5 +387,5 @@ def test_overlay_errors_name_file_and_line(tmp_path: Path, store: PackageStore, 
     (tmp_path / "main.py").write_text((APPS / "playground_default.py").read_text())
     (tmp_path / "dogmode.vspec").write_text(overlay)
     with pytest.raises(PackageError) as info:
-        build_package(tmp_path, BuildOptions(name="dog", platforms=["x86_64"]), store=store)
+        build_package(tmp_path, BuildOptions(python_versions=ONE, name="dog", platforms=["x86_64"]), store=store)
     assert info.value.problems == [problem]

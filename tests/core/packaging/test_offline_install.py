@@ -94,13 +94,17 @@ def healthy(port: int) -> bool:
         return False
 
 
+# The Python these tests install and run the package with.
+HERE = BuildOptions(python_versions=[f"{sys.version_info.major}.{sys.version_info.minor}"])
+
+
 def stop(proc: subprocess.Popen[bytes]) -> int:
     proc.send_signal(signal.SIGTERM)
     return proc.wait(timeout=30)
 
 
 def test_playground_default_app_installs_offline_and_runs(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "playground_default.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "playground_default.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
@@ -117,7 +121,7 @@ def test_playground_default_app_installs_offline_and_runs(tmp_path: Path, broker
 
 
 def test_kuksa_client_app_installs_offline_and_runs(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "kuksa_app.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "kuksa_app.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
@@ -134,7 +138,7 @@ def test_kuksa_client_app_installs_offline_and_runs(tmp_path: Path, broker: dict
 
 
 def test_kuksa_template_app_connects_and_stops_cleanly(tmp_path: Path, broker: dict[str, str]) -> None:
-    result = build_package(APPS / "kuksa_fragment.py", BuildOptions(), store=PackageStore(tmp_path / "s"))
+    result = build_package(APPS / "kuksa_fragment.py", HERE, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install(result.path, where)
     log = tmp_path / "app.log"
@@ -163,8 +167,8 @@ def install_as_agent(package: Path, where: Path) -> Path:
 def test_velocitas_template_app_runs_from_an_agent_made_venv(tmp_path: Path, broker: dict[str, str]) -> None:
     """velocitas_sdk.util.log imports opentelemetry's instrumentation, which imports pkg_resources:
     the package must bring a setuptools that still has it, as the device venv has none of its own."""
-    result = build_package(APPS / "velocitas_template_root", BuildOptions(platforms=[ARCH]),
-                           store=PackageStore(tmp_path / "s"))
+    options = BuildOptions(python_versions=HERE.python_versions, platforms=[ARCH])
+    result = build_package(APPS / "velocitas_template_root", options, store=PackageStore(tmp_path / "s"))
     where = tmp_path / "pkg"
     python = install_as_agent(result.path, where)
     def run(code: str) -> subprocess.CompletedProcess[str]:

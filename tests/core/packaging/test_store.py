@@ -16,7 +16,8 @@ APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
 @pytest.mark.parametrize("damage", [lambda m: m.pop("checksum"), lambda m: m.clear(), lambda m: m.pop("packageId")])
 def test_metadata_without_a_field_makes_the_package_unknown(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
     store = PackageStore(tmp_path / "store")
-    built = build_package(APPS / "light_counter.py", BuildOptions(platforms=("x86_64",)), store=store)
+    options = BuildOptions(python_versions=["3.11"], platforms=("x86_64",))
+    built = build_package(APPS / "light_counter.py", options, store=store)
     meta_path = store.root / f"{built.stored.package_id}.json"
     meta = json.loads(meta_path.read_text())
     damage(meta)
