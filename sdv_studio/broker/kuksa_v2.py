@@ -264,8 +264,13 @@ class ValV2(Service, val_grpc.VALServicer):
                 out.put(exc)
                 return
             except grpc.RpcError:
-                pass  # the stream broke off: end as when the provider closed it
-            out.put(None)
+                out.put(None)  # the stream broke off: end as when the provider cancelled it
+                return
+            # The provider closed its side. Like the real databroker, keep sending it actuations for
+            # what it claimed until it cancels (kuksa-client's subscribe_target_values sends its
+            # claim and closes); with nothing claimed there is nothing more to say.
+            if not claimed:
+                out.put(None)
 
         # The provider's requests and the actuations for it arrive independently: read the
         # requests on a thread of their own while this one writes the responses.
