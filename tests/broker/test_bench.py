@@ -192,3 +192,13 @@ def test_bad_signals_file_is_refused_one_line_per_problem(tmp_path: Path) -> Non
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("--signals: Vehicle.") for line in lines), proc.stderr
     assert "no such signal" in lines[0] and "not a float" in lines[1] and "refused" in lines[2]
+
+
+def test_help_says_what_bench_mode_does_and_bad_delays_are_refused() -> None:
+    help_text = subprocess.run([sys.executable, "-m", "sdv_studio", "broker", "--help"], capture_output=True,
+                               text=True, timeout=60).stdout
+    assert "bench mode" in help_text and "--no-mock-actuators" in help_text and "--mock-delay" in help_text
+    assert "--signals" in help_text
+    proc = subprocess.run([sys.executable, "-m", "sdv_studio", "broker", "--mock-delay", "-5"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip() == "--mock-delay: must be 0 or more milliseconds, got -5"
