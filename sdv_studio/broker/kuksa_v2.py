@@ -184,7 +184,7 @@ class ValV2(Service, val_grpc.VALServicer):
         error = self.db.validate(Change(entry, CURRENT, value))
         if error is not None:
             raise _Refused(Code.INVALID_ARGUMENT, f"{_UPDATE_STATUS[error][1]} (id: {entry.id})")
-        if entry.id not in self.db.providers and self.db.on_target is None:
+        if entry.id not in self.db.providers and not self.db.bench_mode:
             raise _Refused(Code.UNAVAILABLE, f"Provider for vss_id {entry.id} does not exist")
         return entry, value
 

@@ -124,6 +124,10 @@ class Database:
                         self.on_target(change.entry, change.value)
         return []
 
+    @property
+    def bench_mode(self) -> bool:
+        return self.on_target is not None
+
     def claimed(self, entry: Entry) -> bool:
         """Whether something acts on this actuator's targets: a kuksa.val.v2 provider that claimed
         it, or a kuksa.val.v1 subscriber to its target value (how v1 providers, and kuksa-client's
