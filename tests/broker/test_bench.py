@@ -43,6 +43,14 @@ def current(client: VSSClient, path: str) -> Any:
     return None if point is None else point.value
 
 
+def set_and_read(client: VSSClient, path: str, value: bool) -> Any:
+    """The current value shortly after setting the target (the broker may not yet have seen the
+    provider leave, so the caller retries)."""
+    client.set_target_values({path: Datapoint(value)})
+    time.sleep(0.2)
+    return current(client, path)
+
+
 @pytest.fixture(scope="module")
 def broker() -> dict:
     with broker_process("--vss", str(VSS_40)) as info:
@@ -144,14 +152,6 @@ def test_v1_target_subscriber_claims_the_actuator(broker: dict) -> None:
             assert next(targets)[0].entry.actuator_target.value is True
         # The provider's channel is closed, its subscription with it: bench mode again.
         assert eventually(lambda: set_and_read(client, path, False), False) is False
-
-
-def set_and_read(client: VSSClient, path: str, value: bool) -> Any:
-    """The current value shortly after setting the target (the broker may not yet have seen the
-    provider leave, so the caller retries)."""
-    client.set_target_values({path: Datapoint(value)})
-    time.sleep(0.2)
-    return current(client, path)
 
 
 def test_no_mock_actuators_turns_bench_mode_off() -> None:
