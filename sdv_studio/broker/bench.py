@@ -112,9 +112,10 @@ def seed_changes(db: Database, raw: Any) -> list[Change]:
         else:
             change = Change(entry, CURRENT, values.coerce_json(entry.datatype, item))
             error = db.validate(change)
-            if error is not None:
+            if error is None:
+                changes.append(change)
+            else:
                 problems.append(f"{path}: {json.dumps(item)} refused ({error.value})")
-            changes.append(change)
     if problems:
         raise SignalsError(problems)
     return changes
