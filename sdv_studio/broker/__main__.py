@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sdv_studio.broker import options, runner, vss
+from sdv_studio.broker import bench, options, runner, vss
 
 
 def main() -> int:
@@ -17,6 +17,9 @@ def main() -> int:
         return 2
     try:
         runner.run(parsed)
+    except bench.SignalsError as exc:
+        print("\n".join(f"--signals: {problem}" for problem in exc.problems), file=sys.stderr)
+        return 2
     except (vss.VssError, OSError, RuntimeError) as exc:
         print(f"broker: {exc}", file=sys.stderr)
         return 1

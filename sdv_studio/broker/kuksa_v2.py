@@ -21,7 +21,7 @@ from sdv_studio.broker.common import (
 from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as types
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as val
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as val_grpc
-from sdv_studio.broker.store import CURRENT, Change, Datapoint, metadata_value
+from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint, metadata_value
 from sdv_studio.broker.values import UpdateError, Value
 from sdv_studio.broker.vss import Entry
 
@@ -184,20 +184,26 @@ class ValV2(Service, val_grpc.VALServicer):
         error = self.db.validate(Change(entry, CURRENT, value))
         if error is not None:
             raise _Refused(Code.INVALID_ARGUMENT, f"{_UPDATE_STATUS[error][1]} (id: {entry.id})")
-        if entry.id not in self.db.providers:
+        if entry.id not in self.db.providers and not self.db.bench_mode:
             raise _Refused(Code.UNAVAILABLE, f"Provider for vss_id {entry.id} does not exist")
         return entry, value
 
     def _actuate_all(self, context: Any, requests: list[val.ActuateRequest]) -> None:
         perms = self.permissions(context)
         by_provider: dict[Any, list[tuple[Entry, Value]]] = {}
+        unclaimed: list[Change] = []
         with self.db.lock:  # no provider leaves between the check and the lookup
             try:
                 actuations = [self._actuation(perms, request) for request in requests]
             except _Refused as exc:
                 context.abort(exc.code, exc.message)
             for entry, value in actuations:
-                by_provider.setdefault(self.db.providers[entry.id], []).append((entry, value))
+                provider = self.db.providers.get(entry.id)
+                if provider is None:  # bench mode (else _actuation refused it): the target is kept and reflected
+                    unclaimed.append(Change(entry, TARGET, value))
+                else:
+                    by_provider.setdefault(provider, []).append((entry, value))
+            self.db.update(unclaimed)
         for provider, batch in by_provider.items():
             provider(batch)
 
@@ -264,8 +270,13 @@ class ValV2(Service, val_grpc.VALServicer):
                 out.put(exc)
                 return
             except grpc.RpcError:
-                pass  # the stream broke off: end as when the provider closed it
-            out.put(None)
+                out.put(None)  # the stream broke off: end as when the provider cancelled it
+                return
+            # The provider closed its side. Like the real databroker, keep sending it actuations for
+            # what it claimed until it cancels (kuksa-client's subscribe_target_values sends its
+            # claim and closes); with nothing claimed there is nothing more to say.
+            if not claimed:
+                out.put(None)
 
         # The provider's requests and the actuations for it arrive independently: read the
         # requests on a thread of their own while this one writes the responses.

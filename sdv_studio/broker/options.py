@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sdv_studio.broker.bench import DEFAULT_DELAY_MS
 from sdv_studio.broker.server import BrokerOptions
 
 
@@ -27,6 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", metavar="C", help="server certificate (PEM); needs --tls-private-key")
     parser.add_argument("--tls-private-key", metavar="K", help="server private key (PEM)")
     parser.add_argument("--jwt-public-key", metavar="P", help="verify RS256 JWTs with this public key (PEM)")
+    bench = parser.add_argument_group(
+        "bench mode",
+        "With no vehicle behind the broker, an actuator's new target becomes its current value after a short "
+        "delay, as in the digital.auto playground, unless a provider has claimed the actuator.",
+    )
+    bench.add_argument("--no-mock-actuators", action="store_true",
+                       help="leave current values of actuators to providers (no bench mode)")
+    bench.add_argument("--mock-delay", type=int, metavar="MS", default=DEFAULT_DELAY_MS,
+                       help=f"delay before a target becomes the current value (default {DEFAULT_DELAY_MS} ms)")
+    bench.add_argument("--signals", metavar="FILE", help='initial values, a JSON object {"Vehicle.Speed": 0.0, …}')
 
 
 def _existing(value: str | None, option: str, problems: list[str]) -> Path | None:
@@ -44,6 +55,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[BrokerOptions | None, l
     for name, port in (("--port", args.port), ("--mqtt-port", args.mqtt_port)):
         if not 0 <= port <= 65535:
             problems.append(f"{name}: must be between 0 and 65535, got {port}")
+    if args.mock_delay < 0:
+        problems.append(f"--mock-delay: must be 0 or more milliseconds, got {args.mock_delay}")
     if args.insecure and (args.tls_cert or args.tls_private_key):
         problems.append("--insecure: cannot be combined with --tls-cert/--tls-private-key")
     if bool(args.tls_cert) != bool(args.tls_private_key):
@@ -52,6 +65,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[BrokerOptions | None, l
     cert = _existing(args.tls_cert, "--tls-cert", problems)
     key = _existing(args.tls_private_key, "--tls-private-key", problems)
     jwt = _existing(args.jwt_public_key, "--jwt-public-key", problems)
+    signals = _existing(args.signals, "--signals", problems)
     if problems or vss is None:
         return None, problems
     options = BrokerOptions(
@@ -62,5 +76,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[BrokerOptions | None, l
         tls_cert=cert,
         tls_private_key=key,
         jwt_public_key=jwt,
+        mock_actuators=not args.no_mock_actuators,
+        mock_delay=args.mock_delay / 1000,
+        signals=signals,
     )
     return options, []

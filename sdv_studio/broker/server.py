@@ -16,7 +16,7 @@ from pathlib import Path
 
 import grpc
 
-from sdv_studio.broker import auth, vss
+from sdv_studio.broker import auth, bench, vss
 from sdv_studio.broker.kuksa_v1 import ValV1
 from sdv_studio.broker.kuksa_v2 import ValV2
 from sdv_studio.broker.mqtt import MqttBroker
@@ -42,25 +42,36 @@ class BrokerOptions:
     tls_cert: Path | None = None
     tls_private_key: Path | None = None
     jwt_public_key: Path | None = None
+    mock_actuators: bool = True  # bench mode: reflect unclaimed actuator targets into current values
+    mock_delay: float = bench.DEFAULT_DELAY_MS / 1000  # seconds
+    signals: Path | None = None  # JSON {path: value}: initial current values
 
 
 class RunningBroker:
-    def __init__(self, server: grpc.Server, port: int, db: Database, mqtt: MqttBroker | None) -> None:
+    def __init__(
+        self, server: grpc.Server, port: int, db: Database, mqtt: MqttBroker | None,
+        mirror: bench.ActuatorMirror | None = None,
+    ) -> None:
         self.server = server
         self.port = port
         self.db = db
         self.mqtt = mqtt
+        self.mirror = mirror
 
     async def stop(self) -> None:
         # Ends every stream too: their subscriptions close when the RPC is cancelled.
         await asyncio.get_running_loop().run_in_executor(None, self.server.stop(grace=0.5).wait)
+        if self.mirror is not None:
+            self.mirror.stop()
         if self.mqtt is not None:
             await self.mqtt.stop()
 
 
 async def start(options: BrokerOptions) -> RunningBroker:
-    """Raises vss.VssError, OSError (files, ports) or RuntimeError (no MQTT broker)."""
+    """Raises vss.VssError, bench.SignalsError, OSError (files, ports) or RuntimeError (no MQTT broker)."""
     db = Database(vss.load(options.vss_path))
+    if options.signals is not None:
+        bench.seed(db, options.signals)
     verifier = auth.JwtVerifier.from_file(options.jwt_public_key) if options.jwt_public_key else None
     # No SO_REUSEPORT: a second broker on a taken port must fail, not share it silently.
     server = grpc.server(
@@ -88,22 +99,30 @@ async def start(options: BrokerOptions) -> RunningBroker:
     if options.mqtt_port is not None:
         mqtt = MqttBroker(options.address, options.mqtt_port)
         await mqtt.start()
+    mirror = None
+    if options.mock_actuators:  # before the first call, so no target goes unreflected
+        mirror = bench.ActuatorMirror(db, options.mock_delay)
+        db.on_target = mirror.target_set
     try:
         server.start()
     except Exception:
+        if mirror is not None:
+            mirror.stop()
         if mqtt is not None:
             await mqtt.stop()
         raise
-    return RunningBroker(server, port, db, mqtt)
+    return RunningBroker(server, port, db, mqtt, mirror)
 
 
 async def serve_forever(options: BrokerOptions, stop: asyncio.Event) -> None:
     running = await start(options)
     scheme = "grpcs" if options.tls_cert else "grpc"
     mqtt = f", MQTT on {options.address}:{options.mqtt_port} ({running.mqtt.implementation})" if running.mqtt else ""
+    mode = (f", bench mode: actuator targets become current values after {options.mock_delay * 1000:g} ms"
+            if options.mock_actuators else "")
     print(
         f"databroker listening on {scheme}://{options.address}:{running.port} "
-        f"({len(running.db.entries)} signals from {options.vss_path}){mqtt}",
+        f"({len(running.db.entries)} signals from {options.vss_path}){mqtt}{mode}",
         flush=True,
     )
     try:

@@ -83,6 +83,8 @@ class Database:
         self._data: dict[tuple[int, str], Datapoint] = {}
         self._subscribers: dict[tuple[int, str], set[Subscription]] = {}
         self.providers: dict[int, ActuationProvider] = {}
+        # Bench mode: told of each new target of an actuator no provider has claimed.
+        self.on_target: Callable[[Entry, Value], None] | None = None
         # Held for every change and for subscribing with an initial snapshot; reads of single
         # values need no lock (a dict lookup of an immutable Datapoint).
         self.lock = threading.RLock()
@@ -116,7 +118,22 @@ class Database:
                     by_subscriber.setdefault(subscriber, {})[key] = point
             for subscriber, notification in by_subscriber.items():
                 subscriber.push(notification)
+            if self.on_target is not None:
+                for change in changes:
+                    if change.field == TARGET and change.value is not None and not self.claimed(change.entry):
+                        self.on_target(change.entry, change.value)
         return []
+
+    @property
+    def bench_mode(self) -> bool:
+        return self.on_target is not None
+
+    def claimed(self, entry: Entry) -> bool:
+        """Whether something acts on this actuator's targets: a kuksa.val.v2 provider that claimed
+        it, or a kuksa.val.v1 subscriber to its target value (how v1 providers, and kuksa-client's
+        subscribe_target_values against a broker without v2, wait for actuation requests)."""
+        with self.lock:
+            return entry.id in self.providers or bool(self._subscribers.get((entry.id, TARGET)))
 
     def subscribe(self, keys: Iterable[tuple[int, str]]) -> Subscription:
         """Take the initial state under self.lock too, so no update falls between the two."""

@@ -14,14 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "broker",
         help="run the embedded fallback databroker in the foreground",
         description="Serve kuksa.val.v2, kuksa.val.v1 and sdv.databroker.v1 (Velocitas) on one gRPC port, "
-        "plus MQTT, until SIGINT/SIGTERM.",
+        "plus MQTT, until SIGINT/SIGTERM. Bench mode (on unless --no-mock-actuators): an actuator's new target "
+        "becomes its current value after --mock-delay, unless a provider has claimed the actuator.",
     )
     options.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.broker import options, runner, vss
+    from sdv_studio.broker import bench, options, runner, vss
 
     parsed, problems = options.options_from_args(args)
     if parsed is None:
@@ -30,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         runner.run(parsed)
     except vss.VssError as exc:
         raise invalid(f"--vss: {exc}") from exc
+    except bench.SignalsError as exc:
+        raise invalid([f"--signals: {problem}" for problem in exc.problems]) from exc
     except (OSError, RuntimeError) as exc:
         raise CliError(f"broker: {exc}") from exc
     return 0

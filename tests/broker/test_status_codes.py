@@ -23,7 +23,9 @@ FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"  # uint8 0..100
 
 @pytest.fixture(scope="module")
 def channel() -> grpc.Channel:
-    with broker_process("--vss", str(VSS_60)) as info, grpc.insecure_channel(f"127.0.0.1:{info['port']}") as ch:
+    # Without bench mode: the real databroker's answers, e.g. UNAVAILABLE for an unprovided actuator.
+    with broker_process("--vss", str(VSS_60), "--no-mock-actuators") as info, \
+            grpc.insecure_channel(f"127.0.0.1:{info['port']}") as ch:
         yield ch
 
 

@@ -87,3 +87,49 @@ def test_velocitas_app_sets_reads_and_is_notified(velocitas: tuple[Path, Path], 
     done = json.loads(out.strip().splitlines()[-1])
     assert done["event"] == "done", out + err
     assert done["speeds"][-1] == 100.0 and 50.0 in done["speeds"] and done["get"] == 100.0
+
+
+BENCH_APP = r'''
+import asyncio, json, os
+from velocitas_sdk.vehicle_app import VehicleApp
+from vehicle import vehicle
+
+
+class App(VehicleApp):
+    async def on_start(self):
+        # The playground's default app: set the low beam, read it back (bounded here).
+        seen = []
+        for value in (True, False):
+            await vehicle.Body.Lights.Beam.Low.IsOn.set(value)
+            for _ in range(200):
+                current = (await vehicle.Body.Lights.Beam.Low.IsOn.get()).value
+                if current == value:
+                    break
+                await asyncio.sleep(0.05)
+            seen.append(current)
+        print(json.dumps({"seen": seen}), flush=True)
+        os._exit(0)  # VehicleApp.run never returns
+
+
+asyncio.get_event_loop().run_until_complete(App().run())
+'''
+
+
+def test_velocitas_set_is_read_back_on_a_bench(velocitas: tuple[Path, Path], tmp_path: Path) -> None:
+    """Bench mode: the target the SDK sets (SetDatapoints) becomes the current value it gets."""
+    python, model = velocitas
+    script = tmp_path / "bench_app.py"
+    script.write_text(BENCH_APP)
+    with broker_process("--vss", str(VSS_40), mqtt=True) as info:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(model),
+            "SDV_MIDDLEWARE_TYPE": "native",
+            "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://127.0.0.1:{info['port']}",
+            "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{info['mqtt_port']}",
+        }
+        proc = subprocess.run([str(python), str(script)], capture_output=True, text=True, env=env, timeout=60)
+        with VSSClient("127.0.0.1", info["port"]) as client:
+            beam = "Vehicle.Body.Lights.Beam.Low.IsOn"
+            assert client.get_current_values([beam])[beam].value is False
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"seen": [True, False]}, proc.stdout + proc.stderr

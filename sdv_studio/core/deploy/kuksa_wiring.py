@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from sdv_studio.broker.bench import DEFAULT_DELAY_MS
 from sdv_studio.core.deploy.agent_client import AgentClient
 from sdv_studio.core.deploy.broker_bundle import broker_bundle
 from sdv_studio.core.deploy.orchestrator import DeployError
@@ -104,5 +105,8 @@ async def start_fallback_broker(
             "--vss", vss_remote]
     # A bundle for Python < 3.10 holds no MQTT broker (broker_bundle.MQTT_MIN_PYTHON): serve KUKSA alone.
     argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt and bundle.mqtt else ["--no-mqtt"]
+    # A device with no databroker of its own has no vehicle behind it either: bench mode, said
+    # here rather than left to the broker's default, reflects the app's actuator targets.
+    argv += ["--mock-delay", str(DEFAULT_DELAY_MS)]
     await agent.call("service", {"action": "start", "name": "databroker", "venv": bundle.venv_name, "argv": argv,
                                  "health": {"tcpPort": KUKSA_PORT}}, timeout=120)

@@ -77,7 +77,15 @@ class KuksaPage(Page):
         self.vss.setToolTip("The VSS catalogue the app's vehicle model and the fallback databroker use; "
                             "changed after the build, the package is built again before deploying")
         form.addRow("Custom address", self.custom_field)
-        form.addRow("Fallback", self.fallback)
+        bench = QtWidgets.QLabel("It runs in bench mode: an actuator's new target becomes its current value "
+                                 "after 50 ms, as in the digital.auto playground, unless a provider claims it.")
+        bench.setObjectName("muted")
+        bench.setWordWrap(True)
+        fallback = QtWidgets.QVBoxLayout()
+        fallback.setSpacing(2)
+        fallback.addWidget(self.fallback)
+        fallback.addWidget(bench)
+        form.addRow("Fallback", fallback)
         form.addRow("VSS version", self.vss)
         choose.body.addLayout(form)
         self.banner = Banner()
