@@ -93,7 +93,6 @@ async def start_fallback_broker(
                               "requirements": [bundle.requirement]}, timeout=300)
     argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(KUKSA_PORT),
             "--vss", vss_remote]
-    # A bundle for Python < 3.10 holds no MQTT broker (broker_bundle.MQTT_MIN_PYTHON): serve KUKSA alone.
-    argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt and bundle.mqtt else ["--no-mqtt"]
+    argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
     await agent.call("service", {"action": "start", "name": "databroker", "venv": bundle.venv_name, "argv": argv,
                                  "health": {"tcpPort": KUKSA_PORT}}, timeout=120)
