@@ -6,6 +6,8 @@ import asyncio
 import logging
 import shutil
 import tempfile
+import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +27,16 @@ class MqttBroker:
 
     async def start(self) -> None:
         try:
-            from amqtt.broker import Broker
+            with warnings.catch_warnings():
+                # amqtt 0.10 imports pkg_resources, which says on every start that it is deprecated.
+                warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+                from amqtt.broker import Broker
         except ImportError:
             await self._start_mosquitto()
             return
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.address}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-        }
         # amqtt logs every half-open or probing connection as an error; keep the console for ours.
         logging.getLogger("amqtt").setLevel(logging.CRITICAL)
-        self._amqtt = Broker(config)
+        self._amqtt = Broker(_amqtt_config(self.address, self.port))
         await self._amqtt.start()
         self.implementation = "amqtt"
 
@@ -69,3 +70,17 @@ class MqttBroker:
             await self._process.wait()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def _amqtt_config(address: str, port: int) -> dict[str, Any]:
+    """One anonymous TCP listener, in the configuration format of the amqtt installed."""
+    listeners = {"default": {"type": "tcp", "bind": f"{address}:{port}"}}
+    major, minor = (int(part) for part in metadata.version("amqtt").split(".")[:2])
+    if (major, minor) >= (0, 11):
+        return {"listeners": listeners,
+                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}}
+    # 0.10 (Python 3.8 and 3.9 devices) asks every plugin of its entry points unless a section names
+    # some. Its topic plugins fail without a topic-check section, and with checking off the ACL one
+    # still refuses every topic it has no list for: so checking is on, by no plugin.
+    return {"listeners": listeners, "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+            "topic-check": {"enabled": True, "plugins": []}}

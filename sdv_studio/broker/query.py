@@ -10,7 +10,10 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import TypeAlias  # novermin: for the type checker only
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)(?:\s+WHERE\s+(?P<where>.+?))?\s*$", re.I | re.S)
 _COMPARISON = re.compile(r"^\s*(?P<left>\S+?)\s*(?P<op>>=|<=|!=|<>|==|=|>|<)\s*(?P<right>.+?)\s*$")
@@ -33,7 +36,7 @@ class Comparison:
 
 
 # An OR of ANDs of comparisons.
-Condition = list[list[Comparison]]
+Condition: TypeAlias = "list[list[Comparison]]"  # quoted for Python 3.8, as values.Value
 
 
 @dataclass(frozen=True)

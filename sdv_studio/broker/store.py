@@ -12,11 +12,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sdv_studio.broker import values
 from sdv_studio.broker.values import UpdateError, Value
 from sdv_studio.broker.vss import Entry
+
+if TYPE_CHECKING:
+    from typing import TypeAlias  # novermin: for the type checker only
 
 CURRENT = "value"
 TARGET = "target"
@@ -37,7 +40,7 @@ class Change:
     timestamp: float | None = None
 
 
-Notification = dict[tuple[int, str], Datapoint]
+Notification: TypeAlias = "dict[tuple[int, str], Datapoint]"  # quoted for Python 3.8, as values.Value
 
 
 class Subscription:
@@ -72,7 +75,7 @@ class Subscription:
 
 
 # Whoever claimed actuators over kuksa.val.v2 OpenProviderStream: called with the actuations.
-ActuationProvider = Callable[[list[tuple[Entry, Value]]], None]
+ActuationProvider: TypeAlias = "Callable[[list[tuple[Entry, Value]]], None]"  # quoted for Python 3.8
 
 
 class Database:

@@ -8,9 +8,13 @@ kinds with a ``_value`` suffix.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-Value = tuple[str, Any]  # PEP 585 generics: fine on the device's Python 3.9+
+if TYPE_CHECKING:
+    from typing import TypeAlias  # novermin: for the type checker only
+
+# Quoted: a device's Python 3.8 cannot subscript builtins at run time (PEP 585 is 3.9); annotations only.
+Value: TypeAlias = "tuple[str, Any]"
 
 _SCALAR_KIND = {
     "string": "string",

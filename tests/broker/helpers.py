@@ -6,6 +6,7 @@ import datetime
 import fcntl
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -63,6 +64,36 @@ def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
             if proc.poll() is None:
                 proc.kill()
             proc.stdout.close()
+
+
+def mqtt_round_trip(port: int, topic: str = "sdv/test/speed", payload: bytes = b'{"speed": 42}') -> bytes:
+    """Through the MQTT broker on 127.0.0.1:``port``, with paho-mqtt (the Velocitas SDK's client):
+    connect, subscribe, publish, and return the message the subscription received."""
+    import paho.mqtt.client as mqtt
+
+    granted: queue.Queue[list[Any]] = queue.Queue()
+    received: queue.Queue[bytes] = queue.Queue()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_subscribe = lambda _client, _data, _mid, codes, _props: granted.put(codes)
+    client.on_message = lambda _client, _data, message: received.put(message.payload)
+    client.connect("127.0.0.1", port, keepalive=10)
+    client.loop_start()
+    try:
+        client.subscribe(topic, qos=1)
+        [code] = _next(granted, "SUBACK")
+        assert not code.is_failure, f"the broker refused the subscription: {code}"
+        client.publish(topic, payload, qos=1).wait_for_publish(10)
+        return _next(received, "message on the subscription")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _next(items: queue.Queue[Any], what: str, timeout: float = 10) -> Any:
+    try:
+        return items.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no {what} within {timeout} s") from None
 
 
 def venv(name: str, requirements: list[str]) -> Path:

@@ -7,7 +7,8 @@ built here from the broker's own files rather than from the whole sdv-studio pro
 The broker runs on any device Python from 3.8 on. Its dependencies are ranges, not this
 workstation's pins: from the oldest release the shipped stubs work with up to the version this
 workstation runs (and so tests), so each device gets the newest its Python has wheels for
-(Python 3.8: grpcio 1.70 and protobuf 5.29; 3.9: grpcio 1.80 and protobuf 6.33).
+(Python 3.8: grpcio 1.70 and protobuf 5.29; 3.9: grpcio 1.80 and protobuf 6.33). Every bundle
+carries an MQTT broker: amqtt from the workstation's range on Python 3.10 and newer, amqtt 0.10 below.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from sdv_studio import __version__
+from sdv_studio.core.deploy.docopt_wheel import docopt_wheel
 from sdv_studio.core.packaging import wheels
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the sdv_studio folder
@@ -36,9 +38,12 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # reproducible wheel bytes
 # the registered-method form (grpcio 1.62), and the *_pb2 modules, stripped of the gencode's
 # runtime-version guard, load with protobuf 5.29, the last release for Python 3.8.
 FLOORS = {"grpcio": "1.62", "protobuf": "5.29"}
-# amqtt 0.11+ needs Python 3.10; 0.10, the last for older Pythons, has a dependency without a
-# wheel (docopt) and another configuration format: older devices get no MQTT broker from us.
-MQTT_MIN_PYTHON = (3, 10)
+# amqtt 0.11+ needs Python 3.10. Older Pythons get 0.10, the last release for them: it has another
+# configuration format (sdv_studio/broker/mqtt.py speaks both), a dependency published only as an
+# sdist (docopt: docopt_wheel.py builds its wheel), and it loads its plugins with pkg_resources
+# without declaring setuptools (whose releases from 82 on have no pkg_resources).
+CURRENT_AMQTT_PYTHON = (3, 10)
+OLD_AMQTT = ("amqtt>=0.10.1,<0.11", "setuptools<81")
 
 
 def _range(name: str) -> str:
@@ -50,21 +55,22 @@ def _range(name: str) -> str:
         return name + floor
 
 
-def carries_mqtt(python_version: str) -> bool:
-    """Whether the bundle for a device's Python (``3.9``) holds an MQTT broker (amqtt)."""
-    return tuple(int(part) for part in python_version.split(".")[:2]) >= MQTT_MIN_PYTHON
+def gets_old_amqtt(python_version: str) -> bool:
+    """Whether a device's Python (``3.9``) gets amqtt 0.10 rather than the workstation's range."""
+    return tuple(int(part) for part in python_version.split(".")[:2]) < CURRENT_AMQTT_PYTHON
 
 
 def runtime_requirements(python_version: str) -> list[str]:
     """What a device with this Python installs beside the broker."""
-    wanted = [_range("grpcio"), _range("protobuf")]
-    return [*wanted, _range("amqtt")] if carries_mqtt(python_version) else wanted
+    mqtt = list(OLD_AMQTT) if gets_old_amqtt(python_version) else [_range("amqtt")]
+    return [_range("grpcio"), _range("protobuf"), *mqtt]
 
 
 def _requires_dist() -> list[str]:
     """The broker wheel's dependencies, one wheel for every device Python."""
-    minimum = ".".join(map(str, MQTT_MIN_PYTHON))
-    return [_range("grpcio"), _range("protobuf"), f'{_range("amqtt")}; python_version >= "{minimum}"']
+    split = ".".join(map(str, CURRENT_AMQTT_PYTHON))
+    return [_range("grpcio"), _range("protobuf"), f'{_range("amqtt")}; python_version >= "{split}"',
+            *(f'{requirement}; python_version < "{split}"' for requirement in OLD_AMQTT)]
 
 
 def _record_hash(data: bytes) -> str:
@@ -103,7 +109,6 @@ def broker_wheel() -> tuple[str, bytes]:
 class BrokerBundle:
     files: dict[str, bytes]  # wheel file name -> bytes
     requirement: str  # what the device's venv installs
-    mqtt: bool  # whether it holds an MQTT broker for the device's Python
 
     # Named after the content, so a device never keeps running an older broker's code. Hashed once,
     # with the bundle in its worker thread: megabytes of wheels hashed per device stalled the event loop.
@@ -123,11 +128,13 @@ _bundles_lock = threading.Lock()
 @lru_cache(maxsize=8)
 def _bundle(python_version: str, arch: str) -> BrokerBundle:
     requirements = [Requirement(r) for r in runtime_requirements(python_version)]
+    if gets_old_amqtt(python_version):
+        docopt_wheel()  # into the cache's files, where vendor()'s pip download finds it
     vendored = wheels.vendor(requirements, python_version, [arch])
     files = {path.name: path.read_bytes() for paths in vendored.wheels.values() for path in paths}
     name, data = broker_wheel()
     files[name] = data
-    return BrokerBundle(files, f"sdv-studio-broker=={__version__}", carries_mqtt(python_version), _venv_name(files))
+    return BrokerBundle(files, f"sdv-studio-broker=={__version__}", _venv_name(files))
 
 
 def broker_bundle(python_version: str, arch: str) -> BrokerBundle:

@@ -103,8 +103,7 @@ async def start_fallback_broker(
                               "requirements": [bundle.requirement]}, timeout=300)
     argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(KUKSA_PORT),
             "--vss", vss_remote]
-    # A bundle for Python < 3.10 holds no MQTT broker (broker_bundle.MQTT_MIN_PYTHON): serve KUKSA alone.
-    argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt and bundle.mqtt else ["--no-mqtt"]
+    argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
     # A device with no databroker of its own has no vehicle behind it either: bench mode, said
     # here rather than left to the broker's default, reflects the app's actuator targets.
     argv += ["--mock-delay", str(DEFAULT_DELAY_MS)]

@@ -2,10 +2,11 @@
 
 A dependency-free app needs nothing of the device but its Python; with the fallback databroker,
 SDV Studio's broker is installed there from wheels chosen for that Python, and answers a real
-kuksa-client."""
+kuksa-client and a real MQTT client."""
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sdv_studio.core.deploy.kuksa_wiring import KUKSA_PORT, MQTT_PORT
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
+from tests.broker.helpers import mqtt_round_trip
 from tests.core.deploy.conftest import APPS, agent_status, build, deploy
 from tests.rig.devices import LOGIN_USER
 from tests.rig.forward import LoopbackForward
@@ -25,6 +27,8 @@ pytestmark = pytest.mark.rig
 PYTHONS = {"bullseye": "3.9", "trixie": "3.13"}
 # What broker_bundle chooses for each device Python (the newest grpcio with a wheel for it).
 GRPCIO = {"bullseye": "1.80.", "trixie": "1.85."}
+# And its MQTT broker: amqtt 0.10 below Python 3.10, the workstation's from 3.10 on.
+AMQTT = {"bullseye": "0.10.", "trixie": f"{metadata.version('amqtt')}."}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def test_a_plain_app_runs_on_the_devices_own_python(
         assert "databroker" not in _services(device, "plain")
 
 
-def test_an_app_with_the_fallback_broker_gets_one_built_for_the_devices_python(
+def test_an_app_with_the_fallback_broker_gets_kuksa_and_mqtt_built_for_the_devices_python(
     foreign_rig: Rig, light_package: PackageFile, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
     for device in _deploy_to_both(foreign_rig, light_package, trust, tmp_path):
@@ -75,10 +79,10 @@ def test_an_app_with_the_fallback_broker_gets_one_built_for_the_devices_python(
         venv = device.run(f"tr '\\0' '\\n' < /proc/{pid}/cmdline").stdout.split()[0].rsplit("/bin/", 1)[0]
         packages = device.run(f"ls {venv}/lib/*/site-packages").stdout.split()
         assert any(p.startswith(f"grpcio-{GRPCIO[device.name]}") for p in packages), packages
-        # amqtt needs Python 3.10: the 3.9 device's broker serves KUKSA alone.
-        mqtt = device.run(f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {MQTT_PORT}), 2)'",
-                          check=False, user=LOGIN_USER)
-        assert (mqtt.returncode == 0) == (device.name == "trixie"), mqtt.stderr
+        assert any(p.startswith(f"amqtt-{AMQTT[device.name]}") for p in packages), packages
         with LoopbackForward(device.netns, KUKSA_PORT) as forward, VSSClient("127.0.0.1", forward.port) as client:
             client.set_current_values({"Vehicle.Speed": Datapoint(42.0)})
             assert client.get_current_values(["Vehicle.Speed"])["Vehicle.Speed"].value == 42.0
+        # What a Velocitas app does at start-up: a paho-mqtt client connects, subscribes, publishes.
+        with LoopbackForward(device.netns, MQTT_PORT) as forward:
+            assert mqtt_round_trip(forward.port) == b'{"speed": 42}', device.name
