@@ -71,10 +71,12 @@ def bench_specs() -> list[DeviceSpec]:
 
 
 def foreign_specs() -> list[DeviceSpec]:
-    """Two devices running another Debian, so another Python: bullseye (3.9) and trixie (3.13)."""
+    """Devices running another Debian, so another Python: bullseye (3.9) and trixie (3.13), and beside
+    them one like the default rig's (this machine's bookworm, 3.11), so one deployment spans three."""
     return [
         DeviceSpec("bullseye", "198.18.0.31", suite="bullseye"),
         DeviceSpec("trixie", "198.18.0.32", suite="trixie"),
+        DeviceSpec("bookworm", "198.18.0.33"),
     ]
 
 

@@ -8,6 +8,7 @@ touches the network nor runs pip's resolver.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ from packaging.version import Version
 from sdv_studio import paths
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
+from sdv_studio.core.packaging.sdist_wheels import SdistBuildFailed, pure_wheel
 
 ARCHES = ("x86_64", "aarch64")
 # glibc 2.31 is the oldest on our targets (Jetson JetPack 5 / Ubuntu 20.04). pip does not widen a
@@ -367,7 +369,7 @@ def _cached_resolution(root: Path, requirements: Sequence[Requirement],
         problem, details, since = str(record["unavailable"]), list(record["details"]), float(record["at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if time.time() - since > _UNAVAILABLE_TTL:
+    if time.time() - since > _UNAVAILABLE_TTL or not record.get("triedSdists"):  # older: before sdist builds
         return None
     return Resolution(combination, problem=problem, details=[str(d) for d in details])
 
@@ -375,6 +377,9 @@ def _cached_resolution(root: Path, requirements: Sequence[Requirement],
 def _resolve(root: Path, requirements: Sequence[Requirement], combination: Combination) -> Resolution:
     python, arch = combination.python, combination.arch
     done = _pip_download(root, requirements, python, arch)
+    if (not isinstance(done, str) and done.returncode != 0 and not _NETWORK_TROUBLE.search(done.stderr)
+            and _built_from_sdists(root, done.stderr)):
+        done = _pip_download(root, requirements, python, arch)  # the new wheels are in --find-links now
     if isinstance(done, str):
         return Resolution(combination, problem=done, details=[done])
     if done.returncode == 0:
@@ -383,8 +388,18 @@ def _resolve(root: Path, requirements: Sequence[Requirement], combination: Combi
     problem = _unavailable(done.stderr, requirements, combination) or "; ".join(details)
     if not _NETWORK_TROUBLE.search(done.stderr):
         _write_index(root, requirements, python, arch,
-                     {"unavailable": problem, "details": details, "at": time.time()})
+                     {"unavailable": problem, "details": details, "at": time.time(), "triedSdists": True})
     return Resolution(combination, problem=problem, details=details)
+
+
+def _built_from_sdists(root: Path, stderr: str) -> bool:
+    """Pure-Python wheels for what pip found no wheel of (sdist_wheels.py); True when any was built.
+    A failed build leaves the requirement as pip reported it: unresolved, with no wheel."""
+    built = False
+    for wanted in list(dict.fromkeys(re.findall(r"No matching distribution found for ([^\s;]+)", stderr)))[:3]:
+        with contextlib.suppress(SdistBuildFailed):
+            built = pure_wheel(wanted, root) is not None or built
+    return built
 
 
 def _unavailable(stderr: str, requirements: Sequence[Requirement], combination: Combination) -> str | None:

@@ -38,7 +38,7 @@ def test_playground_default_app_toggles_the_current_value_on_the_fallback_broker
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
     device = rig["d5"]
-    package = build(tmp_path, APPS / "playground_default.py", "bench-playground", python_version="3.11",
+    package = build(tmp_path, APPS / "playground_default.py", "bench-playground", python_versions=["3.11"],
                     platforms=["x86_64"])
     result, _ = deploy(rig, [device], package, trust, DeploymentRecords(tmp_path / "records"),
                        DeployOptions(grace_seconds=2.0))

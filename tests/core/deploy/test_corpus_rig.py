@@ -135,7 +135,7 @@ def package_name(name: str) -> str:
 
 
 def build(expectation: Expectation, out: Path) -> PackageFile:
-    options = BuildOptions(name=package_name(expectation.name), output_dir=out, python_version="3.11",
+    options = BuildOptions(name=package_name(expectation.name), output_dir=out, python_versions=["3.11"],
                            platforms=["x86_64"], **expectation.build)
     return PackageFile(build_package(expectation.source, options).path)
 
