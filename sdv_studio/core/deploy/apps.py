@@ -40,9 +40,10 @@ async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, 
     """Every app on the device (or one), native and in containers; a failure is reported, not raised."""
     try:
         async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, info):
-            answer = await agent.call("status", {"name": name} if name else {})
+            # Every native app, then filtered: the agent knows nothing of an app that runs in a container.
+            answer = await agent.call("status", {})
             apps = [AppState.model_validate({k: a.get(k) for k in NATIVE_FIELDS if a.get(k) is not None})
-                    for a in answer.get("apps", [])]
+                    for a in answer.get("apps", []) if name in (None, a.get("name"))]
             engine = await _engine(agent, info)
             if engine is not None:
                 try:
@@ -51,6 +52,8 @@ async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, 
                     await asyncio.to_thread(engine.close)
                 apps += [AppState.model_validate({k: v for k, v in s.items() if v is not None})
                          for s in states if name in (None, s["name"])]
+            if name is not None and not apps:
+                return DeviceApps(device_id=device.device_id, error=f"no app named {name}")
             return DeviceApps(device_id=device.device_id, apps=apps)
     except DeployError as exc:
         return DeviceApps(device_id=device.device_id, error=str(exc))
