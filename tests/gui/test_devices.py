@@ -23,7 +23,9 @@ def _dialog(qtbot, kind):  # type: ignore[no-untyped-def]
 def _to_devices(window, qtbot):  # type: ignore[no-untyped-def]
     configure_plain_app(window)
     go_to(window, qtbot, Step.DEVICES)
-    return window.page(Step.DEVICES)
+    page = window.page(Step.DEVICES)
+    qtbot.waitUntil(lambda: page.devices["local"].compatible, timeout=5000)  # probed on entry
+    return page
 
 
 def test_host_key_dialog_shows_fingerprint_then_password(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
