@@ -1,0 +1,142 @@
+"""The Devices and Kuksa steps against the rig's real devices: one row per device, many host keys
+trusted on one sheet, This computer probed, and databrokers on a device's own loopback found by both steps."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.gui.qt import Qt, QtWidgets
+from sdv_studio.gui.state import Step
+from sdv_studio.gui.trust_sheet import TrustSheet
+from tests.core.kuksa.device_broker import broker_on
+from tests.gui.helpers import scan_rig
+from tests.rig.rig import Rig
+
+pytestmark = [pytest.mark.rig]
+
+
+def _real_fingerprint(key_file: Path) -> str:
+    out = subprocess.run(["ssh-keygen", "-lf", str(key_file)], capture_output=True, text=True, check=True).stdout
+    return out.split()[1]
+
+
+def _open_sheet(qtbot) -> TrustSheet:  # type: ignore[no-untyped-def]
+    sheets: list[TrustSheet] = []
+
+    def visible() -> bool:
+        sheets[:] = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, TrustSheet) and w.isVisible()]
+        return bool(sheets)
+
+    qtbot.waitUntil(visible, timeout=10_000)
+    return sheets[0]
+
+
+@pytest.fixture
+def rig_window(rig: Rig, qtbot, qt_loop, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    """The real engines in the rig's workstation, with a home of their own: no host key known yet."""
+    from sdv_studio.gui.adapters import default_engines
+    from sdv_studio.gui.executor import DaemonExecutor
+    from sdv_studio.gui.window import MainWindow
+
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path / "home"))
+    with rig.in_workstation():
+        executor = DaemonExecutor(workers=8)
+        qt_loop.set_default_executor(executor)
+        win = MainWindow(default_engines(), settings)
+        win.show()
+        try:
+            yield win
+        finally:
+            win.close()
+            qtbot.waitUntil(lambda: not win.tasks.busy, timeout=10_000)
+            qt_loop.set_default_executor(qt_loop.sdv_executor)
+            executor.shutdown(wait=False)
+
+
+def test_bench_scale_trust_and_device_local_brokers(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    win = rig_window
+    working = {d.ip: d for d in rig.working()}
+    with broker_on(rig["d4"]):  # KUKSA's default bind: the device's own 127.0.0.1
+        win.page(Step.DEVICES).initialize_page()
+        devices = scan_rig(win, qtbot, rig)
+
+        # One row per device; the count in the status line is the table's.
+        rows = devices.rows()
+        keys = [d.identity_key() for d in rows]
+        assert len(keys) == len(set(keys)), keys
+        scanned = [d for d in rows if not d.local]
+        assert devices.stage.text() == f"Scan finished: {len(scanned)} found"
+        assert devices.summary.text().startswith(f"{len(rows)} devices")
+        untrusted = {d.ip: d for d in rows if d.untrusted}
+        assert set(working) <= set(untrusted)
+        assert "--accept-new-host-keys" not in devices.warnings.text()
+        assert not devices.trust_btn.isHidden()  # the page is not on screen here
+
+        # One sheet for all of them, each with the fingerprint the device really has.
+        task = devices.trust_devices()
+        sheet = _open_sheet(qtbot)
+        assert {d.ip for d in sheet.devices} == set(untrusted)
+        for row, offered in enumerate(sheet.devices):
+            dev = next(d for d in rig.devices.values() if d.ip == offered.ip)
+            assert sheet.table.item(row, 3).text() == _real_fingerprint(dev.host_key_fingerprint_file())
+            assert sheet.table.item(row, 2).text() == "ssh-ed25519"
+            if offered.ip not in working:
+                sheet.set_checked(offered.id, False)
+        assert sheet.accept_btn.text() == f"Trust and connect to {len(working)}"
+        sheet.accept()
+        qtbot.waitUntil(task.done, timeout=120_000)
+
+        # Trusted rows were filled in place: same rows, probed, ready; the rest unchanged.
+        rows = devices.rows()
+        assert [d.identity_key() for d in rows] == keys
+        by_ip = {d.ip: d for d in rows}
+        for ip in working:
+            assert by_ip[ip].compatible and by_ip[ip].status == "online", by_ip[ip]
+            assert not by_ip[ip].untrusted and ip not in devices.warnings.text()
+        leftover = set(untrusted) - set(working)
+        assert all(by_ip[ip].untrusted for ip in leftover)
+        assert devices.summary.text().startswith(f"{len(rows)} devices · {len(working) + 1} compatible")
+        assert by_ip[rig["d1"].ip].type == "jetson-orin"
+
+        # KUKSA column: "Yes" exactly where a databroker answers, on the loopback of d4.
+        kuksa_col = {devices.table.item(r, 0).data(Qt.ItemDataRole.UserRole): devices.table.item(r, 5).text()
+                     for r in range(devices.table.rowCount())}
+        assert kuksa_col[by_ip[rig["d4"].ip].id] == "Yes"
+        assert [(b.port, b.local_only) for b in by_ip[rig["d4"].ip].brokers] == [(55555, True)]
+
+        # A re-scan updates the same rows.
+        devices.scan_btn.click()
+        qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
+        assert [d.identity_key() for d in devices.rows()] == keys
+        assert all(devices.devices[by_ip[ip].id].compatible for ip in working)
+
+        # The Kuksa step probes the same devices over SSH and agrees with the column.
+        win.ctx.state.selected_devices = devices.selected()
+        kuksa = win.page(Step.KUKSA)
+        kuksa.start_detect(force=True)
+        qtbot.waitUntil(lambda: not kuksa.busy(), timeout=60_000)
+        with_broker = {b.host for b in kuksa.brokers if b.kind == "databroker"}
+        for device in devices.selected():
+            host = "127.0.0.1" if device.local else device.ip
+            assert (host in with_broker) == device.kuksa, (device.name, kuksa.stage.text())
+        d4_broker = next(b for b in kuksa.brokers if b.host == rig["d4"].ip)
+        assert (d4_broker.port, d4_broker.local_only, d4_broker.vss_version) == (55555, True, "4.0.0")
+        assert "kuksa.val.v2" in d4_broker.apis
+        assert kuksa.stage.text().startswith(f"{len(with_broker)} databroker")
+
+
+def test_this_computer_probed_like_a_device(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    devices = rig_window.page(Step.DEVICES)
+    assert devices.devices["local"].reason == "Probing…" and not devices.selected()  # not Ready unprobed
+    devices.initialize_page()
+    qtbot.waitUntil(lambda: devices.devices["local"].reason != "Probing…", timeout=30_000)
+    local = devices.devices["local"]
+    # Docker counts only if this user's engine answers, not because a docker binary exists.
+    engine = subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0 \
+        if subprocess.run(["sh", "-c", "command -v docker"], capture_output=True).returncode == 0 else False
+    assert (local.runtime in ("docker", "both")) == engine, local
+    assert local.python and local.compatible and "probe" in local.sources
