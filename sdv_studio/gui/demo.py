@@ -25,6 +25,7 @@ from sdv_studio.core.deploy.orchestrator import (
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.store import PackageStore
+from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui.adapters import Engines
 from sdv_studio.gui.adapters.deployer import DeployRun, DeploySettings, OrchestratedRun
 from sdv_studio.gui.adapters.discovery import (
@@ -75,6 +76,8 @@ class ScriptedDiscovery:
         self.trusted: set[str] = set()
         self.password_hosts: set[str] = set()
         self.remembered: dict[str, str] = {}
+        self.saved_devices: list[Device] = []
+        self.defaults = ScanDefaults(scan_on_entry=False)  # a demo scans when asked to
 
     async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
         total = len(self.devices)
@@ -104,6 +107,20 @@ class ScriptedDiscovery:
     async def probe_local(self) -> Device:
         await asyncio.sleep(self.delay)
         return replace(this_computer(), runtime="native", compatible=True, reason="", sources=("probe",))
+
+    async def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        for device in self.saved_devices:
+            await asyncio.sleep(self.delay)
+            yield DeviceFound(device)
+
+    def load_defaults(self) -> ScanDefaults:
+        return self.defaults
+
+    def save_defaults(self, defaults: ScanDefaults) -> None:
+        self.defaults = defaults
+
+    def ssh_keys(self) -> list[str]:
+        return ["~/.ssh/id_ed25519", "~/.ssh/id_rsa"]
 
 
 class ScriptedBrokers:

@@ -11,9 +11,15 @@ from tests.gui.helpers import configure_plain_app, go_to
 
 
 @pytest.mark.slow
-def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: Path,  # type: ignore[no-untyped-def]
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdv_studio.core import scan_defaults
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.window import MainWindow
+
+    # Outside the rig nothing may sweep this machine's real networks: no scan on entering Devices.
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(local_target_home / "sdv-studio-home"))
+    scan_defaults.save(scan_defaults.ScanDefaults(scan_on_entry=False))
 
     win = MainWindow(default_engines(), settings)
     win.show()

@@ -3,6 +3,8 @@ trusted on one sheet, This computer probed, and databrokers on a device's own lo
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,14 +37,13 @@ def _open_sheet(qtbot) -> TrustSheet:  # type: ignore[no-untyped-def]
     return sheets[0]
 
 
-@pytest.fixture
-def rig_window(rig: Rig, qtbot, qt_loop, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
-    """The real engines in the rig's workstation, with a home of their own: no host key known yet."""
+@contextlib.contextmanager
+def _window(rig: Rig, qtbot, qt_loop, settings) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    """The real engines in the rig's workstation."""
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow
 
-    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path / "home"))
     with rig.in_workstation():
         executor = DaemonExecutor(workers=8)
         qt_loop.set_default_executor(executor)
@@ -55,6 +56,19 @@ def rig_window(rig: Rig, qtbot, qt_loop, settings, tmp_path: Path, monkeypatch: 
             qtbot.waitUntil(lambda: not win.tasks.busy, timeout=10_000)
             qt_loop.set_default_executor(qt_loop.sdv_executor)
             executor.shutdown(wait=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """SDV Studio's home of its own: no host key known, no device saved, no scan defaults."""
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def rig_window(rig: Rig, qtbot, qt_loop, settings, home: Path) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    with _window(rig, qtbot, qt_loop, settings) as win:
+        yield win
 
 
 def test_bench_scale_trust_and_device_local_brokers(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +154,50 @@ def test_this_computer_probed_like_a_device(rig: Rig, rig_window, qtbot) -> None
         if subprocess.run(["sh", "-c", "command -v docker"], capture_output=True).returncode == 0 else False
     assert (local.runtime in ("docker", "both")) == engine, local
     assert local.python and local.compatible and "probe" in local.sources
+
+
+def test_devices_step_scans_this_computers_subnets_on_entry_with_remembered_fields(  # type: ignore[no-untyped-def]
+        rig: Rig, qtbot, qt_loop, settings, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdv_studio.core import scan_defaults
+
+    user_home = tmp_path / "user"
+    (user_home / ".ssh").mkdir(parents=True)
+    for suffix in ("", ".pub"):
+        shutil.copy(str(rig.key_path) + suffix, user_home / ".ssh" / f"id_ed25519{suffix}")
+    monkeypatch.setenv("HOME", str(user_home))
+    scan_defaults.save(scan_defaults.ScanDefaults(user=rig.user, identity=str(user_home / ".ssh" / "id_ed25519")))
+    with _window(rig, qtbot, qt_loop, settings) as win:
+        devices = win.page(Step.DEVICES)
+        assert (devices.subnet.text(), devices.user.text()) == ("", rig.user)
+        keys = devices.identity.completer().model()
+        assert [keys.index(r, 0).data() for r in range(keys.rowCount())] == [str(user_home / ".ssh" / "id_ed25519")]
+        devices.initialize_page()  # entering the step: the workstation's own subnet (the rig's LAN) is swept
+        assert devices.busy()
+        qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
+        found = {d.ip for d in devices.rows()}
+        assert {d.ip for d in rig.working()} <= found, devices.stage.text()
+        assert devices.stage.text() == f"Scan finished: {len(found) - 1} found"
+        devices.subnet.setText(rig.sweep_cidr)
+        devices.validate_page()
+    assert scan_defaults.load() == scan_defaults.ScanDefaults(rig.sweep_cidr, rig.user,
+                                                              str(user_home / ".ssh" / "id_ed25519"))
+
+
+def test_saved_devices_listed_and_probed_before_any_scan(  # type: ignore[no-untyped-def]
+        rig: Rig, qtbot, qt_loop, settings, home: Path, rig_known_hosts: Path) -> None:
+    from sdv_studio.core import scan_defaults
+    from sdv_studio.core.inventory import Inventory, SavedDevice
+
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(rig_known_hosts, home / "config" / "known_hosts")
+    scan_defaults.save(scan_defaults.ScanDefaults(user=rig.user, identity=str(rig.key_path), scan_on_entry=False))
+    for name in ("d2", "d3"):
+        Inventory().add(SavedDevice(id=name, name=name, host=rig[name].ip, user=rig.user))
+    with _window(rig, qtbot, qt_loop, settings) as win:
+        devices = win.page(Step.DEVICES)
+        devices.initialize_page()
+        qtbot.waitUntil(lambda: not devices.busy(), timeout=60_000)
+        rows = {d.ip: d for d in devices.rows() if not d.local}
+        assert set(rows) == {rig["d2"].ip, rig["d3"].ip}  # listed, and nothing swept
+        assert all(d.compatible and d.status == "online" and d.runtime in ("docker", "both") for d in rows.values())
+        assert devices.stage.text() == "Saved devices: 2 found"

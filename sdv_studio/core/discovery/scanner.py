@@ -90,7 +90,11 @@ class Scanner:
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                except asyncio.CancelledError:
+                    getter.cancel()  # else it lingers, pending, until the loop is collected
+                    raise
                 if getter in done:
                     yield getter.result()
                     continue

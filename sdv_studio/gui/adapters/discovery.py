@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sdv_studio.core import discovery as core
     from sdv_studio.core.inventory import Inventory, SavedDevice
+    from sdv_studio.core.scan_defaults import ScanDefaults
     from sdv_studio.core.ssh import HostKeyOffer, HostKeyTrust, SshTarget
     from sdv_studio.models.broker import KuksaBrokerInfo
     from sdv_studio.models.device import DeviceInfo
@@ -125,6 +126,16 @@ class DiscoveryEngine(Protocol):
 
     async def probe_local(self) -> Device: ...
 
+    def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        """The saved devices, listed at once, then probed (no sweep, no mDNS)."""
+        ...
+
+    def load_defaults(self) -> ScanDefaults: ...
+
+    def save_defaults(self, defaults: ScanDefaults) -> None: ...
+
+    def ssh_keys(self) -> list[str]: ...
+
 
 def _size(n: int) -> str:
     return f"{n / 1024**3:.0f}GB" if n >= 1024**3 else f"{n / 1024**2:.0f}MB"
@@ -218,14 +229,20 @@ class CoreDiscovery:
             self._inventory = Inventory()
         return self._inventory
 
-    async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+    def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        return self._scan(cidrs, options, sweep=True)
+
+    def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        return self._scan([], options, sweep=False)
+
+    async def _scan(self, cidrs: list[str], options: ProbeOptions, sweep: bool) -> AsyncIterator[ScanEvent]:
         from sdv_studio.core import discovery as core
         from sdv_studio.core.inventory import InventoryError
 
         try:
             scanner = core.Scanner(core.ScanOptions(
-                cidrs=cidrs or None, user=options.user or None, port=options.port,
-                key_file=Path(options.identity).expanduser() if options.identity else None,
+                cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
+                use_mdns=sweep, key_file=Path(options.identity).expanduser() if options.identity else None,
                 trust=self.approvals.trust()), self.inventory)
         except (core.RangeError, InventoryError) as exc:
             raise ValueError(str(exc)) from exc
@@ -306,6 +323,22 @@ class CoreDiscovery:
                        python=found.python or "", compatible=found.compatible,
                        reason=found.reason or "; ".join(found.notes), brokers=tuple(result.brokers),
                        sources=("probe",))
+
+
+    def load_defaults(self) -> ScanDefaults:
+        from sdv_studio.core import scan_defaults
+
+        return scan_defaults.load()
+
+    def save_defaults(self, defaults: ScanDefaults) -> None:
+        from sdv_studio.core import scan_defaults
+
+        scan_defaults.save(defaults)
+
+    def ssh_keys(self) -> list[str]:
+        from sdv_studio.core import scan_defaults
+
+        return scan_defaults.ssh_keys()
 
 
 def default_engine(approvals: Approvals) -> DiscoveryEngine:

@@ -157,6 +157,16 @@ class DevicesPage(Page):
 
         self.upsert(ctx.engines.discovery.this_computer())
         self._local_probe: asyncio.Task[None] | None = None
+        self._entered = False
+        self._defaults = ctx.engines.discovery.load_defaults()
+        self.subnet.setText(self._defaults.subnet)
+        self.user.setText(self._defaults.user)
+        self.identity.setText(self._defaults.identity)
+        keys = QtWidgets.QCompleter(ctx.engines.discovery.ssh_keys(), self.identity)
+        keys.setCompletionMode(QtWidgets.QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.identity.setCompleter(keys)
+        if keys.model().rowCount():
+            self.identity.setPlaceholderText("Key file · ↓ for ~/.ssh keys")
         self._set_scanning(False)
 
     # -- rows -----------------------------------------------------------------------------
@@ -255,18 +265,32 @@ class DevicesPage(Page):
         self.subnet_field.set_error(None)
         return parts
 
-    def start_scan(self) -> None:
+    def start_scan(self, saved_only: bool = False) -> None:
+        """Scan (or only list and probe the saved devices); a scan running with older settings is replaced."""
         cidrs = self.cidrs()
-        if cidrs is None or (self._scan is not None and not self._scan.done()):
+        if cidrs is None:
             return
+        if self._scan is not None and not self._scan.done():
+            self._scan.cancel()
         self.banner.show_message("")
-        self._scan = self.track(self.ctx.run(self._run_scan(cidrs), self._scan_failed, name="scan"))
-        self._set_scanning(True)
+        if not saved_only:
+            self.remember_fields()
+        self._scan = self.track(self.ctx.run(self._run_scan(cidrs, saved_only), self._scan_failed, name="scan"))
+        self._set_scanning(True, sweeping=not saved_only)
 
-    async def _run_scan(self, cidrs: list[str]) -> None:
+    def remember_fields(self) -> None:
+        """Subnet, user and key file, for the next time (in SDV Studio's own config folder)."""
+        self._defaults = replace(self._defaults, subnet=self.subnet.text().strip(), user=self.user.text().strip(),
+                                 identity=self.identity.text().strip())
+        self.ctx.engines.discovery.save_defaults(self._defaults)
+
+    async def _run_scan(self, cidrs: list[str], saved_only: bool = False) -> None:
         self._scan_seen = set()
+        engine = self.ctx.engines.discovery
+        events = engine.saved(self._options()) if saved_only else engine.scan(cidrs, self._options())
+        current = asyncio.current_task()
         try:
-            async for event in self.ctx.engines.discovery.scan(cidrs, self._options()):
+            async for event in events:
                 if isinstance(event, ScanProgress):
                     self._scan_progress = event  # a sweep reports every address: shown a few times a second
                     self._progress_updates.request()
@@ -274,13 +298,16 @@ class DevicesPage(Page):
                     self._scan_seen.add(event.device.identity_key())
                     self.upsert(event.device)
             self._progress_updates.now()
-            self.stage.setText(f"Scan finished: {len(self._scan_seen)} found")
+            what = "Saved devices" if saved_only else "Scan finished"
+            self.stage.setText(f"{what}: {len(self._scan_seen)} found")
         except asyncio.CancelledError:
-            self._progress_updates.now()
-            self.stage.setText(f"Scan stopped: {len(self._scan_seen)} found so far")
+            if current is self._scan:  # not replaced by a newer scan
+                self._progress_updates.now()
+                self.stage.setText(f"Scan stopped: {len(self._scan_seen)} found so far")
             raise
         finally:
-            self._set_scanning(False)
+            if current is self._scan:
+                self._set_scanning(False)
 
     def _explain_unusable(self, rows: list[Device]) -> None:
         """The reasons in full (the Status column has room for only their start), as the rows are now."""
@@ -308,13 +335,13 @@ class DevicesPage(Page):
         if self._scan is not None:
             self._scan.cancel()
 
-    def _set_scanning(self, scanning: bool) -> None:
-        self.scan_btn.setEnabled(not scanning)
+    def _set_scanning(self, scanning: bool, sweeping: bool = True) -> None:
+        # Scan stays enabled: pressed mid-scan (say, after fixing the user), it starts over with the new fields.
         self.cancel_btn.setEnabled(scanning)
         self.progress.setVisible(scanning)
         if scanning:
             self.progress.setRange(0, 0)
-            self.stage.setText("Scanning…")
+            self.stage.setText("Scanning…" if sweeping else "Checking saved devices…")
         self.completeChanged.emit()
 
     def _options(self, **extra: object) -> ProbeOptions:
@@ -455,6 +482,9 @@ class DevicesPage(Page):
 
     def initialize_page(self) -> None:
         self.probe_this_computer()
+        if not self._entered:  # the first time: start useful, with what was found or saved before
+            self._entered = True
+            self.start_scan(saved_only=not self._defaults.scan_on_entry)
 
     def is_complete(self) -> bool:
         return bool(self.selected())
@@ -464,19 +494,15 @@ class DevicesPage(Page):
 
     def validate_page(self) -> bool:
         self.cancel_scan()
+        self.remember_fields()
         self.ctx.state.selected_devices = self.selected()
         return bool(self.ctx.state.selected_devices)
 
     def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("devices/subnet", self.subnet.text())
-        settings.setValue("devices/user", self.user.text())
-        settings.setValue("devices/identity", self.identity.text())
-        settings.setValue("devices/selected", sorted(self._checked))
+        self.remember_fields()
+        settings.setValue("devices/selected", sorted(self._checked))  # window state, not scan defaults
 
     def load_settings(self, settings: QtCore.QSettings) -> None:
-        self.subnet.setText(str(settings.value("devices/subnet", "")))
-        self.user.setText(str(settings.value("devices/user", "")))
-        self.identity.setText(str(settings.value("devices/identity", "")))
         chosen = settings.value("devices/selected", [LOCAL_ID])
         self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
         for device in list(self.devices.values()):
