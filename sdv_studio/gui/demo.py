@@ -202,6 +202,13 @@ class ScriptedDeployer:
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
         return [f"{app} started on {device.name}", "Light value  True", "Light value  False"]
 
+    async def follow_logs(self, device: Device, app: str, lines: int = 200) -> AsyncIterator[str]:
+        for line in await self.logs(device, app, lines):
+            yield line
+        for tick in range(10_000):  # a new line now and then, as a running app writes them
+            await asyncio.sleep(self.step * 10)
+            yield f"Light value  {tick % 2 == 0}"
+
 
 def demo_engines(root: Path, devices: list[Device] | None = None) -> Engines:
     return Engines(packager=CorePackager(PackageStore(root / "packages")), discovery=ScriptedDiscovery(devices),

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from sdv_studio.gui.qt import QtWidgets
 from sdv_studio.gui.state import Step
 from tests.gui.helpers import configure_plain_app, go_to, scan_rig, trust_on_one_sheet
 from tests.rig.rig import Rig
@@ -82,8 +81,8 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
             complete.open_logs()
             qtbot.waitUntil(lambda: bool(complete._logs), timeout=60_000)
             log_window = complete._logs[-1]
-            assert log_window.windowTitle() == f"Log: {d4.name}"
-            assert "heartbeat" in log_window.findChild(QtWidgets.QPlainTextEdit).toPlainText()
+            assert log_window.windowTitle() == f"{complete._app()} on {d4.name} — log"
+            qtbot.waitUntil(lambda: "heartbeat" in log_window.text.toPlainText(), timeout=60_000)
             log_window.close()
 
             complete.rollback_btn.click()
