@@ -26,9 +26,10 @@ class TrustSheet(QtWidgets.QDialog):
         dialogs.header(col, "key", f"{count} device{'s' if count != 1 else ''} present{'s' if count == 1 else ''} "
                        "a host key SDV Studio has not seen before.", theme.current().warn)
         how = QtWidgets.QLabel(
-            "Tick the devices whose fingerprint matches the one the device itself shows. On each device run "
-            "<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code> (for another key type, the matching "
-            "<code>/etc/ssh/ssh_host_*_key.pub</code>) and compare the text after <code>SHA256:</code>.")
+            "Tick the devices whose fingerprint matches the one the device itself shows. On each device run"
+            "<br>&nbsp;&nbsp;<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code><br>"
+            "(for another key type, the matching <code>/etc/ssh/ssh_host_*_key.pub</code>) and compare the text "
+            "after <code>SHA256:</code>. A key that <i>changed</i> is never offered here.")
         how.setWordWrap(True)
         col.addWidget(how)
         self.table = QtWidgets.QTableWidget(count, len(COLUMNS))
@@ -51,8 +52,11 @@ class TrustSheet(QtWidgets.QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.table.setMinimumHeight(min(8, count) * 34 + 40)
-        col.addWidget(self.table, 1)
+        # As tall as its rows (up to eight; more scroll), so the sheet has no empty band.
+        self.table.resizeRowsToContents()
+        shown = sum(self.table.rowHeight(r) for r in range(min(8, count)))
+        self.table.setFixedHeight(shown + self.table.horizontalHeader().sizeHint().height() + 4)
+        col.addWidget(self.table)
         box = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                          | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         self.accept_btn = box.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)

@@ -141,6 +141,8 @@ def test_bench_scale_trust_and_device_local_brokers(rig: Rig, rig_window, qtbot)
         assert (d4_broker.port, d4_broker.local_only, d4_broker.vss_version) == (55555, True, "4.0.0")
         assert "kuksa.val.v2" in d4_broker.apis
         assert kuksa.stage.text().startswith(f"{len(with_broker)} databroker")
+        row = next(r for r, b in enumerate(kuksa.brokers) if b is d4_broker)
+        assert kuksa.table.item(row, 0).text() == f"{by_ip[rig['d4'].ip].name} · 127.0.0.1"
 
 
 def test_this_computer_probed_like_a_device(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,7 @@ def test_whole_wizard_to_complete(window, qtbot, tmp_path: Path) -> None:  # typ
     assert window.ctx.state.broker_address() is None  # each device finds its own
     # On this computer's loopback only: its own apps use it, other devices cannot reach it.
     assert window.ctx.state.detected_broker.local_only and not kuksa.use_btn.isEnabled()
-    assert kuksa.table.item(0, 0).text() == "127.0.0.1 (device only)"
+    assert kuksa.table.item(0, 0).text() == f"{devices.devices['local'].name} · 127.0.0.1"
     kuksa.custom.setText("not an address")
     assert not window.next_btn.isEnabled()
     kuksa.custom.setText("")

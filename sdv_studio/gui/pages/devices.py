@@ -166,7 +166,7 @@ class DevicesPage(Page):
         keys.setCompletionMode(QtWidgets.QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.identity.setCompleter(keys)
         if keys.model().rowCount():
-            self.identity.setPlaceholderText("Key file · ↓ for ~/.ssh keys")
+            self.identity.setToolTip(self.identity.toolTip() + "; press ↓ for your keys in ~/.ssh")
         self._set_scanning(False)
 
     # -- rows -----------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class DevicesPage(Page):
         usable = device.compatible and device.status == "online"
         status = "Ready" if usable else (device.reason or device.status.capitalize())
         if device.untrusted:
-            status = "New host key · double-click or Trust… to review"
+            status = "New host key"  # the panel below says what to do
         values = (device.name, _TYPES.get(device.type, device.type), device.ip, device.architecture,
                   device.runtime or "–", "Yes" if device.kuksa else "–", device.memory or "–",
                   device.storage or "–", status, "now" if device.local else _ago(device.last_seen))
@@ -312,12 +312,15 @@ class DevicesPage(Page):
     def _explain_unusable(self, rows: list[Device]) -> None:
         """The reasons in full (the Status column has room for only their start), as the rows are now."""
         unusable = [d for d in rows if not (d.compatible and d.status == "online") and d.reason != "Probing…"]
-        reasons = "\n".join(d.reason if d.reason.startswith((d.name, d.ip)) else f"{d.name}: {d.reason or d.status}"
-                            for d in unusable)
-        self.warnings.show_message(f"Not usable as a target:\n{reasons}" if unusable else "", "warn")
-        untrusted = sum(1 for d in rows if d.untrusted)
+        untrusted = [d for d in unusable if d.untrusted]
+        lines = [d.reason if d.reason.startswith((d.name, d.ip)) else f"{d.name}: {d.reason or d.status}"
+                 for d in unusable if not d.untrusted]
+        if untrusted:  # one line for them all: the sheet behind Trust… shows each fingerprint
+            lines.append(f"New host key, not trusted yet: {', '.join(d.name for d in untrusted)}. "
+                         "Compare the fingerprints with the devices' own: Trust… or double-click.")
+        self.warnings.show_message("Not usable as a target:\n" + "\n".join(lines) if lines else "", "warn")
         self.trust_btn.setVisible(bool(untrusted))
-        self.trust_btn.setText(f"Trust {untrusted} device{'s' if untrusted != 1 else ''}…")
+        self.trust_btn.setText(f"Trust {len(untrusted)} device{'s' if len(untrusted) != 1 else ''}…")
 
     def _show_progress(self) -> None:
         event, self._scan_progress = self._scan_progress, None

@@ -34,6 +34,7 @@ class KuksaPage(Page):
         self.brokers: list[KuksaBrokerInfo] = []
         self._detect: asyncio.Task[None] | None = None
         self._targets: tuple[tuple[str, int], ...] = ()  # the devices last probed, by identity
+        self._names: dict[str, str] = {}  # a broker's host → the device it was found on
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(14)
@@ -42,6 +43,7 @@ class KuksaPage(Page):
         bar = QtWidgets.QHBoxLayout()
         self.stage = QtWidgets.QLabel()
         self.stage.setObjectName("muted")
+        self.stage.setWordWrap(True)
         bar.addWidget(self.stage, 1)
         self.detect_btn = button("Detect again", "refresh", tip="Probe the selected devices again (F5)")
         self.detect_btn.setShortcut("F5")
@@ -101,6 +103,7 @@ class KuksaPage(Page):
         if not force and targets == self._targets and self.brokers:
             return
         self._targets = targets
+        self._names = {("127.0.0.1" if d.local else d.ip): d.name for d in devices}
         self.brokers.clear()
         self.table.setRowCount(0)
         self.banner.show_message("")
@@ -120,9 +123,9 @@ class KuksaPage(Page):
                     self.add_broker(found)
             databrokers = sum(1 for b in self.brokers if b.kind == "databroker")
             hosts = len({b.host for b in self.brokers if b.kind == "databroker"})
-            fallback = " The fallback broker will be started where needed." if self.fallback.isChecked() else ""
-            self.stage.setText(f"{databrokers} databroker{'s' if databrokers != 1 else ''} found on {hosts} of "
-                               f"{where}." + ("" if hosts == len(devices) else fallback))
+            fallback = " The fallback starts on the others." if self.fallback.isChecked() else ""
+            self.stage.setText(f"{databrokers} databroker{'s' if databrokers != 1 else ''} on {hosts} of {where}."
+                               + ("" if hosts == len(devices) else fallback))
             if unreachable:
                 self.banner.show_message("Not probed:\n" + "\n".join(unreachable), "warn")
         finally:
@@ -138,7 +141,10 @@ class KuksaPage(Page):
         self.table.insertRow(row)
         security = ", ".join(x for x, on in (("TLS", info.tls), ("token", info.auth)) if on) or "none"
         server = f"{info.name or ''} {info.version}".replace("unknown", "").strip() or "–"
-        host = f"{info.host} (device only)" if info.local_only else info.host
+        # On a device's loopback the app there dials 127.0.0.1; name the device, not its LAN address.
+        name = self._names.get(info.host, info.host)
+        where = "127.0.0.1" if info.local_only else info.host
+        host = where if name == where else f"{name} · {where}"
         values = (host, str(info.port), info.kind, server,
                   ", ".join(info.apis) or "–", info.vss_version or "–", f"{info.response_time:.0f} ms", security)
         for col, value in enumerate(values):
