@@ -54,8 +54,8 @@ async def _grab_over(window: QtWidgets.QWidget, sheet: QtWidgets.QWidget, path: 
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
     from sdv_studio.gui.demo import demo_engines
-    from sdv_studio.gui.trust_sheet import TrustSheet
     from sdv_studio.gui.state import Step
+    from sdv_studio.gui.trust_sheet import TrustSheet
     from sdv_studio.gui.window import MainWindow
 
     app = QtWidgets.QApplication.instance()
