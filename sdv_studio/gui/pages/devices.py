@@ -435,7 +435,18 @@ class DevicesPage(Page):
         options = ProbeOptions(user=dialog.user.text().strip(), port=dialog.port.value(),
                                identity=dialog.identity.text().strip())
         self.stage.setText(f"Connecting to {address}…")
-        return await self.connect(address, options)
+        found = await self.connect(address, options)
+        if found is not None and device is not None and not same_device(found, device):
+            self.remove(device)  # edited to another address: the same device, so still one row
+        return found
+
+    def remove(self, device: Device) -> None:
+        row = self.row_of(device)
+        if row is not None:
+            del self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
+            self._checked.discard(device.id)
+            self.table.removeRow(row)
+            self._update_summary()
 
     async def connect(self, address: str, options: ProbeOptions) -> Device | None:
         """Probe, asking about an unknown host key and for a password when needed."""
