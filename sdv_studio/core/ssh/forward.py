@@ -20,23 +20,37 @@ _POLL = 0.25  # seconds between checks of the stop flag
 _CHUNK = 65536
 
 
+def _close(channel: paramiko.Channel) -> None:
+    # Closing tells the device; on a connection that died meanwhile there is no one to tell.
+    with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+        channel.close()
+
+
 def _pump(client: socket.socket, channel: paramiko.Channel, stop: threading.Event) -> None:
-    with contextlib.closing(client), contextlib.closing(channel):
-        while not stop.is_set():
+    try:
+        _relay(client, channel, stop)
+    finally:
+        client.close()
+        _close(channel)
+
+
+def _relay(client: socket.socket, channel: paramiko.Channel, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
             readable, _, _ = select.select([client, channel], [], [], _POLL)
-            try:
-                if client in readable:
-                    data = client.recv(_CHUNK)
-                    if not data:
-                        return
-                    channel.sendall(data)
-                if channel in readable:
-                    data = channel.recv(_CHUNK)
-                    if not data:
-                        return
-                    client.sendall(data)
-            except OSError:
-                return
+            if client in readable:
+                data = client.recv(_CHUNK)
+                if not data:
+                    return
+                channel.sendall(data)
+            if channel in readable:
+                data = channel.recv(_CHUNK)
+                if not data:
+                    return
+                client.sendall(data)
+        # The peer or the connection went away (ValueError: select() on a socket closed under us).
+        except (OSError, ValueError, EOFError, paramiko.SSHException):
+            return
 
 
 def _serve(listener: socket.socket, transport: paramiko.Transport, remote: tuple[str, int],
@@ -50,7 +64,7 @@ def _serve(listener: socket.socket, transport: paramiko.Transport, remote: tuple
             return
         try:
             channel = transport.open_channel("direct-tcpip", remote, origin, timeout=timeout)
-        except (paramiko.SSHException, OSError):
+        except (paramiko.SSHException, OSError, EOFError):
             client.close()  # the device refused or cannot reach the port: the caller sees a closed port
             continue
         threading.Thread(target=_pump, args=(client, channel, stop), daemon=True,
