@@ -26,7 +26,11 @@ def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: P
     try:
         configure_plain_app(win, "local-heartbeat")
         go_to(win, qtbot, Step.DEVICES)
-        assert [d.id for d in win.page(Step.DEVICES).selected()] == ["local"]
+        devices = win.page(Step.DEVICES)
+        # Probed like any device before it is offered as Ready.
+        qtbot.waitUntil(lambda: devices.devices["local"].reason != "Probing…", timeout=30_000)
+        assert [d.id for d in devices.selected()] == ["local"], devices.devices["local"]
+        assert "probe" in devices.devices["local"].sources
         go_to(win, qtbot, Step.KUKSA)
         kuksa = win.page(Step.KUKSA)
         qtbot.waitUntil(lambda: not kuksa.busy(), timeout=30_000)
