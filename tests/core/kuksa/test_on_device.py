@@ -72,3 +72,13 @@ def test_brokers_cli_device_json(rig: Rig, d7_broker: int, tmp_path: Path) -> No
     assert [(b["host"], b["port"], b["localOnly"]) for b in brokers] == [(rig["d7"].ip, 55555, True)]
     for key in ("host", "port", "version", "status", "responseTime", "vssVersion", "apis", "tls", "auth"):
         assert key in brokers[0], key
+
+
+def test_brokers_cli_device_with_an_unknown_host_key_says_so(rig: Rig, tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "sdv_studio", "brokers", "--device", rig["d5"].ip, "--user", rig.user,
+            "--identity", str(rig.key_path), "--json"]
+    result = subprocess.run(rig.workstation_argv(*argv), capture_output=True, text=True, timeout=120, cwd=REPO,
+                            env=dict(os.environ, SDV_STUDIO_HOME=str(tmp_path)), check=False)
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {"brokers": []}
+    assert f"{rig['d5'].ip}: host key not trusted yet" in result.stderr and "--accept-new-host-keys" in result.stderr
