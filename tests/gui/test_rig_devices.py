@@ -203,3 +203,14 @@ def test_saved_devices_listed_and_probed_before_any_scan(  # type: ignore[no-unt
         assert set(rows) == {rig["d2"].ip, rig["d3"].ip}  # listed, and nothing swept
         assert all(d.compatible and d.status == "online" and d.runtime in ("docker", "both") for d in rows.values())
         assert devices.stage.text() == "Saved devices: 2 found"
+
+
+def test_refused_sign_in_is_explained_with_gui_actions(rig: Rig, rig_window, qtbot, rig_known_hosts: Path,  # type: ignore[no-untyped-def]
+                                                       home: Path) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(rig_known_hosts, home / "config" / "known_hosts")
+    devices = scan_rig(rig_window, qtbot, rig)
+    d8 = next(d for d in devices.rows() if d.ip == rig["d8"].ip)  # its sshd does not accept our key
+    assert d8.status == "error" and "authentication refused" in d8.reason, d8
+    assert "double-click to sign in with a password" in d8.reason and "--identity" not in d8.reason
+    assert "--" not in devices.warnings.text()

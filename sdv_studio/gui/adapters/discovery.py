@@ -194,6 +194,10 @@ def from_info(info: DeviceInfo) -> Device:
     caps = info.capabilities
     probing = info.compatible is None and info.status == "online"
     reason = "Probing…" if probing else (info.reason or "")
+    if "authentication refused" in reason and "; add your public key" in reason:
+        # The engine's advice names command-line options; here the actions are a double-click and the Key file.
+        reason = (reason.split("; add your public key")[0] + "; double-click to sign in with a password, or "
+                  "set the Key file and scan again")
     if info.host_key_type and info.host_key_fingerprint:
         # The engine's text names a command-line flag; here the action is the Trust… button.
         reason = (f"{info.ip}: new host key ({info.host_key_type} {info.host_key_fingerprint}); "
