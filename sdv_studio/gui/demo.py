@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from sdv_studio.core.deploy.orchestrator import (
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.store import PackageStore
+from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui.adapters import Engines
 from sdv_studio.gui.adapters.deployer import DeployRun, DeploySettings, OrchestratedRun
 from sdv_studio.gui.adapters.discovery import (
@@ -58,9 +59,13 @@ BENCH = [
     Device(id="s32g-proto", name="s32g-proto", ip="192.168.7.52", type="automotive-prototype", user="root",
            runtime="–", architecture="arm64", memory="4GB", storage="6GB", os="Yocto 4.0", python="3.8.13",
            compatible=False, reason="python3 has no venv module and no container engine", last_seen=_SEEN),
-    Device(id="zonal-ecu-4", name="192.168.7.60", ip="192.168.7.60", type="unknown", status="error",
-           architecture="unknown", runtime="–", compatible=False,
-           reason="192.168.7.60: unknown ssh-ed25519 host key", last_seen=_SEEN),
+    *(Device(id=ip, name=ip, ip=ip, type="unknown", status="error", architecture="unknown", runtime="–",
+             compatible=False, key_type="ssh-ed25519", fingerprint=fingerprint, last_seen=_SEEN,
+             reason=f"{ip}: new host key (ssh-ed25519 {fingerprint}); compare it with the device's and trust it "
+                    "with Trust…")
+      for ip, fingerprint in (("192.168.7.60", FINGERPRINT),
+                              ("192.168.7.61", "SHA256:Zr0Jm3cJb2hLwE1o8rS7yQvXf5nA4tK9uP6iD2gH1sM"),
+                              ("192.168.7.62", "SHA256:7xQm1VbN3kC8rT5yW2eL9aS4dF6gH0jK1zX3cV5bN7m"))),
 ]
 
 
@@ -71,6 +76,8 @@ class ScriptedDiscovery:
         self.trusted: set[str] = set()
         self.password_hosts: set[str] = set()
         self.remembered: dict[str, str] = {}
+        self.saved_devices: list[Device] = []
+        self.defaults = ScanDefaults(scan_on_entry=False)  # a demo scans when asked to
 
     async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
         total = len(self.devices)
@@ -97,13 +104,32 @@ class ScriptedDiscovery:
     def this_computer(self) -> Device:
         return this_computer()
 
+    async def probe_local(self) -> Device:
+        await asyncio.sleep(self.delay)
+        return replace(this_computer(), runtime="native", compatible=True, reason="", sources=("probe",))
+
+    async def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        for device in self.saved_devices:
+            await asyncio.sleep(self.delay)
+            yield DeviceFound(device)
+
+    def load_defaults(self) -> ScanDefaults:
+        return self.defaults
+
+    def save_defaults(self, defaults: ScanDefaults) -> None:
+        self.defaults = defaults
+
+    def ssh_keys(self) -> list[str]:
+        return ["~/.ssh/id_ed25519", "~/.ssh/id_rsa"]
+
 
 class ScriptedBrokers:
-    async def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]:
-        for host in hosts:
+    async def detect(self, devices: list[Device]) -> AsyncIterator[KuksaBrokerInfo]:
+        for device in devices:
+            host = "127.0.0.1" if device.local else device.ip
             await asyncio.sleep(0.01)
             if host.endswith(".21") or host == "127.0.0.1":
-                yield KuksaBrokerInfo(host=host, port=55555, name="databroker", version="0.6.0",
+                yield KuksaBrokerInfo(host=host, port=55555, name="databroker", version="0.6.0", local_only=True,
                                       response_time=3.4, vss_version="4.0", apis=["kuksa.val.v2", "kuksa.val.v1"])
                 yield KuksaBrokerInfo(host=host, port=1883, kind="mqtt", response_time=1.1)
             elif host.endswith(".30"):
@@ -175,6 +201,13 @@ class ScriptedDeployer:
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
         return [f"{app} started on {device.name}", "Light value  True", "Light value  False"]
+
+    async def follow_logs(self, device: Device, app: str, lines: int = 200) -> AsyncIterator[str]:
+        for line in await self.logs(device, app, lines):
+            yield line
+        for tick in range(10_000):  # a new line now and then, as a running app writes them
+            await asyncio.sleep(self.step * 10)
+            yield f"Light value  {tick % 2 == 0}"
 
 
 def demo_engines(root: Path, devices: list[Device] | None = None) -> Engines:

@@ -42,7 +42,7 @@ def _buttons(dialog: QtWidgets.QDialog, ok: str) -> QtWidgets.QDialogButtonBox:
     return box
 
 
-def _header(layout: QtWidgets.QVBoxLayout, icon: str, title: str, color: str) -> None:
+def header(layout: QtWidgets.QVBoxLayout, icon: str, title: str, color: str) -> None:
     row = QtWidgets.QHBoxLayout()
     row.setSpacing(12)
     badge = QtWidgets.QLabel()
@@ -67,7 +67,7 @@ class HostKeyDialog(QtWidgets.QDialog):
         col.setContentsMargins(22, 20, 22, 16)
         col.setSpacing(12)
         where = host if port == 22 else f"[{host}]:{port}"
-        _header(col, "key", f"SDV Studio has not connected to {where} before.", theme.current().warn)
+        header(col, "key", f"SDV Studio has not connected to {where} before.", theme.current().warn)
         text = QtWidgets.QLabel("Check that this fingerprint matches the device's own (on the device: "
                                 "<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>) before trusting it.")
         text.setWordWrap(True)
@@ -98,7 +98,7 @@ class PasswordDialog(QtWidgets.QDialog):
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(22, 20, 22, 16)
         col.setSpacing(12)
-        _header(col, "shield", f"Sign in to {user}@{host}", theme.current().accent)
+        header(col, "shield", f"Sign in to {user}@{host}", theme.current().accent)
         if message:
             note = QtWidgets.QLabel(message)
             note.setObjectName("muted")
@@ -126,7 +126,7 @@ class DeviceDialog(QtWidgets.QDialog):
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(22, 20, 22, 16)
         col.setSpacing(12)
-        _header(col, "devices", "A device reachable over SSH", theme.current().accent)
+        header(col, "devices", "A device reachable over SSH", theme.current().accent)
         form = QtWidgets.QFormLayout()
         form.setVerticalSpacing(8)
         self.address = QtWidgets.QLineEdit(address)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
+from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets, qasync
 
 SIZE = QtCore.QSize(1280, 800)
 DARK = ("1-configure", "5-deploy-failed")  # the dark palette on a form and on the busiest page
@@ -38,10 +38,24 @@ async def _grab(widget: QtWidgets.QWidget, path: Path) -> None:
     print(path)
 
 
+async def _grab_over(window: QtWidgets.QWidget, sheet: QtWidgets.QWidget, path: Path) -> None:
+    """The window with ``sheet`` drawn over its middle, dimmed behind, as a window-modal sheet looks."""
+    await asyncio.sleep(0.15)
+    picture = window.grab()
+    painter = QtGui.QPainter(picture)
+    painter.fillRect(picture.rect(), QtGui.QColor(0, 0, 0, 70))
+    front = sheet.grab()
+    painter.drawPixmap((picture.width() - front.width()) // 2, (picture.height() - front.height()) // 3, front)
+    painter.end()
+    picture.save(str(path))
+    print(path)
+
+
 async def _render(out: Path, dark: bool, work: Path) -> None:
-    from sdv_studio.gui import dialogs, theme
-    from sdv_studio.gui.demo import FINGERPRINT, demo_engines
+    from sdv_studio.gui import theme
+    from sdv_studio.gui.demo import demo_engines
     from sdv_studio.gui.state import Step
+    from sdv_studio.gui.trust_sheet import TrustSheet
     from sdv_studio.gui.window import MainWindow
 
     app = QtWidgets.QApplication.instance()
@@ -93,10 +107,13 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     devices.table.setFocus()  # as after ticking the rows, not with the subnet's text selected
     await shot("3-devices")
     if not dark:
-        key = dialogs.HostKeyDialog("192.168.7.60", 22, "ssh-ed25519", FINGERPRINT, parent=win)
-        key.show()
-        await shot("3-devices-host-key", key)
-        key.reject()
+        trusting = devices.trust_devices()
+        await _until(lambda: any(isinstance(w, TrustSheet) and w.isVisible() for w in app.topLevelWidgets()), 10)
+        sheet = next(w for w in app.topLevelWidgets() if isinstance(w, TrustSheet) and w.isVisible())
+        sheet.set_checked(sheet.devices[-1].id, False)  # one whose fingerprint did not match the device's
+        await _grab_over(win, sheet, out / "3-devices-trust.png")
+        sheet.reject()
+        await _until(trusting.done, 5)
 
     nxt()
     kuksa = win.page(Step.KUKSA)
@@ -118,6 +135,13 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     complete = win.page(Step.COMPLETE)
     complete.table.selectRow(0)
     await shot("6-complete")
+    if not dark:
+        complete.open_logs()
+        log = complete._logs[-1]
+        log.resize(760, 420)
+        await _until(lambda: log.text.blockCount() > 5, 10)
+        await _grab(log, out / "6-complete-log.png")
+        log.close()
     win.close()
     await _until(lambda: not win.tasks.busy, 5)
 

@@ -23,3 +23,5 @@ class KuksaBrokerInfo(CamelModel):
     apis: list[str] = Field(default_factory=list)  # which of kuksa.val.v2, kuksa.val.v1, sdv.databroker.v1 answer
     tls: bool = False
     auth: bool = False  # the broker answered UNAUTHENTICATED to an anonymous read
+    # Found on a device's loopback (through SSH): only apps on that device can reach it.
+    local_only: bool = False

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from sdv_studio.models.base import CamelModel
+from sdv_studio.models.broker import KuksaBrokerInfo
 
 DeviceType = Literal["jetson-orin", "linux-generic", "automotive-prototype", "unknown"]
 DeviceStatus = Literal["online", "offline", "error"]
@@ -54,3 +55,5 @@ class DeviceInfo(CamelModel):
     sources: list[Source] = Field(default_factory=list)
     host_key_fingerprint: str | None = None  # SHA256:… as OpenSSH prints it
     properties: dict[str, str] = Field(default_factory=dict)  # mDNS TXT properties, when advertised
+    host_key_type: str | None = None  # e.g. ssh-ed25519, with the fingerprint of a key not trusted yet
+    brokers: list[KuksaBrokerInfo] = Field(default_factory=list)  # answering on the device, loopback included

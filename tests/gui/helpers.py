@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sdv_studio.gui.qt import QtWidgets
 from sdv_studio.gui.state import Step
+from sdv_studio.gui.trust_sheet import TrustSheet
 from tests.gui.fakes import PLAIN_APP
 
 
@@ -31,3 +33,24 @@ def scan_rig(window, qtbot, rig):  # type: ignore[no-untyped-def]
     devices.scan_btn.click()
     qtbot.waitUntil(lambda: not devices.busy(), timeout=120_000)
     return devices
+
+
+def trust_on_one_sheet(qtbot, devices, ips: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """Trusts the new host keys of the devices at ``ips`` on the trust sheet (others unticked), then
+    waits for their probes; nothing to do when all of them are trusted already."""
+    if not any(d.untrusted and d.ip in ips for d in devices.rows()):
+        return
+    task = devices.trust_devices()
+    sheets: list[TrustSheet] = []
+
+    def visible() -> bool:
+        sheets[:] = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, TrustSheet) and w.isVisible()]
+        return bool(sheets)
+
+    qtbot.waitUntil(visible, timeout=10_000)
+    sheet = sheets[0]
+    for device in sheet.devices:
+        assert device.fingerprint.startswith("SHA256:")
+        sheet.set_checked(device.id, device.ip in ips)
+    sheet.accept()
+    qtbot.waitUntil(task.done, timeout=120_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdv_studio.gui.pages.complete import LogWindow
+from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.qt import QtCore, QtWidgets
 from sdv_studio.gui.state import Step
 from tests.gui.helpers import configure_plain_app, go_to
@@ -44,7 +44,7 @@ def test_complete_logs_and_rollback(window, qtbot) -> None:  # type: ignore[no-u
     qtbot.waitUntil(lambda: any(isinstance(w, LogWindow) and w.isVisible()
                                 for w in QtWidgets.QApplication.topLevelWidgets()), timeout=3000)
     log = next(w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, LogWindow) and w.isVisible())
-    assert "Light value" in log.findChild(QtWidgets.QPlainTextEdit).toPlainText()
+    qtbot.waitUntil(lambda: "Light value" in log.text.toPlainText(), timeout=3000)
     log.close()
     complete.rollback_btn.click()
     qtbot.waitUntil(lambda: "back on" in complete.banner.text(), timeout=3000)

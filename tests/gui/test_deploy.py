@@ -16,7 +16,7 @@ def _deploy_to_bench(window, qtbot, ids: list[str], configured: bool = False):  
     go_to(window, qtbot, Step.DEVICES)
     devices = window.page(Step.DEVICES)
     devices.scan_btn.click()
-    qtbot.waitUntil(lambda: not devices.busy(), timeout=3000)
+    qtbot.waitUntil(lambda: not devices.busy() and devices.devices["local"].compatible, timeout=3000)
     devices._checked = set(ids)
     go_to(window, qtbot, Step.DEPLOY)
     return window.page(Step.DEPLOY)

@@ -23,7 +23,9 @@ def _dialog(qtbot, kind):  # type: ignore[no-untyped-def]
 def _to_devices(window, qtbot):  # type: ignore[no-untyped-def]
     configure_plain_app(window)
     go_to(window, qtbot, Step.DEVICES)
-    return window.page(Step.DEVICES)
+    page = window.page(Step.DEVICES)
+    qtbot.waitUntil(lambda: page.devices["local"].compatible, timeout=5000)  # probed on entry
+    return page
 
 
 def test_host_key_dialog_shows_fingerprint_then_password(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
@@ -101,3 +103,37 @@ def test_no_target_no_next(window, qtbot) -> None:  # type: ignore[no-untyped-de
     assert window.next_btn.isEnabled()  # This computer is ticked by default
     page.table.item(0, 0).setCheckState(page.table.item(0, 0).checkState().Unchecked)
     assert not window.next_btn.isEnabled()
+
+
+def test_one_row_per_device_through_trust_edit_and_rescan(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.adapters.discovery import Device
+    from sdv_studio.gui.trust_sheet import TrustSheet
+
+    new = [Device(id=f"10.99.0.{n}", name=f"10.99.0.{n}", ip=f"10.99.0.{n}", status="error", compatible=False,
+                  key_type="ssh-ed25519", fingerprint=f"SHA256:key{n}", reason="new host key") for n in (70, 71)]
+    engines.discovery.devices = [*engines.discovery.devices, *new]
+    page = _to_devices(window, qtbot)
+    page.scan_btn.click()
+    qtbot.waitUntil(lambda: not page.busy(), timeout=3000)
+    rows = page.table.rowCount()
+    assert page.stage.text() == f"Scan finished: {rows - 1} found"
+    task = page.trust_devices()
+    sheet = _dialog(qtbot, TrustSheet)
+    assert [d.ip for d in sheet.devices] == ["10.99.0.70", "10.99.0.71"]
+    sheet.set_checked("10.99.0.71", False)
+    sheet.accept()
+    qtbot.waitUntil(task.done, timeout=3000)
+    # Trusted and probed in place: the same row (the rig test covers the engine answering with a new id).
+    assert page.table.rowCount() == rows
+    assert page.devices["10.99.0.70"].compatible and "10.99.0.70" in {d.id for d in page.selected()}
+    assert page.devices["10.99.0.71"].untrusted and "10.99.0.70" not in page.warnings.text()
+    assert engines.discovery.trusted == {"10.99.0.70"}
+    assert page.summary.text().startswith(f"{rows} devices")
+    # Edited to another address: replaced, not added.
+    task = page.add_device(page.devices["10.99.0.70"])
+    edit = _dialog(qtbot, DeviceDialog)
+    edit.address.setText("10.99.0.72")
+    engines.discovery.trusted.add("10.99.0.72")
+    edit.accept()
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert page.table.rowCount() == rows and "10.99.0.70" not in page.devices

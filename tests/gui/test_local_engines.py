@@ -11,16 +11,26 @@ from tests.gui.helpers import configure_plain_app, go_to
 
 
 @pytest.mark.slow
-def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_this_computer_end_to_end(qtbot, qt_loop, settings, local_target_home: Path,  # type: ignore[no-untyped-def]
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdv_studio.core import scan_defaults
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.window import MainWindow
+
+    # Outside the rig nothing may sweep this machine's real networks: no scan on entering Devices.
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(local_target_home / "sdv-studio-home"))
+    scan_defaults.save(scan_defaults.ScanDefaults(scan_on_entry=False))
 
     win = MainWindow(default_engines(), settings)
     win.show()
     try:
         configure_plain_app(win, "local-heartbeat")
         go_to(win, qtbot, Step.DEVICES)
-        assert [d.id for d in win.page(Step.DEVICES).selected()] == ["local"]
+        devices = win.page(Step.DEVICES)
+        # Probed like any device before it is offered as Ready.
+        qtbot.waitUntil(lambda: devices.devices["local"].reason != "Probing…", timeout=30_000)
+        assert [d.id for d in devices.selected()] == ["local"], devices.devices["local"]
+        assert "probe" in devices.devices["local"].sources
         go_to(win, qtbot, Step.KUKSA)
         kuksa = win.page(Step.KUKSA)
         qtbot.waitUntil(lambda: not kuksa.busy(), timeout=30_000)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from sdv_studio.gui.dialogs import HostKeyDialog
-from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
-from tests.gui.helpers import go_to, scan_rig
+from tests.gui.helpers import go_to, scan_rig, trust_on_one_sheet
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig, pytest.mark.slow]
@@ -26,22 +24,6 @@ def _prepare_outside_the_rig() -> None:
     broker_bundle("3.11", "x86_64")  # the fallback databroker's wheels for the devices
     build_package(source_from_code(samples.PLAYGROUND_DEFAULT, samples.DEFAULT_NAME),
                   BuildOptions(name=samples.DEFAULT_NAME, description=samples.DEFAULT_DESCRIPTION, vss="4.0"))
-
-
-def _accept_host_keys(qtbot, expected: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """Accepts each host-key dialog as it opens, checking it shows a SHA256 fingerprint."""
-    seen: list[str] = []
-
-    def accept_open() -> bool:
-        for w in QtWidgets.QApplication.topLevelWidgets():
-            if isinstance(w, HostKeyDialog) and w.isVisible():
-                assert w.fingerprint.text().startswith("SHA256:")
-                seen.append(w.fingerprint.text())
-                w.accept()
-        return len(seen) >= expected
-
-    qtbot.waitUntil(accept_open, timeout=60_000)
-    return seen
 
 
 def test_playground_app_to_six_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
@@ -69,13 +51,9 @@ def test_playground_app_to_six_rig_devices(rig: Rig, qtbot, qt_loop, settings) -
             devices = scan_rig(win, qtbot, rig)
             found = {d.ip: d for d in devices.devices.values()}
             assert set(working) <= set(found), devices.stage.text()
-            # New host keys are not trusted by a scan: review each one, as a user double-clicks.
-            for row in range(devices.table.rowCount()):
-                device = devices.devices[devices.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
-                if device.ip in working:
-                    assert "host key" in device.reason.lower(), device
-                    devices._row_action(row)
-            _accept_host_keys(qtbot, len(working))
+            # New host keys are not trusted by a scan: reviewed on one sheet, as a user clicks Trust….
+            assert {d.ip for d in devices.rows() if d.untrusted} >= set(working)
+            trust_on_one_sheet(qtbot, devices, set(working))
             qtbot.waitUntil(lambda: {d.ip for d in devices.selected()} >= set(working), timeout=120_000)
             devices._checked.discard("local")
             devices._update_summary()

@@ -6,10 +6,8 @@ import asyncio
 
 import pytest
 
-from sdv_studio.gui.dialogs import HostKeyDialog
-from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
-from tests.gui.helpers import configure_plain_app, go_to, scan_rig
+from tests.gui.helpers import configure_plain_app, go_to, scan_rig, trust_on_one_sheet
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig, pytest.mark.slow]
@@ -18,23 +16,11 @@ TARGETS = ("d4", "d5")
 
 
 def _select_trusting(devices, qtbot, ips: set[str]) -> None:  # type: ignore[no-untyped-def]
-    """Ticks the devices at ``ips``, reviewing and accepting any host key not trusted yet."""
-    for row in range(devices.table.rowCount()):
-        device = devices.devices[devices.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
-        if device.ip in ips and "host key" in device.reason.lower():
-            devices._row_action(row)
-
-    def ready() -> bool:
-        for w in QtWidgets.QApplication.topLevelWidgets():
-            if isinstance(w, HostKeyDialog) and w.isVisible():
-                w.accept()
-        for device in devices.devices.values():
-            if device.ip in ips and device.compatible and device.status == "online":
-                devices._checked.add(device.id)
-        return {d.ip for d in devices.selected()} >= ips
-
-    qtbot.waitUntil(ready, timeout=120_000)
-    devices._checked = {d.id for d in devices.selected() if d.ip in ips}
+    """Ticks exactly the devices at ``ips``, trusting their new host keys on the trust sheet first."""
+    trust_on_one_sheet(qtbot, devices, ips)
+    qtbot.waitUntil(lambda: {d.ip for d in devices.rows() if d.compatible and d.status == "online"} >= ips,
+                    timeout=120_000)
+    devices._checked = {d.id for d in devices.rows() if d.ip in ips}
     devices._update_summary()
 
 
@@ -95,8 +81,8 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
             complete.open_logs()
             qtbot.waitUntil(lambda: bool(complete._logs), timeout=60_000)
             log_window = complete._logs[-1]
-            assert log_window.windowTitle() == f"Log: {d4.name}"
-            assert "heartbeat" in log_window.findChild(QtWidgets.QPlainTextEdit).toPlainText()
+            assert log_window.windowTitle() == f"{complete._app()} on {d4.name} — log"
+            qtbot.waitUntil(lambda: "heartbeat" in log_window.text.toPlainText(), timeout=60_000)
             log_window.close()
 
             complete.rollback_btn.click()

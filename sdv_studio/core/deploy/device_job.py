@@ -13,7 +13,7 @@ from typing import Any
 
 from sdv_studio.core.deploy.advertise import plan_advert
 from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable, connect_agent
-from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, start_fallback_broker
+from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, start_fallback_broker
 from sdv_studio.core.deploy.local import LocalConnection, is_local
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.package_file import PackageFile, major_minor
@@ -143,7 +143,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await step.log(f"sent {sent.files_sent} of {sent.files_total} files ({sent.bytes_sent} bytes)")
 
             await step.stage(Stage.INSTALL)
-            wiring = choose(package.manifest, info, options.broker)
+            wiring = choose(package.manifest, info, options.broker,
+                            None if options.broker else await device_brokers(agent))
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,

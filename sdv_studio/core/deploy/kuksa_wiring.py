@@ -1,7 +1,8 @@
 """Which databroker (and MQTT broker) an app on a device is wired to.
 
-In order: the address the user gave; the package's customBrokerUrl; a broker already
-listening on the device (unless the package turns ``brokerAutoDetect`` off); else, with
+In order: the address the user gave; the package's customBrokerUrl; a databroker already
+answering on the device (found by core.kuksa.on_device, the detection the Devices and Kuksa
+steps show; skipped when the package turns ``brokerAutoDetect`` off); else, with
 ``fallbackBroker``, SDV Studio's embedded broker started on the device under the agent's supervisor.
 """
 
@@ -18,11 +19,15 @@ from sdv_studio.core.deploy.agent_client import AgentClient
 from sdv_studio.core.deploy.broker_bundle import broker_bundle
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.uploads import upload_files
+from sdv_studio.core.kuksa.on_device import detect_on_device
 from sdv_studio.core.packaging.vehicle_model import resolve_vss
 from sdv_studio.core.packaging.wheels import WheelError
+from sdv_studio.core.ssh.errors import SshError
+from sdv_studio.models.broker import KuksaBrokerInfo
 
 KUKSA_PORT = 55555
 MQTT_PORT = 1883
+DETECT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,25 @@ def _strip_scheme(url: str) -> str:
     return url.split("://", 1)[-1].rstrip("/")
 
 
-def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) -> Wiring:
+async def device_brokers(agent: AgentClient) -> list[KuksaBrokerInfo]:
+    """What answers on the device's ports, loopback included; empty when it cannot be asked."""
+    try:
+        return await detect_on_device(agent.remote, agent.remote.target.host, host_timeout=DETECT_TIMEOUT)
+    except SshError:
+        return []
+
+
+def _described(broker: KuksaBrokerInfo) -> str:
+    server = " ".join(x for x in (broker.name, broker.version if broker.version != "unknown" else None) if x)
+    apis = ", ".join(broker.apis)
+    return f"databroker found on the device ({server or 'databroker'}; {apis})" if apis else \
+        f"databroker found on the device ({server or 'databroker'})"
+
+
+def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None,
+           brokers: list[KuksaBrokerInfo] | None = None) -> Wiring:
     """The broker for the app, decided without a round trip: ``info`` is the agent's info (or
-    prepare) answer, with the device's listening ports."""
+    prepare) answer, with the device's listening ports; ``brokers`` what ``device_brokers`` found."""
     kuksa = manifest.get("kuksaConfig") or {}
     mqtt_default = f"127.0.0.1:{MQTT_PORT}"
     if given:
@@ -50,8 +71,12 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) ->
         return Wiring(_strip_scheme(str(kuksa["customBrokerUrl"])), mqtt_default, "from the package")
     listening = set(info.get("listening") or [])
     detect = kuksa.get("brokerAutoDetect", True) is not False
+    found = sorted((b for b in brokers or [] if b.kind == "databroker"), key=lambda b: b.port != KUKSA_PORT)
+    if detect and found:
+        return Wiring(f"127.0.0.1:{found[0].port}", mqtt_default, _described(found[0]))
     if detect and KUKSA_PORT in listening:
-        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "databroker found on the device")
+        # Taken by something that did not answer as a databroker (or not asked): the fallback could not bind it.
+        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "port 55555 in use on the device")
     if not kuksa.get("fallbackBroker", True):
         if not detect:
             raise DeployError("the package turns databroker detection and SDV Studio's databroker off and names "
@@ -67,8 +92,8 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None) ->
 
 async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None,
                catalogue: bytes | None = None) -> Wiring:
-    """``choose``, then start the fallback broker when that is the choice."""
-    wiring = choose(manifest, info, given)
+    """``choose`` (asking the device what answers there), then start the fallback broker when that is the choice."""
+    wiring = choose(manifest, info, given, None if given else await device_brokers(agent))
     if wiring.start_fallback:
         await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt, catalogue=catalogue)
     return wiring

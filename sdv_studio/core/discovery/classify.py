@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sdv_studio.models.broker import KuksaBrokerInfo
 from sdv_studio.models.device import Architecture, DeviceCapabilities, DeviceType, Runtime
 
 MIN_PYTHON = (3, 8)  # what the device agent and packaged apps need natively
@@ -70,7 +71,8 @@ def _python_version(text: str | None) -> tuple[int, ...] | None:
         return None
 
 
-def assess(facts: dict[str, str], props: dict[str, str]) -> Assessment:
+def assess(facts: dict[str, str], props: dict[str, str], brokers: list[KuksaBrokerInfo] | None = None) -> Assessment:
+    """``brokers``: what the probe found answering on the device (core.kuksa.on_device)."""
     problems: list[str] = []
     notes: list[str] = []
     python = facts.get("python")
@@ -99,8 +101,8 @@ def assess(facts: dict[str, str], props: dict[str, str]) -> Assessment:
         problems.append("neither Python with venv nor a usable Docker engine")
 
     memory, storage = _kb(facts, "mem_kb"), _kb(facts, "disk_free_kb")
-    kuksa = facts.get("port55555", "0") not in ("", "0") or bool(facts.get("kuksa_proc"))
-    kuksa = kuksa or facts.get("containers", "0") not in ("", "0")
+    # A databroker that answers, not a port number or a process name: the Kuksa step says the same.
+    kuksa = any(b.kind == "databroker" for b in brokers or [])
     caps = DeviceCapabilities(
         gpu=bool(facts.get("nvidia_smi") or "tegra" in facts or "jetson" in facts.get("model", "").lower()),
         kuksa=kuksa,

@@ -7,9 +7,13 @@ process list, where a process search for the databroker would find the script it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, parse_listening
+from sdv_studio.core.kuksa.on_device import DeviceShell, detect_on_device
 from sdv_studio.core.ssh import HostKeyTrust, SshError, SshTarget, connect
+from sdv_studio.models.broker import KuksaBrokerInfo
 
 PROBE_SCRIPT = r"""
 export LC_ALL=C
@@ -42,8 +46,7 @@ if command -v docker >/dev/null 2>&1; then
     kv docker_error "$(printf '%s' "$out" | grep -v '^$' | tail -n 1)"
   fi
 fi
-kv port55555 "$(awk '$4 == "0A" && $2 ~ /:D903$/ {n++} END {print n + 0}' /proc/net/tcp /proc/net/tcp6 2>/dev/null)"
-kv kuksa_proc "$(pgrep -f '[d]atabroker' 2>/dev/null | head -n 1)"
+kv listening "$(LISTENING_COMMAND)"
 kv mem_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
 d="$HOME/.local/share"
 while [ ! -d "$d" ]; do d=$(dirname "$d"); done
@@ -52,7 +55,9 @@ command -v nvidia-smi >/dev/null 2>&1 && kv nvidia_smi "$(tmo 5 nvidia-smi -L 2>
 [ -e /etc/nv_tegra_release ] && kv tegra "$(head -n 1 /etc/nv_tegra_release)"
 [ -r /proc/device-tree/model ] && kv model "$(tr -d '\000' < /proc/device-tree/model)"
 kv end 1
-"""
+""".replace("LISTENING_COMMAND", LISTENING_COMMAND)
+# Brokers on the device are classified within this, after the facts, on the same connection.
+BROKER_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class ProbeResult:
     facts: dict[str, str] | None  # None when the probe did not get through
     fingerprint: str | None = None  # host key, when the connection got that far
     error: SshError | None = None
+    brokers: list[KuksaBrokerInfo] = field(default_factory=list)  # what answers on its listening ports
 
 
 def parse_facts(text: str) -> dict[str, str]:
@@ -76,17 +82,25 @@ async def probe(target: SshTarget, trust: HostKeyTrust, timeout: float = 10.0) -
     """Everything within ``timeout`` (a person confirming a host key aside); never raises SshError."""
     try:
         async with connect(target, trust, timeout=min(timeout, 5.0)) as conn:
-            fp = conn.host_key_fingerprint
-            try:
-                result = await conn.run("sh -s", stdin=PROBE_SCRIPT.encode(), timeout=timeout)
-            except SshError as exc:
-                return ProbeResult(target.host, None, fp, exc)
+            return await probe_over(conn, target.host, timeout, conn.host_key_fingerprint)
     except SshError as exc:
         return ProbeResult(target.host, None, None, exc)
+
+
+async def probe_local(timeout: float = 10.0) -> ProbeResult:
+    """This computer, by the same script and broker detection as a device, without SSH."""
+    return await probe_over(LocalConnection(), "127.0.0.1", timeout)
+
+
+async def probe_over(conn: DeviceShell, host: str, timeout: float, fp: str | None = None) -> ProbeResult:
+    try:
+        result = await conn.run("sh -s", stdin=PROBE_SCRIPT.encode(), timeout=timeout)
+    except SshError as exc:
+        return ProbeResult(host, None, fp, exc)
     facts = parse_facts(result.stdout)
     if "end" not in facts:
         detail = (result.stderr.strip().splitlines() or [f"exit status {result.exit_status}"])[-1]
-        failed = SshError(target.host, f"{target.host}: probe script failed: {detail}")
-        return ProbeResult(target.host, None, fp, failed)
-    return ProbeResult(target.host, facts, fp)
-
+        return ProbeResult(host, None, fp, SshError(host, f"{host}: probe script failed: {detail}"))
+    listening = parse_listening(facts.get("listening", ""))
+    brokers = await detect_on_device(conn, host, listening, host_timeout=min(timeout, BROKER_TIMEOUT))
+    return ProbeResult(host, facts, fp, brokers=brokers)

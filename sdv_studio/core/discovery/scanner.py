@@ -23,7 +23,7 @@ from sdv_studio.core.discovery.probe import ProbeResult, probe
 from sdv_studio.core.discovery.ranges import interface_networks, parse_cidrs
 from sdv_studio.core.discovery.sweep import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Sweep
 from sdv_studio.core.inventory import Inventory, SavedDevice
-from sdv_studio.core.ssh import HostKeyTrust, SshTarget, Timeout, Unreachable
+from sdv_studio.core.ssh import HostKeyTrust, HostKeyUnknown, SshTarget, Timeout, Unreachable
 from sdv_studio.core.ssh.target import local_user
 from sdv_studio.models.device import DeviceInfo, Source, utc_now
 
@@ -90,7 +90,11 @@ class Scanner:
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                except asyncio.CancelledError:
+                    getter.cancel()  # else it lingers, pending, until the loop is collected
+                    raise
                 if getter in done:
                     yield getter.result()
                     continue
@@ -192,13 +196,18 @@ class Scanner:
             architecture=architecture(props.get("arch")),
             host_key_fingerprint=result.fingerprint if result else None,
         )
+        if result is not None and isinstance(result.error, HostKeyUnknown):
+            # Shown so a person can compare it with the device's before trusting it.
+            device.host_key_fingerprint, device.host_key_type = result.error.fingerprint, result.error.key_type
         if facts is not None:
-            found = assess(facts, props)
+            assert result is not None
+            found = assess(facts, props, result.brokers)
             return device.model_copy(update={
                 "status": "online", "type": found.type, "architecture": found.architecture,
                 "runtime": found.runtime, "capabilities": found.capabilities, "compatible": found.compatible,
                 "reason": found.reason, "notes": found.notes, "python": found.python,
                 "python_venv": found.python_venv, "hostname": facts.get("hostname"), "os": facts.get("os"),
+                "brokers": result.brokers,
             })
         seen_live = bool({"sweep", "mdns"} & set(seen.sources))
         last_seen = device.last_seen if seen_live or saved is None else saved.last_seen or saved.added_at

@@ -27,7 +27,7 @@ def default_engines() -> Engines:
 
     approvals = discovery.Approvals()  # host keys and passwords given once serve scan and deploy
     return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(approvals),
-                   brokers=brokers.default_engine(), deployer=deployer.default_engine(approvals))
+                   brokers=brokers.default_engine(approvals), deployer=deployer.default_engine(approvals))
 
 
 # What the engines import on first use (paramiko, docker, grpc, the packager's builder), in the
@@ -36,6 +36,7 @@ HEAVY_MODULES = (
     "sdv_studio.core.packaging.builder",
     "sdv_studio.core.discovery",
     "sdv_studio.core.kuksa_detect",
+    "sdv_studio.core.kuksa.on_device",
     "sdv_studio.core.deploy.service",
     "sdv_studio.core.deploy.apps",
 )

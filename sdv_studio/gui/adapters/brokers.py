@@ -1,41 +1,64 @@
-"""Binding to KUKSA detection (sdv_studio.core.kuksa_detect): brokers per host, as each host answers."""
+"""Binding to KUKSA detection (sdv_studio.core.kuksa.on_device): brokers per device, as each answers.
+
+Each device is probed *on* the device, through its SSH connection, so a databroker bound to the
+device's loopback (KUKSA's default) is found: the same detection the Devices step's KUKSA column
+comes from. "Test connection" probes an address from this computer, as the app on another device would.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sdv_studio.models.broker import KuksaBrokerInfo
 
-# kuksa_detect (grpc) loads on first use, not with the window.
+if TYPE_CHECKING:
+    from sdv_studio.gui.adapters.discovery import Approvals, Device
+
+# kuksa_detect (grpc) and the SSH layer load on first use, not with the window.
 PROBE_TIMEOUT = 2.0
 HOST_TIMEOUT = 10.0
 
-__all__ = ["BrokerEngine", "CoreBrokers", "KuksaBrokerInfo", "default_engine"]
+__all__ = ["BrokerEngine", "CoreBrokers", "DeviceUnreachable", "KuksaBrokerInfo", "default_engine"]
+
+
+class DeviceUnreachable(Exception):
+    """A device could not be asked (SSH failed); the others' brokers are still reported."""
 
 
 class BrokerEngine(Protocol):
-    def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]: ...
+    def detect(self, devices: list[Device]) -> AsyncIterator[KuksaBrokerInfo | DeviceUnreachable]: ...
 
     async def test(self, host: str, port: int) -> KuksaBrokerInfo | None: ...
 
 
 class CoreBrokers:
-    def __init__(self, probe_timeout: float = PROBE_TIMEOUT, host_timeout: float = HOST_TIMEOUT) -> None:
+    def __init__(self, approvals: Approvals, probe_timeout: float = PROBE_TIMEOUT,
+                 host_timeout: float = HOST_TIMEOUT) -> None:
+        self._approvals = approvals
         self._probe_timeout = probe_timeout
         self._host_timeout = host_timeout
 
-    async def detect(self, hosts: list[str]) -> AsyncIterator[KuksaBrokerInfo]:
-        from sdv_studio.core import kuksa_detect
+    async def _one(self, device: Device) -> list[KuksaBrokerInfo] | DeviceUnreachable:
+        from sdv_studio.core.kuksa.on_device import detect_at
+        from sdv_studio.core.ssh import SshError
 
-        ports = kuksa_detect.candidate_ports()
-        limit = asyncio.Semaphore(kuksa_detect.MAX_CONCURRENT_PORTS)
-        jobs = [asyncio.ensure_future(kuksa_detect.detect_host(h, ports, self._probe_timeout, self._host_timeout,
-                                                               limit)) for h in dict.fromkeys(hosts)]
+        try:
+            return await detect_at(self._approvals.target(device), self._approvals.trust(), (),
+                                   self._probe_timeout, self._host_timeout)
+        except (SshError, TimeoutError) as exc:
+            return DeviceUnreachable(f"{device.name}: {exc}")
+
+    async def detect(self, devices: list[Device]) -> AsyncIterator[KuksaBrokerInfo | DeviceUnreachable]:
+        jobs = [asyncio.ensure_future(self._one(d)) for d in devices]
         try:
             for next_done in asyncio.as_completed(jobs):
-                for info in sorted(await next_done, key=lambda i: i.port):
+                result = await next_done
+                if isinstance(result, DeviceUnreachable):
+                    yield result
+                    continue
+                for info in result:
                     yield info
         finally:
             for job in jobs:
@@ -48,5 +71,5 @@ class CoreBrokers:
         return await kuksa_detect.classify(host, port, self._probe_timeout)
 
 
-def default_engine() -> BrokerEngine:
-    return CoreBrokers()
+def default_engine(approvals: Approvals) -> BrokerEngine:
+    return CoreBrokers(approvals)

@@ -52,6 +52,10 @@ class DeployEngine(Protocol):
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]: ...
 
+    def follow_logs(self, device: Device, app: str, lines: int = 200) -> AsyncIterator[str]:
+        """The log's tail, then each new line until the consumer stops (``sdv-studio logs --follow``)."""
+        ...
+
 
 class OrchestratedRun:
     """A run of the core orchestrator seen through :class:`DeployRun`."""
@@ -113,6 +117,13 @@ class CoreDeployer:
 
         return [line async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout,
                                                         app, lines)]
+
+    async def follow_logs(self, device: Device, app: str, lines: int = 200) -> AsyncIterator[str]:
+        from sdv_studio.core.deploy import apps
+
+        async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout, app, lines,
+                                           follow=True):
+            yield line
 
 
 def default_engine(approvals: Approvals) -> DeployEngine:

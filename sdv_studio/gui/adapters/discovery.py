@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sdv_studio.core import discovery as core
     from sdv_studio.core.inventory import Inventory, SavedDevice
+    from sdv_studio.core.scan_defaults import ScanDefaults
     from sdv_studio.core.ssh import HostKeyOffer, HostKeyTrust, SshTarget
+    from sdv_studio.models.broker import KuksaBrokerInfo
     from sdv_studio.models.device import DeviceInfo
 
 LOCAL_ID = "local"  # core.deploy.local's name for this computer (checked by the GUI tests)
@@ -51,6 +53,17 @@ class Device:
     sources: tuple[str, ...] = field(default=())  # how it was found: mdns, sweep, probe, inventory
     fingerprint: str = ""  # SHA256 host key fingerprint, once seen
     identity: str = ""  # key file to log in with, when not the default ones
+    key_type: str = ""  # set while the host key is new and not trusted yet (never for a changed key)
+    brokers: tuple[KuksaBrokerInfo, ...] = ()  # answering on the device, its loopback included
+
+    @property
+    def untrusted(self) -> bool:
+        """Its new host key awaits a person's review; a *changed* key is refused, never offered."""
+        return bool(self.key_type and self.fingerprint)
+
+    def identity_key(self) -> tuple[str, int]:
+        """One row per device: the address and SSH port it answers on."""
+        return (LOCAL_ID, 0) if self.local else (self.ip, self.port)
 
     def address(self) -> str:
         user = f"{self.user}@" if self.user else ""
@@ -111,13 +124,26 @@ class DiscoveryEngine(Protocol):
 
     def this_computer(self) -> Device: ...
 
+    async def probe_local(self) -> Device: ...
+
+    def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        """The saved devices, listed at once, then probed (no sweep, no mDNS)."""
+        ...
+
+    def load_defaults(self) -> ScanDefaults: ...
+
+    def save_defaults(self, defaults: ScanDefaults) -> None: ...
+
+    def ssh_keys(self) -> list[str]: ...
+
 
 def _size(n: int) -> str:
     return f"{n / 1024**3:.0f}GB" if n >= 1024**3 else f"{n / 1024**2:.0f}MB"
 
 
 def this_computer() -> Device:
-    """The workstation itself, always offered so the wizard works with no hardware."""
+    """The workstation itself, always offered so the wizard works with no hardware; what it can
+    run is known once ``probe_local`` answered (until then it is not a usable target)."""
     try:
         memory = _size(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
@@ -126,7 +152,7 @@ def this_computer() -> Device:
                                                                        platform.machine() or "unknown")
     return Device(id=LOCAL_ID, name=f"This computer ({socket.gethostname()})", ip="127.0.0.1",
                   type="linux-generic" if sys.platform.startswith("linux") else "unknown",
-                  runtime="docker" if shutil.which("docker") else "native", architecture=arch,
+                  runtime="–", architecture=arch, compatible=False, reason="Probing…",
                   memory=memory, storage=_size(shutil.disk_usage(os.path.expanduser("~")).free),
                   last_seen=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   os=platform.platform(terse=True), python=platform.python_version(), local=True)
@@ -167,14 +193,23 @@ def from_info(info: DeviceInfo) -> Device:
     """The GUI's row for the engine's DeviceInfo."""
     caps = info.capabilities
     probing = info.compatible is None and info.status == "online"
+    reason = "Probing…" if probing else (info.reason or "")
+    if "authentication refused" in reason and "; add your public key" in reason:
+        # The engine's advice names command-line options; here the actions are a double-click and the Key file.
+        reason = (reason.split("; add your public key")[0] + "; double-click to sign in with a password, or "
+                  "set the Key file and scan again")
+    if info.host_key_type and info.host_key_fingerprint:
+        # The engine's text names a command-line flag; here the action is the Trust… button.
+        reason = (f"{info.ip}: new host key ({info.host_key_type} {info.host_key_fingerprint}); "
+                  "compare it with the device's and trust it with Trust…")
     return Device(
         id=info.id, name=info.name, ip=info.ip, type=info.type, port=info.port, user=info.user or "",
         status=info.status, runtime=info.runtime or "–", architecture=info.architecture, gpu=caps.gpu,
         kuksa=caps.kuksa, memory=caps.memory if caps.memory != "unknown" else "",
         storage=caps.storage if caps.storage != "unknown" else "",
         last_seen=info.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ"), os=info.os or "", python=info.python or "",
-        compatible=bool(info.compatible), reason="Probing…" if probing else (info.reason or ""),
-        sources=tuple(info.sources), fingerprint=info.host_key_fingerprint or "")
+        compatible=bool(info.compatible), reason=reason, sources=tuple(info.sources),
+        fingerprint=info.host_key_fingerprint or "", key_type=info.host_key_type or "", brokers=tuple(info.brokers))
 
 
 def _progress(event: core.ScanProgress) -> ScanProgress:
@@ -198,14 +233,20 @@ class CoreDiscovery:
             self._inventory = Inventory()
         return self._inventory
 
-    async def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+    def scan(self, cidrs: list[str], options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        return self._scan(cidrs, options, sweep=True)
+
+    def saved(self, options: ProbeOptions) -> AsyncIterator[ScanEvent]:
+        return self._scan([], options, sweep=False)
+
+    async def _scan(self, cidrs: list[str], options: ProbeOptions, sweep: bool) -> AsyncIterator[ScanEvent]:
         from sdv_studio.core import discovery as core
         from sdv_studio.core.inventory import InventoryError
 
         try:
             scanner = core.Scanner(core.ScanOptions(
-                cidrs=cidrs or None, user=options.user or None, port=options.port,
-                key_file=Path(options.identity).expanduser() if options.identity else None,
+                cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
+                use_mdns=sweep, key_file=Path(options.identity).expanduser() if options.identity else None,
                 trust=self.approvals.trust()), self.inventory)
         except (core.RangeError, InventoryError) as exc:
             raise ValueError(str(exc)) from exc
@@ -242,13 +283,13 @@ class CoreDiscovery:
         saved = self._save(host, port, user, options, result.facts.get("hostname") or host)
         if options.remember_password and options.password:
             self.inventory.set_password(saved, options.password)
-        found = assess(result.facts, {})
+        found = assess(result.facts, {}, result.brokers)
         return replace(from_info(DeviceInfo(
             id=saved.id, name=saved.name, ip=host, port=port, user=user, status="online", type=found.type,
             architecture=found.architecture, runtime=found.runtime, capabilities=found.capabilities,
             compatible=found.compatible, reason=found.reason, python=found.python, python_venv=found.python_venv,
             hostname=result.facts.get("hostname"), os=result.facts.get("os"), sources=["probe"],
-            host_key_fingerprint=result.fingerprint)), identity=options.identity)
+            host_key_fingerprint=result.fingerprint, brokers=result.brokers)), identity=options.identity)
 
     def _save(self, host: str, port: int, user: str, options: ProbeOptions, name: str) -> SavedDevice:
         """Devices added by hand go to the inventory, so the CLI and later scans know them too."""
@@ -268,6 +309,40 @@ class CoreDiscovery:
 
     def this_computer(self) -> Device:
         return this_computer()
+
+    async def probe_local(self) -> Device:
+        """This computer by the devices' probe: a usable engine, a databroker on loopback, Python."""
+        from sdv_studio.core.discovery.classify import assess
+        from sdv_studio.core.discovery.probe import probe_local
+
+        result = await probe_local()
+        if result.facts is None:
+            return replace(this_computer(), status="error", compatible=False, reason=str(result.error))
+        found = assess(result.facts, {}, result.brokers)
+        caps = found.capabilities
+        return replace(this_computer(), type=found.type, architecture=found.architecture,
+                       runtime=found.runtime or "–", gpu=caps.gpu, kuksa=caps.kuksa,
+                       memory=caps.memory if caps.memory != "unknown" else "",
+                       storage=caps.storage if caps.storage != "unknown" else "",
+                       python=found.python or "", compatible=found.compatible,
+                       reason=found.reason or "; ".join(found.notes), brokers=tuple(result.brokers),
+                       sources=("probe",))
+
+
+    def load_defaults(self) -> ScanDefaults:
+        from sdv_studio.core import scan_defaults
+
+        return scan_defaults.load()
+
+    def save_defaults(self, defaults: ScanDefaults) -> None:
+        from sdv_studio.core import scan_defaults
+
+        scan_defaults.save(defaults)
+
+    def ssh_keys(self) -> list[str]:
+        from sdv_studio.core import scan_defaults
+
+        return scan_defaults.ssh_keys()
 
 
 def default_engine(approvals: Approvals) -> DiscoveryEngine:

@@ -8,28 +8,12 @@ from pathlib import Path
 
 from sdv_studio.gui import report, theme
 from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
-from sdv_studio.gui.qt import Qt, QtGui, QtWidgets, Signal
+from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, read_only_table
 
 COLUMNS = ("Device", "Address", "Status", "Time", "Message")
-
-
-class LogWindow(QtWidgets.QDialog):
-    """A device's app log, non-modal so several can stay open beside the wizard."""
-
-    def __init__(self, device: Device, lines: list[str], parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Log: {device.name}")
-        self.resize(760, 460)
-        col = QtWidgets.QVBoxLayout(self)
-        text = QtWidgets.QPlainTextEdit("\n".join(lines) or "(the app has not logged anything yet)")
-        text.setReadOnly(True)
-        text.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        col.addWidget(text)
-        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.close)
-        col.addWidget(close)
 
 
 class CompletePage(Page):
@@ -156,14 +140,14 @@ class CompletePage(Page):
         if device is None:
             return
 
-        async def fetch() -> None:
-            lines = await self.ctx.engines.deployer.logs(device, self._app())
-            window = LogWindow(device, lines, self)
-            self._logs.append(window)
-            window.finished.connect(lambda _r: self._logs.remove(window))
-            window.show()
-
-        self.ctx.run(fetch(), lambda exc: self.banner.show_message(f"Could not read the log: {exc}", "error"))
+        app = self._app()
+        window = LogWindow(device, app, self)
+        self._logs.append(window)
+        window.finished.connect(lambda _r: self._logs.remove(window))
+        window.follow_stream(lambda: self.ctx.engines.deployer.follow_logs(device, app), self.ctx.run)
+        # Side by side, not stacked: each new window a step right of the last.
+        window.move(self.window().pos() + QtCore.QPoint(40 + 36 * (len(self._logs) - 1), 60))
+        window.show()
 
     def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]]) -> None:
         device = self._current()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sdv_studio.gui import dialogs, icons, theme
@@ -19,6 +20,7 @@ from sdv_studio.gui.adapters.discovery import (
 )
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.trust_sheet import TrustSheet
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Field, button, read_only_table
 
@@ -26,6 +28,23 @@ COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage"
 STATUS = COLUMNS.index("Status")
 _TYPES = {"jetson-orin": "Jetson Orin", "linux-generic": "Linux", "automotive-prototype": "Prototype ECU",
           "unknown": "Unknown"}
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def same_device(a: Device, b: Device) -> bool:
+    """One row per device: the same address and SSH port; or, when one side was added by host name,
+    the same host key (an address is not compared with a name; clones may share keys on a LAN)."""
+    if a.identity_key() == b.identity_key():
+        return True
+    named = not (_is_ip(a.ip) and _is_ip(b.ip))
+    return named and bool(a.fingerprint) and a.fingerprint == b.fingerprint and not (a.local or b.local)
 
 
 def _ago(stamp: str) -> str:
@@ -54,6 +73,7 @@ class DevicesPage(Page):
         self._checked: set[str] = {LOCAL_ID}
         self._scan: asyncio.Task[None] | None = None
         self._scan_progress: ScanProgress | None = None  # the latest, not yet shown
+        self._scan_seen: set[tuple[str, int]] = set()  # the devices this scan reported, by identity
         self._progress_updates = Coalescer(self._show_progress, self)
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
@@ -122,28 +142,61 @@ class DevicesPage(Page):
         col.addWidget(self.table, 1)
         self.banner = Banner()
         col.addWidget(self.banner)
+        # What the table's rows cannot do, kept in step with them (not a snapshot of the last scan).
+        warn_row = QtWidgets.QHBoxLayout()
+        self.warnings = Banner()
+        warn_row.addWidget(self.warnings, 1)
+        self.trust_btn = button("Trust…", "key", tip="Review and trust the new host keys of the selected "
+                                "devices (or of all untrusted ones)")
+        self.trust_btn.clicked.connect(lambda: self.trust_devices())
+        warn_row.addWidget(self.trust_btn, 0, Qt.AlignmentFlag.AlignTop)
+        col.addLayout(warn_row)
         self.summary = QtWidgets.QLabel()
         self.summary.setObjectName("muted")
         col.addWidget(self.summary)
 
         self.upsert(ctx.engines.discovery.this_computer())
+        self._local_probe: asyncio.Task[None] | None = None
+        self._entered = False
+        self._defaults = ctx.engines.discovery.load_defaults()
+        self.subnet.setText(self._defaults.subnet)
+        self.user.setText(self._defaults.user)
+        self.identity.setText(self._defaults.identity)
+        keys = QtWidgets.QCompleter(ctx.engines.discovery.ssh_keys(), self.identity)
+        keys.setCompletionMode(QtWidgets.QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.identity.setCompleter(keys)
+        if keys.model().rowCount():
+            self.identity.setToolTip(self.identity.toolTip() + "; press ↓ for your keys in ~/.ssh")
         self._set_scanning(False)
 
     # -- rows -----------------------------------------------------------------------------
 
+    def row_of(self, device: Device) -> int | None:
+        for row in range(self.table.rowCount()):
+            if same_device(self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)], device):
+                return row
+        return None
+
     def upsert(self, device: Device) -> None:
-        """Adds or refreshes a device's row, keeping its tick."""
-        self.devices[device.id] = device
-        ids = [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())]
-        row = ids.index(device.id) if device.id in ids else self.table.rowCount()
-        if row == self.table.rowCount():
+        """Adds a device's row, or updates the row of the same device in place (it keeps its tick)."""
+        row = self.row_of(device)
+        if row is None:
+            row = self.table.rowCount()
             self.table.insertRow(row)
+        else:
+            old_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            if old_id != device.id:  # e.g. a scanned address saved to the inventory once trusted
+                del self.devices[old_id]
+                if old_id in self._checked:
+                    self._checked.discard(old_id)
+                    self._checked.add(device.id)
+        self.devices[device.id] = device
         self.table.blockSignals(True)
         p = theme.current()
         usable = device.compatible and device.status == "online"
         status = "Ready" if usable else (device.reason or device.status.capitalize())
-        if device.status == "error" and "host key" in device.reason.lower():
-            status = "Unknown host key · double-click to review"
+        if device.untrusted:
+            status = "New host key"  # the panel below says what to do
         values = (device.name, _TYPES.get(device.type, device.type), device.ip, device.architecture,
                   device.runtime or "–", "Yes" if device.kuksa else "–", device.memory or "–",
                   device.storage or "–", status, "now" if device.local else _ago(device.last_seen))
@@ -186,9 +239,16 @@ class DevicesPage(Page):
     def selected(self) -> list[Device]:
         return [d for i, d in self.devices.items() if i in self._checked and d.compatible and d.status == "online"]
 
+    def rows(self) -> list[Device]:
+        """The devices as the table lists them, top to bottom."""
+        return [self.devices[self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)]
+                for r in range(self.table.rowCount())]
+
     def _update_summary(self) -> None:
-        usable = sum(1 for d in self.devices.values() if d.compatible and d.status == "online")
-        self.summary.setText(f"{len(self.devices)} devices · {usable} compatible · {len(self.selected())} selected")
+        rows = self.rows()
+        usable = sum(1 for d in rows if d.compatible and d.status == "online")
+        self.summary.setText(f"{len(rows)} devices · {usable} compatible · {len(self.selected())} selected")
+        self._explain_unusable(rows)
         self.completeChanged.emit()
 
     # -- scanning -------------------------------------------------------------------------
@@ -205,41 +265,62 @@ class DevicesPage(Page):
         self.subnet_field.set_error(None)
         return parts
 
-    def start_scan(self) -> None:
+    def start_scan(self, saved_only: bool = False) -> None:
+        """Scan (or only list and probe the saved devices); a scan running with older settings is replaced."""
         cidrs = self.cidrs()
-        if cidrs is None or (self._scan is not None and not self._scan.done()):
+        if cidrs is None:
             return
+        if self._scan is not None and not self._scan.done():
+            self._scan.cancel()
         self.banner.show_message("")
-        self._scan = self.track(self.ctx.run(self._run_scan(cidrs), self._scan_failed, name="scan"))
-        self._set_scanning(True)
+        if not saved_only:
+            self.remember_fields()
+        self._scan = self.track(self.ctx.run(self._run_scan(cidrs, saved_only), self._scan_failed, name="scan"))
+        self._set_scanning(True, sweeping=not saved_only)
 
-    async def _run_scan(self, cidrs: list[str]) -> None:
-        found = 0
+    def remember_fields(self) -> None:
+        """Subnet, user and key file, for the next time (in SDV Studio's own config folder)."""
+        self._defaults = replace(self._defaults, subnet=self.subnet.text().strip(), user=self.user.text().strip(),
+                                 identity=self.identity.text().strip())
+        self.ctx.engines.discovery.save_defaults(self._defaults)
+
+    async def _run_scan(self, cidrs: list[str], saved_only: bool = False) -> None:
+        self._scan_seen = set()
+        engine = self.ctx.engines.discovery
+        events = engine.saved(self._options()) if saved_only else engine.scan(cidrs, self._options())
+        current = asyncio.current_task()
         try:
-            async for event in self.ctx.engines.discovery.scan(cidrs, self._options()):
+            async for event in events:
                 if isinstance(event, ScanProgress):
                     self._scan_progress = event  # a sweep reports every address: shown a few times a second
                     self._progress_updates.request()
-                elif isinstance(event, DeviceFound):
-                    found += 1
+                elif isinstance(event, DeviceFound):  # first sight and every update after it
+                    self._scan_seen.add(event.device.identity_key())
                     self.upsert(event.device)
             self._progress_updates.now()
-            self.stage.setText(f"Scan finished: {found} found")
-            self._explain_unusable()
+            what = "Saved devices" if saved_only else "Scan finished"
+            self.stage.setText(f"{what}: {len(self._scan_seen)} found")
         except asyncio.CancelledError:
-            self._progress_updates.now()
-            self.stage.setText(f"Scan stopped: {found} found so far")
+            if current is self._scan:  # not replaced by a newer scan
+                self._progress_updates.now()
+                self.stage.setText(f"Scan stopped: {len(self._scan_seen)} found so far")
             raise
         finally:
-            self._set_scanning(False)
+            if current is self._scan:
+                self._set_scanning(False)
 
-    def _explain_unusable(self) -> None:
-        """The reasons in full: the Status column has room for only their start."""
-        unusable = [d for d in self.devices.values() if not (d.compatible and d.status == "online")]
-        if unusable:
-            reasons = "\n".join(d.reason if d.reason.startswith(d.name) else f"{d.name}: {d.reason or d.status}"
-                                for d in unusable)
-            self.banner.show_message(f"Not usable as a target:\n{reasons}", "warn")
+    def _explain_unusable(self, rows: list[Device]) -> None:
+        """The reasons in full (the Status column has room for only their start), as the rows are now."""
+        unusable = [d for d in rows if not (d.compatible and d.status == "online") and d.reason != "Probing…"]
+        untrusted = [d for d in unusable if d.untrusted]
+        lines = [d.reason if d.reason.startswith((d.name, d.ip)) else f"{d.name}: {d.reason or d.status}"
+                 for d in unusable if not d.untrusted]
+        if untrusted:  # one line for them all: the sheet behind Trust… shows each fingerprint
+            lines.append(f"New host key, not trusted yet: {', '.join(d.name for d in untrusted)}. "
+                         "Compare the fingerprints with the devices' own: Trust… or double-click.")
+        self.warnings.show_message("Not usable as a target:\n" + "\n".join(lines) if lines else "", "warn")
+        self.trust_btn.setVisible(bool(untrusted))
+        self.trust_btn.setText(f"Trust {len(untrusted)} device{'s' if len(untrusted) != 1 else ''}…")
 
     def _show_progress(self) -> None:
         event, self._scan_progress = self._scan_progress, None
@@ -257,13 +338,13 @@ class DevicesPage(Page):
         if self._scan is not None:
             self._scan.cancel()
 
-    def _set_scanning(self, scanning: bool) -> None:
-        self.scan_btn.setEnabled(not scanning)
+    def _set_scanning(self, scanning: bool, sweeping: bool = True) -> None:
+        # Scan stays enabled: pressed mid-scan (say, after fixing the user), it starts over with the new fields.
         self.cancel_btn.setEnabled(scanning)
         self.progress.setVisible(scanning)
         if scanning:
             self.progress.setRange(0, 0)
-            self.stage.setText("Scanning…")
+            self.stage.setText("Scanning…" if sweeping else "Checking saved devices…")
         self.completeChanged.emit()
 
     def _options(self, **extra: object) -> ProbeOptions:
@@ -286,13 +367,64 @@ class DevicesPage(Page):
         device = self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
         if device.local or (device.status == "online" and device.compatible):
             return
-        if device.status == "error" and "host key" in device.reason.lower():
-            # Found by the scan but not trusted yet: ask about the key (and a password) right away.
+        if device.untrusted:
+            self.trust_devices()  # the selection (this row among them), reviewed on one sheet
+        elif "authentication" in device.reason.lower() or "sign-in" in device.reason.lower():
             options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
-                                   identity=self.identity.text().strip())
+                                   identity=device.identity or self.identity.text().strip())
             self.ctx.run(self.connect(device.ip, options), lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
+
+    # -- trusting many at once ----------------------------------------------------------------
+
+    def trust_devices(self) -> asyncio.Task[list[Device]]:
+        """The sheet for the selected untrusted devices, else for every untrusted one."""
+        selected_rows = {i.row() for i in self.table.selectedIndexes()}
+        rows = self.rows()
+        offered = [rows[r] for r in sorted(selected_rows) if rows[r].untrusted] or [d for d in rows if d.untrusted]
+        return self.ctx.run(self._trust(offered), lambda exc: self.banner.show_message(str(exc), "error"),
+                            name="trust")
+
+    async def _trust(self, offered: list[Device]) -> list[Device]:
+        if not offered:
+            return []
+        sheet = TrustSheet(offered, parent=self)
+        if not await dialogs.ask(sheet):
+            self.stage.setText("No host key trusted")
+            return []
+        chosen = sheet.chosen()
+        engine = self.ctx.engines.discovery
+        for device in chosen:
+            await engine.trust_host_key(device.ip, device.port, device.key_type, device.fingerprint)
+            self.upsert(replace(device, status="online", reason="Probing…"))
+        self.stage.setText(f"Connecting to {len(chosen)} device{'s' if len(chosen) != 1 else ''}…")
+        probed = await asyncio.gather(*(self._probe_trusted(d) for d in chosen))
+        ready = [d for d in probed if d.compatible and d.status == "online"]
+        self.stage.setText(f"Trusted {len(chosen)}: {len(ready)} ready")
+        return probed
+
+    async def _probe_trusted(self, device: Device) -> Device:
+        """Probes one newly trusted device and fills its row, with the error it met if any."""
+        options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
+                               identity=device.identity or self.identity.text().strip())
+        try:
+            found = await self.ctx.engines.discovery.probe(device.ip, options)
+        except UnknownHostKey as q:  # it showed another key than the one reviewed: ask again, never assume
+            found = replace(device, status="error", key_type=q.key_type, fingerprint=q.fingerprint,
+                            reason=f"{device.ip}: the key changed since it was reviewed; review it again")
+        except AuthenticationRequired:
+            found = replace(device, status="error", key_type="",
+                            reason=f"{device.ip}: sign-in refused; double-click to enter a password or a key file")
+        except ChangedHostKey as exc:
+            found = replace(device, status="error", key_type="", reason=str(exc))
+        except (ConnectionError, OSError, ValueError) as exc:
+            found = replace(device, status="error", key_type="", reason=str(exc) or type(exc).__name__)
+        else:
+            if found.compatible:
+                self._checked.add(found.id)
+        self.upsert(found)
+        return found
 
     async def _add(self, device: Device | None) -> Device | None:
         dialog = dialogs.DeviceDialog(device.ip if device else "", device.user if device else self.user.text(),
@@ -303,7 +435,18 @@ class DevicesPage(Page):
         options = ProbeOptions(user=dialog.user.text().strip(), port=dialog.port.value(),
                                identity=dialog.identity.text().strip())
         self.stage.setText(f"Connecting to {address}…")
-        return await self.connect(address, options)
+        found = await self.connect(address, options)
+        if found is not None and device is not None and not same_device(found, device):
+            self.remove(device)  # edited to another address: the same device, so still one row
+        return found
+
+    def remove(self, device: Device) -> None:
+        row = self.row_of(device)
+        if row is not None:
+            del self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
+            self._checked.discard(device.id)
+            self.table.removeRow(row)
+            self._update_summary()
 
     async def connect(self, address: str, options: ProbeOptions) -> Device | None:
         """Probe, asking about an unknown host key and for a password when needed."""
@@ -335,7 +478,27 @@ class DevicesPage(Page):
             return device
         return None
 
+    # -- this computer ----------------------------------------------------------------------
+
+    def probe_this_computer(self) -> None:
+        """Probed like any device (a usable engine, a databroker on loopback, Python), once per entry."""
+        if self._local_probe is None or self._local_probe.done():
+            self._local_probe = self.track(self.ctx.run(self._probe_local(), self._local_failed, name="probe-local"))
+
+    async def _probe_local(self) -> None:
+        self.upsert(await self.ctx.engines.discovery.probe_local())
+
+    def _local_failed(self, exc: BaseException) -> None:
+        local = self.ctx.engines.discovery.this_computer()
+        self.upsert(replace(local, status="error", reason=f"probing this computer failed: {exc}"))
+
     # -- wizard ---------------------------------------------------------------------------
+
+    def initialize_page(self) -> None:
+        self.probe_this_computer()
+        if not self._entered:  # the first time: start useful, with what was found or saved before
+            self._entered = True
+            self.start_scan(saved_only=not self._defaults.scan_on_entry)
 
     def is_complete(self) -> bool:
         return bool(self.selected())
@@ -345,19 +508,15 @@ class DevicesPage(Page):
 
     def validate_page(self) -> bool:
         self.cancel_scan()
+        self.remember_fields()
         self.ctx.state.selected_devices = self.selected()
         return bool(self.ctx.state.selected_devices)
 
     def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("devices/subnet", self.subnet.text())
-        settings.setValue("devices/user", self.user.text())
-        settings.setValue("devices/identity", self.identity.text())
-        settings.setValue("devices/selected", sorted(self._checked))
+        self.remember_fields()
+        settings.setValue("devices/selected", sorted(self._checked))  # window state, not scan defaults
 
     def load_settings(self, settings: QtCore.QSettings) -> None:
-        self.subnet.setText(str(settings.value("devices/subnet", "")))
-        self.user.setText(str(settings.value("devices/user", "")))
-        self.identity.setText(str(settings.value("devices/identity", "")))
         chosen = settings.value("devices/selected", [LOCAL_ID])
         self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
         for device in list(self.devices.values()):

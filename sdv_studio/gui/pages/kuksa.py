@@ -6,7 +6,8 @@ import asyncio
 import re
 from dataclasses import replace
 
-from sdv_studio.gui.adapters.brokers import KuksaBrokerInfo
+from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
+from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
@@ -32,7 +33,8 @@ class KuksaPage(Page):
         super().__init__(ctx, parent)
         self.brokers: list[KuksaBrokerInfo] = []
         self._detect: asyncio.Task[None] | None = None
-        self._hosts: tuple[str, ...] = ()
+        self._targets: tuple[tuple[str, int], ...] = ()  # the devices last probed, by identity
+        self._names: dict[str, str] = {}  # a broker's host → the device it was found on
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(14)
@@ -41,6 +43,7 @@ class KuksaPage(Page):
         bar = QtWidgets.QHBoxLayout()
         self.stage = QtWidgets.QLabel()
         self.stage.setObjectName("muted")
+        self.stage.setWordWrap(True)
         bar.addWidget(self.stage, 1)
         self.detect_btn = button("Detect again", "refresh", tip="Probe the selected devices again (F5)")
         self.detect_btn.setShortcut("F5")
@@ -101,28 +104,38 @@ class KuksaPage(Page):
         self.start_detect()
 
     def start_detect(self, force: bool = False) -> None:
-        hosts = tuple(dict.fromkeys(d.ip for d in self.ctx.state.selected_devices))
-        if not hosts or (self._detect is not None and not self._detect.done()):
+        devices = list({d.identity_key(): d for d in self.ctx.state.selected_devices}.values())
+        targets = tuple(d.identity_key() for d in devices)
+        if not devices or (self._detect is not None and not self._detect.done()):
             return
-        if not force and hosts == self._hosts and self.brokers:
+        if not force and targets == self._targets and self.brokers:
             return
-        self._hosts = hosts
+        self._targets = targets
+        self._names = {("127.0.0.1" if d.local else d.ip): d.name for d in devices}
         self.brokers.clear()
         self.table.setRowCount(0)
-        self._detect = self.track(self.ctx.run(self._run_detect(list(hosts)), self._detect_failed,
-                                                 name="kuksa-detect"))
+        self.banner.show_message("")
+        self._detect = self.track(self.ctx.run(self._run_detect(devices), self._detect_failed, name="kuksa-detect"))
         self._running(True)
 
-    async def _run_detect(self, hosts: list[str]) -> None:
-        self.stage.setText(f"Probing {len(hosts)} device{'s' if len(hosts) != 1 else ''} for databrokers…")
+    async def _run_detect(self, devices: list[Device]) -> None:
+        # On each device, over its SSH connection: a databroker on the device's own loopback counts.
+        where = f"{len(devices)} device{'s' if len(devices) != 1 else ''}"
+        self.stage.setText(f"Probing {where} for databrokers, their loopback included…")
+        unreachable: list[str] = []
         try:
-            async for info in self.ctx.engines.brokers.detect(hosts):
-                self.add_broker(info)
+            async for found in self.ctx.engines.brokers.detect(devices):
+                if isinstance(found, DeviceUnreachable):
+                    unreachable.append(str(found))
+                else:
+                    self.add_broker(found)
             databrokers = sum(1 for b in self.brokers if b.kind == "databroker")
-            fallback = " The fallback broker will be started where needed." if self.fallback.isChecked() else ""
-            where = f"{len(hosts)} device{'s' if len(hosts) != 1 else ''}"
-            self.stage.setText(f"{databrokers} databroker{'s' if databrokers != 1 else ''} found on {where}."
-                               + ("" if databrokers else fallback))
+            hosts = len({b.host for b in self.brokers if b.kind == "databroker"})
+            fallback = " The fallback starts on the others." if self.fallback.isChecked() else ""
+            self.stage.setText(f"{databrokers} databroker{'s' if databrokers != 1 else ''} on {hosts} of {where}."
+                               + ("" if hosts == len(devices) else fallback))
+            if unreachable:
+                self.banner.show_message("Not probed:\n" + "\n".join(unreachable), "warn")
         finally:
             self._running(False)
 
@@ -136,13 +149,20 @@ class KuksaPage(Page):
         self.table.insertRow(row)
         security = ", ".join(x for x, on in (("TLS", info.tls), ("token", info.auth)) if on) or "none"
         server = f"{info.name or ''} {info.version}".replace("unknown", "").strip() or "–"
-        values = (info.host, str(info.port), info.kind, server,
+        # On a device's loopback the app there dials 127.0.0.1; name the device, not its LAN address.
+        name = self._names.get(info.host, info.host)
+        where = "127.0.0.1" if info.local_only else info.host
+        host = where if name == where else f"{name} · {where}"
+        values = (host, str(info.port), info.kind, server,
                   ", ".join(info.apis) or "–", info.vss_version or "–", f"{info.response_time:.0f} ms", security)
         for col, value in enumerate(values):
             item = QtWidgets.QTableWidgetItem(value)
             if info.kind != "databroker":
                 item.setForeground(QtGui.QColor(self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText)))
                 item.setToolTip("Not a KUKSA databroker: the app cannot use it")
+            elif info.local_only:
+                item.setToolTip("Bound to the device's loopback: the app on that device uses it; "
+                                "other devices cannot reach it")
             self.table.setItem(row, col, item)
         if info.kind == "databroker" and self.ctx.state.detected_broker is None:
             self.table.selectRow(row)
@@ -151,7 +171,9 @@ class KuksaPage(Page):
         row = self.table.currentRow()
         chosen = self.brokers[row] if 0 <= row < len(self.brokers) else None
         self.ctx.state.detected_broker = chosen if chosen is not None and chosen.kind == "databroker" else None
-        self.use_btn.setEnabled(self.ctx.state.detected_broker is not None)
+        # A loopback-only broker serves its own device's apps, never every device.
+        shared = self.ctx.state.detected_broker is not None and not self.ctx.state.detected_broker.local_only
+        self.use_btn.setEnabled(shared)
 
     def use_selected(self) -> None:
         chosen = self.ctx.state.detected_broker
@@ -219,7 +241,7 @@ class KuksaPage(Page):
     def reset(self) -> None:
         self.brokers.clear()
         self.table.setRowCount(0)
-        self._hosts = ()
+        self._targets = ()
         self.stage.setText("")
         self.banner.show_message("")
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from sdv_studio.core.discovery.classify import assess, human_size
 from sdv_studio.core.discovery.probe import parse_facts
+from sdv_studio.models.broker import KuksaBrokerInfo
 
 BASE = "arch=aarch64\nhostname=orin\nuser=sdv\npython=3.10.12\nvenv=1\nmem_kb=32000000\ndisk_free_kb=60000000\nend=1\n"
 
 
 def test_jetson_orin_with_gpu_and_docker() -> None:
     facts = parse_facts(BASE + "tegra=# R36 (release)\nmodel=NVIDIA Jetson AGX Orin Developer Kit\n"
-                        "docker_cli=1\ndocker_version=24.0.7\nport55555=1\n")
-    found = assess(facts, {})
+                        "docker_cli=1\ndocker_version=24.0.7\n")
+    found = assess(facts, {}, [KuksaBrokerInfo(host="10.0.0.5", port=55555, response_time=1.0, local_only=True)])
     assert (found.type, found.architecture, found.runtime, found.compatible) == ("jetson-orin", "arm64", "both", True)
     assert found.capabilities.gpu and found.capabilities.kuksa
     assert (found.capabilities.memory, found.capabilities.storage) == ("30.5GB", "57.2GB")
+
+
+def test_an_mqtt_broker_is_not_kuksa() -> None:
+    mqtt = KuksaBrokerInfo(host="10.0.0.5", port=1883, kind="mqtt", response_time=1.0)
+    assert not assess(parse_facts(BASE), {}, [mqtt]).capabilities.kuksa
 
 
 def test_older_jetson_is_not_called_an_orin() -> None:

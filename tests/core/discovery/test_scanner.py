@@ -22,6 +22,7 @@ from sdv_studio.core.inventory import Inventory, SavedDevice
 from sdv_studio.core.ssh import HostKeyTrust, KnownHosts
 from sdv_studio.models.device import DeviceInfo
 from tests.core.discovery.conftest import advertise, on_lan
+from tests.core.kuksa.device_broker import broker_on
 from tests.rig.rig import Rig
 
 pytestmark = pytest.mark.rig
@@ -138,9 +139,10 @@ def test_unknown_host_keys_are_not_trusted_without_consent(rig: Rig, tmp_path: P
     assert not (tmp_path / "known_hosts").exists()
 
 
-def test_kuksa_listener_on_the_device_is_detected(rig: Rig, tmp_path: Path) -> None:
+def test_kuksa_is_a_databroker_answering_on_the_device(rig: Rig, tmp_path: Path) -> None:
     # d7 never receives deployments (other tests leave databrokers on d1-d6), so this test
-    # alone decides whether something listens on its 55555.
+    # alone decides what listens on its 55555. A port that is open but answers no databroker
+    # API is not KUKSA: the Devices step and the Kuksa step must agree.
     device = rig["d7"]
     listen = "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',55555)); s.listen(); time.sleep(30)"
 
@@ -151,13 +153,13 @@ def test_kuksa_listener_on_the_device_is_detected(rig: Rig, tmp_path: Path) -> N
         assert isinstance(finished, ScanFinished)
         return by_ip(finished.devices)[device.ip].capabilities.kuksa
 
+    with broker_on(device):  # on the device's loopback, as KUKSA binds by default
+        assert kuksa_seen()
     pid = device.run(f"python3 -c \"{listen}\" >/dev/null 2>&1 & echo $!", user=rig.user).stdout.strip()
     try:
-        with_listener = kuksa_seen()
+        assert not kuksa_seen()
     finally:
         device.run(f"kill {pid}; while kill -0 {pid} 2>/dev/null; do sleep 0.05; done")
-    assert with_listener
-    assert not kuksa_seen()
 
 
 def test_cancel_ends_the_stream_with_what_was_found(rig: Rig, tmp_path: Path) -> None:

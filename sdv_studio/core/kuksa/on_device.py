@@ -1,0 +1,95 @@
+"""Detect brokers *on* a device, its loopback included, through the SSH connection already open.
+
+The device lists its listening ports (/proc/net/tcp); each candidate port is classified by the same
+probes as a network host (kuksa_detect.classify), reached through a forwarded SSH channel
+(ssh.forward), so a databroker bound to the device's 127.0.0.1, KUKSA's default, is found too.
+This computer (a LocalConnection, no SSH) is probed the same way, its ports dialled directly.
+
+One function for the Devices step's KUKSA column, the Kuksa step and ``sdv-studio brokers --device``,
+so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+import paramiko
+
+from sdv_studio.core import kuksa_detect
+from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, Listener, parse_listening
+from sdv_studio.core.ssh.connection import CommandResult, connect
+from sdv_studio.core.ssh.forward import local_forward
+from sdv_studio.core.ssh.target import SshTarget
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.broker import KuksaBrokerInfo
+
+
+class DeviceShell(Protocol):
+    """What detection needs of a connection: an SshConnection, or core.deploy.local's LocalConnection."""
+
+    target: SshTarget
+
+    async def run(self, command: str, *, stdin: bytes | None = None, timeout: float = 60.0) -> CommandResult: ...
+
+
+@contextlib.contextmanager
+def _reach(conn: DeviceShell, listener: Listener) -> Iterator[tuple[str, int]]:
+    """Where this machine dials to reach ``listener``: a forwarded port, or the port itself locally."""
+    transport: paramiko.Transport | None = getattr(conn, "transport", None)
+    if transport is None:
+        yield listener.connect_host, listener.port
+        return
+    with local_forward(transport, listener.port, listener.connect_host) as port:
+        yield "127.0.0.1", port
+
+
+async def listening_ports(conn: DeviceShell, timeout: float = 10.0) -> dict[int, Listener]:
+    result = await conn.run(LISTENING_COMMAND, timeout=timeout)
+    return parse_listening(result.stdout)
+
+
+async def detect_on_device(
+    conn: DeviceShell,
+    host: str,
+    listening: dict[int, Listener] | None = None,
+    extra_ports: Iterable[int] = (),
+    probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
+    host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT,
+) -> list[KuksaBrokerInfo]:
+    """Brokers on the device behind ``conn``, reported under ``host`` (its address), by port.
+
+    ``listening`` saves a round trip when the caller already read the device's ports."""
+    if listening is None:
+        listening = await listening_ports(conn, host_timeout)
+    wanted = [listening[p] for p in kuksa_detect.candidate_ports(extra_ports) if p in listening]
+
+    async def one(listener: Listener) -> KuksaBrokerInfo | None:
+        with _reach(conn, listener) as (dial_host, dial_port):
+            info = await kuksa_detect.classify(dial_host, dial_port, probe_timeout)
+        if info is None:
+            return None
+        return info.model_copy(update={"host": host, "port": listener.port, "local_only": listener.local_only})
+
+    tasks = [asyncio.ensure_future(one(listener)) for listener in wanted]
+    done, pending = await asyncio.wait(tasks, timeout=host_timeout) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    found = [task.result() for task in tasks if task in done and task.exception() is None]
+    return sorted((info for info in found if info is not None), key=lambda i: i.port)
+
+
+async def detect_at(target: SshTarget, trust: HostKeyTrust, extra_ports: Iterable[int] = (),
+                    probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
+                    host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
+    """Connect to ``target`` (this computer without SSH) and detect there; raises SshError."""
+    from sdv_studio.core.deploy.local import LocalConnection, is_local
+
+    if is_local(target):
+        return await detect_on_device(LocalConnection(), "127.0.0.1", None, extra_ports, probe_timeout,
+                                      host_timeout)
+    async with connect(target, trust, timeout=min(host_timeout, 15.0)) as conn:
+        return await detect_on_device(conn, target.host, None, extra_ports, probe_timeout, host_timeout)

@@ -1,0 +1,80 @@
+"""Log windows on rig devices: one per device and app, following the app's new lines until closed."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.log_window import LogWindow
+from tests.core.deploy.conftest import deploy, light_package, trust  # noqa: F401 - fixtures
+from tests.rig.rig import Rig
+
+pytestmark = [pytest.mark.rig]
+
+
+def _ticks(window: LogWindow) -> list[int]:
+    return [int(n) for n in re.findall(r"^tick (\d+)$", window.text.toPlainText(), re.M)]
+
+
+@pytest.fixture
+def deployed(rig: Rig, trust: HostKeyTrust, light_package: PackageFile, tmp_path: Path) -> list:  # type: ignore[type-arg]  # noqa: F811
+    """The light app running on d5 and d6, deployed from a thread of its own (the Qt loop owns this one)."""
+    targets = [rig["d5"], rig["d6"]]
+    with ThreadPoolExecutor(1) as pool:
+        result, _ = pool.submit(deploy, rig, targets, light_package, trust,
+                                DeploymentRecords(tmp_path / "records")).result(timeout=600)
+    assert result.status == "completed"
+    return targets
+
+
+def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-def]
+        rig: Rig, deployed: list, qtbot, qt_loop, light_package: PackageFile, tmp_path: Path,  # type: ignore[type-arg]  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, rig_known_hosts: Path) -> None:
+    from sdv_studio.gui.adapters import default_engines
+    from sdv_studio.gui.tasks import TaskGroup
+
+    targets = deployed
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "known_hosts").write_text(rig_known_hosts.read_text())
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(home))
+    engines, tasks = default_engines(), TaskGroup()
+    windows = []
+    with rig.in_workstation():
+        for dev in targets:
+            device = Device(id=dev.name, name=dev.name, ip=dev.ip, user=rig.user, identity=str(rig.key_path))
+            window = LogWindow(device, light_package.name)
+            qtbot.addWidget(window)
+            window.follow_stream(lambda d=device: engines.deployer.follow_logs(d, light_package.name), tasks.start)
+            window.show()
+            windows.append(window)
+        assert [w.windowTitle() for w in windows] == [f"light on {d.name} — log" for d in targets]
+        # Following: ticks written after the window opened keep arriving, in order.
+        qtbot.waitUntil(lambda: all(len(_ticks(w)) >= 3 for w in windows), timeout=60_000)
+        first = [max(_ticks(w)) for w in windows]
+        qtbot.waitUntil(lambda: all(max(_ticks(w)) >= n + 2 for w, n in zip(windows, first, strict=True)),
+                        timeout=30_000)
+        assert all(_ticks(w) == sorted(_ticks(w)) for w in windows)
+        # Search, copy and save.
+        window = windows[0]
+        window.search.setText("tick 2")
+        assert window.find() and window.text.textCursor().selectedText() == "tick 2"
+        assert not window.follow.isChecked()  # a match stays in view
+        window.copy()
+        assert window.search.text() in window.text.toPlainText()
+        window.save(tmp_path / "saved.log")
+        assert "tick 2" in (tmp_path / "saved.log").read_text()
+        # Closing one stops its stream (and only its).
+        window.close()
+        qtbot.waitUntil(lambda: window._task is not None and window._task.done(), timeout=10_000)
+        before = max(_ticks(windows[1]))
+        qtbot.waitUntil(lambda: max(_ticks(windows[1])) > before, timeout=15_000)
+        windows[1].close()
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=10_000)
