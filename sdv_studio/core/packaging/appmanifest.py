@@ -16,14 +16,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sdv_studio.core.problems import Problems
+
 MAX_MANIFEST_BYTES = 1024 * 1024
 _ACCEPTED = "(accepted as the Velocitas tooling does)"
 
 
-class ManifestError(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class ManifestError(Problems):
+    """AppManifest.json cannot be read; one ``file:line:col: reason`` per problem."""
 
 
 @dataclass

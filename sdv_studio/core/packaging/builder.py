@@ -49,6 +49,7 @@ from sdv_studio.core.packaging.wheels import (
     vendor_fleet,
     version_notes,
 )
+from sdv_studio.core.problems import Problems
 from sdv_studio.models.package import (
     PYTHONS,
     PackageRequest,
@@ -67,20 +68,12 @@ _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Ve
 Progress = Callable[[str], None]
 
 
-class PackageError(Exception):
+class PackageError(Problems):
     """The inputs are invalid; ``problems`` holds one line per problem (CLI exit 2, API 4xx)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
-
-class BuildFailed(Exception):
+class BuildFailed(Problems):
     """The inputs were valid but the build could not finish (e.g. no network for a cold cache)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 @dataclass

@@ -23,6 +23,7 @@ from sdv_studio.core.packaging.appmanifest import (
 )
 from sdv_studio.core.packaging.flavour import is_test_path
 from sdv_studio.core.packaging.vehicle_model import release_named
+from sdv_studio.core.problems import Problems
 from sdv_studio.models.package import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_relative_path
 
 # Velocitas splits its requirements over these files (the app's, the SDK's, generated pins).
@@ -37,12 +38,8 @@ _SKIP_DIRS = {
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".dylib", ".dll", ".whl", ".egg-info")
 
 
-class SourceError(Exception):
+class SourceError(Problems):
     """The source cannot be read; ``problems`` holds one line per reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Any
 
 from sdv_studio.child_env import child_env
 from sdv_studio.core.packaging import vehicle_model
+from sdv_studio.core.problems import Problems
 
 MAX_OVERLAY_BYTES = 1024 * 1024
 MAX_OVERLAYS = 16
@@ -41,12 +42,8 @@ _QUANTITY = "sdv-studio-any"
 _ANY_DATATYPE = '["numeric", "string", "boolean"]'  # units are not checked against datatypes
 
 
-class OverlayError(Exception):
+class OverlayError(Problems):
     """The overlay itself is wrong; one ``file:line: reason`` per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 def overlay_files(files: dict[str, bytes]) -> list[tuple[str, bytes]]:
