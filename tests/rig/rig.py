@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import re
 import shutil
@@ -142,6 +143,13 @@ class Device:
         argv = ["nsenter", "-t", str(self.pid), "-n", "-m", "-u", *(("-r", "-w") if self.foreign else ()), "--"]
         argv += ["runuser", "-u", user, "--", "sh", "-c", command] if user else ["sh", "-c", command]
         return _run(*argv, check=check)
+
+    def stop_sdv_apps(self) -> None:
+        """Stop whatever SDV Studio's agent runs here (apps, the fallback databroker), so a test that
+        needs the device's ports starts from a device as fresh as the tests before it left it."""
+        stop = json.dumps({"action": "stop", "stopApps": True})
+        self.run(f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/sdv_agent.py supervisor '{stop}'",
+                 user=LOGIN_USER, check=False)
 
     def host_key_fingerprint_file(self) -> Path:
         return self.etc / "ssh" / "ssh_host_ed25519_key.pub"

@@ -39,7 +39,12 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
             if not os.path.isdir(source_dir):
                 raise BadRequest("dir: no such folder %s" % source_dir)
             stats = package.assemble(source_dir, staged, file_index(layout), optional=package.PER_COMBINATION)
-        package.verify(staged, may_lack=venvs.unneeded(staged))
+        unneeded = venvs.unneeded(staged)
+        for name in unneeded:  # another Python's or arch's files: never kept, even where the device had them
+            path = os.path.join(staged, name)
+            if os.path.isfile(path):
+                os.remove(path)
+        package.verify(staged, may_lack=unneeded)
         info = package.PackageInfo(staged)
         if not valid_name(info.name):
             raise AgentError("manifest.json: name %r is not lowercase letters, digits and hyphens" % info.name)

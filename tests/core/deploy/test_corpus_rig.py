@@ -175,13 +175,6 @@ def deploy_batch(rig: Rig, batch: list[tuple[str, PackageFile, Device]], trust: 
     return {name: result for (name, _, _), result in zip(batch, results, strict=True)}
 
 
-def clear(device: Device) -> None:
-    """Nothing left running by earlier tests on a device an app must have alone: a databroker they
-    started would be found and used, with their VSS catalogue instead of the app's."""
-    device.run(f"{AGENT} supervisor '{json.dumps({'action': 'stop', 'stopApps': True})}'", user=LOGIN_USER,
-               check=False)
-
-
 def selected(request: pytest.FixtureRequest) -> list[str]:
     """The corpus apps this session runs tests for (all, or those -k picked)."""
     return sorted({item.callspec.params["name"] for item in request.session.items
@@ -203,7 +196,7 @@ def corpus(rig: Rig, tmp_path_factory: pytest.TempPathFactory, request: pytest.F
     plan = assign([e for e in expectations if e.name in packages], rig.working())
     for e in expectations:
         if e.alone and e.name in plan:
-            clear(plan[e.name])
+            plan[e.name].stop_sdv_apps()  # a databroker left running would be used, with its own VSS
     trust = HostKeyTrust(KnownHosts(work / "known_hosts"), accept_new=True)
     records = DeploymentRecords(work / "records")
     for batch in batches(plan):

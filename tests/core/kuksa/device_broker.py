@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 @contextlib.contextmanager
 def broker_on(device: Device, address: str = "127.0.0.1", port: int = 55555) -> Iterator[int]:
     """The broker's pid while it runs in ``device`` (its network namespace: its own loopback)."""
+    device.stop_sdv_apps()  # a fallback broker an earlier test deployed would hold the port
     command = (f"cd {REPO} && PYTHONPATH={REPO} nohup {sys.executable} -m sdv_studio.broker --address {address} "
                f"--port {port} --no-mqtt --insecure >/tmp/broker-{port}.log 2>&1 & echo $!")
     pid = int(device.run(command).stdout.strip())
