@@ -7,6 +7,7 @@ the test waits (qtbot.waitUntil / qtbot.wait process Qt events, which run the as
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +76,13 @@ def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not errors, "unexpected errors logged: " + "; ".join(r.getMessage() for r in errors)
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_freed_on_the_gui_thread(qapp: QtWidgets.QApplication) -> Iterator[None]:
+    """Cycles that hold Qt objects are freed here, on the GUI thread, after each test. Left to the
+    cyclic collector they go whenever some thread allocates next (a deploy or probe thread of the
+    next test), and PySide deleting a widget off its thread can crash the process."""
+    yield
+    gc.collect()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
