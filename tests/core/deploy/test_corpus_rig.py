@@ -182,7 +182,8 @@ def selected(request: pytest.FixtureRequest) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def corpus(rig: Rig, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, Outcome]:
+def corpus(rig: Rig, tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[dict[str, Outcome]]:
     work = tmp_path_factory.mktemp("corpus")
     expectations = [Expectation.load(name) for name in selected(request)]
     outcomes = {e.name: Outcome() for e in expectations}
@@ -206,7 +207,11 @@ def corpus(rig: Rig, tmp_path_factory: pytest.TempPathFactory, request: pytest.F
             outcomes[name].device = plan[name]
             if result.status != "completed":
                 outcomes[name].problems = [f"deploy to {row.device_id}: {row.message}", *row.logs[-8:]]
-    return outcomes
+    yield outcomes
+    # The databrokers of the apps that had a device alone carry those apps' own VSS (3.0, an overlay):
+    # the tests after this one expect the devices as the rig made them.
+    for device in {plan[e.name].name: plan[e.name] for e in expectations if e.alone and e.name in plan}.values():
+        device.stop_sdv_apps()
 
 
 def watch(device: Device, expectation: Expectation) -> dict[str, Any]:

@@ -52,6 +52,7 @@ def test_kuksa_documentation_program_with_overlay_signals_runs_on_the_fallback_b
     assert "support/vss.json" in package.entries
 
     device = rig["d5"]
+    device.stop_sdv_apps()  # a databroker an earlier test left would be used, without the overlay's signals
     result, _ = deploy(rig, [device], package, trust, DeploymentRecords(tmp_path / "records"))
     assert result.status == "completed", [(d.message, d.logs[-8:]) for d in result.devices]
     [app] = agent_status(device, "dogmode")["apps"]
