@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import docker
@@ -140,7 +141,7 @@ async def follow_logs(device: DeviceRef, trust: HostKeyTrust, timeout: float, na
                 if containers:
                     stream = await asyncio.to_thread(containers[0].logs, stream=True, follow=follow, tail=lines)
                     pending = b""
-                    while (chunk := await asyncio.to_thread(next, stream, b"")) != b"":
+                    async for chunk in _read_in_own_thread(lambda: next(stream, b"")):
                         pending += chunk
                         *complete, pending = pending.split(b"\n")
                         for line in complete:
@@ -178,13 +179,38 @@ async def _stream(agent: AgentClient, command: str) -> AsyncIterator[str]:
     channel.exec_command(command)
     buffer = b""
     try:
-        while True:
-            chunk = await asyncio.to_thread(channel.recv, 65536)
-            if not chunk:
-                break
+        async for chunk in _read_in_own_thread(lambda: channel.recv(65536)):
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 yield line.decode(errors="replace")
     finally:
         channel.close()
+
+
+async def _read_in_own_thread(read: Callable[[], bytes]) -> AsyncIterator[bytes]:
+    """Chunks of a blocking ``read`` until it returns b"", read in a thread of its own: a log followed
+    for hours must not hold one of the loop's shared executor threads (the window has four), and
+    closing the source (channel or engine, in the caller's ``finally``) ends the thread."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue()
+
+    def hand_over(item: bytes | BaseException) -> bool:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is gone: nobody reads any more
+            return False
+        return True
+
+    def pump() -> None:
+        try:
+            while hand_over(chunk := read()) and chunk:
+                pass
+        except Exception as exc:  # handed to the reader, which raises it there
+            hand_over(exc)
+
+    threading.Thread(target=pump, name="follow-read", daemon=True).start()
+    while item := await queue.get():
+        if isinstance(item, BaseException):
+            raise item
+        yield item
