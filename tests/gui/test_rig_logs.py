@@ -20,7 +20,10 @@ pytestmark = [pytest.mark.rig]
 
 
 def _ticks(window: LogWindow) -> list[int]:
-    return [int(n) for n in re.findall(r"^tick (\d+)$", window.text.toPlainText(), re.M)]
+    """The ticks of the app's latest start: an earlier test may have stopped and restarted it, and
+    each start counts from 1 again in the same log."""
+    latest = window.text.toPlainText().rsplit("] starting ", 1)[-1]
+    return [int(n) for n in re.findall(r"^tick (\d+)$", latest, re.M)]
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import paramiko
 
 _POLL = 0.25  # seconds between checks of the stop flag
+_TICK = 0.005  # seconds between looks at the channel: a probe's few round trips stay quick
 _CHUNK = 65536
 
 
@@ -35,19 +36,21 @@ def _pump(client: socket.socket, channel: paramiko.Channel, stop: threading.Even
 
 
 def _relay(client: socket.socket, channel: paramiko.Channel, stop: threading.Event) -> None:
+    # The channel is polled (recv_ready), never select()ed: its fileno() is a pipe paramiko closes
+    # when the channel closes, and a select or a buffered read racing that close can reach a
+    # descriptor number already reused by another connection's socket.
     while not stop.is_set():
         try:
-            readable, _, _ = select.select([client, channel], [], [], _POLL)
-            if client in readable:
+            readable, _, _ = select.select([client], [], [], _TICK)
+            if readable:
                 data = client.recv(_CHUNK)
                 if not data:
                     return
                 channel.sendall(data)
-            if channel in readable:
-                data = channel.recv(_CHUNK)
-                if not data:
-                    return
-                client.sendall(data)
+            while channel.recv_ready():
+                client.sendall(channel.recv(_CHUNK))
+            if channel.closed or channel.eof_received:
+                return
         # The peer or the connection went away (ValueError: select() on a socket closed under us).
         except (OSError, ValueError, EOFError, paramiko.SSHException):
             return
