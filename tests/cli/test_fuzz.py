@@ -24,7 +24,7 @@ CASES = 1000
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 _ODD = st.sampled_from(["", "-", "--", "..", "/", "\n", "x" * 300, "-1", "0", "1e309", "nan", "pkg_", "ü", "@", ":22",
-                        "a@b@c", "[::1]:0", "10.0.0.1:99999", "3.11", "3.7", "99.1", "x86_64,arm", "512MB", "-0.5"])
+                        "a@b@c", "[::1]:0", "192.0.2.1:99999", "3.11", "3.7", "99.1", "x86_64,arm", "512MB", "-0.5"])
 
 
 def _sources(root: Path) -> list[str]:
