@@ -37,12 +37,15 @@ async def classify(host: str, port: int, timeout: float = DEFAULT_PROBE_TIMEOUT)
     started = time.perf_counter()
     if not await probes.is_open(host, port, timeout):
         return None
+    # Plain MQTT first, before any TLS: an MQTT broker leaves a TLS ClientHello unanswered until the
+    # probe's timeout (2 s per deployment that looks for brokers), while a gRPC or TLS server drops
+    # a CONNECT at once; and a gRPC probe of an MQTT port would wait for its timeout too.
+    if await probes.is_mqtt(host, port, timeout, False):
+        return _simple(host, port, "mqtt", started, False)
     certificate = await probes.tls_certificate(host, port, timeout)
     tls = certificate is not None
-    # MQTT first: a gRPC server drops a CONNECT at once, while a gRPC probe of an MQTT port
-    # waits for its timeout.
-    if await probes.is_mqtt(host, port, timeout, tls):
-        return _simple(host, port, "mqtt", started, tls)
+    if tls and await probes.is_mqtt(host, port, timeout, True):
+        return _simple(host, port, "mqtt", started, True)
     findings = await grpc_probe.probe(host, port, timeout, certificate)
     if findings is not None:
         return KuksaBrokerInfo(
