@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,12 +46,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def broker_process(*args: str, mqtt: bool = False) -> Iterator[dict]:
-    """``sdv-studio broker`` on free ports; yields {"port", "mqtt_port", "line", "process"}."""
+def broker_process(*args: str, mqtt: bool = False, program: Sequence[str] = (),
+                   env: dict[str, str] | None = None) -> Iterator[dict]:
+    """``sdv-studio broker`` on free ports (or ``program``, another interpreter's command for the
+    broker); yields {"port", "mqtt_port", "line", "process"}."""
     port = free_port()
     mqtt_args = ["--mqtt-port", str(mqtt_port := free_port())] if mqtt else ["--no-mqtt"]
-    cmd = [sys.executable, "-m", "sdv_studio", "broker", "--port", str(port), *mqtt_args, *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    start = list(program) or [sys.executable, "-m", "sdv_studio", "broker"]
+    cmd = [*start, "--port", str(port), *mqtt_args, *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         line = proc.stdout.readline()
         assert "listening" in line, line + proc.stdout.read()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +27,7 @@ from sdv_studio.core.packaging.vehicle_model import resolve_vss
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from tests.broker.helpers import REPO, broker_process, free_port, venv
+from tests.broker.helpers import REPO, broker_process, venv
 from tests.rig.forward import LoopbackForward
 from tests.rig.rig import Device, Rig
 
@@ -70,24 +69,10 @@ def oldest_runtimes() -> list[str]:
 @contextmanager
 def _oldest_runtimes_broker(vss: Path) -> Iterator[dict[str, Any]]:
     python = venv("broker-py38-runtimes", oldest_runtimes())
-    port = free_port()
     # As on a device: the broker package alone, run from a venv holding only its runtimes.
-    argv = [str(python), "-m", "sdv_studio.broker", "--port", str(port), "--no-mqtt", "--vss", str(vss)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    assert proc.stdout is not None
-    try:
-        line = proc.stdout.readline()
-        assert "listening" in line, line + proc.stdout.read()
-        yield {"port": port, "line": line, "process": proc}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
+    with broker_process("--vss", str(vss), program=[str(python), "-m", "sdv_studio.broker"],
+                        env={**os.environ, "PYTHONPATH": str(REPO)}) as info:
+        yield info
 
 
 def _with_agent(rig: Rig, device: Device, work: Callable[[AgentClient, dict[str, Any]], Awaitable[object]]) -> None:

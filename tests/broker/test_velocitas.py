@@ -56,18 +56,23 @@ def velocitas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return python, model
 
 
+def _sdk_env(model: Path, broker: dict) -> dict[str, str]:
+    """How the device agent points a Velocitas app at its databroker and MQTT broker."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(model),
+        "SDV_MIDDLEWARE_TYPE": "native",
+        "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://127.0.0.1:{broker['port']}",
+        "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{broker['mqtt_port']}",
+    }
+
+
 def test_velocitas_app_sets_reads_and_is_notified(velocitas: tuple[Path, Path], tmp_path: Path) -> None:
     python, model = velocitas
     script = tmp_path / "app.py"
     script.write_text(APP)
     with broker_process("--vss", str(VSS_40), mqtt=True) as info:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(model),
-            "SDV_MIDDLEWARE_TYPE": "native",
-            "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://127.0.0.1:{info['port']}",
-            "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{info['mqtt_port']}",
-        }
+        env = _sdk_env(model, info)
         app = subprocess.Popen([str(python), str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
         try:
@@ -121,13 +126,7 @@ def test_velocitas_set_is_read_back_on_a_bench(velocitas: tuple[Path, Path], tmp
     script = tmp_path / "bench_app.py"
     script.write_text(BENCH_APP)
     with broker_process("--vss", str(VSS_40), mqtt=True) as info:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(model),
-            "SDV_MIDDLEWARE_TYPE": "native",
-            "SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://127.0.0.1:{info['port']}",
-            "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{info['mqtt_port']}",
-        }
+        env = _sdk_env(model, info)
         proc = subprocess.run([str(python), str(script)], capture_output=True, text=True, env=env, timeout=60)
         with VSSClient("127.0.0.1", info["port"]) as client:
             beam = "Vehicle.Body.Lights.Beam.Low.IsOn"
