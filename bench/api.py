@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sdv_studio.api.app import create_app
-from sdv_studio.api.runs import Deployments
+from sdv_studio.api.cached_deployment import DeploymentShortcut
+from sdv_studio.api.deployment_runs import Deployments
 from sdv_studio.api.server import listen, make_server, url_of
 from sdv_studio.api.settings import ApiSettings
-from sdv_studio.api.shortcut import DeploymentShortcut
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
 

@@ -55,14 +55,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sdv_studio.agent.sdvagent.services import MDNS_DELAY  # noqa: E402
-from sdv_studio.core.deploy import agent_client, kuksa_wiring, transfer, uploads  # noqa: E402
-from sdv_studio.core.deploy.broker_bundle import broker_bundle  # noqa: E402
-from sdv_studio.core.deploy.device_job import DeployOptions  # noqa: E402
+from sdv_studio.core.deploy import (  # noqa: E402
+    DeployOptions,
+    DeviceRef,
+    kuksa_wiring,
+    start_deployment,
+)
+from sdv_studio.core.deploy.agent_link import client as agent_client  # noqa: E402
+from sdv_studio.core.deploy.agent_link import transfer, uploads  # noqa: E402
+from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle  # noqa: E402
+from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels  # noqa: E402
 from sdv_studio.core.deploy.events import DeviceLog, DeviceProgress  # noqa: E402
-from sdv_studio.core.deploy.mdns_wheels import mdns_wheels  # noqa: E402
 from sdv_studio.core.deploy.package_file import PackageFile  # noqa: E402
 from sdv_studio.core.deploy.records import DeploymentRecords  # noqa: E402
-from sdv_studio.core.deploy.service import DeviceRef, start_deployment  # noqa: E402
 from sdv_studio.core.packaging.builder import BuildOptions, build_package  # noqa: E402
 from sdv_studio.core.ssh import connection  # noqa: E402
 from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402
@@ -765,7 +770,7 @@ def main() -> int:
                                   warm_build_seconds(work, APPS / "kuksa_app.py", "speed-watch", PYTHONS),
                                   warm_build_seconds(work, APPS / "kuksa_app.py", "speed-watch", ["3.11"]))
         broker_bundle("3.11", "x86_64")
-        mdns_wheels("3.11", "x86_64")
+        zeroconf_wheels("3.11", "x86_64")
         if not args.skip_ansible:
             ensure_ansible()
         print(f"packages built, broker bundle and ansible ready in {time.perf_counter() - t0:.1f} s: "

@@ -226,8 +226,8 @@ async def measure(use_rig: bool) -> dict[str, float]:
 
 
 async def measure_rig() -> dict[str, float]:
-    from sdv_studio.core.deploy.broker_bundle import broker_bundle
-    from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
+    from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
+    from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
     from sdv_studio.core.ssh.known_hosts import default_path
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
@@ -242,7 +242,7 @@ async def measure_rig() -> dict[str, float]:
              DeviceSpec("d3", "198.18.0.13", engine=True), DeviceSpec("d4", "198.18.0.14"),
              DeviceSpec("d5", "198.18.0.15"), DeviceSpec("d6", "198.18.0.16")]
     await asyncio.to_thread(broker_bundle, "3.11", "x86_64")  # before the rig's LAN, which has no index
-    await asyncio.to_thread(mdns_wheels, "3.11", "x86_64")
+    await asyncio.to_thread(zeroconf_wheels, "3.11", "x86_64")
     rig = await asyncio.to_thread(Rig.build, specs)
     all_cpus = separate_cores(rig)
     results: dict[str, float] = {}

@@ -62,7 +62,7 @@ def local_target_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("SDV_AGENT_HOME", str(agent_home))
     monkeypatch.setenv("SDV_AGENT_NO_SYSTEMD", "1")
     yield home
-    agent = agent_home / "agent" / "sdv_agent.py"
+    agent = agent_home / "agent" / "entrypoint.py"
     if agent.exists():
         subprocess.run([sys.executable, str(agent), "supervisor", '{"action": "stop", "stopApps": true}'],
                        capture_output=True, timeout=60, check=False)

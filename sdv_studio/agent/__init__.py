@@ -1,7 +1,7 @@
 """The device agent: runs on devices, stdlib only, Python 3.8+.
 
-The folder is copied as is to the device (``sdv_agent.py`` plus the ``sdvagent`` package) and run
-there as ``python3 <agentdir>/sdv_agent.py <command> [json]``. This module only tells the workstation
+The folder is copied as is to the device (``entrypoint.py`` plus the ``sdvagent`` package) and run
+there as ``python3 <agentdir>/entrypoint.py <command> [json]``. This module only tells the workstation
 which files make up that folder.
 """
 
@@ -15,6 +15,6 @@ AGENT_DIR = Path(__file__).resolve().parent
 
 def agent_files() -> List[Path]:
     """The files to upload, relative to AGENT_DIR (no caches, no this module)."""
-    files = [Path("sdv_agent.py")]
+    files = [Path("entrypoint.py")]
     files += sorted(p.relative_to(AGENT_DIR) for p in (AGENT_DIR / "sdvagent").rglob("*.py"))
     return files

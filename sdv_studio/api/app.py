@@ -13,12 +13,12 @@ from starlette.middleware.cors import CORSMiddleware
 
 from sdv_studio import __version__
 from sdv_studio.api.auth import BearerAuth
+from sdv_studio.api.cached_deployment import DeploymentShortcut
 from sdv_studio.api.context import ApiContext
 from sdv_studio.api.errors import known_query_only, on_http_error, on_validation_error
 from sdv_studio.api.limits import BodySizeLimit
 from sdv_studio.api.routes import deployments, devices, events, packages
 from sdv_studio.api.settings import ApiSettings
-from sdv_studio.api.shortcut import DeploymentShortcut
 
 DESCRIPTION = """\
 The deployment API of the SDV deployment guide, served by SDV Studio on this computer.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
-from sdv_studio.api.runs import Deployments
+from sdv_studio.api.deployment_runs import Deployments
 from sdv_studio.api.settings import ApiSettings
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.packaging.store import PackageStore

@@ -9,10 +9,10 @@ from typing import Any
 import grpc
 
 from sdv_studio.broker import auth, convert, matching
-from sdv_studio.broker.common import SERVER_NAME, SERVER_VERSION, Service, datatype_name, entry_type_name
 from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as types
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as val
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as val_grpc
+from sdv_studio.broker.service_base import SERVER_NAME, SERVER_VERSION, Service, datatype_name, entry_type_name
 from sdv_studio.broker.store import CURRENT, TARGET, Change, Database, Datapoint
 from sdv_studio.broker.values import UpdateError, base_type
 from sdv_studio.broker.vss import Entry

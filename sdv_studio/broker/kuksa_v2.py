@@ -10,7 +10,10 @@ from typing import Any
 import grpc
 
 from sdv_studio.broker import auth, convert, matching
-from sdv_studio.broker.common import (
+from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as types
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as val
+from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as val_grpc
+from sdv_studio.broker.service_base import (
     MAX_PATH_LENGTH,
     SERVER_NAME,
     SERVER_VERSION,
@@ -18,9 +21,6 @@ from sdv_studio.broker.common import (
     datatype_name,
     entry_type_name,
 )
-from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as types
-from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as val
-from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as val_grpc
 from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint, metadata_value
 from sdv_studio.broker.values import UpdateError, Value
 from sdv_studio.broker.vss import Entry

@@ -8,10 +8,10 @@ from typing import Any
 import grpc
 
 from sdv_studio.broker import auth, convert, query
-from sdv_studio.broker.common import Service, datatype_name
 from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2 as broker
 from sdv_studio.broker.proto.sdv.databroker.v1 import broker_pb2_grpc as broker_grpc
 from sdv_studio.broker.proto.sdv.databroker.v1 import types_pb2 as types
+from sdv_studio.broker.service_base import Service, datatype_name
 from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint
 from sdv_studio.broker.values import UpdateError
 from sdv_studio.broker.vss import Entry

@@ -10,9 +10,9 @@ from typing import Any
 
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, invalid
-from sdv_studio.core.deploy.apps import app_action, device_status, follow_logs
+from sdv_studio.core.deploy import DeviceRef
+from sdv_studio.core.deploy.app_control import app_action, device_status, follow_logs
 from sdv_studio.core.deploy.orchestrator import DeployError
-from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import check_name
 

@@ -37,14 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def _detect(args: argparse.Namespace, hosts: list[str], probe_timeout: float) -> tuple[list, list[str]]:
     """Brokers on ``hosts`` (from here) and on each --device (over SSH); one line per device that failed."""
     from sdv_studio.cli.device_options import host_key_trust, resolve_or_exit
-    from sdv_studio.core import kuksa_detect
+    from sdv_studio.core.kuksa import detect
     from sdv_studio.core.kuksa.on_device import detect_at
     from sdv_studio.core.ssh import SshError
 
     refs = resolve_or_exit(args) if args.device else []
     trust = host_key_trust(args)
     jobs = [detect_at(ref.target, trust, args.port, probe_timeout, args.timeout) for ref in refs]
-    on_hosts, *on_devices = await asyncio.gather(kuksa_detect.detect(hosts, args.port, probe_timeout, args.timeout),
+    on_hosts, *on_devices = await asyncio.gather(detect.detect(hosts, args.port, probe_timeout, args.timeout),
                                                  *jobs, return_exceptions=True)
     if isinstance(on_hosts, BaseException):
         raise on_hosts
@@ -60,7 +60,7 @@ async def _detect(args: argparse.Namespace, hosts: list[str], probe_timeout: flo
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core import kuksa_detect
+    from sdv_studio.core.kuksa import detect
 
     problems = [f"--port: must be between 1 and 65535, got {p}" for p in args.port if not 0 < p < 65536]
     problems += [f"--host: must not be empty: {h!r}" for h in args.host if not h.strip()]
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise invalid(problems)
     hosts = [h.strip() for h in args.host] or ([] if args.device else ["127.0.0.1"])
-    probe_timeout = min(kuksa_detect.DEFAULT_PROBE_TIMEOUT, args.timeout)
+    probe_timeout = min(detect.DEFAULT_PROBE_TIMEOUT, args.timeout)
     found, problems = asyncio.run(_detect(args, hosts, probe_timeout))
     for problem in problems:
         print(problem, file=sys.stderr)

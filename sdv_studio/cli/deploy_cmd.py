@@ -10,9 +10,8 @@ import sys
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, CliError, invalid
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
-from sdv_studio.core.deploy.service import start_deployment
 from sdv_studio.models.deployment import Deployment
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sdv_studio.cli.errors import invalid
-from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.deploy import DeviceRef
 from sdv_studio.core.deploy.targets import ConnectionDefaults, UnknownDevice, resolve_devices
 from sdv_studio.core.inventory import InventoryError
 from sdv_studio.core.ssh.trust import Confirm, HostKeyOffer, HostKeyTrust

@@ -8,15 +8,15 @@ from typing import Any
 
 from sdv_studio.gui.adapters import Engines
 from sdv_studio.gui.qt import QtCore
+from sdv_studio.gui.running_tasks import RunningTasks
 from sdv_studio.gui.state import DeploymentState
-from sdv_studio.gui.tasks import TaskGroup
 
 
 @dataclass
 class Context:
     state: DeploymentState
     engines: Engines
-    tasks: TaskGroup
+    tasks: RunningTasks
     settings: QtCore.QSettings
 
     def run(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,

@@ -16,8 +16,8 @@ from sdv_studio.gui.pages.devices import DevicesPage
 from sdv_studio.gui.pages.kuksa import KuksaPage
 from sdv_studio.gui.pages.package import PackagePage
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.running_tasks import RunningTasks
 from sdv_studio.gui.state import STEPS, DeploymentState, Step
-from sdv_studio.gui.tasks import TaskGroup
 from sdv_studio.gui.widgets.common import button
 
 PAGES: tuple[type[Page], ...] = (ConfigurePage, PackagePage, DevicesPage, KuksaPage, DeployPage, CompletePage)
@@ -31,7 +31,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(MIN_SIZE)
         self.settings = settings or QtCore.QSettings("SDV Studio", "SDV Studio")
-        self.tasks = TaskGroup()
+        self.tasks = RunningTasks()
         self.ctx = Context(state=DeploymentState(), engines=engines, tasks=self.tasks, settings=self.settings)
         self._closing = False
         self._reached = 0  # furthest step entered: the rail lets you jump back, never ahead

@@ -36,7 +36,7 @@ class Agent:
 
     def run(self, command: str, args: dict[str, Any] | None = None, expect_ok: bool = True) -> dict[str, Any]:
         done = subprocess.run(
-            [self.python, str(self.dir / "sdv_agent.py"), command, json.dumps(args or {})],
+            [self.python, str(self.dir / "entrypoint.py"), command, json.dumps(args or {})],
             capture_output=True, text=True, env=self.env, timeout=120, check=False,
         )
         try:
@@ -52,7 +52,7 @@ class Agent:
 
     def popen(self, command: str, args: dict[str, Any]) -> subprocess.Popen:
         return subprocess.Popen(
-            [self.python, str(self.dir / "sdv_agent.py"), command, json.dumps(args)],
+            [self.python, str(self.dir / "entrypoint.py"), command, json.dumps(args)],
             stdout=subprocess.PIPE, text=True, env=self.env,
         )
 

@@ -51,7 +51,7 @@ def test_info_lists_listening_ports(agent: Agent) -> None:
 def test_deploy_prints_progress_lines_before_its_answer(agent: Agent, tmp_path: Path) -> None:
     package = pkgbuild.build(tmp_path, "demo", "1.0.0")
     args = dict(FAST, package=str(package), progress=True)
-    done = subprocess.run([agent.python, str(agent.dir / "sdv_agent.py"), "deploy", json.dumps(args)],
+    done = subprocess.run([agent.python, str(agent.dir / "entrypoint.py"), "deploy", json.dumps(args)],
                           capture_output=True, text=True, env=agent.env, timeout=120, check=True)
     *progress, answer = [json.loads(line) for line in done.stdout.splitlines()]
     assert [p["progress"] for p in progress] == ["installed", "started"]

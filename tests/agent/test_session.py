@@ -15,7 +15,7 @@ def _request(command: str, args: dict[str, Any] | None = None) -> bytes:
 
 
 def _session(agent: Agent, stdin: bytes) -> list[dict[str, Any]]:
-    done = subprocess.run([agent.python, str(agent.dir / "sdv_agent.py"), "session"], input=stdin,
+    done = subprocess.run([agent.python, str(agent.dir / "entrypoint.py"), "session"], input=stdin,
                           capture_output=True, env=agent.env, timeout=60, check=True)
     return [json.loads(line) for line in done.stdout.decode().splitlines()]
 

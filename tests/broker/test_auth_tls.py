@@ -12,7 +12,7 @@ from kuksa_client.grpc import Datapoint, VSSClient, VSSClientError
 from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as t2
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
-from sdv_studio.core import kuksa_detect
+from sdv_studio.core.kuksa import detect
 from tests.broker.helpers import broker_process, jwt, rsa_keys, tls_files
 
 SPEED = "Vehicle.Speed"
@@ -50,7 +50,7 @@ def test_jwt_scopes(tmp_path: Path) -> None:
             assert client.get_current_values([SPEED])[SPEED].value == 10.0
             client.set_target_values({"Vehicle.Body.Lights.Beam.Low.IsOn": Datapoint(True)})
 
-        found = asyncio.run(kuksa_detect.classify("127.0.0.1", port))
+        found = asyncio.run(detect.classify("127.0.0.1", port))
         assert found is not None and found.auth and "kuksa.val.v2" in found.apis
 
 
@@ -64,6 +64,6 @@ def test_tls(tmp_path: Path) -> None:
             assert client.get_current_values([SPEED])[SPEED].value == 77.0
         with grpc.insecure_channel(f"127.0.0.1:{port}") as plain, pytest.raises(grpc.RpcError):
             v2_grpc.VALStub(plain).GetServerInfo(v2.GetServerInfoRequest(), timeout=3)
-        found = asyncio.run(kuksa_detect.classify("127.0.0.1", port))
+        found = asyncio.run(detect.classify("127.0.0.1", port))
         assert found is not None and found.tls and found.version != "unknown"
         assert found.vss_version and "kuksa.val.v1" in found.apis

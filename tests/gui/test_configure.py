@@ -80,7 +80,7 @@ def test_paste_replaces_the_app(window, qapp) -> None:  # type: ignore[no-untype
 
 
 def test_local_id_matches_the_engine() -> None:
-    from sdv_studio.core.deploy.local import LOCAL_ID
+    from sdv_studio.core.deploy.agent_link.local_target import LOCAL_ID
     from sdv_studio.gui.adapters import discovery
 
     assert discovery.LOCAL_ID == LOCAL_ID

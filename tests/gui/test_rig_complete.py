@@ -51,7 +51,7 @@ def _wait_banner(complete, qtbot, *words: str) -> str:  # type: ignore[no-untype
 
 
 def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
-    from sdv_studio.core.deploy.apps import device_status
+    from sdv_studio.core.deploy.app_control import device_status
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow

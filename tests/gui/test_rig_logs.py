@@ -41,14 +41,14 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
         rig: Rig, deployed: list, qtbot, qt_loop, light_package: PackageFile, tmp_path: Path,  # type: ignore[type-arg]  # noqa: F811
         monkeypatch: pytest.MonkeyPatch, rig_known_hosts: Path) -> None:
     from sdv_studio.gui.adapters import default_engines
-    from sdv_studio.gui.tasks import TaskGroup
+    from sdv_studio.gui.running_tasks import RunningTasks
 
     targets = deployed
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
     (home / "config" / "known_hosts").write_text(rig_known_hosts.read_text())
     monkeypatch.setenv("SDV_STUDIO_HOME", str(home))
-    engines, tasks = default_engines(), TaskGroup()
+    engines, tasks = default_engines(), RunningTasks()
     windows = []
     with rig.in_workstation():
         for dev in targets:

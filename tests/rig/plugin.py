@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.broker_bundle import broker_bundle
-from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
+from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
+from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
 from tests.rig.rig import Rig, foreign_specs, missing_tools
 
 
@@ -30,7 +30,7 @@ def rig() -> Iterator[Rig]:
     # The rig's LAN has no route to PyPI: fetch the wheels of the databroker that deployments
     # start on devices, and of the devices' mDNS advertiser, into the shared wheel cache now.
     broker_bundle("3.11", "x86_64")
-    mdns_wheels("3.11", "x86_64")
+    zeroconf_wheels("3.11", "x86_64")
     built = Rig.build()
     try:
         yield built
@@ -46,7 +46,7 @@ def foreign_rig() -> Iterator[Rig]:
         pytest.skip(reason)
     for python in ("3.9", "3.13"):  # bullseye's and trixie's, fetched before entering the LAN
         broker_bundle(python, "x86_64")
-        mdns_wheels(python, "x86_64")
+        zeroconf_wheels(python, "x86_64")
     built = Rig.build(foreign_specs())
     try:
         yield built

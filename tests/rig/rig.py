@@ -148,7 +148,7 @@ class Device:
         """Stop whatever SDV Studio's agent runs here (apps, the fallback databroker), so a test that
         needs the device's ports starts from a device as fresh as the tests before it left it."""
         stop = json.dumps({"action": "stop", "stopApps": True})
-        self.run(f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/sdv_agent.py supervisor '{stop}'",
+        self.run(f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/entrypoint.py supervisor '{stop}'",
                  user=LOGIN_USER, check=False)
 
     def host_key_fingerprint_file(self) -> Path:

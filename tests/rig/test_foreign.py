@@ -10,7 +10,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from sdv_studio.core.deploy.device_job import agent_answer
+from sdv_studio.core.deploy.agent_link.session import agent_answer
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust

@@ -1,5 +1,5 @@
-"""``sdv_agent.py <command> [json | -]``: one JSON document out, exit 0 / 1 (failed) / 2 (bad input);
-``sdv_agent.py session``: many commands, one JSON line each way."""
+"""``entrypoint.py <command> [json | -]``: one JSON document out, exit 0 / 1 (failed) / 2 (bad input);
+``entrypoint.py session``: many commands, one JSON line each way."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def main(argv: List[str]) -> int:
     if argv and argv[0] == "session":
         return session()
     if not argv or argv[0] not in COMMANDS:
-        _print({"ok": False, "error": "usage: sdv_agent.py COMMAND [JSON|-]; commands: %s"
+        _print({"ok": False, "error": "usage: entrypoint.py COMMAND [JSON|-]; commands: %s"
                 % ", ".join(sorted([*COMMANDS, "session"]))})
         return 2
     try:

@@ -26,7 +26,7 @@ UNIT = "sdv-agent.service"
 
 
 def agent_script() -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sdv_agent.py")
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "entrypoint.py")
 
 
 def request(layout: Layout, payload: Dict[str, Any], timeout: float = 60.0) -> Dict[str, Any]:

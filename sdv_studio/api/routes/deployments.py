@@ -12,9 +12,8 @@ from fastapi.responses import JSONResponse
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
 from sdv_studio.api.models import DeploymentList, ErrorBody
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
-from sdv_studio.core.deploy.service import start_deployment
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_devices
 from sdv_studio.core.inventory import InventoryError
 from sdv_studio.models.deployment import Deployment, DeploymentRequest

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
 from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
-from sdv_studio.core.deploy.device_job import agent_answer, deploy_errors
+from sdv_studio.core.deploy.agent_link.session import agent_answer, deploy_errors
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
 from sdv_studio.core.discovery import RangeError, ScanOptions, parse_cidrs, scan

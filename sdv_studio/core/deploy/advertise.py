@@ -11,10 +11,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, AgentUnavailable
-from sdv_studio.core.deploy.local import is_local
-from sdv_studio.core.deploy.mdns_wheels import mdns_wheels
-from sdv_studio.core.deploy.uploads import TransferStalled, upload_files
+from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, AgentUnavailable
+from sdv_studio.core.deploy.agent_link.local_target import is_local
+from sdv_studio.core.deploy.agent_link.uploads import TransferStalled, upload_files
+from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
 from sdv_studio.core.packaging.wheels import WheelError
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
@@ -47,7 +47,7 @@ async def plan_advert(info: dict[str, Any], target: SshTarget) -> Advert:
     props = info["properties"]
     python = ".".join(str(props["python"]).split(".")[:2])
     try:
-        wheels = await asyncio.to_thread(mdns_wheels, python, str(props["arch"]))
+        wheels = await asyncio.to_thread(zeroconf_wheels, python, str(props["arch"]))
     except WheelError as exc:
         return Advert(problem="; ".join(exc.problems))
     args["wheels"] = f"{info['uploads']}/mdns-wheels"

@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
-from sdv_studio.core.deploy.hub import EventHub
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sdv_studio.core.deploy.device_job import DeployOptions, native_job
-from sdv_studio.core.deploy.docker_runtime import docker_job
+from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.runtimes.container import docker_job
+from sdv_studio.core.deploy.runtimes.native import native_job
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment, DeviceDeployment

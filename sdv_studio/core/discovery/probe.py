@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
 from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, parse_listening
 from sdv_studio.core.kuksa.on_device import DeviceShell, detect_on_device
 from sdv_studio.core.ssh import HostKeyTrust, SshError, SshTarget, connect

@@ -1,7 +1,7 @@
 """Detect brokers *on* a device, its loopback included, through the SSH connection already open.
 
 The device lists its listening ports (/proc/net/tcp); each candidate port is classified by the same
-probes as a network host (kuksa_detect.classify), reached through a forwarded SSH channel
+probes as a network host (detect.classify), reached through a forwarded SSH channel
 (ssh.forward), so a databroker bound to the device's 127.0.0.1, KUKSA's default, is found too.
 This computer (a LocalConnection, no SSH) is probed the same way, its ports dialled directly.
 
@@ -18,7 +18,7 @@ from typing import Protocol
 
 import paramiko
 
-from sdv_studio.core import kuksa_detect
+from sdv_studio.core.kuksa import detect
 from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, Listener, parse_listening
 from sdv_studio.core.ssh.connection import CommandResult, connect
 from sdv_studio.core.ssh.forward import local_forward
@@ -56,19 +56,19 @@ async def detect_on_device(
     host: str,
     listening: dict[int, Listener] | None = None,
     extra_ports: Iterable[int] = (),
-    probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
-    host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT,
+    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
+    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT,
 ) -> list[KuksaBrokerInfo]:
     """Brokers on the device behind ``conn``, reported under ``host`` (its address), by port.
 
     ``listening`` saves a round trip when the caller already read the device's ports."""
     if listening is None:
         listening = await listening_ports(conn, host_timeout)
-    wanted = [listening[p] for p in kuksa_detect.candidate_ports(extra_ports) if p in listening]
+    wanted = [listening[p] for p in detect.candidate_ports(extra_ports) if p in listening]
 
     async def one(listener: Listener) -> KuksaBrokerInfo | None:
         with _reach(conn, listener) as (dial_host, dial_port):
-            info = await kuksa_detect.classify(dial_host, dial_port, probe_timeout)
+            info = await detect.classify(dial_host, dial_port, probe_timeout)
         if info is None:
             return None
         return info.model_copy(update={"host": host, "port": listener.port, "local_only": listener.local_only})
@@ -83,10 +83,10 @@ async def detect_on_device(
 
 
 async def detect_at(target: SshTarget, trust: HostKeyTrust, extra_ports: Iterable[int] = (),
-                    probe_timeout: float = kuksa_detect.DEFAULT_PROBE_TIMEOUT,
-                    host_timeout: float = kuksa_detect.DEFAULT_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
+                    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
+                    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
     """Connect to ``target`` (this computer without SSH) and detect there; raises SshError."""
-    from sdv_studio.core.deploy.local import LocalConnection, is_local
+    from sdv_studio.core.deploy.agent_link.local_target import LocalConnection, is_local
 
     if is_local(target):
         return await detect_on_device(LocalConnection(), "127.0.0.1", None, extra_ports, probe_timeout,

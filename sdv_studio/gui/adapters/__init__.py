@@ -35,10 +35,10 @@ def default_engines() -> Engines:
 HEAVY_MODULES = (
     "sdv_studio.core.packaging.builder",
     "sdv_studio.core.discovery",
-    "sdv_studio.core.kuksa_detect",
+    "sdv_studio.core.kuksa.detect",
     "sdv_studio.core.kuksa.on_device",
     "sdv_studio.core.deploy.service",
-    "sdv_studio.core.deploy.apps",
+    "sdv_studio.core.deploy.app_control",
 )
 
 

@@ -16,7 +16,7 @@ from sdv_studio.models.broker import KuksaBrokerInfo
 if TYPE_CHECKING:
     from sdv_studio.gui.adapters.discovery import Approvals, Device
 
-# kuksa_detect (grpc) and the SSH layer load on first use, not with the window.
+# core.kuksa.detect (grpc) and the SSH layer load on first use, not with the window.
 PROBE_TIMEOUT = 2.0
 HOST_TIMEOUT = 10.0
 
@@ -66,9 +66,9 @@ class CoreBrokers:
             await asyncio.gather(*jobs, return_exceptions=True)
 
     async def test(self, host: str, port: int) -> KuksaBrokerInfo | None:
-        from sdv_studio.core import kuksa_detect
+        from sdv_studio.core.kuksa import detect
 
-        return await kuksa_detect.classify(host, port, self._probe_timeout)
+        return await detect.classify(host, port, self._probe_timeout)
 
 
 def default_engine(approvals: Approvals) -> BrokerEngine:

@@ -90,7 +90,7 @@ class CoreDeployer:
         return DeviceRef(device.id, self.approvals.target(device))
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
-        from sdv_studio.core.deploy.device_job import DeployOptions
+        from sdv_studio.core.deploy.options import DeployOptions
         from sdv_studio.core.deploy.package_file import open_package
         from sdv_studio.core.deploy.service import start_deployment
 
@@ -102,26 +102,26 @@ class CoreDeployer:
         return OrchestratedRun(run)
 
     async def stop(self, device: Device, app: str) -> None:
-        from sdv_studio.core.deploy import apps
+        from sdv_studio.core.deploy import app_control
 
-        await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "stop", app)
+        await app_control.app_action(self._ref(device), self.approvals.trust(), self.timeout, "stop", app)
 
     async def rollback(self, device: Device, app: str) -> str:
-        from sdv_studio.core.deploy import apps
+        from sdv_studio.core.deploy import app_control
 
-        done = await apps.app_action(self._ref(device), self.approvals.trust(), self.timeout, "rollback", app)
+        done = await app_control.app_action(self._ref(device), self.approvals.trust(), self.timeout, "rollback", app)
         return str(done.get("rolledBackTo") or done.get("version") or "the previous version")
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
-        from sdv_studio.core.deploy import apps
+        from sdv_studio.core.deploy import app_control
 
-        return [line async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout,
+        return [line async for line in app_control.follow_logs(self._ref(device), self.approvals.trust(), self.timeout,
                                                         app, lines)]
 
     async def follow_logs(self, device: Device, app: str, lines: int = 200) -> AsyncIterator[str]:
-        from sdv_studio.core.deploy import apps
+        from sdv_studio.core.deploy import app_control
 
-        async for line in apps.follow_logs(self._ref(device), self.approvals.trust(), self.timeout, app, lines,
+        async for line in app_control.follow_logs(self._ref(device), self.approvals.trust(), self.timeout, app, lines,
                                            follow=True):
             yield line
 

@@ -179,7 +179,7 @@ class Approvals:
 
     def target(self, device: Device) -> SshTarget:
         """Where to connect for ``device`` (this computer needs no SSH)."""
-        from sdv_studio.core.deploy.local import local_target
+        from sdv_studio.core.deploy.agent_link.local_target import local_target
         from sdv_studio.core.ssh.target import SshTarget, local_user
 
         if device.local:

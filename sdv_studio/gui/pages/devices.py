@@ -372,7 +372,8 @@ class DevicesPage(Page):
         elif "authentication" in device.reason.lower() or "sign-in" in device.reason.lower():
             options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
                                    identity=device.identity or self.identity.text().strip())
-            self.ctx.run(self.connect(device.ip, options), lambda exc: self.banner.show_message(str(exc), "error"))
+            self.ctx.run(self.probe_address(device.ip, options),
+                         lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
 
@@ -435,7 +436,7 @@ class DevicesPage(Page):
         options = ProbeOptions(user=dialog.user.text().strip(), port=dialog.port.value(),
                                identity=dialog.identity.text().strip())
         self.stage.setText(f"Connecting to {address}…")
-        found = await self.connect(address, options)
+        found = await self.probe_address(address, options)
         if found is not None and device is not None and not same_device(found, device):
             self.remove(device)  # edited to another address: the same device, so still one row
         return found
@@ -448,7 +449,7 @@ class DevicesPage(Page):
             self.table.removeRow(row)
             self._update_summary()
 
-    async def connect(self, address: str, options: ProbeOptions) -> Device | None:
+    async def probe_address(self, address: str, options: ProbeOptions) -> Device | None:
         """Probe, asking about an unknown host key and for a password when needed."""
         engine = self.ctx.engines.discovery
         for _attempt in range(3):

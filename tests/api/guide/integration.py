@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 
 from sdv_studio.api.settings import ApiSettings
-from sdv_studio.core.deploy.apps import device_status
-from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.deploy import DeviceRef
+from sdv_studio.core.deploy.app_control import device_status
 from sdv_studio.core.deploy.targets import ConnectionDefaults
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.ssh.known_hosts import KnownHosts

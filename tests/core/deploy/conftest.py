@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions, DeviceRef, start_deployment
 from sdv_studio.core.deploy.events import DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
-from sdv_studio.core.deploy.service import DeviceRef, start_deployment
 from sdv_studio.core.packaging.builder import BuildOptions, build_package
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
@@ -23,7 +22,7 @@ from tests.rig.devices import LOGIN_USER
 from tests.rig.rig import Device, Rig
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
-AGENT = f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/sdv_agent.py"
+AGENT = f"python3 /home/{LOGIN_USER}/.local/share/sdv-studio/agent/entrypoint.py"
 FAST = DeployOptions(grace_seconds=1.0)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.core.deploy.conftest import APPS, agent_status, build, deploy

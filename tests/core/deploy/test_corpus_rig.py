@@ -30,10 +30,9 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
-from sdv_studio.core.deploy.service import start_deployment
 from sdv_studio.core.packaging.builder import BuildOptions, build_package
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.trust import HostKeyTrust

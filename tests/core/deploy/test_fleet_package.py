@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.agent_client import connect_agent
-from sdv_studio.core.deploy.device_job import check_compatible
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_link.client import connect_agent
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
+from sdv_studio.core.deploy.agent_link.transfer import Transfer, prepare_args, send_package
+from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.package_file import PackageFile
-from sdv_studio.core.deploy.transfer import Transfer, prepare_args, send_package
 from sdv_studio.core.packaging import BuildOptions, PackageStore, build_package
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import DeployOptions
+from sdv_studio.core.deploy import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust

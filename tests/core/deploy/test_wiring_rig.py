@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.core.deploy import start_deployment
 from sdv_studio.core.deploy.events import DeviceLog
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
-from sdv_studio.core.deploy.service import start_deployment
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.core.deploy.conftest import FAST, ref
 from tests.core.kuksa.device_broker import broker_on

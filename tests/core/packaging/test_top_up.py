@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_job import check_compatible
+from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.packaging import BuildOptions, PackageStore, build_package

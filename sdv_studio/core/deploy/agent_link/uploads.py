@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sdv_studio.core.deploy.agent_client import AgentClient, TransferStalled
+from sdv_studio.core.deploy.agent_link.client import AgentClient, TransferStalled
 
 __all__ = ["TransferStalled", "upload_files"]
 

@@ -13,7 +13,7 @@ import docker
 import paramiko
 from docker.transport.sshconn import SSHHTTPAdapter
 
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
 from sdv_studio.core.ssh.connection import SshConnection
 
 # The oldest Engine API that has everything we use; podman 4 and Docker 20.10+ serve it.

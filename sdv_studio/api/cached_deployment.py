@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sdv_studio.api.runs import Deployments
+from sdv_studio.api.deployment_runs import Deployments
 
 PREFIX = "/api/deployments/"
 

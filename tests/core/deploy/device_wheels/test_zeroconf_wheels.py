@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy import mdns_wheels as module
+from sdv_studio.core.deploy.device_wheels import zeroconf_wheels as module
 from sdv_studio.core.packaging.wheels import WheelError
 
 
@@ -29,5 +29,5 @@ def test_an_offline_workstation_is_asked_once(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(module.wheels, "vendor", offline)
     for _ in range(3):
         with pytest.raises(WheelError, match="no network"):
-            module.mdns_wheels("3.11", "x86_64")
+            module.zeroconf_wheels("3.11", "x86_64")
     assert calls == [{"patient": False}]

@@ -15,12 +15,12 @@ import docker
 from docker.models.containers import Container
 
 from sdv_studio.child_env import child_env
-from sdv_studio.core.deploy.agent_client import AgentCallError, AgentClient, agent_line
-from sdv_studio.core.deploy.device_job import agent_failure, agent_session, deploy_errors
-from sdv_studio.core.deploy.docker_engine import engine_for
-from sdv_studio.core.deploy.docker_runtime import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, agent_line
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
+from sdv_studio.core.deploy.agent_link.session import agent_failure, agent_session, deploy_errors
 from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.runtimes.container import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
+from sdv_studio.core.deploy.runtimes.container_engine import engine_for
 from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import AppState, DeviceApps

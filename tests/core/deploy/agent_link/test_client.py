@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.agent_client import (
+from sdv_studio.core.deploy.agent_link.client import (
     AGENT_PATH,
     AgentCallError,
     AgentUnavailable,
     agent_bundle,
     connect_agent,
 )
-from sdv_studio.core.deploy.local import LocalConnection, LocalStream
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection, LocalStream
 from sdv_studio.core.ssh.connection import CommandResult
 
 

@@ -1,4 +1,4 @@
-"""Entry point on the device: ``python3 sdv_agent.py <command> [json | -]``.
+"""Entry point on the device: ``python3 entrypoint.py <command> [json | -]``.
 
 Works from wherever the folder was copied: it puts its own folder first on sys.path and runs
 the ``sdvagent`` package beside it. Importing this module has no effect.

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sdv_studio.core.deploy.agent_client import AgentClient
+from sdv_studio.core.deploy.agent_link.client import AgentClient
+from sdv_studio.core.deploy.agent_link.uploads import upload_files
 from sdv_studio.core.deploy.package_file import PackageFile
-from sdv_studio.core.deploy.uploads import upload_files
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from sdv_studio.api.runs import Deployments
+from sdv_studio.api.deployment_runs import Deployments
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, JobOutcome, StepReporter
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.models.deployment import Deployment, DeviceDeployment

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from sdv_studio.agent import AGENT_DIR, agent_files
-from sdv_studio.core.deploy.local import LocalConnection
+from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
 from sdv_studio.core.ssh.connection import SshConnection
 from sdv_studio.core.ssh.stream import CommandStream
 
@@ -50,7 +50,7 @@ def _bytecode(rel: str, source: bytes) -> tuple[str, bytes] | None:
     (``__pycache__/<name>.cpython-3XX.pyc``), checked against the source's hash: a device whose
     Python has this minor version imports the agent without compiling it (~25 ms of CPU a fresh
     device spends once); any other Python never looks at the file and compiles as usual."""
-    if rel == "sdv_agent.py":  # run as a script: never imported, so never cached
+    if rel == "entrypoint.py":  # run as a script: never imported, so never cached
         return None
     code = compile(source, rel, "exec", dont_inherit=True)
     flags = 0b11  # hash-based, checked: valid whatever the mtimes the tar gives the sources
@@ -90,7 +90,7 @@ AGENT_DIR_SHELL = f'"$HOME"/{AGENT_PATH}'
 def agent_line(command: str, args: dict[str, Any] | None = None) -> str:
     """The shell line that runs one agent command: its JSON on stdin, or ``args`` on the line."""
     given = "-" if args is None else shlex.quote(json.dumps(args))
-    return f"python3 {AGENT_DIR_SHELL}/sdv_agent.py {shlex.quote(command)} {given}"
+    return f"python3 {AGENT_DIR_SHELL}/entrypoint.py {shlex.quote(command)} {given}"
 
 
 def _checked(command: str, answer: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +208,7 @@ async def connect_agent(remote: SshConnection | LocalConnection, timeout: float,
     digest, bundle = agent_bundle()
     # read (a shell builtin), not $(cat ...): one process less on every first call
     line = (f'read -r sdv_bundle 2>/dev/null <{AGENT_DIR_SHELL}/.bundle; if [ "$sdv_bundle" = {digest} ]; then '
-            f"exec python3 {AGENT_DIR_SHELL}/sdv_agent.py session; fi; "
+            f"exec python3 {AGENT_DIR_SHELL}/entrypoint.py session; fi; "
             f"exec python3 -I -c {shlex.quote(_bootstrap_source())} {shlex.quote(AGENT_PATH)}")
     session = AgentSession(await remote.start(line, timeout=timeout), remote.target.label)
     try:

@@ -21,11 +21,13 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from sdv_studio.core.deploy.advertise import advertise
-from sdv_studio.core.deploy.device_job import DeployOptions, agent_session, check_compatible, deploy_errors
-from sdv_studio.core.deploy.docker_engine import engine_for
+from sdv_studio.core.deploy.agent_link.session import agent_session, deploy_errors
+from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
+from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.runtimes.container_engine import engine_for
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust

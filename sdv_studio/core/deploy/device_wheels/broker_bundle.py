@@ -25,11 +25,12 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+import sdv_studio
 from sdv_studio import __version__
-from sdv_studio.core.deploy.docopt_wheel import docopt_wheel
+from sdv_studio.core.deploy.device_wheels.docopt_wheel import docopt_wheel
 from sdv_studio.core.packaging import wheels
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the sdv_studio folder
+_PACKAGE_ROOT = Path(sdv_studio.__file__).resolve().parent
 _DIST = "sdv_studio_broker"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # reproducible wheel bytes
 

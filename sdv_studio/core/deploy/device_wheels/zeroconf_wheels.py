@@ -26,7 +26,7 @@ def _wheels(python_version: str, arch: str) -> dict[str, bytes] | WheelError:
     return {path.name: path.read_bytes() for paths in vendored.wheels.values() for path in paths}
 
 
-def mdns_wheels(python_version: str, arch: str) -> dict[str, bytes]:
+def zeroconf_wheels(python_version: str, arch: str) -> dict[str, bytes]:
     """``{wheel file name: bytes}``, from the shared wheel cache (fetched once if missing).
     Blocking; WheelError when they cannot be had, for the rest of this process."""
     with _lock:
