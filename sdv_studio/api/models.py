@@ -1,7 +1,7 @@
 """The API's own response bodies (requests are the core's models: PackageRequest, DeploymentRequest).
 
-``size`` follows the guide and the project's DeviceInfo convention: the guide's human form
-(``"2.5MB"``) in the guide's field, exact bytes beside it in ``sizeBytes``.
+``size`` is the human form (``"2.5MB"``), as in DeviceInfo; exact bytes are beside it in ``sizeBytes``
+(docs/interface.md).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class DeviceMetrics(CamelModel):
 
 
 def human_size(size: int) -> str:
-    """``2.5MB``, ``812KB``, ``1.2GB`` (binary units, one decimal), as the guide writes sizes."""
+    """``2.5MB``, ``812KB``, ``1.2GB`` (binary units, one decimal), as docs/interface.md writes sizes."""
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + unit

@@ -1,4 +1,4 @@
-"""The device options every command that talks to devices spells the same way (CONTRACT.md)."""
+"""The device options every command that talks to devices spells the same way (docs/interface.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The guide's DeploymentState: what the wizard has gathered so far, shared by every page."""
+"""The wizard's DeploymentState (docs/architecture.md): what it has gathered so far, shared by every page."""
 
 from __future__ import annotations
 

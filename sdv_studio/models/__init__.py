@@ -1,1 +1,1 @@
-"""pydantic models of the guide's interfaces (camelCase JSON), one module per domain."""
+"""pydantic models of the JSON interface (docs/interface.md, camelCase), one module per domain."""

@@ -1,4 +1,4 @@
-"""KuksaBrokerInfo: one broker found by detection (the seed's fields plus apis, tls, auth)."""
+"""KuksaBrokerInfo: one broker found by detection (docs/interface.md: the guide's fields plus apis, tls, auth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deployments as the guide's API shows them (POST /api/deployments, GET /api/deployments/{id})."""
+"""Deployments as the API shows them (POST /api/deployments, GET /api/deployments/{id}; docs/interface.md)."""
 
 from __future__ import annotations
 

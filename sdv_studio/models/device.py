@@ -1,4 +1,5 @@
-"""DeviceInfo: one device as discovery reports it (the guide's fields plus what a user needs to act)."""
+"""DeviceInfo: one device as discovery reports it (docs/interface.md: the guide's fields plus what a user
+needs to act)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def utc_now() -> datetime:
 class DeviceCapabilities(CamelModel):
     gpu: bool = False
     kuksa: bool = False
-    memory: str = "unknown"  # human form, e.g. "7.6GB" (the guide's)
+    memory: str = "unknown"  # human form, e.g. "7.6GB" (docs/interface.md, DeviceInfo)
     storage: str = "unknown"  # free space where apps will live
     memory_bytes: int | None = None
     storage_bytes: int | None = None

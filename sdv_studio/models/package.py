@@ -1,4 +1,5 @@
-"""The guide's SDVAppPackage and the POST /api/apps/package request, with their validation rules.
+"""SDVAppPackage (docs/package-format.md) and the POST /api/apps/package request (docs/interface.md), with
+their validation rules.
 
 Every rule reports against the field it checks (``name: must be …``); Python syntax errors are
 reported as ``file:line:col: SyntaxError: message`` so a user can jump to them.
@@ -243,7 +244,7 @@ class _AppFields(CamelModel):
 
 
 class SDVAppPackage(_AppFields):
-    """The guide's SDVAppPackage; ``code`` is the entry point's source."""
+    """SDVAppPackage, held by a package's manifest (docs/package-format.md); ``code`` is the entry point's source."""
 
     python_version: str = Field(default="3.11", max_length=16)
     entry_point: str = Field(default="main.py", max_length=1024)
@@ -274,7 +275,7 @@ class SDVAppPackage(_AppFields):
 
 
 class RequestDeployment(CamelModel):
-    """The request's ``deployment``: the guide's body has no target devices (those come later)."""
+    """The request's ``deployment``: target devices may be left out (POST /api/deployments names them)."""
 
     target_devices: list[str] = Field(default_factory=list, max_length=1000)
     hot_swap: bool = True
@@ -283,7 +284,7 @@ class RequestDeployment(CamelModel):
 
 
 class PackageRequest(_AppFields):
-    """The body of ``POST /api/apps/package`` as in the guide, plus optional build settings."""
+    """The body of ``POST /api/apps/package`` (docs/interface.md): the guide's fields plus optional build settings."""
 
     kuksa_config: RequestKuksaConfig = Field(default_factory=RequestKuksaConfig)
     deployment: RequestDeployment = Field(default_factory=RequestDeployment)

@@ -1,5 +1,5 @@
-"""POST /api/deployments (200 as the guide's clients expect; it runs in the background), GET one or all,
-and cancel."""
+"""POST /api/deployments (200, see docs/interface.md "Status codes"; it runs in the background), GET one or
+all, and cancel."""
 
 from __future__ import annotations
 

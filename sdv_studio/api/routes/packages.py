@@ -38,7 +38,7 @@ async def create_package(body: PackageRequest, request: Request,
         size_bytes=stored.size, created_at=stored.created_at, name=stored.name, version=stored.version,
         notes=result.notes,
     )
-    # 200, not 201: the guide's integration test (and clients written from it) expect it.
+    # 200, not 201: docs/interface.md ("Status codes") says why.
     return JSONResponse(created.to_json_dict(), 200, headers={"Location": url})
 
 

@@ -1,4 +1,4 @@
-"""The guide's deployment stages with their progress values and messages."""
+"""The deployment stages with their progress values and messages (docs/interface.md, deploy)."""
 
 from __future__ import annotations
 

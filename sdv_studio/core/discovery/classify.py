@@ -53,7 +53,7 @@ def device_type(facts: dict[str, str], props: dict[str, str]) -> DeviceType:
 
 
 def human_size(n: int) -> str:
-    """The guide's style: ``32GB``, ``7.6GB``, ``512MB`` (binary units)."""
+    """DeviceInfo's human form (docs/interface.md): ``32GB``, ``7.6GB``, ``512MB`` (binary units)."""
     if n >= 2**30:
         return f"{n / 2**30:.1f}".removesuffix(".0") + "GB"
     return f"{n // 2**20}MB"

@@ -15,7 +15,8 @@ from sdv_studio.core.kuksa import grpc_probe, probes
 from sdv_studio.models.broker import BrokerKind, KuksaBrokerInfo
 
 DATABROKER_PORT = 55555
-# The seed guide's list: MQTT, MQTT over TLS, KUKSA VISS websockets, MQTT over websockets.
+# The deployment guide's broker ports (docs/interface.md, brokers): MQTT, MQTT over TLS, KUKSA VISS
+# websockets, MQTT over websockets.
 COMMON_PORTS = (1883, 8883, 8090, 8091, 9001)
 DEFAULT_PROBE_TIMEOUT = 2.0
 DEFAULT_HOST_TIMEOUT = 10.0

@@ -1,4 +1,5 @@
-"""The container form of a package: a Dockerfile after the guide's security profile and a compose file.
+"""The container form of a package: a Dockerfile with the container security profile of docs/architecture.md,
+and a compose file.
 
 The build context is the unpacked package. Everything installs from the vendored wheels, so the
 image builds with no network (compose sets ``network: none`` for the build).
@@ -74,7 +75,7 @@ CMD {command}
 
 
 def compose(package: SDVAppPackage, base_image: str, env: Mapping[str, str]) -> str:
-    """compose.yaml with the guide's limits and security options (JSON scalars are valid YAML).
+    """compose.yaml with the package's limits and the security options (JSON scalars are valid YAML).
 
     ``env`` holds each variable's default; the deploying side's environment overrides it.
     """

@@ -1,1 +1,1 @@
-"""The wizard's pages, one module each, in the order of the guide's steps."""
+"""The wizard's pages, one module each, in the order of its steps (docs/architecture.md)."""

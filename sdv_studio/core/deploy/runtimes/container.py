@@ -1,4 +1,5 @@
-"""Deploying a package as a container on the device's engine, with the guide's security profile.
+"""Deploying a package as a container on the device's engine, with the container security profile
+(docs/architecture.md).
 
 The image is built on the device from the package itself (the .tar.gz is the build context,
 network "none": the wheels are vendored). A container is healthy when it keeps running through

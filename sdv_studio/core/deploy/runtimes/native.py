@@ -67,7 +67,7 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
 
 
 class _Progress:
-    """Turns the agent's progress lines into the guide's stages, each once and in order."""
+    """Turns the agent's progress lines into the deployment stages (``Stage``), each once and in order."""
 
     def __init__(self, step: StepReporter, wiring: Wiring) -> None:
         self.step, self.wiring = step, wiring
