@@ -65,3 +65,12 @@ def resources_dir() -> Path:
 def templates_dir() -> Path:
     """App templates the packager fills in."""
     return _shipped("templates")
+
+
+def user_path(text: str) -> Path:
+    """A path a user typed, ``~`` expanded; as typed when the home it names does not exist (``~nobody``),
+    so the check that follows reports "no such file" instead of a crash."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from sdv_studio.cli.errors import invalid
 from sdv_studio.core.deploy import DeviceRef
 from sdv_studio.core.deploy.targets import ConnectionDefaults, UnknownDevice, resolve_devices
 from sdv_studio.core.inventory import InventoryError
 from sdv_studio.core.ssh.trust import Confirm, HostKeyOffer, HostKeyTrust
+from sdv_studio.paths import user_path
 
 
 def add_device_options(parser: argparse.ArgumentParser, *, device_required: bool = False) -> None:
@@ -46,7 +46,7 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def connection_defaults(args: argparse.Namespace) -> ConnectionDefaults:
-    key = Path(args.identity).expanduser() if getattr(args, "identity", None) else None
+    key = user_path(args.identity) if getattr(args, "identity", None) else None
     if key is not None and not key.is_file():
         raise invalid(f"--identity: no such file: {args.identity}")
     return ConnectionDefaults(user=getattr(args, "user", None), key_file=key)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import add_json_option
 from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs
     from sdv_studio.core.inventory import Inventory
@@ -90,7 +91,7 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     port = args.port or port
     if port is not None and not 0 < port < 65536:
         problems.append(f"--port {port}: must be 1-65535")
-    key_file = str(Path(args.identity).expanduser().resolve()) if args.identity else None
+    key_file = str(user_path(args.identity).resolve()) if args.identity else None
     if key_file and not Path(key_file).is_file():
         problems.append(f"--identity {args.identity}: no such file")
     if problems:

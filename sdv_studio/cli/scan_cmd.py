@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import add_connection_options
 from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs: `sdv-studio --help` stays fast
     from sdv_studio.core.discovery import Scanner
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     problems = []
     if not 0 < args.port < 65536:
         problems.append(f"--port {args.port}: must be 1-65535")
-    identity = Path(args.identity).expanduser() if args.identity else None
+    identity = user_path(args.identity) if args.identity else None
     if identity is not None and not identity.is_file():
         problems.append(f"--identity {args.identity}: no such file")
     if args.timeout <= 0:

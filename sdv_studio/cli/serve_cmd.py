@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import connection_defaults
 from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the API's dependencies load only when it runs: `sdv-studio --help` stays fast
     from sdv_studio.api.server import Tls
@@ -56,7 +57,7 @@ def _check(args: argparse.Namespace) -> list[str]:
     if not 0 <= args.port <= 65535:
         problems.append(f"--port {args.port}: must be 0-65535")
     if args.token_file is not None:
-        args.token = _read_token_file(Path(args.token_file).expanduser(), problems)
+        args.token = _read_token_file(user_path(args.token_file), problems)
         option = "--token-file"
     else:
         option = "--token"
@@ -67,7 +68,7 @@ def _check(args: argparse.Namespace) -> list[str]:
     if (args.tls_cert is None) != (args.tls_private_key is None):
         problems.append("--tls-cert and --tls-private-key: give both or neither")
     for option, value in (("--tls-cert", args.tls_cert), ("--tls-private-key", args.tls_private_key)):
-        if value is not None and not Path(value).expanduser().is_file():
+        if value is not None and not user_path(value).is_file():
             problems.append(f"{option}: no such file: {value}")
     problems += [f"--cors-origin {origin}: not an origin like https://host[:port] (or '*')"
                  for origin in args.cors_origin if not _is_origin(origin)]

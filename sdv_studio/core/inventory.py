@@ -16,6 +16,7 @@ from sdv_studio.core.ssh.secrets import delete_password, load_password, store_pa
 from sdv_studio.core.ssh.target import SshTarget, local_user
 from sdv_studio.models.base import CamelModel
 from sdv_studio.models.device import utc_now
+from sdv_studio.paths import user_path
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _lock = threading.Lock()
@@ -37,7 +38,7 @@ class SavedDevice(CamelModel):
 
     def target(self, *, user: str | None = None, key_file: Path | None = None) -> SshTarget:
         """Connection parameters; explicit ``user``/``key_file`` (command-line options) win over saved ones."""
-        key = key_file or (Path(self.key_file).expanduser() if self.key_file else None)
+        key = key_file or (user_path(self.key_file) if self.key_file else None)
         return SshTarget(self.host, self.port, user or self.user or local_user(), key)
 
 

@@ -58,6 +58,8 @@ def test_password_is_prompted_and_kept_only_in_the_keyring(home: Path, capsys: p
         (["devices", "remove", "nope"], "nope: no saved device with this id"),
         (["devices", "add", "a@b@c"], "'a@b@c': expected [USER@]HOST[:PORT]"),
         (["devices", "add", "h", "--identity", "/nonexistent"], "--identity /nonexistent: no such file"),
+        # The home of a user who does not exist: pathlib raises RuntimeError on expanding it.
+        (["devices", "add", "h", "--identity", "~no-such-user-x/id"], "--identity ~no-such-user-x/id: no such"),
         (["devices", "add", "h", "--id", "Bad Id"], "id 'Bad Id': must be lowercase letters"),
         (["devices"], "devices: say list, add or remove"),
     ],

@@ -14,8 +14,9 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from sdv_studio.paths import user_path
 
 # The engine's modules (paramiko, zeroconf, docker) load on first use, not with the window.
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ class Approvals:
         if device.local:
             return local_target()
         user = device.user or local_user()
-        key = Path(device.identity).expanduser() if device.identity else None
+        key = user_path(device.identity) if device.identity else None
         return SshTarget(device.ip, device.port, user, key, self.passwords.get((user, device.ip, device.port)))
 
 
@@ -246,7 +247,7 @@ class CoreDiscovery:
         try:
             scanner = core.Scanner(core.ScanOptions(
                 cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
-                use_mdns=sweep, key_file=Path(options.identity).expanduser() if options.identity else None,
+                use_mdns=sweep, key_file=user_path(options.identity) if options.identity else None,
                 trust=self.approvals.trust()), self.inventory)
         except (core.RangeError, InventoryError) as exc:
             raise ValueError(str(exc)) from exc
@@ -268,7 +269,7 @@ class CoreDiscovery:
         port = port or options.port
         if options.password:
             self.approvals.passwords[(user, host, port)] = options.password
-        key = Path(options.identity).expanduser() if options.identity else None
+        key = user_path(options.identity) if options.identity else None
         target = SshTarget(host, port, user, key, options.password)
         result = await core.probe(target, self.approvals.trust())
         error = result.error
