@@ -14,7 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from sdv_studio.core.packaging.store import PackageStore
+from sdv_studio.models.package import check_name, check_version
 
 # Entries a package (format 2) carries per (Python, arch); a device is sent only its own.
 PER_COMBINATION = ("wheels/", "requirements/")
@@ -129,6 +132,12 @@ class PackageFile:
             raise PackageUnreadable(f"{self.path}: manifest.json is not JSON ({exc})") from exc
         if not isinstance(loaded, dict):
             raise PackageUnreadable(f"{self.path}: manifest.json is not an object")
+        # The name and version reach terminals, folder names and records: checked as the packager made them.
+        for field, check in (("name", check_name), ("version", check_version)):
+            try:
+                check(loaded.get(field) if isinstance(loaded.get(field), str) else "")
+            except PydanticCustomError as exc:
+                raise PackageUnreadable(f"{self.path}: manifest.json: {field} {exc.message()}") from exc
         return loaded
 
     @property
@@ -178,6 +187,7 @@ def open_package(reference: str, store: PackageStore | None = None) -> PackageFi
         path = stored.path
     package = PackageFile(path)
     package.sums  # noqa: B018 - verify now, before anything is sent anywhere
+    package.manifest  # noqa: B018
     return package
 
 
