@@ -135,7 +135,8 @@ class PackageFile:
         # The name and version reach terminals, folder names and records: checked as the packager made them.
         for field, check in (("name", check_name), ("version", check_version)):
             try:
-                check(loaded.get(field) if isinstance(loaded.get(field), str) else "")
+                value = loaded.get(field)
+                check(value if isinstance(value, str) else "")
             except PydanticCustomError as exc:
                 raise PackageUnreadable(f"{self.path}: manifest.json: {field} {exc.message()}") from exc
         return loaded
