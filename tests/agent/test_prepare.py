@@ -60,3 +60,30 @@ def test_deploy_prints_progress_lines_before_its_answer(agent: Agent, tmp_path: 
     # Without asking, the answer is the only line.
     quiet = agent.run("deploy", dict(FAST, package=str(package)))
     assert quiet["alreadyRunning"]
+
+
+def test_a_refused_install_leaves_nothing_in_the_uploads(agent: Agent, tmp_path: Path) -> None:
+    package = pkgbuild.build(tmp_path, "demo", "1.0.0")
+    upload = agent.base / "uploads" / "pkg_00000000000000ff"
+    upload.mkdir(parents=True)
+    (upload / "SHA256SUMS").write_text(f"{'0' * 64}  manifest.json\n")  # no such file: refused
+    refused = agent.run("install", {"dir": str(upload)}, expect_ok=False)
+    assert refused["exitCode"] != 0 and not upload.exists()
+    sibling = agent.base / "uploads" / "sibling.tar.gz"  # a whole package that is not one
+    sibling.write_bytes(b"not gzip")
+    agent.run("install", {"package": str(sibling)}, expect_ok=False)
+    assert not sibling.exists() and package.exists()
+
+
+def test_prepare_prunes_uploads_a_killed_transfer_left_a_day_ago(agent: Agent) -> None:
+    import os
+    import time
+
+    old, recent = agent.base / "uploads" / "pkg_00000000000000aa", agent.base / "uploads" / "pkg_00000000000000bb"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "part.whl").write_bytes(b"x")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    agent.run("prepare", {"name": "demo", "packageId": "pkg_00000000000000ff"})
+    assert not old.exists() and recent.exists()  # another transfer may be filling the recent one

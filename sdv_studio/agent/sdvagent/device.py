@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 
 from . import AGENT_VERSION, client, limits, services, sysinfo
 from .errors import BadRequest
@@ -45,8 +46,30 @@ def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         answer["hashes"] = sorted(file_index(layout))
         upload = os.path.join(layout.uploads, package_id)
         shutil.rmtree(upload, ignore_errors=True)  # what an interrupted transfer left
+        _prune_uploads(layout.uploads)
         answer["upload"] = upload
     return answer
+
+
+STALE_UPLOAD_SECONDS = 24 * 3600
+
+
+def _prune_uploads(folder: str) -> None:
+    """Uploads a killed transfer left a day ago or more: no transfer runs that long."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            old = time.time() - os.lstat(path).st_mtime > STALE_UPLOAD_SECONDS
+        except OSError:
+            continue
+        if old and os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif old:
+            os.unlink(path)
 
 
 def listening_ports() -> List[int]:

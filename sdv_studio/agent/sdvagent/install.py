@@ -54,7 +54,7 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         report("installed", release=result["release"], alreadyInstalled=result["alreadyInstalled"])
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
-    _discard_upload(layout, source_file or source_dir)
+        _discard_upload(layout, source_file or source_dir)  # installed or refused: never needed again
     result.update(stats)
     return result
 
