@@ -114,3 +114,26 @@ def test_a_venv_is_laid_out_as_the_venv_module_lays_it_out(tmp_path: Path) -> No
                           "import sys, marker_mod; print(sys.prefix, sys.prefix != sys.base_prefix, marker_mod.WHERE)"],
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == [str(ours), "True", "venv"]
+
+
+@pytest.mark.parametrize("member", ["{victim}", "../victim", "pkg/../../victim", "C:evil"])
+def test_a_wheel_member_outside_its_folder_is_refused_before_anything_is_written(tmp_path: Path, member: str) -> None:
+    import zipfile
+
+    from sdv_studio.agent.sdvagent import venvs
+    from sdv_studio.agent.sdvagent.errors import AgentError
+
+    victim = tmp_path / "victim"
+    victim.write_text("x")
+    victim.chmod(0o600)
+    wheel = tmp_path / "evil-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("evil/__init__.py", "")
+        info = zipfile.ZipInfo(member.format(victim=victim))
+        info.external_attr = 0o100755 << 16  # executable: the agent chmods such members after extracting
+        archive.writestr(info, "boom")
+    site = tmp_path / "site"
+    site.mkdir()
+    with pytest.raises(AgentError, match="would be written outside the environment"):
+        venvs.install_wheels(str(site), [str(wheel)])
+    assert list(site.iterdir()) == [] and victim.stat().st_mode & 0o777 == 0o600

@@ -137,7 +137,8 @@ def install_wheels(site: str, wheels: List[str], bin_dir: str = "", python: str 
     for wheel in wheels:
         try:
             with zipfile.ZipFile(wheel) as archive:
-                archive.extractall(site)  # extractall drops absolute paths and ".." components
+                _check_members(os.path.basename(wheel), archive.infolist())
+                archive.extractall(site)
                 for member in archive.infolist():  # extractall drops modes; keep "executable", as pip does
                     if (member.external_attr >> 16) & 0o111 and not member.is_dir():
                         path = os.path.join(site, member.filename)
@@ -159,6 +160,27 @@ def install_wheels(site: str, wheels: List[str], bin_dir: str = "", python: str 
                 f.write(body)
             os.chmod(target, 0o755)
         shutil.rmtree(data)
+
+
+WHEEL_MEMBERS = 100000
+WHEEL_BYTES = 2 << 30  # expanded; the largest wheels (CUDA builds of torch) are about 2 GB
+
+
+def _check_members(wheel: str, members: List[Any]) -> None:
+    """Refuses a wheel whose members would land outside the folder, or that expands beyond reason,
+    before anything is written (extractall only drops a leading "/" and "..": a name chmod'ed after it
+    would still be joined raw)."""
+    if len(members) > WHEEL_MEMBERS:
+        raise AgentError("%s: more than %d files; refused" % (wheel, WHEEL_MEMBERS))
+    total = 0
+    for member in members:
+        name = member.filename
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ".." in parts or ":" in parts[0] or "\0" in name:
+            raise AgentError("%s: the file %r would be written outside the environment; refused" % (wheel, name))
+        total += member.file_size
+        if total > WHEEL_BYTES:
+            raise AgentError("%s: expands to more than %d bytes; refused" % (wheel, WHEEL_BYTES))
 
 
 def package_find_links(root: str) -> List[str]:
