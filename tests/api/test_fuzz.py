@@ -32,7 +32,7 @@ MISSING_PACKAGE = "pkg_" + "0" * 16
 DISCOVER = "/api/devices/discover"
 STATUSES: Counter[int] = Counter()
 _PACKAGE_ID = re.compile(r"pkg_[0-9a-f]{8,64}")
-EXAMPLES = 25  # per operation and mode: the whole run stays well under a minute
+EXAMPLES = 100  # per operation and mode: over 1,000 requests in all, in well under a minute
 
 
 @pytest.fixture(scope="module")
@@ -120,4 +120,4 @@ def test_no_server_errors(api_schema: schemathesis.BaseSchema) -> None:
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
     assert not failures, "\n\n".join(failures)
     print(f"{sum(STATUSES.values())} requests by status: {dict(sorted(STATUSES.items()))}")
-    assert sum(STATUSES.values()) >= 200 and not [s for s in STATUSES if s >= 500]
+    assert sum(STATUSES.values()) >= 1000 and not [s for s in STATUSES if s >= 500]
