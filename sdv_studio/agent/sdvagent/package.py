@@ -37,15 +37,18 @@ def package_id(sums_path: str) -> str:
 def parse_sums(path: str) -> Dict[str, str]:
     """``{relative path: sha256}``; rejects paths that would leave the package folder."""
     sums = {}  # type: Dict[str, str]
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            digest, sep, name = line.partition("  ")
-            if not sep or len(digest) != 64 or not _safe_relpath(name):
-                raise AgentError("%s:%d: malformed line" % (SUMS, number))
-            sums[name] = digest.lower()
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except UnicodeDecodeError:
+        raise AgentError("%s: not UTF-8 text" % SUMS) from None
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not _safe_relpath(name):
+            raise AgentError("%s:%d: malformed line" % (SUMS, number))
+        sums[name] = digest.lower()
     return sums
 
 
@@ -55,7 +58,7 @@ def _plain_string(value: Any) -> bool:
 
 def _safe_relpath(name: str) -> bool:
     parts = name.split("/")
-    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts
+    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts and "\x00" not in name
 
 
 def unpack(archive: str, dest: str) -> None:
@@ -151,13 +154,20 @@ def assemble(staging: str, dest: str, sources: Dict[str, str], optional: Tuple[s
     return {"sent": sent, "reused": reused}
 
 
+def _package_json(root: str, name: str) -> Any:
+    try:
+        return read_json(os.path.join(root, name))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise AgentError("%s: not JSON" % name) from None
+
+
 class PackageInfo:
     """What the agent needs from an unpacked, verified package."""
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self.manifest = read_json(os.path.join(root, "manifest.json"))
-        self.launch = read_json(os.path.join(root, "launch.json"))
+        self.manifest = _package_json(root, "manifest.json")
+        self.launch = _package_json(root, "launch.json")
         if not isinstance(self.manifest, dict) or not isinstance(self.launch, dict):
             raise AgentError("package lacks manifest.json or launch.json")
         argv = self.launch.get("argv")

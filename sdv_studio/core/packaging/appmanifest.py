@@ -104,7 +104,8 @@ def _strip_extensions(text: str, label: str) -> tuple[str, list[str]]:
 
 
 def _vss_src(manifest: dict[str, Any]) -> str | None:
-    for interface in manifest.get("interfaces") or []:
+    interfaces = manifest.get("interfaces")
+    for interface in interfaces if isinstance(interfaces, list) else []:
         if isinstance(interface, dict) and interface.get("type") == "vehicle-signal-interface":
             config = interface.get("config")
             if isinstance(config, dict) and config.get("src"):

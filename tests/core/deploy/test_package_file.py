@@ -12,6 +12,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sdv_studio.core.deploy.package_file import PackageFile, PackageUnreadable, ReadLimits, open_package
 
@@ -110,3 +112,37 @@ def test_reading_a_2_gib_bomb_stays_within_200_mb(tmp_path: Path) -> None:
     refused, peak_mb = out.stdout.splitlines()
     assert refused.startswith("refused:") and "expands over 100 times its size" in refused
     assert int(peak_mb) <= 200
+
+
+_NAMES = st.one_of(st.sampled_from(["SHA256SUMS", "manifest.json", "app/main.py", "../up", "/abs", "./manifest.json",
+                                    "a//b", "app/./x", ""]), st.text(max_size=12))
+
+
+@settings(max_examples=400, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_NAMES, st.binary(max_size=64)), max_size=5),
+       st.lists(st.tuples(st.sampled_from(["ok", "bad"]), _NAMES), max_size=4),
+       st.one_of(st.binary(max_size=40), st.just(b'{"name": "demo", "version": "1.0.0"}')))
+def test_any_archive_opens_or_is_unreadable(tmp_path: Path, members: list[tuple[str, bytes]],
+                                            listed: list[tuple[str, str]], manifest: bytes) -> None:
+    """Hypothesis over the package reader: whatever the members and sums say, opening a package either
+    works (and then every entry is a path inside the package) or says why it cannot, in one line."""
+    files = dict(members)
+    files["manifest.json"] = manifest
+    sums = "".join(f"{hashlib.sha256(files.get(name, b'')).hexdigest() if how == 'ok' else 'z' * 64}  {name}\n"
+                   for how, name in [*listed, ("ok", "manifest.json")])
+    path = tmp_path / "fuzz.tar.gz"
+    try:
+        with tarfile.open(path, "w:gz") as tar:
+            for name, data in [("SHA256SUMS", sums.encode()), *files.items()]:
+                info, body = _member(name, data)
+                tar.addfile(info, io.BytesIO(body))
+    except (ValueError, UnicodeEncodeError):
+        return  # a name tar itself cannot store
+    try:
+        package = open_package(str(path))
+    except PackageUnreadable as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc).replace(str(path), "")
+        return
+    assert all(not n.startswith("/") and ".." not in n.split("/") for n in package.entries)
+    assert package.name == "demo"
