@@ -183,9 +183,28 @@ def _write_index(root: Path, requirements: Sequence[Requirement], python_version
     os.replace(partial, index)
 
 
+def _offline(output: str) -> str | None:
+    """Why pip could not ask the package index, when it could not: "no wheel" would be a false claim then."""
+    if os.environ.get("PIP_NO_INDEX", "").strip().lower() in ("1", "true", "yes", "on"):
+        return "the package index is switched off (PIP_NO_INDEX)"
+    trouble = _NETWORK_TROUBLE.search(output)
+    if trouble is None:
+        return None
+    detail = re.search(r"Connection\(host='([^']+)', port=(\d+)\): ([^\"')]+)", output)
+    if detail:
+        return f"the package index at {detail.group(1)}:{detail.group(2)} is unreachable ({detail.group(3).strip()})"
+    line = next((ln.strip() for ln in output.splitlines() if trouble.group(0) in ln), trouble.group(0))
+    return f"the package index is unreachable ({line[:160]})"
+
+
 def _pip_problems(output: str, arch: str, python_version: str) -> list[str]:
     where = f"{arch} (Python {python_version}, manylinux)"
     names = re.findall(r"No matching distribution found for ([^\s;]+)", output)
+    offline = _offline(output)
+    if names and offline:
+        return [f"requirements: {name}: no wheel for {where} in this computer's wheel cache, and {offline}; "
+                "connect once (or set PIP_INDEX_URL to a reachable mirror) to fill the cache"
+                for name in dict.fromkeys(names)]
     if names:
         return [f"requirements: {name}: no wheel for {where}" for name in dict.fromkeys(names)]
     if "ResolutionImpossible" in output or "conflict" in output.lower():
@@ -374,7 +393,7 @@ def _cached_resolution(root: Path, requirements: Sequence[Requirement],
 def _resolve(root: Path, requirements: Sequence[Requirement], combination: Combination) -> Resolution:
     python, arch = combination.python, combination.arch
     done = _pip_download(root, requirements, python, arch)
-    if (not isinstance(done, str) and done.returncode != 0 and not _NETWORK_TROUBLE.search(done.stderr)
+    if (not isinstance(done, str) and done.returncode != 0 and _offline(done.stderr) is None
             and _built_from_sdists(root, done.stderr)):
         done = _pip_download(root, requirements, python, arch)  # the new wheels are in --find-links now
     if isinstance(done, str):
@@ -382,8 +401,10 @@ def _resolve(root: Path, requirements: Sequence[Requirement], combination: Combi
     if done.returncode == 0:
         return _cached_resolution(root, requirements, combination) or _lost(root, combination)
     details = _pip_problems(f"{done.stdout}\n{done.stderr}", arch, python)
-    problem = _unavailable(done.stderr, requirements, combination) or "; ".join(details)
-    if not _NETWORK_TROUBLE.search(done.stderr):
+    offline = _offline(done.stderr)
+    problem = "; ".join(details) if offline else (_unavailable(done.stderr, requirements, combination)
+                                                  or "; ".join(details))
+    if not offline:  # what the index lacks is remembered; what could not be asked is not
         _write_index(root, requirements, python, arch,
                      {"unavailable": problem, "details": details, "at": time.time(), "triedSdists": True})
     return Resolution(combination, problem=problem, details=details)

@@ -411,3 +411,23 @@ def test_overlay_errors_name_file_and_line(tmp_path: Path, store: PackageStore, 
     with pytest.raises(PackageError) as info:
         build_package(tmp_path, BuildOptions(python_versions=ONE, name="dog", platforms=["x86_64"]), store=store)
     assert info.value.problems == [problem]
+
+
+@pytest.mark.parametrize(("env", "reason"), [
+    ({"PIP_NO_INDEX": "1"}, "the package index is switched off (PIP_NO_INDEX)"),
+    # A closed port on loopback: pip's connection is refused at once (nothing leaves this machine).
+    ({"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "1", "PIP_TIMEOUT": "2"},
+     "the package index at 127.0.0.1:9 is unreachable (Failed to establish a new connection"),
+])
+def test_an_offline_workstation_is_told_so_not_that_no_wheel_exists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: PackageStore, env: dict[str, str], reason: str) -> None:
+    monkeypatch.setenv("SDV_STUDIO_WHEEL_CACHE", str(tmp_path / "empty-cache"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    options = BuildOptions(python_versions=ONE, platforms=["x86_64"], extra_requirements=["sdv-no-such-dist-x==1.0"])
+    with pytest.raises(BuildFailed) as info:
+        build_package(APPS / "light_counter.py", options, store=store)
+    assert any("sdv-no-such-dist-x" in p and reason in p and "wheel cache" in p for p in info.value.problems), \
+        info.value.problems
+    # Nothing is remembered as unavailable: back online, the next build asks the index again.
+    assert not list((tmp_path / "empty-cache").glob("sets/*.json"))
