@@ -11,7 +11,7 @@ from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, read_only_table
+from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
 
 COLUMNS = ("Device", "Address", "Status", "Time", "Message")
 
@@ -106,9 +106,9 @@ class CompletePage(Page):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setToolTip(result.message)
                 self.table.setItem(row, c, item)
-            self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, result.device.id)
+            cell(self.table, row, 0).setData(Qt.ItemDataRole.UserRole, result.device.id)
             color = {"success": p.ok, "error": p.error}.get(result.status, p.muted)
-            self.table.item(row, 2).setForeground(QtGui.QColor(color))
+            cell(self.table, row, 2).setForeground(QtGui.QColor(color))
         self.redeploy_btn.setEnabled(len(results) > ok)
         if results:
             self.table.selectRow(0)

@@ -9,7 +9,7 @@ from sdv_studio.gui.adapters import packager
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.code_editor import CodeEditor
-from sdv_studio.gui.widgets.common import Card, Field, button
+from sdv_studio.gui.widgets.common import Card, Field, button, shortcut
 from sdv_studio.models.package import PYTHONS
 
 # The first choice carries wheels for every Python SDV Studio targets: one package for a mixed fleet.
@@ -81,8 +81,7 @@ class ConfigurePage(Page):
         card.body.addWidget(self.code_status)
         for key, slot in (("Ctrl+O", self.open_file), ("Ctrl+Shift+O", self.open_folder),
                           ("Ctrl+Shift+V", self.paste)):
-            QtGui.QShortcut(QtGui.QKeySequence(key), self, activated=slot,
-                            context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut(QtGui.QKeySequence(key), self, slot, Qt.ShortcutContext.WidgetWithChildrenShortcut)
         return card
 
     def _settings_panel(self) -> QtWidgets.QWidget:
