@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sdv_studio.gui import report, theme
 from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
@@ -24,7 +25,7 @@ class CompletePage(Page):
     startOver = Signal()
     redeployFailed = Signal()
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._logs: list[LogWindow] = []
         col = QtWidgets.QVBoxLayout(self)

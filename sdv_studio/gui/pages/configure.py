@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sdv_studio.gui import samples
 from sdv_studio.gui.adapters import packager
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.code_editor import CodeEditor
@@ -23,7 +24,7 @@ class ConfigurePage(Page):
     icon = "configure"
     next_label = "Build package"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setAcceptDrops(True)
         self._source = packager.from_text(samples.PLAYGROUND_DEFAULT, samples.DEFAULT_NAME)

@@ -17,6 +17,7 @@ from sdv_studio.gui.adapters.deployer import (
 )
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.adapters.packager import BuildDone
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.state import DeploymentResult
@@ -33,7 +34,7 @@ class DeployPage(Page):
     icon = "deploy"
     next_label = "Finish"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._runs: dict[str, DeployRun] = {}  # device id -> the run it is in
         self._tasks: set[asyncio.Task[None]] = set()

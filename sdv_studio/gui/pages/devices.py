@@ -18,6 +18,7 @@ from sdv_studio.gui.adapters.discovery import (
     ScanProgress,
     UnknownHostKey,
 )
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.trust_sheet import TrustSheet
@@ -67,7 +68,7 @@ class DevicesPage(Page):
     subtitle = "Scan the bench network or add devices by hand, then tick the ones to deploy to."
     icon = "devices"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.devices: dict[str, Device] = {}
         self._checked: set[str] = {LOCAL_ID}
