@@ -1,4 +1,6 @@
-"""Qt stays in sdv_studio.gui: core, agent, broker, CLI and API import without it."""
+"""The package's shape: Qt stays in sdv_studio.gui, and the import contracts in pyproject.toml hold
+(cli > gui | api > core > agent | broker | models > shared helpers; what ships to devices imports
+nothing it does not ship with)."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def test_non_gui_packages_do_not_load_qt() -> None:
     assert result.stdout.strip() == "", f"Qt loaded outside sdv_studio.gui: {result.stdout}"
 
 
-def test_import_linter_contract_holds() -> None:
+def test_import_linter_contracts_hold() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "importlinter.cli", "--no-cache"], capture_output=True, text=True, check=False
     )

@@ -23,9 +23,11 @@ def install(here: str, bundle: bytes) -> None:
     for stale in (new, old):
         shutil.rmtree(stale, ignore_errors=True)
     os.makedirs(new)
-    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
     with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
-        tar.extractall(new, **safe)
+        if hasattr(tarfile, "data_filter"):  # 3.12, and 3.8.17+ as a backport
+            tar.extractall(new, filter="data")
+        else:
+            tar.extractall(new)
     if os.path.lexists(here):
         os.rename(here, old)
     os.rename(new, here)

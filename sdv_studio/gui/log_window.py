@@ -31,7 +31,7 @@ class LogWindow(QtWidgets.QDialog):
         self.search.setPlaceholderText("Search (Enter: next, Shift+Enter: previous)")
         self.search.setAccessibleName("Search the log")
         self.search.setClearButtonEnabled(True)
-        self.search.returnPressed.connect(lambda: self.find(backward=bool(
+        self.search.returnPressed.connect(lambda: self.find_next(backward=bool(
             QtWidgets.QApplication.keyboardModifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)))
         bar.addWidget(self.search, 1)
         self.follow = QtWidgets.QCheckBox("Follow")
@@ -76,7 +76,7 @@ class LogWindow(QtWidgets.QDialog):
         if self.follow.isChecked() and at_end:
             bar.setValue(bar.maximum())
 
-    def find(self, backward: bool = False) -> bool:
+    def find_next(self, backward: bool = False) -> bool:
         """Selects the next (or previous) match, wrapping around; False when there is none."""
         needle = self.search.text()
         if not needle:

@@ -53,8 +53,13 @@ async def _grab_over(window: QtWidgets.QWidget, sheet: QtWidgets.QWidget, path: 
 
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
-    from sdv_studio.gui.demo import demo_engines
-    from sdv_studio.gui.state import Step
+    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
+    from sdv_studio.gui.pages.complete import CompletePage
+    from sdv_studio.gui.pages.configure import ConfigurePage
+    from sdv_studio.gui.pages.deploy import DeployPage
+    from sdv_studio.gui.pages.devices import DevicesPage
+    from sdv_studio.gui.pages.kuksa import KuksaPage
+    from sdv_studio.gui.pages.package import PackagePage
     from sdv_studio.gui.trust_sheet import TrustSheet
     from sdv_studio.gui.window import MainWindow
 
@@ -63,8 +68,9 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     theme.apply(app, dark=dark)
     suffix = "-dark" if dark else ""
     engines = demo_engines(work / ("dark" if dark else "light"))
-    engines.deployer.step = 0.25  # type: ignore[attr-defined]
-    engines.deployer.plan = {"rpi5-hmi": ["fail", "ok"]}  # type: ignore[attr-defined]
+    assert isinstance(engines.deployer, ScriptedDeployer)
+    engines.deployer.step = 0.25
+    engines.deployer.plan = {"rpi5-hmi": ["fail", "ok"]}
     settings = QtCore.QSettings(str(work / f"settings{suffix}.ini"), QtCore.QSettings.Format.IniFormat)
     win = MainWindow(engines, settings)
     win.resize(SIZE)
@@ -79,7 +85,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
 
     await asyncio.sleep(0.2)
     await shot("1-configure")
-    configure = win.page(Step.CONFIGURE)
+    configure = win.page_of(ConfigurePage)
     configure.name.setText("Low Beam")
     configure.memory.setText("64MB")
     code = configure.editor.toPlainText()
@@ -92,11 +98,11 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     configure.check()
 
     nxt()
-    await _until(lambda: win.ctx.state.app_package is not None and not win.page(Step.PACKAGE).busy())
+    await _until(lambda: win.ctx.state.app_package is not None and not win.page_of(PackagePage).busy())
     await shot("2-package")
 
     nxt()
-    devices = win.page(Step.DEVICES)
+    devices = win.page_of(DevicesPage)
     devices.subnet.setText("192.168.7.0/24")
     devices.user.setText("sdv")
     devices.scan_btn.click()
@@ -116,12 +122,12 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
         await _until(trusting.done, 5)
 
     nxt()
-    kuksa = win.page(Step.KUKSA)
+    kuksa = win.page_of(KuksaPage)
     await _until(lambda: not kuksa.busy())
     await shot("4-kuksa")
 
     nxt()
-    deploy = win.page(Step.DEPLOY)
+    deploy = win.page_of(DeployPage)
     results = win.ctx.state.deployment_results
     await _until(lambda: sum(r.status == "success" for r in results.values()) >= 1
                  and any(r.status == "deploying" for r in results.values()))
@@ -132,7 +138,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     await _until(deploy.is_complete)
 
     nxt()
-    complete = win.page(Step.COMPLETE)
+    complete = win.page_of(CompletePage)
     complete.table.selectRow(0)
     await shot("6-complete")
     if not dark:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sdv_studio.gui import dialogs, theme
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.qt import Qt, QtGui, QtWidgets
+from sdv_studio.gui.widgets.common import cell
 
 COLUMNS = ("Device", "Address", "Key type", "SHA256 fingerprint")
 
@@ -43,12 +44,12 @@ class TrustSheet(QtWidgets.QDialog):
             where = device.ip if device.port == 22 else f"[{device.ip}]:{device.port}"
             for column, text in enumerate((device.name, where, device.key_type, device.fingerprint)):
                 item = QtWidgets.QTableWidgetItem(text)
+                if column == 0:
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Checked)
                 if column == 3:
                     item.setFont(mono)
                 self.table.setItem(row, column, item)
-            first = self.table.item(row, 0)
-            first.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            first.setCheckState(Qt.CheckState.Checked)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -70,11 +71,11 @@ class TrustSheet(QtWidgets.QDialog):
 
     def set_checked(self, device_id: str, checked: bool) -> None:
         row = next(i for i, d in enumerate(self.devices) if d.id == device_id)
-        self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        cell(self.table, row, 0).setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def chosen(self) -> list[Device]:
         return [d for row, d in enumerate(self.devices)
-                if self.table.item(row, 0).checkState() == Qt.CheckState.Checked]
+                if cell(self.table, row, 0).checkState() == Qt.CheckState.Checked]
 
     def _update_button(self) -> None:
         n = len(self.chosen())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
 from sdv_studio import __version__
 from sdv_studio.gui import icons
@@ -18,10 +19,11 @@ from sdv_studio.gui.pages.package import PackagePage
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.running_tasks import RunningTasks
 from sdv_studio.gui.state import STEPS, DeploymentState, Step
-from sdv_studio.gui.widgets.common import button
+from sdv_studio.gui.widgets.common import button, shortcut
 
 PAGES: tuple[type[Page], ...] = (ConfigurePage, PackagePage, DevicesPage, KuksaPage, DeployPage, CompletePage)
 MIN_SIZE = QtCore.QSize(1024, 680)
+P = TypeVar("P", bound=Page)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -51,9 +53,9 @@ class MainWindow(QtWidgets.QMainWindow):
             page.load_settings(self.settings)
             self.pages.append(page)
             self.stack.addWidget(page)
-        complete = self.pages[-1]
-        complete.startOver.connect(self.start_over)  # type: ignore[attr-defined]
-        complete.redeployFailed.connect(self.redeploy_failed)  # type: ignore[attr-defined]
+        complete = self.page_of(CompletePage)
+        complete.startOver.connect(self.start_over)
+        complete.redeployFailed.connect(self.redeploy_failed)
 
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
@@ -145,9 +147,9 @@ class MainWindow(QtWidgets.QMainWindow):
         foot.addWidget(self.back_btn)
         foot.addWidget(self.next_btn)
         col.addWidget(footer)
-        QtGui.QShortcut(QtGui.QKeySequence("Alt+Right"), self, activated=self.next)
-        QtGui.QShortcut(QtGui.QKeySequence("Alt+Left"), self, activated=self.back)
-        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), self, activated=self.next)
+        shortcut(QtGui.QKeySequence("Alt+Right"), self, self.next)
+        shortcut(QtGui.QKeySequence("Alt+Left"), self, self.back)
+        shortcut(QtGui.QKeySequence("Ctrl+Return"), self, self.next)
         return content
 
     # -- navigation -----------------------------------------------------------------------
@@ -158,6 +160,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def page(self, step: Step) -> Page:
         return self.pages[STEPS.index(step)]
+
+    def page_of(self, kind: type[P]) -> P:
+        """The wizard's page of that class, typed as such."""
+        return next(p for p in self.pages if isinstance(p, kind))
 
     def current_page(self) -> Page:
         return self.pages[self.index]
@@ -214,9 +220,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.next_btn.setEnabled(not busy and page.is_complete())
 
     def redeploy_failed(self) -> None:
-        deploy = self.page(Step.DEPLOY)
         self._go(STEPS.index(Step.DEPLOY), initialize=False)
-        deploy.retry_failed()  # type: ignore[attr-defined]
+        self.page_of(DeployPage).retry_failed()
 
     def start_over(self) -> None:
         self.ctx.state.reset()

@@ -30,6 +30,16 @@ def _python38() -> str | None:
     return None
 
 
+def test_mypy_passes_as_the_oldest_python_it_targets() -> None:
+    # mypy no longer targets 3.8 (1.17 dropped it); its oldest still catches stdlib APIs and signatures
+    # newer than that, and vermin below covers 3.8 itself.
+    defaults = pytest.importorskip("mypy.defaults")
+    oldest = ".".join(map(str, defaults.PYTHON3_VERSION_MIN))
+    done = subprocess.run([sys.executable, "-m", "mypy", "--python-version", oldest, "-p", "sdv_studio.agent"],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_vermin_says_python_38_is_enough() -> None:
     pytest.importorskip("vermin")
     # Also run on the device: the bootstrap that installs the agent, and the launcher apps run under.

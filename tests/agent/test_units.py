@@ -1,5 +1,5 @@
-"""Small pieces of the agent: log rotation and tail, limits parsing, mDNS fallback, wheels installed
-without pip, a service started after a delay."""
+"""Small pieces of the agent: log rotation and tail, limits parsing, the health verdict's reason, mDNS
+fallback, wheels installed without pip, a service started after a delay."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.agent.sdvagent import limits, logs
+from sdv_studio.agent.sdvagent import apps, limits, logs
 from sdv_studio.agent.sdvagent.errors import BadRequest
 from tests.agent.conftest import Agent, wait_for
 
@@ -23,6 +23,14 @@ def test_rotation_keeps_backups_and_tail_reads_the_end(tmp_path: Path) -> None:
     assert (tmp_path / "app.log.1").read_text().startswith("round 4") and (tmp_path / "app.log.3").exists()
     assert logs.tail(str(tmp_path / "app.log.1"), 2) == ["round 4 line 98", "round 4 line 99"]
     assert not logs.rotate_if_needed(str(log), max_bytes=100)
+
+
+def test_health_reason_is_empty_only_when_healthy() -> None:
+    assert apps._unhealthy_reason(False, None) == "not running"
+    assert apps._unhealthy_reason(True, None) == ""  # no health endpoint: alive is enough
+    assert apps._unhealthy_reason(True, {"ok": True, "status": 200}) == ""
+    assert apps._unhealthy_reason(True, {"ok": False, "status": 503}) == "health endpoint: HTTP 503"
+    assert apps._unhealthy_reason(True, {"ok": False, "error": "refused"}) == "health endpoint: refused"
 
 
 def test_limits_are_parsed_and_reported_honestly() -> None:

@@ -68,7 +68,7 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
         # Search, copy and save.
         window = windows[0]
         window.search.setText("tick 2")
-        assert window.find() and window.text.textCursor().selectedText() == "tick 2"
+        assert window.find_next() and window.text.textCursor().selectedText() == "tick 2"
         assert not window.follow.isChecked()  # a match stays in view
         window.copy()
         assert window.search.text() in window.text.toPlainText()

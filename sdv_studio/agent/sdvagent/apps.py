@@ -97,11 +97,18 @@ def app_health(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         return {"name": name, "healthy": False, "alive": False, "reason": "not running"}
     alive = bool(inst.get("pid")) and procs.alive(inst["pid"], inst.get("startTicks"))
     answer = health.probe(inst.get("health") or {}) if alive else None
-    healthy = alive and (answer is None or answer["ok"])
-    return {"name": name, "release": inst.get("release"), "healthy": healthy, "alive": alive,
-            "pid": inst.get("pid"), "restarts": inst.get("restarts", 0), "probe": answer,
-            "reason": "" if healthy else ("not running" if not alive else "health endpoint: %s" % (
-                answer.get("error") or "HTTP %s" % answer.get("status")))}
+    reason = _unhealthy_reason(alive, answer)
+    return {"name": name, "release": inst.get("release"), "healthy": not reason, "alive": alive,
+            "pid": inst.get("pid"), "restarts": inst.get("restarts", 0), "probe": answer, "reason": reason}
+
+
+def _unhealthy_reason(alive: bool, answer: Optional[Dict[str, Any]]) -> str:
+    """Empty when healthy: alive, and its health endpoint (if it has one) answered ok."""
+    if not alive:
+        return "not running"
+    if answer is None or answer["ok"]:
+        return ""
+    return "health endpoint: %s" % (answer.get("error") or "HTTP %s" % answer.get("status"))
 
 
 def log_file(layout: Layout, name: str, release: Optional[str]) -> str:

@@ -42,4 +42,4 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
 
 def handler(command: str) -> "Handler":
     module, function = COMMANDS[command]
-    return getattr(importlib.import_module("." + module, __package__), function)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module("." + module, __package__), function)

@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
 
 def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """Unpacks (or assembles), verifies, creates the venv; never touches what is running."""
-    source_file = args.get("package")
-    source_dir = args.get("dir")
+    source_file = str(args.get("package") or "")
+    source_dir = str(args.get("dir") or "")
     if bool(source_file) == bool(source_dir):
         raise BadRequest("install: give exactly one of package (a .tar.gz) or dir (an uploaded folder)")
     layout.ensure()

@@ -16,12 +16,12 @@ _VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{
 _MAX_SOCKET_PATH = 100
 
 
-def valid_name(name: str) -> bool:
+def valid_name(name: object) -> bool:
     # fullmatch: ``$`` would let a trailing newline through.
     return isinstance(name, str) and bool(_NAME.fullmatch(name))
 
 
-def valid_version(version: str) -> bool:
+def valid_version(version: object) -> bool:
     return isinstance(version, str) and bool(_VERSION.fullmatch(version))
 
 

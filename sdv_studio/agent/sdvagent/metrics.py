@@ -29,7 +29,7 @@ def cpu_percent(sample: float = SAMPLE) -> float:
     return round(100.0 * busy / max(1, total2 - total1), 1)
 
 
-def memory() -> Dict[str, int]:
+def memory() -> Dict[str, float]:
     info = {}
     with open("/proc/meminfo", encoding="utf-8") as f:
         for line in f:

@@ -289,7 +289,7 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def _read_all(conn: socket.socket) -> bytes:
-    chunks = []
+    chunks = []  # type: List[bytes]
     while True:
         chunk = conn.recv(65536)
         if not chunk:

@@ -15,7 +15,7 @@ import tarfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +31,7 @@ from sdv_studio.models import package as rules
 # The builder (wheels, templates, the vehicle model) loads on first build, not with the window.
 if TYPE_CHECKING:
     from sdv_studio.core.packaging import BuildOptions, BuildResult
+    from sdv_studio.core.packaging.store import PackageStore
     from sdv_studio.core.packaging.wheels import Combination
 
 __all__ = ["AppSource", "SourceError"]
@@ -160,7 +161,7 @@ class Packager(Protocol):
 
 
 class CorePackager:
-    def __init__(self, store: object | None = None) -> None:
+    def __init__(self, store: PackageStore | None = None) -> None:
         self._store = store
 
     async def build(self, source: AppSource, options: BuildOptions) -> AsyncIterator[BuildEvent]:
@@ -177,11 +178,12 @@ class CorePackager:
             loop.call_soon_threadsafe(queue.put_nowait, BuildStep(message, reached[0]))
 
         yield BuildStep("checking the app", 0.02)
-        job = loop.run_in_executor(None, lambda: build_package(source, options, progress, self._store))  # type: ignore[arg-type]
+        job = loop.run_in_executor(None, lambda: build_package(source, options, progress, self._store))
         while True:
             getter = asyncio.ensure_future(queue.get())
+            either: set[asyncio.Future[Any]] = {getter, job}
             try:
-                done, _ = await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 if not getter.done():
                     getter.cancel()
@@ -199,7 +201,7 @@ class CorePackager:
 
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                None, lambda: top_up(result.stored.package_id, combinations, self._store))  # type: ignore[arg-type]
+                None, lambda: top_up(result.stored.package_id, combinations, self._store))
         except TopUpError as exc:
             raise TopUpRefused(str(exc)) from exc
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sdv_studio.gui import report, theme
 from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, read_only_table
+from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
 
 COLUMNS = ("Device", "Address", "Status", "Time", "Message")
 
@@ -24,7 +25,7 @@ class CompletePage(Page):
     startOver = Signal()
     redeployFailed = Signal()
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._logs: list[LogWindow] = []
         col = QtWidgets.QVBoxLayout(self)
@@ -106,9 +107,9 @@ class CompletePage(Page):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setToolTip(result.message)
                 self.table.setItem(row, c, item)
-            self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, result.device.id)
+            cell(self.table, row, 0).setData(Qt.ItemDataRole.UserRole, result.device.id)
             color = {"success": p.ok, "error": p.error}.get(result.status, p.muted)
-            self.table.item(row, 2).setForeground(QtGui.QColor(color))
+            cell(self.table, row, 2).setForeground(QtGui.QColor(color))
         self.redeploy_btn.setEnabled(len(results) > ok)
         if results:
             self.table.selectRow(0)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from sdv_studio.gui import samples
 from sdv_studio.gui.adapters import packager
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.code_editor import CodeEditor
-from sdv_studio.gui.widgets.common import Card, Field, button
+from sdv_studio.gui.widgets.common import Card, Field, button, shortcut
 from sdv_studio.models.package import PYTHONS
 
 # The first choice carries wheels for every Python SDV Studio targets: one package for a mixed fleet.
@@ -23,7 +24,7 @@ class ConfigurePage(Page):
     icon = "configure"
     next_label = "Build package"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setAcceptDrops(True)
         self._source = packager.from_text(samples.PLAYGROUND_DEFAULT, samples.DEFAULT_NAME)
@@ -81,8 +82,7 @@ class ConfigurePage(Page):
         card.body.addWidget(self.code_status)
         for key, slot in (("Ctrl+O", self.open_file), ("Ctrl+Shift+O", self.open_folder),
                           ("Ctrl+Shift+V", self.paste)):
-            QtGui.QShortcut(QtGui.QKeySequence(key), self, activated=slot,
-                            context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut(QtGui.QKeySequence(key), self, slot, Qt.ShortcutContext.WidgetWithChildrenShortcut)
         return card
 
     def _settings_panel(self) -> QtWidgets.QWidget:

@@ -17,11 +17,12 @@ from sdv_studio.gui.adapters.deployer import (
 )
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.adapters.packager import BuildDone
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.coalesce import Coalescer
-from sdv_studio.gui.widgets.common import Banner, Card, button, read_only_table, restyle
+from sdv_studio.gui.widgets.common import Banner, Card, button, cell, read_only_table, restyle, shortcut
 
 COLUMNS = ("Device", "Progress", "Stage", "Elapsed", "")
 FINAL = {"success", "error", "cancelled"}
@@ -33,7 +34,7 @@ class DeployPage(Page):
     icon = "deploy"
     next_label = "Finish"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._runs: dict[str, DeployRun] = {}  # device id -> the run it is in
         self._tasks: set[asyncio.Task[None]] = set()
@@ -77,8 +78,8 @@ class DeployPage(Page):
         self.table.setColumnWidth(4, 48)
         self.table.setColumnWidth(0, 240)
         self.table.setColumnWidth(1, 200)
-        QtGui.QShortcut(QtGui.QKeySequence(Qt.Key.Key_Delete), self.table, activated=self._cancel_current,
-                        context=Qt.ShortcutContext.WidgetShortcut)
+        shortcut(QtGui.QKeySequence(Qt.Key.Key_Delete), self.table, self._cancel_current,
+                 Qt.ShortcutContext.WidgetShortcut)
 
         logs = Card("Live log")
         self.log = QtWidgets.QPlainTextEdit()
@@ -129,10 +130,14 @@ class DeployPage(Page):
         self.banner.show_message("")
         task = self.ctx.run(self._deploy(devices), lambda exc: self._failed(devices, exc), name="deploy")
         self._tasks.add(task)
-        # Busy ends in this callback, with the rows and buttons, so no one sees "done" with stale ones.
-        task.add_done_callback(lambda t: (self._tasks.discard(t), self._updates.now()))
+        task.add_done_callback(self._deploy_done)
         self._clock.start()
         self._settled()
+
+    def _deploy_done(self, task: asyncio.Task[None]) -> None:
+        # Busy ends here, with the rows and buttons, so no one sees "done" with stale ones.
+        self._tasks.discard(task)
+        self._updates.now()
 
     async def _deploy(self, devices: list[Device]) -> None:
         state = self.ctx.state
@@ -321,14 +326,14 @@ class DeployPage(Page):
         if bar.property("state") != state:
             bar.setProperty("state", state)
             restyle(bar)
-        stage = self.table.item(row, 2)
+        stage = cell(self.table, row, 2)
         if stage.text() != result.message:
             stage.setText(result.message)
             stage.setToolTip(result.message)
         color = QtGui.QColor({"success": p.ok, "error": p.error, "cancelled": p.muted}.get(result.status, p.text))
         if stage.foreground().color() != color:
             stage.setForeground(color)
-        _set_text(self.table.item(row, 3), _clock(result.elapsed) if result.started else "–")
+        _set_text(cell(self.table, row, 3), _clock(result.elapsed) if result.started else "–")
         cancel = self.cancel_button(result.device.id)
         if cancel.isEnabled() != (result.status not in FINAL):
             cancel.setEnabled(result.status not in FINAL)
@@ -338,7 +343,7 @@ class DeployPage(Page):
         for result in self.ctx.state.deployment_results.values():
             if result.status not in FINAL and result.started is not None:
                 running = True
-                _set_text(self.table.item(self._rows[result.device.id], 3), _clock(result.elapsed))
+                _set_text(cell(self.table, self._rows[result.device.id], 3), _clock(result.elapsed))
         if not running and not self.busy():
             self._clock.stop()
 

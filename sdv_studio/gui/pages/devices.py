@@ -18,11 +18,12 @@ from sdv_studio.gui.adapters.discovery import (
     ScanProgress,
     UnknownHostKey,
 )
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.trust_sheet import TrustSheet
 from sdv_studio.gui.widgets.coalesce import Coalescer
-from sdv_studio.gui.widgets.common import Banner, Field, button, read_only_table
+from sdv_studio.gui.widgets.common import Banner, Field, button, cell, read_only_table, shortcut
 
 COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage", "Status", "Last seen")
 STATUS = COLUMNS.index("Status")
@@ -67,7 +68,7 @@ class DevicesPage(Page):
     subtitle = "Scan the bench network or add devices by hand, then tick the ones to deploy to."
     icon = "devices"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.devices: dict[str, Device] = {}
         self._checked: set[str] = {LOCAL_ID}
@@ -137,8 +138,8 @@ class DevicesPage(Page):
         header.setHighlightSections(False)
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._row_action(row))
-        QtGui.QShortcut(QtGui.QKeySequence(Qt.Key.Key_Space), self.table, activated=self._toggle_current,
-                        context=Qt.ShortcutContext.WidgetShortcut)
+        shortcut(QtGui.QKeySequence(Qt.Key.Key_Space), self.table, self._toggle_current,
+                 Qt.ShortcutContext.WidgetShortcut)
         col.addWidget(self.table, 1)
         self.banner = Banner()
         col.addWidget(self.banner)
@@ -173,9 +174,13 @@ class DevicesPage(Page):
 
     def row_of(self, device: Device) -> int | None:
         for row in range(self.table.rowCount()):
-            if same_device(self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)], device):
+            if same_device(self.devices[self._id_at(row)], device):
                 return row
         return None
+
+    def _id_at(self, row: int) -> str:
+        """The id of the device a row shows (kept in its first cell)."""
+        return str(cell(self.table, row, 0).data(Qt.ItemDataRole.UserRole))
 
     def upsert(self, device: Device) -> None:
         """Adds a device's row, or updates the row of the same device in place (it keeps its tick)."""
@@ -184,7 +189,7 @@ class DevicesPage(Page):
             row = self.table.rowCount()
             self.table.insertRow(row)
         else:
-            old_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            old_id = self._id_at(row)
             if old_id != device.id:  # e.g. a scanned address saved to the inventory once trusted
                 del self.devices[old_id]
                 if old_id in self._checked:
@@ -206,7 +211,7 @@ class DevicesPage(Page):
             if not usable:
                 item.setForeground(QtGui.QColor(p.muted))
             self.table.setItem(row, col, item)
-        first = self.table.item(row, 0)
+        first = cell(self.table, row, 0)
         first.setData(Qt.ItemDataRole.UserRole, device.id)
         first.setIcon(icons.icon("computer" if device.local else "devices", p.accent if usable else p.muted))
         flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -215,7 +220,7 @@ class DevicesPage(Page):
         first.setFlags(flags)
         first.setCheckState(Qt.CheckState.Checked if usable and device.id in self._checked
                             else Qt.CheckState.Unchecked)
-        status_item = self.table.item(row, STATUS)
+        status_item = cell(self.table, row, STATUS)
         status_item.setForeground(QtGui.QColor(p.ok if usable else (p.error if device.status == "error" else p.muted)))
         self.table.blockSignals(False)
         self._update_summary()
@@ -241,8 +246,7 @@ class DevicesPage(Page):
 
     def rows(self) -> list[Device]:
         """The devices as the table lists them, top to bottom."""
-        return [self.devices[self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)]
-                for r in range(self.table.rowCount())]
+        return [self.devices[self._id_at(r)] for r in range(self.table.rowCount())]
 
     def _update_summary(self) -> None:
         rows = self.rows()
@@ -359,12 +363,12 @@ class DevicesPage(Page):
     def edit_selected(self) -> None:
         row = self.table.currentRow()
         if row >= 0:
-            device = self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
+            device = self.devices[self._id_at(row)]
             if not device.local:
                 self.add_device(device)
 
     def _row_action(self, row: int) -> None:
-        device = self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
+        device = self.devices[self._id_at(row)]
         if device.local or (device.status == "online" and device.compatible):
             return
         if device.untrusted:
@@ -444,7 +448,7 @@ class DevicesPage(Page):
     def remove(self, device: Device) -> None:
         row = self.row_of(device)
         if row is not None:
-            del self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
+            del self.devices[self._id_at(row)]
             self._checked.discard(device.id)
             self.table.removeRow(row)
             self._update_summary()
@@ -463,12 +467,12 @@ class DevicesPage(Page):
                 await engine.trust_host_key(q.host, q.port, q.key_type, q.fingerprint)
                 continue
             except AuthenticationRequired as q:
-                dialog = dialogs.PasswordDialog(q.user or options.user, q.host, str(q), parent=self)
-                if not await dialogs.ask(dialog):
+                login = dialogs.PasswordDialog(q.user or options.user, q.host, str(q), parent=self)
+                if not await dialogs.ask(login):
                     self.stage.setText(f"{address}: not signed in")
                     return None
                 options = ProbeOptions(user=options.user, port=options.port, identity=options.identity,
-                                       password=dialog.password.text(), remember_password=dialog.remember.isChecked())
+                                       password=login.password.text(), remember_password=login.remember.isChecked())
                 continue
             except ChangedHostKey as exc:
                 self.banner.show_message(f"Refused: {exc}", "error")
@@ -519,7 +523,8 @@ class DevicesPage(Page):
 
     def load_settings(self, settings: QtCore.QSettings) -> None:
         chosen = settings.value("devices/selected", [LOCAL_ID])
-        self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
+        ids = chosen if isinstance(chosen, list) else [chosen] if chosen else []  # one id comes back bare
+        self._checked = {str(i) for i in ids}
         for device in list(self.devices.values()):
             self.upsert(device)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
@@ -29,7 +30,7 @@ class KuksaPage(Page):
     icon = "kuksa"
     next_label = "Deploy"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.brokers: list[KuksaBrokerInfo] = []
         self._detect: asyncio.Task[None] | None = None

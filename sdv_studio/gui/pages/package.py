@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdv_studio.gui.adapters.packager import BuildDone, BuildStep
+from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, human_size
@@ -20,7 +21,7 @@ class PackagePage(Page):
     subtitle = "A reproducible package with everything the app needs to install offline on the device."
     icon = "package"
 
-    def __init__(self, ctx, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._task: asyncio.Task[None] | None = None
         self._built_for: object = None

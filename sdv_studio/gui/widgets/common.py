@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from sdv_studio.gui import icons, theme
-from sdv_studio.gui.qt import Qt, QtWidgets
+from sdv_studio.gui.qt import Qt, QtGui, QtWidgets
 
 
 def restyle(widget: QtWidgets.QWidget) -> None:
@@ -16,6 +18,15 @@ def set_invalid(widget: QtWidgets.QWidget, invalid: bool) -> None:
     if bool(widget.property("invalid")) != invalid:
         widget.setProperty("invalid", invalid)
         restyle(widget)
+
+
+def shortcut(keys: QtGui.QKeySequence, parent: QtWidgets.QWidget, slot: Callable[[], object],
+             context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut) -> QtGui.QShortcut:
+    """``keys`` call ``slot`` while ``context`` has focus. Connected after construction: PySide6's
+    constructor that takes the slot ignores ``context``, so a table's Space would fire window-wide."""
+    made = QtGui.QShortcut(keys, parent, context=context)
+    made.activated.connect(slot)
+    return made
 
 
 def button(text: str, icon: str = "", primary: bool = False, tip: str = "") -> QtWidgets.QPushButton:
@@ -108,15 +119,15 @@ class Field(QtWidgets.QWidget):
         return self.error.text() if self.error.isVisibleTo(self) else ""
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        n /= 1024
     return f"{n} B"
 
 
-def read_only_table(columns: list[str], name: str, *, row_height: int, stretch: int,
+def read_only_table(columns: Sequence[str], name: str, *, row_height: int, stretch: int,
                     alternating: bool = True, single: bool = True) -> QtWidgets.QTableWidget:
     """A table of rows to select, not to edit: no grid, no row numbers, ``stretch`` takes the slack."""
     table = QtWidgets.QTableWidget(0, len(columns))
@@ -135,3 +146,11 @@ def read_only_table(columns: list[str], name: str, *, row_height: int, stretch: 
     header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
     return table
+
+
+def cell(table: QtWidgets.QTableWidget, row: int, column: int) -> QtWidgets.QTableWidgetItem:
+    """The item at (row, column) of a table whose rows are filled whole; an empty cell is a bug."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"{table.accessibleName()} table: no item at row {row}, column {column}")
+    return item
