@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--port", type=int, help="SSH port (default 22)")
     add.add_argument("--user", "-u", help="SSH login user (default: your local user name)")
     add.add_argument("--identity", "-i", metavar="KEYFILE", help="SSH private key file")
+    add.add_argument("--advertise", action=argparse.BooleanOptionalAction, default=None,
+                     help="announce the device over mDNS after each deploy (default: no)")
     add.add_argument("--ask-password", action="store_true", help="prompt for the SSH password; kept in the OS keyring")
     add_json_option(add)
 
@@ -98,7 +100,8 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
         raise invalid(problems)
     device_id = args.id or device_id_for(host)
     changes: dict[str, object] = {"host": host}
-    for field, value in (("port", port), ("user", args.user or user), ("key_file", key_file), ("name", args.name)):
+    for field, value in (("port", port), ("user", args.user or user), ("key_file", key_file), ("name", args.name),
+                         ("advertise", args.advertise)):
         if value is not None:
             changes[field] = value
     if any(d.id == device_id for d in inventory.devices()):

@@ -35,6 +35,7 @@ class SavedDevice(CamelModel):
     key_file: str | None = None
     added_at: datetime = Field(default_factory=utc_now)
     last_seen: datetime | None = None  # the last scan that reached it
+    advertise: bool = False  # announce it over mDNS after each deploy (opt-in)
 
     def target(self, *, user: str | None = None, key_file: Path | None = None) -> SshTarget:
         """Connection parameters; explicit ``user``/``key_file`` (command-line options) win over saved ones."""

@@ -41,6 +41,17 @@ def test_add_edit_list_remove(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert [d["id"] for d in listed(capsys)] == ["ecu-local"]
 
 
+def test_a_saved_device_opts_in_to_mdns_advertising(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sdv_studio.core.deploy.targets import resolve_device
+
+    assert main(["devices", "add", "10.20.0.7", "--id", "bench-7"]) == 0
+    assert listed(capsys)[0]["advertise"] is False and resolve_device("bench-7").advertise is False  # opt-in
+    assert main(["devices", "add", "10.20.0.7", "--id", "bench-7", "--advertise"]) == 0
+    assert listed(capsys)[0]["advertise"] is True and resolve_device("bench-7").advertise is True
+    assert main(["devices", "add", "10.20.0.7", "--id", "bench-7", "--no-advertise"]) == 0
+    assert listed(capsys)[0]["advertise"] is False
+
+
 def test_password_is_prompted_and_kept_only_in_the_keyring(home: Path, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("getpass.getpass", lambda prompt: "typed-secret")

@@ -13,7 +13,7 @@ from .layout import Layout, valid_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Any, Dict, List
+    from typing import Any, Dict, List, Optional
 
 _PACKAGE_ID_CHARS = frozenset("0123456789abcdef")
 
@@ -25,7 +25,14 @@ def info(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
             "home": layout.base, "uploads": layout.uploads, "limitsVia": scope,
             "systemd": sysinfo.systemd_running(), "supervisor": supervisor,
             "listening": listening_ports(), "advertising": bool(supervisor) and services.advertising(layout),
-            "avahi": shutil.which("avahi-publish") is not None}
+            "avahi": shutil.which("avahi-publish") is not None, "sshAddress": ssh_address()}
+
+
+def ssh_address() -> Optional[str]:
+    """The device's own address on the connection the workstation came in on (OpenSSH's
+    SSH_CONNECTION: client address, client port, server address, server port)."""
+    parts = os.environ.get("SSH_CONNECTION", "").split()
+    return parts[2] if len(parts) == 4 else None
 
 
 def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:

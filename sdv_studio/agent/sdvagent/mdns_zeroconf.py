@@ -43,13 +43,15 @@ def main() -> int:
         sys.path.insert(0, conf["site"])
     import zeroconf
 
-    addresses = [a for a in zeroconf.get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
+    # Only the interface the workstation reached the device through, when the deploy said which.
+    interfaces = conf.get("interfaces") or []
+    addresses = interfaces or [a for a in zeroconf.get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
     info = zeroconf.ServiceInfo(
         SERVICE, "%s.%s" % (conf["name"], SERVICE), port=int(conf.get("port", 22)),
         properties=conf.get("properties") or {}, server=socket.gethostname() + ".local.",
         addresses=[socket.inet_aton(a) for a in addresses],
     )
-    zc = zeroconf.Zeroconf()
+    zc = zeroconf.Zeroconf(interfaces=interfaces) if interfaces else zeroconf.Zeroconf()
     try:
         zc.register_service(info, allow_name_change=True)
         print("advertising %s on %s" % (info.name, ", ".join(addresses)), flush=True)

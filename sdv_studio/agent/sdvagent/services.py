@@ -17,7 +17,7 @@ from .limits import parse_cpu, parse_memory
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Any, Dict, List
+    from typing import Any, Dict, List, Optional
 
 MDNS = "sdv-mdns"
 MDNS_DELAY = 5.0  # seconds before the advertiser starts (see mdns)
@@ -121,26 +121,38 @@ def mdns(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     props.update({str(k): str(v) for k, v in (args.get("properties") or {}).items()})
     name = str(args.get("instanceName") or socket.gethostname())
     port = int(args.get("port", 22))
-    if shutil.which("avahi-publish") and not args.get("preferZeroconf"):
+    address = _ipv4(args.get("address"))  # announce only there: the network the workstation is on
+    wheels = str(args.get("wheels") or "")
+    has_zeroconf = os.path.isdir(wheels) and any(n.startswith("zeroconf-") for n in os.listdir(wheels))
+    # avahi-publish cannot choose an interface: with an address to keep to, zeroconf goes first.
+    if shutil.which("avahi-publish") and not args.get("preferZeroconf") and not (address and has_zeroconf):
         argv = ["avahi-publish", "-s", name, "_sdv-agent._tcp", str(port)]
         argv += ["%s=%s" % kv for kv in sorted(props.items())]
         cwd = layout.base
-        via = "avahi"
+        via, on = "avahi", "every interface avahi serves"
     else:
-        wheels = str(args.get("wheels") or "")
-        names = sorted(n for n in os.listdir(wheels) if n.endswith(".whl")) if os.path.isdir(wheels) else []
-        if not any(n.startswith("zeroconf-") for n in names):
+        names = sorted(n for n in os.listdir(wheels) if n.endswith(".whl")) if has_zeroconf else []
+        if not names:
             return {"advertising": False, "properties": props,
                     "reason": "neither avahi-publish nor python-zeroconf's wheels (give wheels) are present"}
         # Named after the wheels, so new ones are never mixed with old.
         site = os.path.join(layout.venvs, "mdns-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:10])
-        conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site}
+        conf = {"name": name, "port": port, "properties": props, "wheels": wheels, "site": site,
+                "interfaces": [address] if address else []}
         # As a module of the agent's package (run from the agent's folder), to share its wheel installer.
         argv = [sys.executable, "-m", "sdvagent.mdns_zeroconf", json.dumps(conf)]
         cwd = os.path.dirname(client.agent_script())
-        via = "zeroconf"
+        via, on = "zeroconf", address or "every interface"
     if shutil.which("nice"):
         argv = ["nice", "-n", "10", *argv]
     started = start(layout, {"name": MDNS, "argv": argv, "cwd": cwd, "graceSeconds": 0,
                              "delay": float(args.get("delay", MDNS_DELAY))})
-    return dict(started, advertising=True, via=via, service="_sdv-agent._tcp", properties=props)
+    return dict(started, advertising=True, via=via, on=on, service="_sdv-agent._tcp", properties=props)
+
+
+def _ipv4(value: Any) -> Optional[str]:
+    """An IPv4 address the advertiser can bind to, else None (IPv6 and names are announced everywhere)."""
+    try:
+        return socket.inet_ntoa(socket.inet_aton(str(value))) if value and str(value).count(".") == 3 else None
+    except OSError:
+        return None

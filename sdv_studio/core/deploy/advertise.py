@@ -34,14 +34,18 @@ class Advert:
             return None
         if not answer.get("advertising"):
             return f"not advertised over mDNS: {answer.get('reason')}"
-        return f"advertising the device as _sdv-agent._tcp over mDNS (via {answer.get('via')})"
+        return (f"advertising the device as _sdv-agent._tcp over mDNS on {answer.get('on') or 'every interface'} "
+                f"(via {answer.get('via')})")
 
 
-async def plan_advert(info: dict[str, Any], target: SshTarget) -> Advert:
-    """What starting the advertiser takes, unless it runs already (the agent's info says)."""
-    if info.get("advertising") or is_local(target):  # this computer is no device to announce on the LAN
+async def plan_advert(info: dict[str, Any], target: SshTarget, wanted: bool) -> Advert:
+    """What starting the advertiser takes, when the deployment asks for it and it does not run
+    already (the agent's info says). It announces on the address the SSH connection reached."""
+    if not wanted or info.get("advertising"):
         return Advert()
-    args: dict[str, Any] = {"port": target.port}
+    if is_local(target):
+        return Advert(problem="this computer is the workstation, not a device to announce on the network")
+    args: dict[str, Any] = {"port": target.port, "address": info.get("sshAddress")}
     if info.get("avahi"):
         return Advert(args)
     props = info["properties"]
@@ -54,9 +58,9 @@ async def plan_advert(info: dict[str, Any], target: SshTarget) -> Advert:
     return Advert(args, [(data, f"{args['wheels']}/{name}") for name, data in sorted(wheels.items())])
 
 
-async def advertise(agent: AgentClient, info: dict[str, Any], stall: float) -> str | None:
+async def advertise(agent: AgentClient, info: dict[str, Any], stall: float, wanted: bool) -> str | None:
     """Plan, upload and start the advertiser in calls of its own; a line for the log, or None."""
-    advert = await plan_advert(info, agent.remote.target)
+    advert = await plan_advert(info, agent.remote.target, wanted)
     if advert.args is None:
         return advert.outcome(None)
     try:

@@ -15,3 +15,6 @@ class DeployOptions:
     connect_timeout: float = 15.0
     # Seconds without progress before a transfer or a quick agent call counts as a lost device.
     stall_timeout: float = 20.0
+    # Announce the device as _sdv-agent._tcp over mDNS after the deploy, on the interface this
+    # workstation reached it through. Opt-in: a device on a car's or a lab's network stays quiet.
+    advertise: bool = False

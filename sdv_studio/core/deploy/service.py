@@ -22,6 +22,7 @@ class DeviceRef:
 
     device_id: str
     target: SshTarget
+    advertise: bool = False  # the saved device's own choice to be announced over mDNS
 
 
 def start_deployment(
@@ -50,8 +51,14 @@ def start_deployment(
         rollback_enabled=options.rollback,
         devices=[DeviceDeployment(device_id=d.device_id) for d in devices],
     )
-    tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, options)) for d in devices]
+    tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, _for_device(options, d)))
+             for d in devices]
     return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency).start()
+
+
+def _for_device(options: DeployOptions, device: DeviceRef) -> DeployOptions:
+    """A saved device that opted in to mDNS is announced even when the deployment did not ask."""
+    return replace(options, advertise=True) if device.advertise and not options.advertise else options
 
 
 def package_hot_swap(package: PackageFile) -> bool:

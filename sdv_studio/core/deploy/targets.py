@@ -42,7 +42,7 @@ def resolve_device(name: str, defaults: ConnectionDefaults | None = None,
         target = saved.target(user=user or defaults.user, key_file=defaults.key_file)
         if port is not None:
             target = SshTarget(target.host, port, target.user, target.key_file)
-        return DeviceRef(saved.id, target)
+        return DeviceRef(saved.id, target, advertise=saved.advertise)
     target = SshTarget(host, port or 22, user or defaults.user or local_user(), defaults.key_file)
     return DeviceRef(name.strip(), target)
 

@@ -223,7 +223,7 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
 
                 await step.stage(Stage.START)
                 switched = await asyncio.to_thread(_switch, engine, package, image, wiring, options)
-                if line := await advertise(agent, info, options.stall_timeout):
+                if line := await advertise(agent, info, options.stall_timeout, options.advertise):
                     await step.log(line)
                 await step.stage(Stage.HEALTH)
                 await asyncio.to_thread(_prune_images, engine, package)

@@ -28,7 +28,7 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             check_compatible(package, info, "native")
 
             await step.stage(Stage.TRANSFER)
-            advert = await plan_advert(info, target)
+            advert = await plan_advert(info, target, options.advertise)
             sent = await send_package(agent, package, info, options.stall_timeout, extra=advert.files)
             if sent.already_installed:
                 await step.log("the device already holds this package; nothing to send")

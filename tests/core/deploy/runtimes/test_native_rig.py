@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.discovery.mdns import AGENT_SERVICE, MdnsService, browse
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from tests.core.deploy.conftest import agent_status, deploy
+from tests.core.deploy.conftest import FAST, agent_status, deploy
 from tests.rig.devices import LOGIN_USER
 from tests.rig.rig import Device, Rig
 
@@ -41,9 +42,14 @@ def test_light_app_deploys_to_six_devices_at_once(
 def test_a_deployed_device_advertises_itself_over_mdns(
     rig: Rig, light_package: PackageFile, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
-    devices = rig.working()[4:]
-    result, _ = deploy(rig, devices, light_package, trust, DeploymentRecords(tmp_path / "records"))
+    devices, quiet = rig.working()[4:], rig.working()[3]
+    for device in (*devices, quiet):
+        device.stop_sdv_apps()  # what earlier tests left advertising
+    result, _ = deploy(rig, devices, light_package, trust, DeploymentRecords(tmp_path / "records"),
+                       replace(FAST, advertise=True))
     assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    quiet_result, _ = deploy(rig, [quiet], light_package, trust, DeploymentRecords(tmp_path / "records"))
+    assert quiet_result.status == "completed"  # advertising is opt-in: this one was not asked to
     def advertiser(device: Device) -> str | None:
         return {s["name"]: s["status"] for s in agent_status(device, "light")["services"]}.get("sdv-mdns")
 
@@ -64,6 +70,8 @@ def test_a_deployed_device_advertises_itself_over_mdns(
     for device in devices:
         service = found.get(device.ip)
         assert service is not None, f"{device.name} is not advertised; found {sorted(found)}"
+        assert list(service.addresses) == [device.ip]  # only the interface the workstation reached it through
         assert service.ssh_port == 22 and service.properties["arch"] == "x86_64"
         assert service.properties["python"].startswith("3.") and service.properties["agent"]
         assert advertiser(device) == "running"
+    assert quiet.ip not in found and advertiser(quiet) is None
