@@ -63,11 +63,11 @@ from sdv_studio.core.deploy import (  # noqa: E402
 )
 from sdv_studio.core.deploy.agent_link import client as agent_client  # noqa: E402
 from sdv_studio.core.deploy.agent_link import transfer, uploads  # noqa: E402
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle  # noqa: E402
-from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels  # noqa: E402
 from sdv_studio.core.deploy.events import DeviceLog, DeviceProgress  # noqa: E402
 from sdv_studio.core.deploy.package_file import PackageFile  # noqa: E402
 from sdv_studio.core.deploy.records import DeploymentRecords  # noqa: E402
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle  # noqa: E402
+from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels  # noqa: E402
 from sdv_studio.core.packaging.builder import BuildOptions, build_package  # noqa: E402
 from sdv_studio.core.ssh import connection  # noqa: E402
 from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402

@@ -226,8 +226,8 @@ async def measure(use_rig: bool) -> dict[str, float]:
 
 
 async def measure_rig() -> dict[str, float]:
-    from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
-    from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
+    from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
+    from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels
     from sdv_studio.core.ssh.known_hosts import default_path
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor

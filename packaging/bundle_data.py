@@ -15,7 +15,7 @@ TOP_LEVEL_DATA = ("resources", "templates")
 
 # Packages needed as source files, not only compiled into the archive: the agent is uploaded to
 # devices as it is, and the broker (with its generated proto stubs) is packed into a wheel for
-# devices from its files (sdv_studio.core.deploy.device_wheels.broker_bundle).
+# devices from its files (sdv_studio.core.device_wheels.broker_bundle).
 SOURCE_PACKAGES = ("sdv_studio/agent", "sdv_studio/broker")
 SOURCE_SUFFIXES = (".py", ".pyi")
 

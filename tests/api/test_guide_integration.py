@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.packaging import build_from_request
 from sdv_studio.models.package import PackageRequest
 from tests.api.guide.integration import TestEnvironment

@@ -21,8 +21,8 @@ from packaging.utils import parse_wheel_filename
 
 from sdv_studio.core.deploy.agent_link.client import AgentClient
 from sdv_studio.core.deploy.agent_link.session import agent_session
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.deploy.kuksa_wiring import KUKSA_PORT, start_fallback_broker
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.packaging.vehicle_model import resolve_vss
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget

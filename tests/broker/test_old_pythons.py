@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from kuksa_client.grpc import Datapoint, VSSClient
 
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from tests.broker.helpers import REPO, VSS_40, free_port, mqtt_round_trip
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.rig, pytest.mark.slow]
 
 
 def _prepare_outside_the_rig() -> None:
-    from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
+    from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
     from sdv_studio.core.packaging import BuildOptions, build_package
     from sdv_studio.core.packaging.sources import source_from_code
     from sdv_studio.gui import samples

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
-from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
+from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels
 from tests.rig.rig import Rig, foreign_specs, missing_tools
 
 

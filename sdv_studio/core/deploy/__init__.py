@@ -4,7 +4,7 @@
 events (``events``) and can be cancelled; ``package_file.open_package`` reads the package,
 ``records`` keeps history, ``app_control`` manages what is deployed. Inside: ``orchestrator``
 runs devices in parallel, ``runtimes`` holds the native and container jobs, ``agent_link`` talks
-to the agent on a device, ``device_wheels`` builds what a device gets besides the app.
+to the agent on a device; ``core.device_wheels`` builds what a device gets besides the app.
 """
 
 from __future__ import annotations

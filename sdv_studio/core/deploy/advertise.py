@@ -14,7 +14,7 @@ from typing import Any
 from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, AgentUnavailable
 from sdv_studio.core.deploy.agent_link.local_target import is_local
 from sdv_studio.core.deploy.agent_link.uploads import TransferStalled, upload_files
-from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
+from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels
 from sdv_studio.core.packaging.wheels import WheelError
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget

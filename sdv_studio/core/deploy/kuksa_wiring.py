@@ -17,8 +17,8 @@ from typing import Any
 from sdv_studio.broker.bench import DEFAULT_DELAY_MS
 from sdv_studio.core.deploy.agent_link.client import AgentClient
 from sdv_studio.core.deploy.agent_link.uploads import upload_files
-from sdv_studio.core.deploy.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.kuksa.on_device import detect_on_device
 from sdv_studio.core.packaging.vehicle_model import resolve_vss
 from sdv_studio.core.packaging.wheels import WheelError

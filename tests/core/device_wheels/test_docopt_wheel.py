@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio.core.deploy.device_wheels import docopt_wheel
+from sdv_studio.core.device_wheels import docopt_wheel
 from sdv_studio.core.packaging.wheels import WheelError
 
 # What every workstation builds (checked with pip 23 to 26 on Python 3.8, 3.11 and 3.13).

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy.device_wheels import zeroconf_wheels as module
+from sdv_studio.core.device_wheels import zeroconf_wheels as module
 from sdv_studio.core.packaging.wheels import WheelError
 
 

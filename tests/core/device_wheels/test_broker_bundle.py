@@ -11,8 +11,8 @@ from importlib import metadata
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from sdv_studio.core.deploy.device_wheels import docopt_wheel
-from sdv_studio.core.deploy.device_wheels.broker_bundle import BrokerBundle, broker_bundle, broker_wheel
+from sdv_studio.core.device_wheels import docopt_wheel
+from sdv_studio.core.device_wheels.broker_bundle import BrokerBundle, broker_bundle, broker_wheel
 from sdv_studio.core.packaging import wheels
 from tests.locations import REPO
 

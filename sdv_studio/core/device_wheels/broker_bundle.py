@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 
 import sdv_studio
 from sdv_studio import __version__
-from sdv_studio.core.deploy.device_wheels.docopt_wheel import docopt_wheel
+from sdv_studio.core.device_wheels.docopt_wheel import docopt_wheel
 from sdv_studio.core.packaging import wheels
 
 _PACKAGE_ROOT = Path(sdv_studio.__file__).resolve().parent
