@@ -119,3 +119,32 @@ def test_bad_input_exits_2_with_one_line_per_problem(home: Path) -> None:
     assert no_device.returncode == 2 and "Traceback" not in no_device.stderr
     bad_app = cli(None, home, "stop", "Bad_Name", "--device", "local")
     assert bad_app.returncode == 2 and bad_app.stderr.startswith("APP:")
+
+
+def test_an_offline_workstation_deploys_what_it_packaged_with_the_embedded_databroker(rig: Rig, tmp_path: Path) -> None:
+    """Issue 17's offline case: packaging fills the wheel cache with the databroker's wheels too, so a
+    workstation that then has no package index at all (no index, no pip config, an unreachable URL)
+    deploys the playground app to a fresh device with no databroker, which gets SDV Studio's."""
+    home = tmp_path / "home"
+    cache = dict(SDV_STUDIO_WHEEL_CACHE=str(tmp_path / "wheels"))  # this test's own: only its build fills it
+    built = subprocess.run([sys.executable, "-m", "sdv_studio", "package", str(APPS / "playground_default.py"),
+                            "--name", "offline-play", "--python", "3.11", "--platform", "x86_64", "--json"],
+                           capture_output=True, text=True, env=dict(os.environ, SDV_STUDIO_HOME=str(home), **cache),
+                           cwd=REPO, timeout=600, check=False)
+    assert built.returncode == 0, built.stderr
+    assert "the embedded databroker: wheels for 1 Python/architecture combinations" in built.stderr
+    device = rig["d3"]
+    device.stop_sdv_apps()
+    device.run(f"rm -rf /home/{rig.user}/.local/share/sdv-studio", user=rig.user)  # as fresh as a new board
+
+    offline = dict(os.environ, SDV_STUDIO_HOME=str(home), **cache, PIP_NO_INDEX="1", PIP_CONFIG_FILE=os.devnull,
+                   PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_FIND_LINKS="")
+    argv = [sys.executable, "-m", "sdv_studio", "-v", "deploy", json.loads(built.stdout)["packageId"],
+            *devices(rig, "d3"), "--json", "--grace", "1"]
+    result = subprocess.run(rig.workstation_argv(*argv), capture_output=True, text=True, env=offline, cwd=REPO,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)["devices"]
+    assert row["status"] == "success", row
+    assert "SDV Studio's databroker started on the device" in result.stderr
+    device.stop_sdv_apps()

@@ -18,6 +18,8 @@ import hashlib
 import io
 import threading
 import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -144,3 +146,26 @@ def broker_bundle(python_version: str, arch: str) -> BrokerBundle:
     Blocking (it may run pip); many devices of one kind share one build."""
     with _bundles_lock:
         return _bundle(python_version, arch)
+
+
+def prepare_broker_wheels(combinations: Iterable[tuple[str, str]]) -> list[str]:
+    """Fills the wheel cache with the databroker's dependencies for these (Python, arch) pairs, so a
+    deployment from this computer later needs no package index; what could not be had, one line each.
+    Run while packaging: the workstation is most likely online then, and the devices often are not."""
+    wanted = sorted(set(combinations))
+    if any(gets_old_amqtt(python) for python, _ in wanted):
+        try:
+            docopt_wheel()  # once, before the parallel downloads look for it in the cache
+        except wheels.WheelError as exc:
+            return [f"the embedded databroker for Python 3.8 and 3.9: {'; '.join(exc.problems)}"]
+
+    def one(python: str, arch: str) -> list[str]:
+        try:
+            wheels.vendor([Requirement(r) for r in runtime_requirements(python)], python, [arch])
+        except wheels.WheelError as exc:
+            return [f"the embedded databroker for Python {python} on {arch}: {p.removeprefix('requirements: ')}"
+                    for p in exc.problems]
+        return []
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return [line for lines in pool.map(lambda pair: one(*pair), wanted) for line in lines]

@@ -138,6 +138,8 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
         progress(note)
     try:
         fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), progress)
+        if options.fallback_broker:
+            _prepare_broker(fleet, progress)
         _note_unlisted_imports(app, plan, fleet, progress)
         support = _support_files(app, plan, progress)
     except WheelError as exc:
@@ -195,6 +197,19 @@ def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
 
 
 # -- wheels for every targeted (Python, arch) -------------------------------------------------
+
+
+def _prepare_broker(fleet: FleetWheels, progress: Progress) -> None:
+    """The embedded databroker's wheels for every device the package can serve, into the wheel cache,
+    so this computer deploys the package offline. What is missing is said now, not kept in the
+    manifest: the package's bytes do not depend on this computer's cache."""
+    from sdv_studio.core.device_wheels.broker_bundle import prepare_broker_wheels
+
+    combinations = [(r.combination.python, r.combination.arch) for r in fleet.resolved]
+    progress(f"the embedded databroker: wheels for {len(combinations)} Python/architecture combinations")
+    for line in prepare_broker_wheels(combinations):
+        progress(f"note: {line}; a device that needs it must have a databroker of its own, or this computer "
+                 "must reach the package index when deploying")
 
 
 def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: Progress) -> list[str]:
