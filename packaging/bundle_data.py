@@ -43,8 +43,9 @@ def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
     """(source file, destination folder inside the bundle) for every data file, sorted."""
     pairs: list[tuple[str, str]] = []
     for top, destination in MAPPED_DATA.items():
+        # The packages' own __init__.py are compiled into the archive (HIDDEN_IMPORTS), not copied.
         pairs += [(str(f), (PurePosixPath(destination) / f.parent.relative_to(root / top).as_posix()).as_posix())
-                  for f in (root / top).rglob("*") if _shipped(f)]
+                  for f in (root / top).rglob("*") if _shipped(f) and f != root / top / "__init__.py"]
     for package in SOURCE_PACKAGES:
         pairs += [(str(f), f.parent.relative_to(root).as_posix()) for f in (root / package).rglob("*")
                   if _shipped(f) and f.suffix in SOURCE_SUFFIXES]
