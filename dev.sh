@@ -42,9 +42,9 @@ setup_venv() {
     say "creating $VENV with $py"
     "$py" -m venv "$VENV"
   fi
-  # Reinstall only when the dependency list changed.
+  # Reinstall only when the dependency list or the package layout (setup.py) changed.
   local stamp=$VENV/.sdv-studio-installed want
-  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  want=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing SDV Studio and its Python dependencies"
     "$VENV/bin/python" -m pip install -q --upgrade pip

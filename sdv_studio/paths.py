@@ -1,13 +1,12 @@
 """Where SDV Studio keeps its files on the workstation.
 
 ``SDV_STUDIO_HOME`` moves all of them under one folder (tests, portable installs);
-otherwise the OS conventions from platformdirs apply.
+otherwise the OS conventions from platformdirs apply. The files installed with the program: sdv_studio.shipped.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from platformdirs import PlatformDirs
@@ -46,25 +45,6 @@ def cache_dir() -> Path:
 def log_dir() -> Path:
     home = _home_override()
     return _ensure(home / "logs" if home else Path(PlatformDirs(_APP).user_log_dir))
-
-
-def _shipped(name: str) -> Path:
-    # A frozen bundle unpacks data beside the executable (sys._MEIPASS); a source
-    # checkout or editable install keeps it at the repository's top level.
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / name
-    return Path(__file__).resolve().parent.parent / name
-
-
-def resources_dir() -> Path:
-    """Read-only files shipped with the program: icons, the default VSS catalogue."""
-    return _shipped("resources")
-
-
-def templates_dir() -> Path:
-    """App templates the packager fills in."""
-    return _shipped("templates")
 
 
 def user_path(text: str) -> Path:

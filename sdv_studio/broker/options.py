@@ -9,12 +9,13 @@ from sdv_studio.broker.bench import DEFAULT_DELAY_MS
 from sdv_studio.broker.server import BrokerOptions
 
 
-def default_vss() -> Path:
-    try:  # the workstation install knows where shipped resources live (also when frozen)
-        from sdv_studio.paths import resources_dir
-    except ImportError:  # a device venv with only the broker package: the checkout layout
-        return Path(__file__).resolve().parents[2] / "resources" / "vss" / "default.json"
-    return resources_dir() / "vss" / "default.json"
+def _shipped_vss(problems: list[str]) -> Path | None:
+    try:
+        from sdv_studio import shipped
+    except ImportError:  # a device's broker-only wheel, which the deployer always starts with --vss
+        problems.append("--vss: required: this install of the broker ships no VSS catalogue")
+        return None
+    return shipped.default_vss()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[BrokerOptions | None, l
         problems.append("--insecure: cannot be combined with --tls-cert/--tls-private-key")
     if bool(args.tls_cert) != bool(args.tls_private_key):
         problems.append("--tls-cert and --tls-private-key: give both or neither")
-    vss = _existing(args.vss, "--vss", problems) if args.vss else default_vss()
+    vss = _existing(args.vss, "--vss", problems) if args.vss else _shipped_vss(problems)
     cert = _existing(args.tls_cert, "--tls-cert", problems)
     key = _existing(args.tls_private_key, "--tls-private-key", problems)
     jwt = _existing(args.jwt_public_key, "--jwt-public-key", problems)

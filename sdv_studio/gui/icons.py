@@ -1,10 +1,10 @@
-"""SVG icons from resources/icons, tinted to the theme (the files draw in ``currentColor``)."""
+"""SVG icons from resources/icons (sdv_studio.shipped), tinted to the theme (the files draw in ``currentColor``)."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from sdv_studio import paths
+from sdv_studio import shipped
 from sdv_studio.gui.qt import QtCore, QtGui
 
 _SIZES = (16, 20, 24, 32, 48)
@@ -12,7 +12,7 @@ _SIZES = (16, 20, 24, 32, 48)
 
 @cache
 def _svg(name: str) -> bytes:
-    return (paths.resources_dir() / "icons" / f"{name}.svg").read_bytes()
+    return (shipped.icons_dir() / f"{name}.svg").read_bytes()
 
 
 @cache
@@ -28,4 +28,4 @@ def icon(name: str, color: str = "#5b6b7a") -> QtGui.QIcon:
 
 
 def app_icon() -> QtGui.QIcon:
-    return QtGui.QIcon(str(paths.resources_dir() / "icons" / "app.svg"))
+    return QtGui.QIcon(str(shipped.icons_dir() / "app.svg"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio import paths
+from sdv_studio import shipped
 from sdv_studio.agent import AGENT_DIR, agent_files
 from sdv_studio.core.packaging.template import LAUNCHER
 from tests.agent import pkgbuild
@@ -44,7 +44,7 @@ def test_vermin_says_python_38_is_enough() -> None:
     pytest.importorskip("vermin")
     # Also run on the device: the bootstrap that installs the agent, and the launcher apps run under.
     files = [str(AGENT_DIR / rel) for rel in agent_files()]
-    files += [str(AGENT_DIR / "bootstrap.py"), str(paths.templates_dir() / LAUNCHER)]
+    files += [str(AGENT_DIR / "bootstrap.py"), str(shipped.templates_dir() / LAUNCHER)]
     cli = "import sys, vermin; sys.argv[0] = 'vermin'; sys.exit(vermin.main())"
     done = subprocess.run([sys.executable, "-c", cli, "-t=3.8-", "--violations", "--no-tips",
                            "--eval-annotations", *files], capture_output=True, text=True, check=False)

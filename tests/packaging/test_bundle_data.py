@@ -6,7 +6,7 @@ import importlib
 import os
 import runpy
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -29,17 +29,20 @@ def _files(top: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("top", ["resources", "templates"])
-def test_every_resource_and_template_is_shipped_where_paths_looks(top: str) -> None:
+def test_every_resource_and_template_is_shipped_where_its_package_reads_it(top: str) -> None:
+    # The frozen importer's importlib.resources reads package a.b's files from sys._MEIPASS/a/b.
+    package = PurePosixPath(*f"sdv_studio.{top}".split("."))
     listed = _listed()
-    files = _files(top)
+    files = [path for path in _files(top) if path != REPO / top / "__init__.py"]  # compiled in as the package
     assert files
     for path in files:
         rel = path.relative_to(REPO)
-        assert listed.get(rel.as_posix()) == rel.parent.as_posix(), f"{rel} is not in the bundle"
+        destination = package.joinpath(*path.relative_to(REPO / top).parent.parts)
+        assert listed.get(rel.as_posix()) == destination.as_posix(), f"{rel} is not in the bundle"
 
 
 def test_default_vss_catalogue_is_shipped() -> None:
-    assert _listed()["resources/vss/default.json"] == "resources/vss"
+    assert _listed()["resources/vss/default.json"] == "sdv_studio/resources/vss"
 
 
 def test_every_agent_file_is_shipped_as_source() -> None:
@@ -72,6 +75,8 @@ def test_hidden_imports_exist_and_agent_modules_stay_out_of_the_archive() -> Non
     assert bundle_data.keep_module("sdv_studio.agent")
     assert not bundle_data.keep_module("sdv_studio.agent.sdvagent.cli")
     assert not bundle_data.keep_module("sdv_studio.broker.proto.regenerate")
+    assert bundle_data.keep_module("sdv_studio.templates")
+    assert not bundle_data.keep_module("sdv_studio.templates.python_app_template")
 
 
 def test_metadata_the_app_reads_at_run_time_is_installed() -> None:

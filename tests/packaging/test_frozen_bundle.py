@@ -47,7 +47,7 @@ def test_tarball_has_the_program_launcher_desktop_entry_and_icon(tarball: Path) 
         names = {Path(name).relative_to(Path(name).parts[0]).as_posix() for name in archive.getnames()
                  if len(Path(name).parts) > 1}
     assert {"sdv-studio", "AppRun", "install.sh", "sdv-studio.desktop", "sdv-studio.png"} <= names
-    assert "_internal/resources/vss/default.json" in names
+    assert "_internal/sdv_studio/resources/vss/default.json" in names
     assert "_internal/sdv_studio/agent/entrypoint.py" in names
     assert "_internal/PySide6/Qt/plugins/platforms/libqxcb.so" in names
     assert "_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so" in names

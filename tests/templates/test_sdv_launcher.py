@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from sdv_studio import paths
+from sdv_studio import shipped
 from sdv_studio.core.packaging.template import LAUNCHER
 
-LAUNCHER_PATH = paths.templates_dir() / LAUNCHER
+LAUNCHER_PATH = shipped.templates_dir() / LAUNCHER
 
 
 def _free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sdv_studio import paths
+from sdv_studio import shipped
 
 APP_TEMPLATE = "python_app_template.py"
 LAUNCHER = "sdv_launcher.py"
@@ -14,7 +14,7 @@ _FUTURE = re.compile(r"^from __future__ import [^\n]*\n", re.MULTILINE)
 
 
 def _read(name: str) -> str:
-    return (paths.templates_dir() / name).read_text(encoding="utf-8")
+    return (shipped.templates_dir() / name).read_text(encoding="utf-8")
 
 
 def render_app(fragment: str) -> str:
@@ -37,7 +37,7 @@ def launcher() -> bytes:
 
 def sdv_shim() -> dict[str, bytes]:
     """``sdv/…`` files of the compatibility package, by path inside it."""
-    root = paths.templates_dir() / "sdv_shim"
+    root = shipped.templates_dir() / "sdv_shim"
     return {p.relative_to(root).as_posix(): p.read_bytes()
             for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
 

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sdv_studio import paths
+from sdv_studio import shipped
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
 from sdv_studio.core.packaging.wheels import cache_root
@@ -39,7 +39,7 @@ _RELEASE_NUMBER = re.compile(r"v?(\d+(?:\.\d+)*)")
 
 
 def shipped_releases() -> list[str]:
-    found = (p.stem.removeprefix("vss_release_") for p in (paths.resources_dir() / "vss").glob("vss_release_*.json"))
+    found = (p.stem.removeprefix("vss_release_") for p in shipped.vss_dir().glob("vss_release_*.json"))
     return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
@@ -58,9 +58,9 @@ def resolve_vss(choice: str | None) -> tuple[Path, str]:
 
     A release URL is mapped to the catalogue SDV Studio ships; nothing is ever downloaded.
     """
-    vss = paths.resources_dir() / "vss"
+    vss = shipped.vss_dir()
     if choice in (None, "", "latest", "default"):
-        default = vss / "default.json"
+        default = shipped.default_vss()
         return (default, _release_of(default)) if default.is_file() else (vss / "vss_release_4.0.json", "4.0")
     choice = str(choice)
     release = release_named(choice)
