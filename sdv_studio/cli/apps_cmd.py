@@ -117,8 +117,11 @@ def run_logs(args: argparse.Namespace) -> int:
     async def one(device: DeviceRef) -> None:
         try:
             async for line in follow_logs(device, trust, args.timeout, name, args.lines, args.follow):
-                prefix = f"{device.device_id:<{width}} | " if len(devices) > 1 else ""
-                print(prefix + line, flush=True)
+                if args.json:  # one object per line, so a follower can read them as they come
+                    print(json.dumps({"deviceId": device.device_id, "line": line}), flush=True)
+                else:
+                    prefix = f"{device.device_id:<{width}} | " if len(devices) > 1 else ""
+                    print(prefix + line, flush=True)
         except DeployError as exc:
             failures.append(f"{device.device_id}: {exc}")
 
