@@ -5,8 +5,8 @@
 Answers the RPCs a kuksa-client set+get makes (kuksa.val.v1 GetServerInfo, Get, Set and
 kuksa.val.v2 PublishValue, GetValue) with no checks at all: the last value set per path is kept
 as the message it came in and handed back; a metadata Get gets a canned FLOAT answer. Served the
-way the broker serves (grpcio's thread-pool server, same settings), so the CPU it spends per call
-is what grpcio itself costs: the floor for a broker on grpcio.
+way the broker serves (grpcio's thread-pool server, the same channel arguments and workers), so
+the CPU it spends per call is what grpcio itself costs: the floor for a broker on grpcio.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sdv_studio.broker.limits import Limits
 from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as v1_types
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as v1
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
 from sdv_studio.broker.proto.kuksa.val.v2 import types_pb2 as v2_types
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
-from sdv_studio.broker.server import MAX_CONCURRENT_RPCS
 
 _METADATA = v1_types.Metadata(data_type=v1_types.DATA_TYPE_FLOAT)
 
@@ -77,11 +77,8 @@ def main() -> None:
     args = parser.parse_args()
     values: dict[str, v1_types.Datapoint] = {}
     # Configured as the broker's server is, so the two differ only in the handlers.
-    server = grpc.server(
-        ThreadPoolExecutor(MAX_CONCURRENT_RPCS),
-        options=[("grpc.so_reuseport", 0)],
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
-    )
+    limits = Limits()
+    server = grpc.server(ThreadPoolExecutor(limits.unary_workers), options=limits.server_options())
     v1_grpc.add_VALServicer_to_server(FloorV1(values), server)
     v2_grpc.add_VALServicer_to_server(FloorV2(values), server)
     server.add_insecure_port(f"127.0.0.1:{args.port}")

@@ -2,16 +2,15 @@
 
 The gRPC services run on grpcio's thread-pool server: for unary calls it costs less CPU per call
 than grpc.aio (no hand-over from grpc's poller thread to the event loop), which is the broker's
-throughput. Each open stream (a subscription, a provider) holds a worker thread; the event loop
-is left to MQTT and to start and stop.
+throughput. Each open stream (a subscription, a provider) holds a worker thread, so limits.Guard
+bounds what one connection can hold; the event loop is left to MQTT and to start and stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -19,6 +18,7 @@ import grpc
 from sdv_studio.broker import auth, bench, vss
 from sdv_studio.broker.kuksa_v1 import ValV1
 from sdv_studio.broker.kuksa_v2 import ValV2
+from sdv_studio.broker.limits import Guard, Limits
 from sdv_studio.broker.mqtt import MqttBroker
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
@@ -27,10 +27,6 @@ from sdv_studio.broker.sdv_v1 import Broker
 from sdv_studio.broker.store import Database
 
 log = logging.getLogger(__name__)
-
-# Streams and calls in flight at once; beyond that a call gets RESOURCE_EXHAUSTED. Workers start
-# when needed, so the bound costs nothing until streams pile up.
-MAX_CONCURRENT_RPCS = 500
 
 
 @dataclass
@@ -45,14 +41,16 @@ class BrokerOptions:
     mock_actuators: bool = True  # bench mode: reflect unclaimed actuator targets into current values
     mock_delay: float = bench.DEFAULT_DELAY_MS / 1000  # seconds
     signals: Path | None = None  # JSON {path: value}: initial current values
+    limits: Limits = field(default_factory=Limits)
 
 
 class RunningBroker:
     def __init__(
-        self, server: grpc.Server, port: int, db: Database, mqtt: MqttBroker | None,
+        self, server: grpc.Server, guard: Guard, port: int, db: Database, mqtt: MqttBroker | None,
         mirror: bench.ActuatorMirror | None = None,
     ) -> None:
         self.server = server
+        self.guard = guard
         self.port = port
         self.db = db
         self.mqtt = mqtt
@@ -61,6 +59,7 @@ class RunningBroker:
     async def stop(self) -> None:
         # Ends every stream too: their subscriptions close when the RPC is cancelled.
         await asyncio.get_running_loop().run_in_executor(None, self.server.stop(grace=0.5).wait)
+        self.guard.stop()
         if self.mirror is not None:
             self.mirror.stop()
         if self.mqtt is not None:
@@ -73,15 +72,11 @@ async def start(options: BrokerOptions) -> RunningBroker:
     if options.signals is not None:
         bench.seed(db, options.signals)
     verifier = auth.JwtVerifier.from_file(options.jwt_public_key) if options.jwt_public_key else None
-    # No SO_REUSEPORT: a second broker on a taken port must fail, not share it silently.
-    server = grpc.server(
-        ThreadPoolExecutor(MAX_CONCURRENT_RPCS, thread_name_prefix="grpc"),
-        options=[("grpc.so_reuseport", 0)],
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
-    )
-    v2_grpc.add_VALServicer_to_server(ValV2(db, verifier), server)
-    v1_grpc.add_VALServicer_to_server(ValV1(db, verifier), server)
-    sdv_grpc.add_BrokerServicer_to_server(Broker(db, verifier), server)
+    guard = Guard(options.limits)
+    server = grpc.server(guard.unary_pool, options=options.limits.server_options())
+    guard.add_service(server, v2_grpc.add_VALServicer_to_server, ValV2(db, verifier))
+    guard.add_service(server, v1_grpc.add_VALServicer_to_server, ValV1(db, verifier))
+    guard.add_service(server, sdv_grpc.add_BrokerServicer_to_server, Broker(db, verifier))
     target = f"{options.address}:{options.port}"
     try:
         if options.tls_cert and options.tls_private_key:
@@ -106,12 +101,14 @@ async def start(options: BrokerOptions) -> RunningBroker:
     try:
         server.start()
     except Exception:
+        guard.stop()
         if mirror is not None:
             mirror.stop()
         if mqtt is not None:
             await mqtt.stop()
         raise
-    return RunningBroker(server, port, db, mqtt, mirror)
+    guard.start()
+    return RunningBroker(server, guard, port, db, mqtt, mirror)
 
 
 async def serve_forever(options: BrokerOptions, stop: asyncio.Event) -> None:
