@@ -9,6 +9,7 @@ bounds what one connection can hold; the event loop is left to MQTT and to start
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,28 @@ class BrokerOptions:
     mock_delay: float = bench.DEFAULT_DELAY_MS / 1000  # seconds
     signals: Path | None = None  # JSON {path: value}: initial current values
     limits: Limits = field(default_factory=Limits)
+
+
+def mqtt_address(options: BrokerOptions) -> str:
+    """Where MQTT listens: beside the gRPC services, but on loopback alone when those are secured.
+
+    MQTT has no authentication a Velocitas app could use (the SDK's client connects anonymously,
+    without TLS, to localhost by default), so beside a databroker that asks for a JWT or TLS it
+    stays reachable from this machine only, not open to the network.
+    """
+    secured = options.jwt_public_key is not None or options.tls_cert is not None
+    if not secured or _is_loopback(options.address):
+        return options.address
+    return "127.0.0.1"
+
+
+def _is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 class RunningBroker:
@@ -92,7 +115,7 @@ async def start(options: BrokerOptions) -> RunningBroker:
         raise OSError(f"cannot listen on {target}")
     mqtt = None
     if options.mqtt_port is not None:
-        mqtt = MqttBroker(options.address, options.mqtt_port)
+        mqtt = MqttBroker(mqtt_address(options), options.mqtt_port)
         await mqtt.start()
     mirror = None
     if options.mock_actuators:  # before the first call, so no target goes unreflected
@@ -114,7 +137,11 @@ async def start(options: BrokerOptions) -> RunningBroker:
 async def serve_forever(options: BrokerOptions, stop: asyncio.Event) -> None:
     running = await start(options)
     scheme = "grpcs" if options.tls_cert else "grpc"
-    mqtt = f", MQTT on {options.address}:{options.mqtt_port} ({running.mqtt.implementation})" if running.mqtt else ""
+    mqtt = ""
+    if running.mqtt:
+        only_here = ("; loopback only, as MQTT has no authentication beside a secured databroker"
+                     if running.mqtt.address != options.address else "")
+        mqtt = f", MQTT on {running.mqtt.address}:{options.mqtt_port} ({running.mqtt.implementation}{only_here})"
     mode = (f", bench mode: actuator targets become current values after {options.mock_delay * 1000:g} ms"
             if options.mock_actuators else "")
     print(
