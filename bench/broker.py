@@ -33,8 +33,8 @@ server CPU per RPC of the floor, of the floor with the broker's limits (bench/br
 of the broker. Single windows on a shared machine differ by 10 % and more from one to the next,
 as other load comes and goes: so the three servers take many rounds of short windows in turn
 (their order rotating), each round's figures are compared with that round's floor, and the
-medians over the rounds are printed. It runs before the bursts below, which leave every server's
-thread pool grown and make later windows of all three dearer.
+medians over the rounds are printed. It runs before the bursts below: in trials, windows after
+them came out dearer for all three servers alike (their thread pools grown), and noisier.
 
 Then several client processes at once (full-fledged pattern, one signal each): aggregate round
 trips/s, a different reading from one app's round trips; the aio client with 16 loops in flight
