@@ -10,6 +10,7 @@ import sys
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, CliError, invalid
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
 from sdv_studio.models.deployment import Deployment
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "one on the device, else start SDV Studio's)")
     parser.add_argument("--grace", type=float, default=3.0, metavar="S",
                         help="seconds a new version must stay up before it counts as healthy (default 3)")
-    parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="devices worked on at once")
+    parser.add_argument("--concurrency", type=int, default=DEPLOY_CONCURRENCY, metavar="N",
+                        help="devices worked on at once")
     parser.set_defaults(handler=run)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from sdv_studio.core.defaults import PROBE_TIMEOUT
 from sdv_studio.core.discovery import mdns
 from sdv_studio.core.discovery.classify import architecture, assess, type_from_properties
 from sdv_studio.core.discovery.events import DeviceFound, DeviceUpdated, ScanEvent, ScanFinished, ScanProgress
@@ -40,7 +41,7 @@ class ScanOptions:
     user: str | None = None  # None: a saved device's user, else the local user name
     key_file: Path | None = None
     trust: HostKeyTrust = field(default_factory=HostKeyTrust)
-    probe_timeout: float = 10.0
+    probe_timeout: float = PROBE_TIMEOUT
     probe_concurrency: int = 16
     sweep_timeout: float = DEFAULT_TIMEOUT
     sweep_concurrency: int = DEFAULT_CONCURRENCY

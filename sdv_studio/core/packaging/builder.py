@@ -18,6 +18,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from pydantic import ValidationError
 
+from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
 from sdv_studio.core.packaging import docker, template
 from sdv_studio.core.packaging.app_requirements import (
     AppRequirements,
@@ -60,7 +61,7 @@ from sdv_studio.models.package import (
 
 FORMAT_VERSION = 2  # 2: wheels for several Pythons, a wheel set per (Python, arch)
 VSS_CATALOGUE = "vss.json"  # under support/: the effective catalogue, when overlays changed the release
-_DEFAULT_BROKER = ("127.0.0.1", 55555)
+_DEFAULT_BROKER = ("127.0.0.1", DATABROKER_PORT)
 _DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always defaulted to
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
@@ -370,7 +371,7 @@ def _launch(app: AppSource, plan: _Plan, options: BuildOptions) -> tuple[list[st
     env = {"PYTHONUNBUFFERED": "1", "VSS_VERSION": plan.vss_label}
     if plan.flavour is Flavour.VELOCITAS:
         env.update({"SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://{host}:{port}",
-                    "SDV_MQTT_ADDRESS": "mqtt://127.0.0.1:1883", "SDV_MIDDLEWARE_TYPE": "native"})
+                    "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{MQTT_PORT}", "SDV_MIDDLEWARE_TYPE": "native"})
     else:
         env["KUKSA_ENDPOINT"] = f"{host}:{port}"
     entry = f"app/{app.entry_point}"

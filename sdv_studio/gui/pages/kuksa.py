@@ -6,6 +6,7 @@ import asyncio
 import re
 from dataclasses import replace
 
+from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.pages.base import Page
@@ -189,7 +190,7 @@ class KuksaPage(Page):
 
     def _custom_changed(self, text: str) -> None:
         ok = not text.strip() or parse_address(text) is not None
-        self.custom_field.set_error(None if ok else "Enter HOST:PORT, e.g. 10.0.0.5:55555")
+        self.custom_field.set_error(None if ok else f"Enter HOST:PORT, e.g. 10.0.0.5:{DATABROKER_PORT}")
         self.completeChanged.emit()
 
     def test_connection(self) -> None:
