@@ -11,9 +11,10 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
-from sdv_studio.api.models import ErrorBody, PackageCreated, human_size
+from sdv_studio.api.models import ErrorBody, PackageCreated
 from sdv_studio.core.packaging.builder import BuildFailed, PackageError, build_from_request
 from sdv_studio.models.package import PackageRequest
+from sdv_studio.models.sizes import human_size
 
 router = APIRouter(tags=["packages"])
 log = logging.getLogger(__name__)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.models.sizes import human_size
+
 # The engine's modules (paramiko, zeroconf, docker) load on first use, not with the window.
 if TYPE_CHECKING:
     from sdv_studio.core import discovery as core
@@ -137,15 +139,11 @@ class DiscoveryEngine(Protocol):
     def ssh_keys(self) -> list[str]: ...
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024**3:.0f}GB" if n >= 1024**3 else f"{n / 1024**2:.0f}MB"
-
-
 def this_computer() -> Device:
     """The workstation itself, always offered so the wizard works with no hardware; what it can
     run is known once ``probe_local`` answered (until then it is not a usable target)."""
     try:
-        memory = _size(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        memory = human_size(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         memory = ""
     arch = {"amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}.get(platform.machine().lower(),
@@ -153,7 +151,7 @@ def this_computer() -> Device:
     return Device(id=LOCAL_ID, name=f"This computer ({socket.gethostname()})", ip="127.0.0.1",
                   type="linux-generic" if sys.platform.startswith("linux") else "unknown",
                   runtime="–", architecture=arch, compatible=False, reason="Probing…",
-                  memory=memory, storage=_size(shutil.disk_usage(os.path.expanduser("~")).free),
+                  memory=memory, storage=human_size(shutil.disk_usage(os.path.expanduser("~")).free),
                   last_seen=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   os=platform.platform(terse=True), python=platform.python_version(), local=True)
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from sdv_studio.gui.adapters.packager import BuildDone, BuildStep
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
-from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, human_size
+from sdv_studio.gui.widgets.common import Banner, Card, Stat, button
+from sdv_studio.models.sizes import human_size
 
 if TYPE_CHECKING:
     from sdv_studio.core.packaging import BuildResult
