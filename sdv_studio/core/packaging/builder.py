@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from sdv_studio.core.packaging.flavour import (
     third_party_imports,
 )
 from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
+from sdv_studio.core.packaging.stages import BuildStage, LineProgress, StageProgress, entered
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
 from sdv_studio.core.packaging.vss_overlay import OverlayError, effective_catalogue, overlay_files
@@ -65,9 +66,6 @@ _DEFAULT_BROKER = ("127.0.0.1", DATABROKER_PORT)
 _DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always defaulted to
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
-
-Progress = Callable[[str], None]
-
 
 class PackageError(Problems):
     """The inputs are invalid; ``problems`` holds one line per problem (CLI exit 2, API 4xx)."""
@@ -126,7 +124,7 @@ def default_name(hint: str) -> str:
     return name or "app"
 
 
-def build_package(source: AppSource | Path, options: BuildOptions, progress: Progress = lambda _: None,
+def build_package(source: AppSource | Path, options: BuildOptions, progress: StageProgress = lambda _: None,
                   store: PackageStore | None = None) -> BuildResult:
     """Validates, vendors, writes and stores a package; raises PackageError or BuildFailed."""
     try:
@@ -134,20 +132,22 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     except SourceError as exc:
         raise PackageError(exc.problems) from exc
     plan = _checked_plan(app, options)
-    progress(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
+    planning = entered(BuildStage.PLAN, progress)
+    planning(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
     for note in plan.notes:
-        progress(note)
+        planning(note)
     try:
-        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), progress)
-        _note_unlisted_imports(app, plan, fleet, progress)
-        support = _support_files(app, plan, progress)
+        wheels = entered(BuildStage.WHEELS, progress)
+        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), wheels)
+        _note_unlisted_imports(app, plan, fleet, wheels)
+        plan.notes.extend(_fleet_notes(fleet, plan.requirements, wheels))
+        support = _support_files(app, plan, entered(BuildStage.SUPPORT, progress))
     except WheelError as exc:
         raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
     except OverlayError as exc:
         raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
-    plan.notes.extend(_fleet_notes(fleet, plan.requirements, progress))
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
     entries.update(wheel_entries(fleet))
@@ -157,10 +157,11 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     entries["docker/Dockerfile"] = Entry(data=docker.dockerfile(argv, env, base_image).encode())
     entries["docker/compose.yaml"] = Entry(data=docker.compose(plan.package, base_image, {
         **env, **_agent_env(plan, options)}).encode())
-    return _write(entries, plan, options, fleet, progress, store or PackageStore())
+    entered(BuildStage.WRITE, progress)
+    return _write(entries, plan, options, fleet, store or PackageStore())
 
 
-def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
+def build_from_request(request: PackageRequest, progress: StageProgress = lambda _: None,
                        store: PackageStore | None = None) -> BuildResult:
     """The POST /api/apps/package body: its ``code`` is Python or a playground file tree."""
     source = source_from_playground({"name": request.name, "code": request.code}, name_hint=request.name)
@@ -192,7 +193,7 @@ def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
 # -- wheels for every targeted (Python, arch) -------------------------------------------------
 
 
-def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: Progress) -> list[str]:
+def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: LineProgress) -> list[str]:
     notes = version_notes(fleet, requirements)
     notes += [f"note: no wheels for Python {r.combination.python} on {r.combination.arch}: {r.problem}"
               for r in fleet.resolutions if r.problem is not None]
@@ -328,7 +329,7 @@ def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,
     return app_requirements(lines, flavour, imports)
 
 
-def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, progress: Progress) -> None:
+def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, progress: LineProgress) -> None:
     """Imports that neither a requirement nor a resolved wheel provides (``google`` is protobuf's)."""
     files = [f for group in fleet.groups().values() for f in group]
     unlisted = unlisted_imports(third_party_imports(app.python_files()), plan.requirements, files)
@@ -340,7 +341,7 @@ def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, prog
 # -- what goes beside the app ---------------------------------------------------------------
 
 
-def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str, bytes]:
+def _support_files(app: AppSource, plan: _Plan, progress: LineProgress) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     catalogue = None
     if plan.vss_file is not None:
@@ -399,7 +400,7 @@ def _broker(url: str | None) -> tuple[str, int]:
 
 
 def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet: FleetWheels,
-           progress: Progress, store: PackageStore) -> BuildResult:
+           store: PackageStore) -> BuildResult:
     manifest: dict[str, object] = {
         **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
         "platforms": list(options.platforms), "pythonVersions": _targets(options),
@@ -407,12 +408,12 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet:
         "wheelRequirements": [str(r) for r in plan.requirements],
         "wheelSets": wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
     }
-    stored, dest = store_archive(entries, manifest, store, options.output_dir, progress)
+    stored, dest = store_archive(entries, manifest, store, options.output_dir)
     return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
 
 
 def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store: PackageStore,
-                  output_dir: Path | None, progress: Progress) -> tuple[StoredPackage, Path]:
+                  output_dir: Path | None) -> tuple[StoredPackage, Path]:
     """Writes the archive (into ``output_dir``, else straight into the store) and stores it;
     returns it as stored, and where it was written."""
     digest_cache: dict[Path, str] = {}
@@ -430,7 +431,6 @@ def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store:
     entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
     dest = store.archive_path(pid) if output_dir is None else output_dir / _archive_name(manifest)
-    progress(f"writing {dest}")
     checksum = write_archive(entries, dest, digests)
     stored = store.add(dest, StoredPackage(
         package_id=pid, path=dest, checksum=f"sha256:{checksum}", size=dest.stat().st_size,

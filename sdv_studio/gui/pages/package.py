@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdv_studio.gui.adapters.packager import BuildDone, BuildStep
+from sdv_studio.gui.adapters.packager import BuildDone, BuildProgress
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button
@@ -121,11 +121,10 @@ class PackagePage(Page):
         assert state.source is not None and state.options is not None
         try:
             async for event in self.ctx.engines.packager.build(state.source, state.options):
-                if isinstance(event, BuildStep):
+                if isinstance(event, BuildProgress):
                     self.stage.setText(event.message)
-                    if event.fraction is not None:
-                        self.progress.setRange(0, 100)
-                        self.progress.setValue(int(event.fraction * 100))
+                    self.progress.setRange(0, 100)
+                    self.progress.setValue(event.stage.progress)
                 elif isinstance(event, BuildDone):
                     await self._show(event.result)
         finally:
