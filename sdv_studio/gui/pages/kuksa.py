@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 
 from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
@@ -229,14 +228,7 @@ class KuksaPage(Page):
     def validate_page(self) -> bool:
         if self._detect is not None:
             self._detect.cancel()
-        state = self.ctx.state
-        state.custom_broker = self.custom.text().strip()
-        state.fallback_broker = self.fallback.isChecked()
-        state.vss_version = self.vss.currentText()
-        if state.options is not None:
-            # The package carries these (the engine wires each device from its kuksaConfig), so the
-            # options change and the Deploy page builds the package again when they differ.
-            state.options = replace(state.options, vss=state.vss_version, fallback_broker=state.fallback_broker)
+        self.ctx.state.choose_kuksa(self.custom.text(), self.fallback.isChecked(), self.vss.currentText())
         return True
 
     def reset(self) -> None:
