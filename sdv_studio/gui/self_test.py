@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sdv_studio.gui.qt import QtCore, QtWidgets  # first: sets QT_API before qasync loads
+from sdv_studio.gui.qt import QtWidgets  # first: sets QT_API before qasync loads
 
 TIMEOUT = 60.0
 
@@ -54,12 +54,12 @@ async def _walk(app: QtWidgets.QApplication, window: QtWidgets.QMainWindow) -> N
 def run_self_test() -> int:
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.app import create_app, event_loop
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.window import MainWindow
 
     app = create_app()
     with tempfile.TemporaryDirectory(prefix="sdv-self-test-") as tmp, event_loop(app) as loop:
-        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(default_engines(), settings)
+        window = MainWindow(default_engines(), Settings(Path(tmp) / "settings.ini"))
         window.show()
         try:
             loop.run_until_complete(asyncio.wait_for(_walk(app, window), TIMEOUT))

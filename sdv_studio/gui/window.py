@@ -17,6 +17,7 @@ from sdv_studio.gui.pages.kuksa import KuksaPage
 from sdv_studio.gui.pages.package import PackagePage
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.running_tasks import RunningTasks
+from sdv_studio.gui.settings import WINDOW_GEOMETRY, Settings
 from sdv_studio.gui.state import STEPS, DeploymentState, Step
 from sdv_studio.gui.widgets.common import button
 
@@ -25,12 +26,12 @@ MIN_SIZE = QtCore.QSize(1024, 680)
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, engines: Engines, settings: QtCore.QSettings | None = None) -> None:
+    def __init__(self, engines: Engines, settings: Settings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("SDV Studio")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(MIN_SIZE)
-        self.settings = settings or QtCore.QSettings("SDV Studio", "SDV Studio")
+        self.settings = settings or Settings()
         self.tasks = RunningTasks()
         self.ctx = Context(state=DeploymentState(), engines=engines, tasks=self.tasks, settings=self.settings)
         self._closing = False
@@ -55,10 +56,8 @@ class MainWindow(QtWidgets.QMainWindow):
         complete.startOver.connect(self.start_over)  # type: ignore[attr-defined]
         complete.redeployFailed.connect(self.redeploy_failed)  # type: ignore[attr-defined]
 
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
+        geometry = self.settings.get(WINDOW_GEOMETRY)
+        if not (geometry and self.restoreGeometry(QtCore.QByteArray(geometry))):
             self.resize(1280, 800)
         self._go(0)
 
@@ -243,7 +242,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.close()
 
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.set(WINDOW_GEOMETRY, self.saveGeometry().data())
         for page in self.pages:
             page.save_settings(self.settings)
         self.settings.sync()

@@ -20,6 +20,7 @@ from sdv_studio.gui.adapters.discovery import (
 )
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.settings import DEVICES_SELECTED, Settings
 from sdv_studio.gui.trust_sheet import TrustSheet
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Field, button, read_only_table
@@ -513,13 +514,12 @@ class DevicesPage(Page):
         self.ctx.state.selected_devices = self.selected()
         return bool(self.ctx.state.selected_devices)
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
+    def save_settings(self, settings: Settings) -> None:
         self.remember_fields()
-        settings.setValue("devices/selected", sorted(self._checked))  # window state, not scan defaults
+        settings.set(DEVICES_SELECTED, tuple(sorted(self._checked)))  # window state, not scan defaults
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        chosen = settings.value("devices/selected", [LOCAL_ID])
-        self._checked = set(chosen if isinstance(chosen, list) else [chosen]) if chosen else set()
+    def load_settings(self, settings: Settings) -> None:
+        self._checked = set(settings.get(DEVICES_SELECTED))
         for device in list(self.devices.values()):
             self.upsert(device)
 

@@ -9,7 +9,8 @@ from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.pages.base import Page
-from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
+from sdv_studio.gui.qt import QtGui, QtWidgets
+from sdv_studio.gui.settings import KUKSA_CUSTOM_BROKER, KUKSA_FALLBACK, Settings
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
 
 COLUMNS = ("Host", "Port", "Kind", "Server", "APIs", "VSS", "Latency", "Security")
@@ -238,12 +239,12 @@ class KuksaPage(Page):
         self.stage.setText("")
         self.banner.show_message("")
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("kuksa/custom", self.custom.text())
-        settings.setValue("kuksa/fallback", self.fallback.isChecked())
+    def save_settings(self, settings: Settings) -> None:
+        settings.set(KUKSA_CUSTOM_BROKER, self.custom.text())
+        settings.set(KUKSA_FALLBACK, self.fallback.isChecked())
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        self.custom.setText(str(settings.value("kuksa/custom", "")))
-        self.fallback.setChecked(str(settings.value("kuksa/fallback", "true")).lower() == "true")
+    def load_settings(self, settings: Settings) -> None:
+        self.custom.setText(settings.get(KUKSA_CUSTOM_BROKER))
+        self.fallback.setChecked(settings.get(KUKSA_FALLBACK))
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sdv_studio.gui.adapters.packager import BuildDone, BuildProgress
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
+from sdv_studio.gui.settings import PACKAGE_SAVE_FOLDER
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button
 from sdv_studio.models.sizes import human_size
 
@@ -205,7 +206,7 @@ class PackagePage(Page):
         result = self.ctx.state.app_package
         if result is None:
             return
-        folder = str(self.ctx.settings.value("package/saveFolder", str(Path.home())))
+        folder = self.ctx.settings.get(PACKAGE_SAVE_FOLDER) or str(Path.home())
         dialog = QtWidgets.QFileDialog(self, "Save package as", str(Path(folder) / result.path.name),
                                        "SDV package (*.tar.gz)")
         dialog.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
@@ -216,7 +217,7 @@ class PackagePage(Page):
         result = self.ctx.state.app_package
         if result is None:
             return
-        self.ctx.settings.setValue("package/saveFolder", str(dest.parent))
+        self.ctx.settings.set(PACKAGE_SAVE_FOLDER, str(dest.parent))
 
         async def copy() -> None:
             await self.ctx.engines.packager.save_as(result, dest)
