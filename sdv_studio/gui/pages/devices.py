@@ -178,9 +178,19 @@ class DevicesPage(Page):
                 return row
         return None
 
+    def _row_with_id(self, device_id: str) -> int | None:
+        return next((row for row in range(self.table.rowCount())
+                     if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == device_id), None)
+
     def upsert(self, device: Device) -> None:
-        """Adds a device's row, or updates the row of the same device in place (it keeps its tick)."""
-        row = self.row_of(device)
+        """Adds a device's row, or updates the row of the same device in place (it keeps its tick): the
+        row with its id (a saved device edited to another address), else the row at its address."""
+        row, at_address = self._row_with_id(device.id), self.row_of(device)
+        if row is not None and at_address is not None and at_address != row:  # moved onto a listed address
+            self._drop_row(at_address)
+            if at_address < row:
+                row -= 1
+        row = at_address if row is None else row
         if row is None:
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -348,9 +358,14 @@ class DevicesPage(Page):
             self.stage.setText("Scanning…" if sweeping else "Checking saved devices…")
         self.completeChanged.emit()
 
-    def _options(self, **extra: object) -> ProbeOptions:
-        return ProbeOptions(user=self.user.text().strip(), identity=self.identity.text().strip(),
-                            **extra)  # type: ignore[arg-type]
+    def _options(self) -> ProbeOptions:
+        return ProbeOptions(user=self.user.text().strip(), identity=self.identity.text().strip())
+
+    def _options_for(self, device: Device) -> ProbeOptions:
+        """To probe ``device`` again: its own login where it has one, else the fields'."""
+        return ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
+                            identity=device.identity or self.identity.text().strip(),
+                            device_id=device.id if device.saved else None)
 
     # -- adding by hand -------------------------------------------------------------------
 
@@ -371,9 +386,7 @@ class DevicesPage(Page):
         if device.untrusted:
             self.trust_devices()  # the selection (this row among them), reviewed on one sheet
         elif "authentication" in device.reason.lower() or "sign-in" in device.reason.lower():
-            options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
-                                   identity=device.identity or self.identity.text().strip())
-            self.ctx.run(self.probe_address(device.ip, options),
+            self.ctx.run(self.probe_address(device.ip, self._options_for(device)),
                          lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
@@ -408,10 +421,8 @@ class DevicesPage(Page):
 
     async def _probe_trusted(self, device: Device) -> Device:
         """Probes one newly trusted device and fills its row, with the error it met if any."""
-        options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
-                               identity=device.identity or self.identity.text().strip())
         try:
-            found = await self.ctx.engines.discovery.probe(device.ip, options)
+            found = await self.ctx.engines.discovery.probe(device.ip, self._options_for(device))
         except UnknownHostKey as q:  # it showed another key than the one reviewed: ask again, never assume
             found = replace(device, status="error", key_type=q.key_type, fingerprint=q.fingerprint,
                             reason=f"{device.ip}: the key changed since it was reviewed; review it again")
@@ -435,7 +446,8 @@ class DevicesPage(Page):
             return None
         address = dialog.address.text().strip()
         options = ProbeOptions(user=dialog.user.text().strip(), port=dialog.port.value(),
-                               identity=dialog.identity.text().strip())
+                               identity=dialog.identity.text().strip(),
+                               device_id=device.id if device is not None and device.saved else None)
         self.stage.setText(f"Connecting to {address}…")
         found = await self.probe_address(address, options)
         if found is not None and device is not None and not same_device(found, device):
@@ -445,10 +457,14 @@ class DevicesPage(Page):
     def remove(self, device: Device) -> None:
         row = self.row_of(device)
         if row is not None:
-            del self.devices[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
-            self._checked.discard(device.id)
-            self.table.removeRow(row)
+            self._drop_row(row)
             self._update_summary()
+
+    def _drop_row(self, row: int) -> None:
+        device_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        del self.devices[device_id]
+        self._checked.discard(device_id)
+        self.table.removeRow(row)
 
     async def probe_address(self, address: str, options: ProbeOptions) -> Device | None:
         """Probe, asking about an unknown host key and for a password when needed."""
@@ -468,8 +484,8 @@ class DevicesPage(Page):
                 if not await dialogs.ask(dialog):
                     self.stage.setText(f"{address}: not signed in")
                     return None
-                options = ProbeOptions(user=options.user, port=options.port, identity=options.identity,
-                                       password=dialog.password.text(), remember_password=dialog.remember.isChecked())
+                options = replace(options, password=dialog.password.text(),
+                                  remember_password=dialog.remember.isChecked())
                 continue
             except ChangedHostKey as exc:
                 self.banner.show_message(f"Refused: {exc}", "error")
