@@ -10,6 +10,7 @@ import sys
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, CliError, invalid
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
 from sdv_studio.models.deployment import Deployment
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--advertise", action="store_true",
                         help="announce the devices over mDNS (_sdv-agent._tcp) after the deploy, on the interface "
                              "reached; saved devices can opt in for good with `devices add --advertise`")
-    parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="devices worked on at once")
+    parser.add_argument("--concurrency", type=int, default=DEPLOY_CONCURRENCY, metavar="N",
+                        help="devices worked on at once")
     parser.set_defaults(handler=run)
 
 

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from sdv_studio.cli.errors import invalid
+from sdv_studio.core.defaults import DEVICE_TIMEOUT
 from sdv_studio.core.deploy import DeviceRef
 from sdv_studio.core.deploy.targets import ConnectionDefaults, UnknownDevice, resolve_devices
 from sdv_studio.core.inventory import InventoryError
@@ -35,7 +36,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="trust a device's host key on first use; a changed key is always refused",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-device time limit")
+    parser.add_argument("--timeout", type=float, default=DEVICE_TIMEOUT, metavar="S", help="per-device time limit")
     add_json_option(parser)
 
 

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add = actions.add_parser(
         "add", help="save a device, or change a saved one",
-        description="Save a device for deploys and scans. With the id of a saved device, changes the options given. "
+        description="Save a device for deploys and scans. With the id of a saved device, or the address of one, "
+        "changes the options given. "
         "Passwords are never options: --ask-password prompts for one and keeps it in the OS keyring.",
     )
     add.add_argument("address", metavar="[USER@]HOST[:PORT]")
@@ -82,7 +83,7 @@ def _list(inventory: Inventory, args: argparse.Namespace) -> int:
 def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     from keyring.errors import KeyringError
 
-    from sdv_studio.core.inventory import SavedDevice, device_id_for
+    from sdv_studio.core.discovery.add_device import DeviceEntry, save_device
     from sdv_studio.core.ssh import parse_address
 
     problems = []
@@ -98,18 +99,9 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
         problems.append(f"--identity {args.identity}: no such file")
     if problems:
         raise invalid(problems)
-    device_id = args.id or device_id_for(host)
-    changes: dict[str, object] = {"host": host}
-    for field, value in (("port", port), ("user", args.user or user), ("key_file", key_file), ("name", args.name),
-                         ("advertise", args.advertise)):
-        if value is not None:
-            changes[field] = value
-    if any(d.id == device_id for d in inventory.devices()):
-        device = inventory.edit(device_id, **changes)
-        verb = "updated"
-    else:
-        device = inventory.add(SavedDevice.model_validate({"id": device_id, "name": device_id, **changes}))
-        verb = "saved"
+    entry = DeviceEntry(host, port, args.user or user, key_file, args.id, args.name, args.advertise)
+    device, new = save_device(inventory, entry)
+    verb = "saved" if new else "updated"
     if args.ask_password:
         try:
             password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")

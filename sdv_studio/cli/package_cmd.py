@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdv_studio.cli.errors import CliError, invalid
+
+if TYPE_CHECKING:  # the packager loads only when the command runs
+    from sdv_studio.core.packaging.stages import BuildProgress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def _progress(event: BuildProgress) -> None:
+    print(event.message, file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import connection_defaults
 from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.defaults import API_PORT, DEVICE_TIMEOUT
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the API's dependencies load only when it runs: `sdv-studio --help` stays fast
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "config folder. "
         "A browser's WebSocket may offer it as the subprotocols 'bearer, <token>' instead.")
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=API_PORT, help=f"port (default {API_PORT}; 0 picks a free one)")
     given = parser.add_mutually_exclusive_group()
     given.add_argument("--token", help=f"the bearer token clients must send (at least {MIN_TOKEN} characters; "
                        "visible to other users in the process list: prefer --token-file)")
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--identity", "-i", metavar="KEYFILE", help="SSH private key file")
     parser.add_argument("--accept-new-host-keys", action="store_true",
                         help="trust a device's host key on first use; a changed key is always refused")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-device time limit")
+    parser.add_argument("--timeout", type=float, default=DEVICE_TIMEOUT, metavar="S", help="per-device time limit")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --address (needs --tls-cert and --tls-private-key)")
     parser.add_argument("--tls-cert", metavar="PEM", help="TLS certificate chain")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
+from collections.abc import Iterator
 
 from sdv_studio.gui.qt import QtWidgets, qasync  # first: sets QT_API before qasync loads
 
@@ -25,30 +27,38 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app
 
 
-def run_app() -> int:
-    from sdv_studio.gui.adapters import default_engines, preload
+@contextlib.contextmanager
+def event_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """qasync's loop on ``app``'s events, its blocking calls on daemon threads; closed on leaving."""
     from sdv_studio.gui.executor import DaemonExecutor
-    from sdv_studio.gui.window import MainWindow
 
-    app = create_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     executor = DaemonExecutor()
     loop.set_default_executor(executor)
-    window = MainWindow(default_engines())
-    window.show()
-    # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
-    threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
     try:
         with loop:
-            loop.run_until_complete(closed.wait())
+            yield loop
     finally:
         # Without waiting: a worker stuck in getaddrinfo or an SSH read must not hold up exit.
         executor.shutdown(wait=False, cancel_futures=True)
         loop.set_default_executor(None)
+
+
+def run_app() -> int:
+    from sdv_studio.gui.adapters import default_engines, preload
+    from sdv_studio.gui.window import MainWindow
+
+    app = create_app()
+    with event_loop(app) as loop:
+        window = MainWindow(default_engines())
+        window.show()
+        # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
+        threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
+        closed = asyncio.Event()
+        app.lastWindowClosed.connect(closed.set)
+        loop.run_until_complete(closed.wait())
     return 0
 
 
-__all__ = ["create_app", "run_app"]
+__all__ = ["create_app", "event_loop", "run_app"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -67,6 +67,26 @@ class DeploymentState:
     def broker_address(self) -> str | None:
         """What every device is wired to; None lets the engine detect one per device (or fall back)."""
         return self.custom_broker.strip() or None
+
+    def choose_kuksa(self, custom_broker: str, fallback_broker: bool, vss_version: str) -> None:
+        """The Kuksa step's choices. The package carries the last two (the engine wires each device from
+        its kuksaConfig, and the VSS version shapes the vehicle model), so the build options follow them."""
+        self.custom_broker = custom_broker.strip()
+        self.fallback_broker = fallback_broker
+        self.vss_version = vss_version
+        if self.options is not None:
+            self.options = replace(self.options, vss=vss_version, fallback_broker=fallback_broker)
+
+    def kuksa_rebuild(self) -> str | None:
+        """The Kuksa step's choices the built package does not carry, as words for the log: it must be
+        built again from ``source`` with ``options``. None when it carries them, or there is nothing to build."""
+        if self.app_package is None or self.source is None or self.options is None:
+            return None
+        built = self.app_package.manifest.get("kuksaConfig")
+        built = built if isinstance(built, dict) else {}
+        if built.get("vssVersion") == self.vss_version and built.get("fallbackBroker") == self.fallback_broker:
+            return None
+        return f"VSS {self.vss_version}, fallback databroker {'on' if self.fallback_broker else 'off'}"
 
     def reset(self) -> None:
         """Start over: keep nothing from the last run."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
+from sdv_studio.gui.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +46,8 @@ def qt_loop(_session_qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.Abs
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> QtCore.QSettings:
-    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.ini")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Steps the GUI tests share: fill Configure with a light app, walk forward, scan the rig."""
+"""Steps the GUI tests share: fill Configure with a light app, walk forward, answer a dialog, scan the rig."""
 
 from __future__ import annotations
 
@@ -6,6 +6,18 @@ from sdv_studio.gui.qt import QtWidgets
 from sdv_studio.gui.state import Step
 from sdv_studio.gui.trust_sheet import TrustSheet
 from tests.gui.fakes import PLAIN_APP
+
+
+def open_dialog(qtbot, kind):  # type: ignore[no-untyped-def]
+    """The dialog of this kind once it shows."""
+    found: list[QtWidgets.QDialog] = []
+
+    def visible() -> bool:
+        found[:] = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+        return bool(found)
+
+    qtbot.waitUntil(visible, timeout=3000)
+    return found[0]
 
 
 def configure_plain_app(window, name: str = "heartbeat") -> None:  # type: ignore[no-untyped-def]

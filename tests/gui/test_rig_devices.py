@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.gui.dialogs import DeviceDialog
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
 from sdv_studio.gui.trust_sheet import TrustSheet
 from tests.core.kuksa.device_broker import broker_on
-from tests.gui.helpers import scan_rig
+from tests.gui.helpers import open_dialog, scan_rig
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig]
@@ -203,6 +204,16 @@ def test_saved_devices_listed_and_probed_before_any_scan(  # type: ignore[no-unt
         assert set(rows) == {rig["d2"].ip, rig["d3"].ip}  # listed, and nothing swept
         assert all(d.compatible and d.status == "online" and d.runtime in ("docker", "both") for d in rows.values())
         assert devices.stage.text() == "Saved devices: 2 found"
+
+        # The saved d2 edited to another address: the same saved device (by its id), moved; still one row.
+        task = devices.add_device(rows[rig["d2"].ip])
+        edit = open_dialog(qtbot, DeviceDialog)
+        edit.address.setText(rig["d4"].ip)
+        edit.accept()
+        qtbot.waitUntil(task.done, timeout=60_000)
+        assert task.result() is not None and task.result().id == "d2", devices.banner.text()
+        assert {d.id: d.host for d in Inventory().devices()} == {"d2": rig["d4"].ip, "d3": rig["d3"].ip}
+        assert sorted(d.ip for d in devices.rows() if not d.local) == sorted([rig["d3"].ip, rig["d4"].ip])
 
 
 def test_refused_sign_in_is_explained_with_gui_actions(rig: Rig, rig_window, qtbot, rig_known_hosts: Path,  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
 from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
+from sdv_studio.core.defaults import PROBE_TIMEOUT
 from sdv_studio.core.deploy.agent_link.session import agent_answer, deploy_errors
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
@@ -31,7 +32,7 @@ async def discover(
     mdns: Annotated[bool, Query(description="browse mDNS")] = True,
     sweep: Annotated[bool, Query(description="sweep address ranges for SSH")] = True,
     port: Annotated[int, Query(ge=1, le=65535, description="SSH port to sweep for")] = 22,
-    timeout: Annotated[float, Query(gt=0, le=120, description="seconds per device probe")] = 10.0,
+    timeout: Annotated[float, Query(gt=0, le=120, description="seconds per device probe")] = PROBE_TIMEOUT,
 ) -> JSONResponse:
     cidrs = cidr or []
     if len(cidrs) > MAX_CIDRS:

@@ -11,12 +11,18 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
-from sdv_studio.api.models import ErrorBody, PackageCreated, human_size
+from sdv_studio.api.models import ErrorBody, PackageCreated
 from sdv_studio.core.packaging.builder import BuildFailed, PackageError, build_from_request
+from sdv_studio.core.packaging.stages import BuildProgress
 from sdv_studio.models.package import PackageRequest
+from sdv_studio.models.sizes import human_size
 
 router = APIRouter(tags=["packages"])
 log = logging.getLogger(__name__)
+
+
+def _log_progress(event: BuildProgress) -> None:
+    log.debug("%s: %s", event.stage.key, event.message)
 
 
 @router.post("/api/apps/package", status_code=200, response_model=PackageCreated,
@@ -26,7 +32,7 @@ async def create_package(body: PackageRequest, request: Request,
     async with ctx.builds:
         try:
             # Builds are blocking (archive writing, pip): a worker thread keeps the server answering.
-            result = await asyncio.to_thread(build_from_request, body, log.debug, ctx.store)
+            result = await asyncio.to_thread(build_from_request, body, _log_progress, ctx.store)
         except PackageError as exc:
             raise ApiError(422, "invalid package", exc.problems) from exc
         except BuildFailed as exc:

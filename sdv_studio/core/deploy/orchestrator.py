@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.records import DeploymentRecords
@@ -88,7 +89,7 @@ class DeploymentRun:
         deployment: Deployment,
         tasks: list[DeviceTask],
         records: DeploymentRecords,
-        concurrency: int = 8,
+        concurrency: int = DEPLOY_CONCURRENCY,
     ) -> None:
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import paramiko
 
+from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT
 from sdv_studio.core.kuksa import detect
 from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, Listener, parse_listening
 from sdv_studio.core.ssh.connection import CommandResult, connect
@@ -56,8 +57,8 @@ async def detect_on_device(
     host: str,
     listening: dict[int, Listener] | None = None,
     extra_ports: Iterable[int] = (),
-    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
-    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT,
+    probe_timeout: float = BROKER_PORT_TIMEOUT,
+    host_timeout: float = BROKER_HOST_TIMEOUT,
 ) -> list[KuksaBrokerInfo]:
     """Brokers on the device behind ``conn``, reported under ``host`` (its address), by port.
 
@@ -83,8 +84,8 @@ async def detect_on_device(
 
 
 async def detect_at(target: SshTarget, trust: HostKeyTrust, extra_ports: Iterable[int] = (),
-                    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
-                    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
+                    probe_timeout: float = BROKER_PORT_TIMEOUT,
+                    host_timeout: float = BROKER_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
     """Connect to ``target`` (this computer without SSH) and detect there; raises SshError."""
     from sdv_studio.core.deploy.agent_link.local_target import LocalConnection, is_local
 

@@ -76,7 +76,7 @@ def top_up(package_id: str, combinations: list[Combination], store: PackageStore
     entries.update({name: entry for name, entry in wheel_entries(added).items() if name != "requirements.txt"})
     entries["requirements.txt"] = Entry(data="".join(f"{pin}\n" for pin in marker_pins(everything)).encode())
     _update_manifest(manifest, added)
-    stored, _dest = store_archive(entries, manifest, store, None, progress)
+    stored, _dest = store_archive(entries, manifest, store, None)
     notes = [str(n) for n in manifest.get("notes") or []]
     return BuildResult(stored=stored, path=stored.path, manifest=manifest, flavour=Flavour(manifest["flavour"]),
                        notes=notes)

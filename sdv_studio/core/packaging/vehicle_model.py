@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -131,18 +130,8 @@ def _tool_venv(progress: Progress) -> Path:
     if all(python_runtime.venv_executable(venv, tool).is_file() for tool in ("gen-model", "vspec")):
         return venv
     progress(f"installing {GENERATOR} and {VSS_TOOLS} into {venv} (once)")
-    shutil.rmtree(venv, ignore_errors=True)
     try:
-        python = python_runtime.interpreter()
+        python_runtime.make_tool_venv(venv, [GENERATOR, VSS_TOOLS])
     except python_runtime.PythonRuntimeError as exc:
-        raise ModelError(f"vss: {exc}") from exc
-    steps = [[*python, "-m", "venv", str(venv)],
-             [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
-              "--disable-pip-version-check", "-q", GENERATOR, VSS_TOOLS]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
-        if done.returncode != 0:
-            shutil.rmtree(venv, ignore_errors=True)
-            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ModelError(f"vss: could not install {GENERATOR}: {detail}")
+        raise ModelError(f"vss: could not install {GENERATOR}: {exc}") from exc
     return venv

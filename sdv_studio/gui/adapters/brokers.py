@@ -11,14 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT
 from sdv_studio.models.broker import KuksaBrokerInfo
 
 if TYPE_CHECKING:
     from sdv_studio.gui.adapters.discovery import Approvals, Device
 
 # core.kuksa.detect (grpc) and the SSH layer load on first use, not with the window.
-PROBE_TIMEOUT = 2.0
-HOST_TIMEOUT = 10.0
 
 __all__ = ["BrokerEngine", "CoreBrokers", "DeviceUnreachable", "KuksaBrokerInfo", "default_engine"]
 
@@ -34,8 +33,8 @@ class BrokerEngine(Protocol):
 
 
 class CoreBrokers:
-    def __init__(self, approvals: Approvals, probe_timeout: float = PROBE_TIMEOUT,
-                 host_timeout: float = HOST_TIMEOUT) -> None:
+    def __init__(self, approvals: Approvals, probe_timeout: float = BROKER_PORT_TIMEOUT,
+                 host_timeout: float = BROKER_HOST_TIMEOUT) -> None:
         self._approvals = approvals
         self._probe_timeout = probe_timeout
         self._host_timeout = host_timeout

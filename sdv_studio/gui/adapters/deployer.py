@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.defaults import DEVICE_TIMEOUT
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.gui.adapters.discovery import Approvals, Device
 
@@ -79,7 +80,7 @@ class CoreDeployer:
     """The deployment engine: ``start_deployment`` for runs, ``core.deploy.apps`` for stop/rollback/logs."""
 
     def __init__(self, approvals: Approvals, records: DeploymentRecords | None = None,
-                 timeout: float = 15.0) -> None:
+                 timeout: float = DEVICE_TIMEOUT) -> None:
         self.approvals = approvals
         self.records = records
         self.timeout = timeout

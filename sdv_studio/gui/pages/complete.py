@@ -12,6 +12,7 @@ from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from sdv_studio.gui.settings import REPORT_FOLDER
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
 
 COLUMNS = ("Device", "Address", "Status", "Time", "Message")
@@ -172,7 +173,7 @@ class CompletePage(Page):
     # -- report ---------------------------------------------------------------------------
 
     def export(self, kind: str) -> None:
-        folder = Path(str(self.ctx.settings.value("complete/reportFolder", str(Path.home()))))
+        folder = Path(self.ctx.settings.get(REPORT_FOLDER) or Path.home())
         name = f"{self._app() or 'deployment'}-report.{kind}"
         dialog = QtWidgets.QFileDialog(self, "Export report", str(folder / name),
                                        "JSON (*.json)" if kind == "json" else "HTML (*.html)")
@@ -188,7 +189,7 @@ class CompletePage(Page):
         except OSError as exc:
             self.banner.show_message(f"Could not write {path}: {exc}", "error")
             return
-        self.ctx.settings.setValue("complete/reportFolder", str(path.parent))
+        self.ctx.settings.set(REPORT_FOLDER, str(path.parent))
         self.banner.show_message(f"Report saved to {path}", "ok")
 
 

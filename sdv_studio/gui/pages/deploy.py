@@ -160,16 +160,11 @@ class DeployPage(Page):
             raise
 
     async def _package_for_kuksa(self, devices: list[Device]) -> None:
-        """Builds the package again when the Kuksa step changed what it carries: the engine wires each
-        device from the package's kuksaConfig, and the VSS version also shapes the vehicle model."""
+        """Builds the package again when it lacks the Kuksa step's choices (DeploymentState.kuksa_rebuild)."""
         state = self.ctx.state
-        assert state.app_package is not None
-        built = state.app_package.manifest.get("kuksaConfig")
-        built = built if isinstance(built, dict) else {}
-        wanted = {"vssVersion": state.vss_version, "fallbackBroker": state.fallback_broker}
-        if all(built.get(k) == v for k, v in wanted.items()) or state.source is None or state.options is None:
+        what = state.kuksa_rebuild()
+        if what is None or state.source is None or state.options is None:  # the last two: for the type checker
             return
-        what = f"VSS {state.vss_version}, fallback databroker {'on' if state.fallback_broker else 'off'}"
         self._log("studio", f"packaging again for the Kuksa step's choices: {what}")
         for device in devices:
             result = state.deployment_results[device.id]
@@ -179,7 +174,7 @@ class DeployPage(Page):
             if isinstance(event, BuildDone):
                 state.app_package = event.result
                 self._log("studio", f"packaged {event.result.stored.package_id} ({event.result.path.name})")
-        if self._deployed_package is not None:
+        if self._deployed_package is not None and state.app_package is not None:
             self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 
     async def _wheels_for(self, devices: list[Device]) -> None:
@@ -202,7 +197,7 @@ class DeployPage(Page):
             self._log("studio", str(exc))
             return
         self._log("studio", f"packaged {state.app_package.stored.package_id} with wheels for {what}")
-        if self._deployed_package is not None:
+        if self._deployed_package is not None and state.app_package is not None:
             self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 
     async def _follow(self, run: DeployRun) -> None:

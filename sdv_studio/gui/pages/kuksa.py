@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 
+from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
-from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
+from sdv_studio.gui.qt import QtGui, QtWidgets
+from sdv_studio.gui.settings import KUKSA_CUSTOM_BROKER, KUKSA_FALLBACK, Settings
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
 
 COLUMNS = ("Host", "Port", "Kind", "Server", "APIs", "VSS", "Latency", "Security")
@@ -190,7 +191,7 @@ class KuksaPage(Page):
 
     def _custom_changed(self, text: str) -> None:
         ok = not text.strip() or parse_address(text) is not None
-        self.custom_field.set_error(None if ok else "Enter HOST:PORT, e.g. 10.0.0.5:55555")
+        self.custom_field.set_error(None if ok else f"Enter HOST:PORT, e.g. 10.0.0.5:{DATABROKER_PORT}")
         self.completeChanged.emit()
 
     def test_connection(self) -> None:
@@ -229,14 +230,7 @@ class KuksaPage(Page):
     def validate_page(self) -> bool:
         if self._detect is not None:
             self._detect.cancel()
-        state = self.ctx.state
-        state.custom_broker = self.custom.text().strip()
-        state.fallback_broker = self.fallback.isChecked()
-        state.vss_version = self.vss.currentText()
-        if state.options is not None:
-            # The package carries these (the engine wires each device from its kuksaConfig), so the
-            # options change and the Deploy page builds the package again when they differ.
-            state.options = replace(state.options, vss=state.vss_version, fallback_broker=state.fallback_broker)
+        self.ctx.state.choose_kuksa(self.custom.text(), self.fallback.isChecked(), self.vss.currentText())
         return True
 
     def reset(self) -> None:
@@ -246,12 +240,12 @@ class KuksaPage(Page):
         self.stage.setText("")
         self.banner.show_message("")
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("kuksa/custom", self.custom.text())
-        settings.setValue("kuksa/fallback", self.fallback.isChecked())
+    def save_settings(self, settings: Settings) -> None:
+        settings.set(KUKSA_CUSTOM_BROKER, self.custom.text())
+        settings.set(KUKSA_FALLBACK, self.fallback.isChecked())
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        self.custom.setText(str(settings.value("kuksa/custom", "")))
-        self.fallback.setChecked(str(settings.value("kuksa/fallback", "true")).lower() == "true")
+    def load_settings(self, settings: Settings) -> None:
+        self.custom.setText(settings.get(KUKSA_CUSTOM_BROKER))
+        self.fallback.setChecked(settings.get(KUKSA_FALLBACK))
 
 
