@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from sdv_studio import paths
-from sdv_studio.core.errors import InvalidInput, Problems, Unavailable
+from sdv_studio.core.errors import InvalidInput, NotFound, Problems, Unavailable
 from sdv_studio.core.ssh.secrets import delete_password, load_password, store_password
 from sdv_studio.core.ssh.target import SshTarget, local_user
 from sdv_studio.models.base import CamelModel
@@ -34,7 +34,11 @@ class InventoryUnreadable(InventoryError, Unavailable):
 
 
 class InventoryRefused(InventoryError, InvalidInput):
-    """A change the inventory refuses: an id that is malformed, taken or not saved."""
+    """A change the inventory refuses: an id that is malformed or taken."""
+
+
+class DeviceNotSaved(InventoryError, NotFound):
+    """No saved device has the id given."""
 
 
 class SavedDevice(CamelModel):
@@ -98,7 +102,7 @@ class Inventory:
             devices = self.devices()
             old = next((d for d in devices if d.id == device_id), None)
             if old is None:
-                raise InventoryRefused(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             new = SavedDevice.model_validate({**old.model_dump(), **changes})
             self._write([new if d.id == device_id else d for d in devices])
         old_account, new_account = _account(old), _account(new)
@@ -112,7 +116,7 @@ class Inventory:
             devices = self.devices()
             gone = next((d for d in devices if d.id == device_id), None)
             if gone is None:
-                raise InventoryRefused(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             self._write([d for d in devices if d.id != device_id])
         delete_password(*_account(gone))
         return gone
