@@ -1,4 +1,5 @@
-"""Start the desktop app: a QApplication driven by qasync's event loop."""
+"""Start the desktop app: a QApplication driven by qasync's event loop, logging to a file, with
+every uncaught exception logged there and shown (gui.error_hooks)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,17 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
 
 
 def run_app() -> int:
+    from sdv_studio.gui import error_hooks
     from sdv_studio.gui.adapters import default_engines, preload
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow
+    from sdv_studio.logging_setup import log_to_file
 
+    log_to_file()
     app = create_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    error_hooks.install(loop)
     executor = DaemonExecutor()
     loop.set_default_executor(executor)
     window = MainWindow(default_engines())

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.broker import KuksaBrokerInfo
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ HOST_TIMEOUT = 10.0
 __all__ = ["BrokerEngine", "CoreBrokers", "DeviceUnreachable", "KuksaBrokerInfo", "default_engine"]
 
 
-class DeviceUnreachable(Exception):
+class DeviceUnreachable(OperationFailed):
     """A device could not be asked (SSH failed); the others' brokers are still reported."""
 
 
