@@ -43,6 +43,7 @@ def cache_dir() -> Path:
 
 
 def log_dir() -> Path:
+    """The desktop app's rotating log (logging_setup.log_to_file): tracebacks of what went wrong."""
     home = _home_override()
     return _ensure(home / "logs" if home else Path(PlatformDirs(_APP).user_log_dir))
 
