@@ -27,13 +27,14 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
 
 
 def run_app() -> int:
+    from sdv_studio import paths
     from sdv_studio.gui import error_hooks
     from sdv_studio.gui.adapters import default_engines, preload
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow
     from sdv_studio.logging_setup import log_to_file
 
-    log_to_file()
+    log_to_file(paths.log_file())
     app = create_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

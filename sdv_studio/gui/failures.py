@@ -3,8 +3,8 @@ line naming the log file, where its traceback was written."""
 
 from __future__ import annotations
 
+from sdv_studio import paths
 from sdv_studio.core.errors import OperationFailed, Problems
-from sdv_studio.logging_setup import log_file
 
 
 def expected(exc: BaseException) -> bool:
@@ -17,7 +17,7 @@ def readable(exc: BaseException) -> str:
         return "\n".join(exc.problems)
     if expected(exc):
         return str(exc) or type(exc).__name__
-    return f"Unexpected error ({type(exc).__name__}: {exc}); the details are in {log_file()}"
+    return f"Unexpected error ({type(exc).__name__}: {exc}); the details are in {paths.log_file()}"
 
 
 class Unexpected(OperationFailed):
