@@ -43,8 +43,14 @@ def cache_dir() -> Path:
 
 
 def log_dir() -> Path:
+    """Log files: the desktop app's, with the tracebacks of what went wrong."""
     home = _home_override()
     return _ensure(home / "logs" if home else Path(PlatformDirs(_APP).user_log_dir))
+
+
+def log_file() -> Path:
+    """The desktop app's rotating log; the older ones end in .1, .2, .3."""
+    return log_dir() / "sdv-studio.log"
 
 
 def user_path(text: str) -> Path:

@@ -8,8 +8,8 @@ import json
 import sys
 
 from sdv_studio.cli.device_options import add_json_option
-from sdv_studio.cli.errors import invalid
 from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT, DATABROKER_PORT
+from sdv_studio.core.errors import InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         problems.append(f"--timeout: must be positive, got {args.timeout}")
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     hosts = [h.strip() for h in args.host] or ([] if args.device else ["127.0.0.1"])
     probe_timeout = min(BROKER_PORT_TIMEOUT, args.timeout)
     found, problems = asyncio.run(_detect(args, hosts, probe_timeout))

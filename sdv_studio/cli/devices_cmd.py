@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import add_json_option
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs
@@ -46,21 +46,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core.inventory import Inventory, InventoryError
+    from sdv_studio.core.inventory import Inventory
 
     if args.action is None:
-        raise invalid("devices: say list, add or remove (sdv-studio devices --help)")
-    try:
-        inventory = Inventory()
-        if args.action == "list":
-            return _list(inventory, args)
-        if args.action == "add":
-            return _add(inventory, args)
-        gone = inventory.remove(args.id)
-        print(f"removed {gone.id} ({gone.host})")
-        return 0
-    except InventoryError as exc:
-        raise invalid(str(exc)) from exc
+        raise InvalidInput("devices: say list, add or remove (sdv-studio devices --help)")
+    inventory = Inventory()
+    if args.action == "list":
+        return _list(inventory, args)
+    if args.action == "add":
+        return _add(inventory, args)
+    gone = inventory.remove(args.id)
+    print(f"removed {gone.id} ({gone.host})")
+    return 0
 
 
 def _list(inventory: Inventory, args: argparse.Namespace) -> int:
@@ -87,10 +84,7 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     from sdv_studio.core.ssh import parse_address
 
     problems = []
-    try:
-        user, host, port = parse_address(args.address)
-    except ValueError as exc:
-        raise invalid(str(exc)) from exc
+    user, host, port = parse_address(args.address)
     port = args.port or port
     if port is not None and not 0 < port < 65536:
         problems.append(f"--port {port}: must be 1-65535")
@@ -98,7 +92,7 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     if key_file and not Path(key_file).is_file():
         problems.append(f"--identity {args.identity}: no such file")
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     entry = DeviceEntry(host, port, args.user or user, key_file, args.id, args.name, args.advertise)
     device, new = save_device(inventory, entry)
     verb = "saved" if new else "updated"
@@ -106,11 +100,12 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
         try:
             password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
         except EOFError:
-            raise invalid("--ask-password: no password given (standard input is closed)") from None
+            raise InvalidInput("--ask-password: no password given (standard input is closed)") from None
         try:
             inventory.set_password(device, password)
         except KeyringError as exc:
-            raise CliError(f"no OS keyring to keep the password in ({exc}); use a key file (--identity)") from exc
+            raise OperationFailed(f"no OS keyring to keep the password in ({exc}); "
+                                  "use a key file (--identity)") from exc
     if args.json:
         print(json.dumps({**device.to_json_dict(), "hasPassword": inventory.has_password(device)}, indent=2))
     else:

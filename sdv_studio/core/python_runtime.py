@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sdv_studio.child_env import child_env, frozen
+from sdv_studio.core.errors import Unavailable
 
 MIN_VERSION = (3, 8)
 _PROBE = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
@@ -28,7 +29,7 @@ _MACOS_PYTHON_DIRS = ("/opt/homebrew/bin", "/usr/local/bin",
 _pip_lock = threading.Lock()  # wheels are fetched for several arches at once
 
 
-class PythonRuntimeError(Exception):
+class PythonRuntimeError(Unavailable):
     """No usable Python interpreter, or its tool venv could not be made."""
 
 

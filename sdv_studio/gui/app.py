@@ -1,4 +1,5 @@
-"""Start the desktop app: a QApplication driven by qasync's event loop."""
+"""Start the desktop app: a QApplication driven by qasync's event loop, logging to a file, with
+every uncaught exception logged there and shown (gui.error_hooks)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,16 @@ def event_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoo
 
 
 def run_app() -> int:
+    from sdv_studio import paths
+    from sdv_studio.gui import error_hooks
     from sdv_studio.gui.adapters import default_engines, preload
     from sdv_studio.gui.window import MainWindow
+    from sdv_studio.logging_setup import log_to_file
 
+    log_to_file(paths.log_file())
     app = create_app()
     with event_loop(app) as loop:
+        error_hooks.install(loop)  # unexpected errors: logged with their traceback, and shown
         window = MainWindow(default_engines())
         window.show()
         # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.

@@ -18,6 +18,7 @@ from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ def _lock_for(device_key: str) -> asyncio.Lock:
     return _device_locks.setdefault(device_key, asyncio.Lock())
 
 
-class DeployError(Exception):
+class DeployError(OperationFailed):
     """An expected failure on one device; the message is what the user reads."""
+
+    summary = "the device failed"
 
     def __init__(self, message: str, *, logs: list[str] | None = None, rolled_back: bool = False) -> None:
         super().__init__(message)

@@ -19,6 +19,7 @@ from packaging.requirements import Requirement
 from pydantic import ValidationError
 
 from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.core.packaging import docker, template
 from sdv_studio.core.packaging.app_requirements import (
     AppRequirements,
@@ -51,7 +52,6 @@ from sdv_studio.core.packaging.wheels import (
     vendor_fleet,
     version_notes,
 )
-from sdv_studio.core.problems import Problems
 from sdv_studio.models.package import (
     PYTHONS,
     PackageRequest,
@@ -67,12 +67,16 @@ _DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
 
-class PackageError(Problems):
-    """The inputs are invalid; ``problems`` holds one line per problem (CLI exit 2, API 4xx)."""
+class PackageError(InvalidInput):
+    """The inputs are invalid; ``problems`` holds one line per problem."""
+
+    summary = "invalid package"
 
 
-class BuildFailed(Problems):
+class BuildFailed(OperationFailed):
     """The inputs were valid but the build could not finish (e.g. no network for a cold cache)."""
+
+    summary = "the package could not be built"
 
 
 @dataclass

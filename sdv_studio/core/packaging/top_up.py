@@ -15,6 +15,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.archive import MANIFEST, SUMS, Entry
 from sdv_studio.core.packaging.builder import BuildResult, store_archive, wheel_entries, wheel_sets
 from sdv_studio.core.packaging.flavour import Flavour
@@ -32,7 +33,7 @@ Progress = Callable[[str], None]
 _ARCH_NAMES = {"arm64": "aarch64", "amd64": "x86_64"}  # what some OSes call them; packages say these
 
 
-class TopUpError(Exception):
+class TopUpError(OperationFailed):
     """The package cannot be given the wheels it lacks; the message says what to do instead."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from sdv_studio import shipped
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.wheels import cache_root
 
 GENERATOR = "velocitas-model-generator==0.9.0"
@@ -27,8 +28,8 @@ VSS_TOOLS = "vss-tools==6.0.0"
 Progress = Callable[[str], None]
 
 
-class ModelError(Exception):
-    pass
+class ModelError(OperationFailed):
+    """The catalogue cannot be found or the model generated from it; one ``vss: …`` line."""
 
 
 # A release as Velocitas manifests name it: …/releases/download/v3.0/vss_rel_3.0.json (or the KUKSA

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
 from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.broker import KuksaBrokerInfo
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["BrokerEngine", "CoreBrokers", "DeviceUnreachable", "KuksaBrokerInfo", "default_engine"]
 
 
-class DeviceUnreachable(Exception):
+class DeviceUnreachable(OperationFailed):
     """A device could not be asked (SSH failed); the others' brokers are still reported."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.sizes import human_size
 from sdv_studio.paths import user_path
 
@@ -103,7 +104,7 @@ class DeviceFound:
 ScanEvent = ScanProgress | DeviceFound
 
 
-class UnknownHostKey(Exception):
+class UnknownHostKey(OperationFailed):
     """The device's SSH host key is not trusted yet; the user decides."""
 
     def __init__(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
@@ -111,11 +112,11 @@ class UnknownHostKey(Exception):
         super().__init__(f"{host}: unknown {key_type} host key {fingerprint}")
 
 
-class ChangedHostKey(Exception):
+class ChangedHostKey(OperationFailed):
     """The device's key differs from the trusted one: always refused."""
 
 
-class AuthenticationRequired(Exception):
+class AuthenticationRequired(OperationFailed):
     """Key authentication failed; a password may help."""
 
     def __init__(self, host: str, user: str, message: str = "") -> None:
@@ -246,15 +247,11 @@ class CoreDiscovery:
 
     async def _scan(self, cidrs: list[str], options: ProbeOptions, sweep: bool) -> AsyncIterator[ScanEvent]:
         from sdv_studio.core import discovery as core
-        from sdv_studio.core.inventory import InventoryError
 
-        try:
-            scanner = core.Scanner(core.ScanOptions(
-                cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
-                use_mdns=sweep, key_file=user_path(options.identity) if options.identity else None,
-                trust=self.approvals.trust()), self.inventory)
-        except (core.RangeError, InventoryError) as exc:
-            raise ValueError(str(exc)) from exc
+        scanner = core.Scanner(core.ScanOptions(
+            cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
+            use_mdns=sweep, key_file=user_path(options.identity) if options.identity else None,
+            trust=self.approvals.trust()), self.inventory)
         async for event in scanner.events():
             if isinstance(event, core.DeviceFound | core.DeviceUpdated):
                 yield DeviceFound(replace(from_info(event.device), identity=options.identity))

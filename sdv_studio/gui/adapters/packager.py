@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic_core import PydanticCustomError
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.sources import (
     AppSource,
     SourceError,
@@ -131,7 +132,7 @@ def contents(archive: Path) -> list[PackagedFile]:
         return [PackagedFile(m.name, m.size) for m in tar.getmembers() if m.isfile()]
 
 
-class TopUpRefused(Exception):
+class TopUpRefused(OperationFailed):
     """The package cannot be given the wheels a device needs; the message says what to do instead."""
 
 
