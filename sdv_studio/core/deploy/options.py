@@ -15,3 +15,5 @@ class DeployOptions:
     connect_timeout: float = 15.0
     # Seconds without progress before a transfer or a quick agent call counts as a lost device.
     stall_timeout: float = 20.0
+    # Seconds to wait while another deployment (from any workstation) holds the device.
+    lock_wait: float = 60.0
