@@ -1,9 +1,10 @@
-"""What the fault scenarios (tests/rig/test_faults.py, bench/faults.py) need of a rig device: the
-apps it really runs, what a deployment left half-done in the agent's folders, whether a deployment
-holds it, its boot hook, and apps that misbehave on cue."""
+"""What the fault scenarios (tests/rig/test_faults.py, bench/faults.py) need: deployments watched as
+they run, and of a rig device the apps it really runs, what a deployment left half-done in the
+agent's folders, whether a deployment holds it, its boot hook, and apps that misbehave on cue."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
@@ -16,6 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sdv_studio.core.deploy import DeployOptions, start_deployment
+from sdv_studio.core.deploy.events import DeploymentEvent
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import Deployment
+from tests.core.deploy.conftest import build, ref
 from tests.rig.devices import LOGIN_UID, LOGIN_USER
 from tests.rig.rig import Device, Rig
 
@@ -50,6 +58,42 @@ while True:
     print("tick", n, flush=True)
     time.sleep(1)
 """
+
+
+def deploy(rig: Rig, device: Device, package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
+           options: DeployOptions, on_event: Callable[[DeploymentEvent], None] | None = None) -> Deployment:
+    """Deploy from the workstation, handing every event to ``on_event`` as it happens."""
+    async def go() -> Deployment:
+        run = start_deployment(package, [ref(rig, device)], trust, options, records=records)
+        async for event in run.hub.follow():
+            if on_event:
+                on_event(event)
+        return await run.wait()
+
+    with rig.in_workstation():
+        return asyncio.run(go())
+
+
+def when(check: Callable[[], bool], action: Callable[[], object], timeout: float = 120) -> threading.Event:
+    """Watch in a thread of its own; run ``action`` once ``check()`` holds. The event says it did."""
+    done = threading.Event()
+
+    def watch() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                action()
+                done.set()
+                return
+            time.sleep(0.01)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return done
+
+
+def heavy(tmp: Path, name: str, version: str) -> PackageFile:
+    """The counter with a requirement to install (grpcio: some 30 MB unpacked), so the install takes a while."""
+    return build(tmp, COUNTER, name, version, platforms=["x86_64"], extra_requirements=["grpcio"])
 
 
 def bulky_source(size: int, seed: int) -> str:
@@ -178,11 +222,14 @@ class Timeline:
                 self.spans.append((time.monotonic() - self.started, now))
             self._stop.wait(self.every)
 
-    def summary(self) -> str:
-        """``1.0.0 0.0-2.3s, none 2.3-2.6s, 2.0.0 from 2.6s``."""
-        parts = []
+    def summary(self, since: float, until: float) -> str:
+        """What ran between two ``time.monotonic()`` moments, in seconds from ``since``:
+        ``1.0.0 to 2.3s, none to 2.6s, 2.0.0 to 4.0s``."""
+        origin = since - self.started
+        parts: list[str] = []
         for i, (at, versions) in enumerate(self.spans):
-            name = "+".join(versions) or "none"
-            end = self.spans[i + 1][0] if i + 1 < len(self.spans) else None
-            parts.append(f"{name} {at:.1f}-{end:.1f}s" if end is not None else f"{name} from {at:.1f}s")
-        return ", ".join(parts)
+            end = self.spans[i + 1][0] if i + 1 < len(self.spans) else until - self.started
+            if end <= origin or at >= until - self.started:
+                continue
+            parts.append(f"{'+'.join(versions) or 'none'} to {end - origin:.1f}s")
+        return ", ".join(parts) or "nothing sampled"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sdv_studio.core.deploy import DeployOptions, start_deployment
+from sdv_studio.core.deploy import DeployOptions
 from sdv_studio.core.deploy.device_wheels.zeroconf_wheels import zeroconf_wheels
 from sdv_studio.core.deploy.events import DeploymentEvent, DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
@@ -28,7 +27,7 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment
-from tests.core.deploy.conftest import agent_status, build, ref
+from tests.core.deploy.conftest import agent_status, build
 from tests.rig import faults
 from tests.rig.devices import CRONTABS, LOGIN_UID, DeviceSpec
 from tests.rig.plugin import rig_unavailable_reason
@@ -67,16 +66,7 @@ def records(tmp_path: Path) -> DeploymentRecords:
 
 def deploy(rig: Rig, device: Device, package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
            options: DeployOptions = OPTIONS, on_event: Callable[[DeploymentEvent], None] | None = None) -> Deployment:
-    """Deploy from the workstation, handing every event to ``on_event`` as it happens."""
-    async def go() -> Deployment:
-        run = start_deployment(package, [ref(rig, device)], trust, options, records=records)
-        async for event in run.hub.follow():
-            if on_event:
-                on_event(event)
-        return await run.wait()
-
-    with rig.in_workstation():
-        return asyncio.run(go())
+    return faults.deploy(rig, device, package, trust, records, options, on_event)
 
 
 def app(device: Device, name: str) -> dict[str, Any]:
@@ -108,28 +98,6 @@ def first_deploy(rig: Rig, device: Device, name: str, trust: HostKeyTrust, recor
     result = deploy(rig, device, build(tmp, faults.COUNTER, name, "1.0.0"), trust, records)
     assert result.status == "completed", result.devices[0].message
     assert_settled(device, name, "1.0.0")
-
-
-def heavy(tmp: Path, name: str, version: str) -> PackageFile:
-    """The counter with a requirement to install (grpcio: some 30 MB unpacked), so the install takes a while."""
-    return build(tmp, faults.COUNTER, name, version, platforms=["x86_64"], extra_requirements=["grpcio"])
-
-
-def kill_when(check: Callable[[], bool], action: Callable[[], object], timeout: float = 120) -> threading.Event:
-    """Watch in a thread of its own; run ``action`` once ``check()`` holds. The event says it did."""
-    done = threading.Event()
-
-    def watch() -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                action()
-                done.set()
-                return
-            time.sleep(0.01)
-
-    threading.Thread(target=watch, daemon=True).start()
-    return done
 
 
 # -- 1. the link cut mid-transfer -------------------------------------------------------------------
@@ -165,8 +133,8 @@ def test_sshd_killed_mid_install_the_device_finishes_and_the_record_says_so(
 ) -> None:
     device = fault_rig["f2"]
     first_deploy(fault_rig, device, "sshd", trust, records, tmp_path)
-    v2 = heavy(tmp_path, "sshd", "2.0.0")
-    killed = kill_when(lambda: faults.mid_install(device, "sshd"), device.kill_ssh_sessions)
+    v2 = faults.heavy(tmp_path, "sshd", "2.0.0")
+    killed = faults.when(lambda: faults.mid_install(device, "sshd"), device.kill_ssh_sessions)
     result = deploy(fault_rig, device, v2, trust, records)
     assert killed.is_set(), "the install ended before sshd could be killed"
     row = result.devices[0]
@@ -183,7 +151,7 @@ def test_a_full_disk_during_install_fails_cleanly_and_v1_keeps_running(
 ) -> None:
     device = fault_rig["f3"]  # a 96 MB home
     first_deploy(fault_rig, device, "full", trust, records, tmp_path)
-    v2 = heavy(tmp_path, "full", "2.0.0")
+    v2 = faults.heavy(tmp_path, "full", "2.0.0")
     sent = sum(len(data) for data in v2.entries.values())
     free = int(device.run(f"df -B1 --output=avail {faults.AGENT_HOME} | tail -1").stdout)
     room = sent + (2 << 20)  # the upload fits; the venv (some 30 MB) does not
@@ -193,7 +161,7 @@ def test_a_full_disk_during_install_fails_cleanly_and_v1_keeps_running(
         result = deploy(fault_rig, device, v2, trust, records)
         row = result.devices[0]
         assert (row.status, row.stage) == ("error", "install"), row.message
-        assert "No space left on device" in row.message, row.message
+        assert "No space left on device" in row.message and "internal error" not in row.message, row.message
         assert_settled(device, "full", "1.0.0")
         assert faults.supervisor_running(device)
     finally:
@@ -264,10 +232,10 @@ def test_a_workstation_killed_mid_deploy_leaves_an_interrupted_record_and_a_fini
     device = fault_rig["f7"]
     home = tmp_path / "ws"
     common = [*faults.device_args(fault_rig, device), "--broker", BROKER, "--grace", "1", "--json"]
-    v1, v2 = build(tmp_path, faults.COUNTER, "killed", "1.0.0"), heavy(tmp_path, "killed", "2.0.0")
+    v1, v2 = build(tmp_path, faults.COUNTER, "killed", "1.0.0"), faults.heavy(tmp_path, "killed", "2.0.0")
     assert faults.cli(fault_rig, home, "deploy", str(v1.path), *common).wait(timeout=120) == 0
     workstation = faults.cli(fault_rig, home, "deploy", str(v2.path), *common)
-    killed = kill_when(lambda: faults.mid_install(device, "killed"), workstation.kill)
+    killed = faults.when(lambda: faults.mid_install(device, "killed"), workstation.kill)
     workstation.wait(timeout=180)
     assert killed.is_set(), "the install ended before the workstation could be killed"
 
