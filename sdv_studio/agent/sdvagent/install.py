@@ -53,7 +53,8 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
             result = _place(store, info, staged)
         report("installed", release=result["release"], alreadyInstalled=result["alreadyInstalled"])
     except OSError as exc:  # e.g. the disk is full: an answer to act on, not an internal error
-        where = " (%s)" % exc.filename if exc.filename else ""
+        path = exc.filename2 or exc.filename  # a copy's target, else the file it failed on
+        where = " (%s)" % path if path else ""
         raise AgentError("the install failed: %s%s" % (exc.strerror or exc, where)) from exc
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
