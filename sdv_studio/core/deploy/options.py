@@ -20,3 +20,5 @@ class DeployOptions:
     # Announce the device as _sdv-agent._tcp over mDNS after the deploy, on the interface this
     # workstation reached it through. Opt-in: a device on a car's or a lab's network stays quiet.
     advertise: bool = False
+    # Seconds to wait while another deployment (from any workstation) holds the device.
+    lock_wait: float = 60.0

@@ -56,6 +56,10 @@ class StepReporter:
         self._run = run
         self.device_id = device_id
 
+    @property
+    def deployment_id(self) -> str:
+        return self._run.deployment_id
+
     async def stage(self, stage: Stage, message: str | None = None) -> None:
         await self._run._update(self.device_id, stage, "deploying", message or stage.message)
 
@@ -80,8 +84,9 @@ def new_deployment_id() -> str:
 class DeploymentRun:
     """A deployment in flight: its record, its events, and handles to cancel it.
 
-    The record is written when the deployment starts and when it ends; progress in between at
-    most every SAVE_EVERY seconds (a restart mid-deployment loses at most that much of it):
+    The record is written when the deployment starts, when a device reaches its install (after which
+    the device changes) and when it ends; progress in between at most every SAVE_EVERY seconds (a
+    restart mid-deployment loses at most that much of it):
     re-encoding the whole record on every stage of every device cost more of the event loop than
     anything else the engine does for a device, bar SSH itself."""
 
@@ -169,7 +174,9 @@ class DeploymentRun:
         row.status = status  # type: ignore[assignment]
         row.message = message
         self._records.changed(self.deployment)
-        if self._pending_save is None:
+        if stage is Stage.INSTALL:  # from here on the device changes: a record cut short must say so
+            self._save_now()
+        elif self._pending_save is None:
             self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)
