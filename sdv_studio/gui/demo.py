@@ -22,7 +22,9 @@ from sdv_studio.core.deploy.orchestrator import (
     StepReporter,
     new_deployment_id,
 )
+from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.service import package_hot_swap
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
@@ -155,8 +157,11 @@ class ScriptedDeployer:
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
         self.packages.append(package)
+        # The update mode as the engine settles it: the deployment's choice, else the package's.
+        hot_swap = package_hot_swap(PackageFile(package)) if settings.hot_swap is None else settings.hot_swap
         deployment = Deployment(deployment_id=new_deployment_id(), package_id="pkg_0123456789abcdef",
                                 app_name=package.name, app_version="1.0.0",
+                                deployment_mode="hot-swap" if hot_swap else "standard",
                                 devices=[DeviceDeployment(device_id=d.id) for d in devices])
         # Real devices never finish in step; neither do scripted ones.
         tasks = [DeviceTask(d.id, d.address(), self._job(d, settings, self.step * (1 + 0.4 * i)))

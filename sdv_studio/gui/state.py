@@ -62,11 +62,22 @@ class DeploymentState:
     vss_version: str = "4.0"
     broker_auto_detect: bool = True
     security: dict[str, object] = field(default_factory=dict)
+    # How the update runs, chosen on the Kuksa step before the deployment starts.
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
+    rollback_enabled: bool = True
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:
         """What every device is wired to; None lets the engine detect one per device (or fall back)."""
         return self.custom_broker.strip() or None
+
+    def package_hot_swap(self) -> bool:
+        """The package's own choice (its manifest's deployment.hotSwap), which the engine follows unless told."""
+        deployment = self.app_package.manifest.get("deployment") if self.app_package else None
+        return bool(deployment.get("hotSwap", False)) if isinstance(deployment, dict) else False
+
+    def runs_hot_swap(self) -> bool:
+        return self.package_hot_swap() if self.hot_swap is None else self.hot_swap
 
     def reset(self) -> None:
         """Start over: keep nothing from the last run."""

@@ -29,7 +29,7 @@ class DeploySettings:
     """How to deploy; what the app is wired to otherwise comes from the package's kuksaConfig."""
 
     broker: str | None = None  # HOST:PORT the app is wired to; None lets each device use its own
-    hot_swap: bool = True
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback_enabled: bool = True
 
 

@@ -25,7 +25,7 @@ def parse_address(text: str) -> tuple[str, int] | None:
 
 class KuksaPage(Page):
     title = "Kuksa"
-    subtitle = "The databroker the app reads and writes vehicle signals through."
+    subtitle = "The databroker the app reads and writes vehicle signals through, and how the update runs."
     icon = "kuksa"
     next_label = "Deploy"
 
@@ -67,7 +67,7 @@ class KuksaPage(Page):
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(10)
         self.custom = QtWidgets.QLineEdit()
-        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each device uses its own broker")
+        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each uses its own")
         self.custom.setAccessibleName("Custom broker address")
         self.custom_field = Field(self.custom)
         self.custom.textChanged.connect(self._custom_changed)
@@ -93,7 +93,32 @@ class KuksaPage(Page):
         choose.body.addLayout(form)
         self.banner = Banner()
         choose.body.addWidget(self.banner)
-        col.addWidget(choose)
+        choose.body.addStretch()  # as tall as the Update card beside it, its fields at the top
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.setSpacing(14)
+        bottom.addWidget(choose, 3)
+        bottom.addWidget(self._update_card(), 2)
+        col.addLayout(bottom)
+
+    def _update_card(self) -> Card:
+        """How the update runs: chosen here, before Deploy starts it (the Deploy page only shows it)."""
+        card = Card("Update")
+        self.hot_swap = QtWidgets.QCheckBox("Hot swap")
+        self.hot_swap_note = QtWidgets.QLabel()
+        self.rollback = QtWidgets.QCheckBox("Roll back on failure")
+        self.rollback.setChecked(True)
+        rollback_note = QtWidgets.QLabel("A device whose new version fails its health check goes back to the "
+                                         "version it ran before.")
+        for box, note in ((self.hot_swap, self.hot_swap_note), (self.rollback, rollback_note)):
+            note.setObjectName("muted")
+            note.setWordWrap(True)
+            pair = QtWidgets.QVBoxLayout()
+            pair.setSpacing(2)  # as the fallback's box and note
+            pair.addWidget(box)
+            pair.addWidget(note)
+            card.body.addLayout(pair)
+        card.body.addStretch()
+        return card
 
     # -- detection ------------------------------------------------------------------------
 
@@ -101,6 +126,10 @@ class KuksaPage(Page):
         state = self.ctx.state
         self.fallback.setChecked(state.fallback_broker)
         self.vss.setCurrentText(state.vss_version)
+        self.hot_swap.setChecked(state.runs_hot_swap())
+        self.hot_swap_note.setText("The new version starts and passes its health check before the old one stops. "
+                                   f"The package's default: {'on' if state.package_hot_swap() else 'off'}.")
+        self.rollback.setChecked(state.rollback_enabled)
         self.start_detect()
 
     def start_detect(self, force: bool = False) -> None:
@@ -232,6 +261,9 @@ class KuksaPage(Page):
         state.custom_broker = self.custom.text().strip()
         state.fallback_broker = self.fallback.isChecked()
         state.vss_version = self.vss.currentText()
+        # Left as the package says, the package decides (and the deployment's record says so).
+        state.hot_swap = None if self.hot_swap.isChecked() == state.package_hot_swap() else self.hot_swap.isChecked()
+        state.rollback_enabled = self.rollback.isChecked()
         if state.options is not None:
             # The package carries these (the engine wires each device from its kuksaConfig), so the
             # options change and the Deploy page builds the package again when they differ.
