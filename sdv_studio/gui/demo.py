@@ -29,7 +29,7 @@ from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui.adapters import Engines
-from sdv_studio.gui.adapters.deployer import DeployRun, DeploySettings, OrchestratedRun
+from sdv_studio.gui.adapters.deployer import AppOnDevice, DeployRun, DeploySettings, OrchestratedRun
 from sdv_studio.gui.adapters.discovery import (
     AuthenticationRequired,
     Device,
@@ -152,7 +152,7 @@ class ScriptedDeployer:
     plan: dict[str, list[str]] = field(default_factory=dict)
     step: float = 0.02
     attempts: dict[str, int] = field(default_factory=dict)
-    stopped: list[str] = field(default_factory=list)
+    apps: dict[str, AppOnDevice] = field(default_factory=dict)  # device id -> what it runs, as scripted
     packages: list[Path] = field(default_factory=list)  # what each run was given, for tests
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
@@ -189,20 +189,36 @@ class ScriptedDeployer:
                 if outcome == "hang" and stage is Stage.INSTALL:
                     await asyncio.sleep(3600)
                 if outcome == "fail" and stage is Stage.HEALTH:
+                    self.apps[device.id] = AppOnDevice("running", "0.9.0", "native · pid 3977")
                     raise DeployError("health check failed: the app exited with code 1; rolled back to 0.9.0",
                                       logs=["Traceback (most recent call last):",
                                             "  File \"app/main.py\", line 7, in <module>",
                                             "grpc.aio.AioRpcError: StatusCode.UNAVAILABLE"], rolled_back=True)
                 await reporter.log(line)
-            return JobOutcome(runtime="native")
+            self.apps[device.id] = AppOnDevice("running", "1.0.0", f"native · pid {4200 + len(self.apps)}")
+            return JobOutcome(runtime="native", previous_version="0.9.0")
 
         return job
 
+    async def status(self, device: Device, app: str) -> AppOnDevice:
+        await asyncio.sleep(self.step)
+        return self.apps.get(device.id, AppOnDevice(AppOnDevice.ABSENT))
+
+    def _set(self, device: Device, **changes: str) -> None:
+        self.apps[device.id] = replace(self.apps.get(device.id, AppOnDevice("stopped", "1.0.0")), **changes)
+
+    async def start_app(self, device: Device, app: str) -> None:
+        self._set(device, status="running")
+
     async def stop(self, device: Device, app: str) -> None:
-        self.stopped.append(device.id)
+        self._set(device, status="stopped", detail="native")
 
     async def rollback(self, device: Device, app: str) -> str:
+        self._set(device, status="running", version="0.9.0")
         return "0.9.0"
+
+    async def uninstall(self, device: Device, app: str) -> None:
+        self.apps.pop(device.id, None)
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
         return [f"{app} started on {device.name}", "Light value  True", "Light value  False"]

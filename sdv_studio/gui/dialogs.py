@@ -1,4 +1,4 @@
-"""The questions the app asks: trust a host key, a password, a device's address.
+"""The questions the app asks: a password, a device's address, whether to go ahead.
 
 Every dialog is shown with ``open()`` and awaited through its ``finished`` signal (``ask``):
 a modal ``exec()`` inside a coroutine would start a nested event loop under qasync.
@@ -153,3 +153,22 @@ class DeviceDialog(QtWidgets.QDialog):
             set_invalid(self.address, True)
             return
         super().accept()
+
+
+class ConfirmDialog(QtWidgets.QDialog):
+    """Whether to go ahead with something that cannot be undone; Cancel is the default."""
+
+    def __init__(self, title: str, text: str, ok: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(440)
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(22, 20, 22, 16)
+        col.setSpacing(12)
+        header(col, "warning", title, theme.current().warn)
+        note = QtWidgets.QLabel(text)
+        note.setWordWrap(True)
+        col.addWidget(note)
+        box = _buttons(self, ok)
+        col.addWidget(box)
+        box.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).setFocus()

@@ -133,7 +133,12 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
 
     nxt()
     complete = win.page(Step.COMPLETE)
-    complete.table.selectRow(0)
+    await _until(lambda: all(r.on_device is not None for r in results.values()), 10)
+    complete.table.selectRow(2)
+    complete.stop_btn.click()  # a row as the device reports it after Stop
+    stopped = results["orin-car-02"]
+    await _until(lambda: stopped.on_device is not None and stopped.on_device.status == "stopped"
+                 and complete.start_btn.isEnabled(), 10)
     await shot("6-complete")
     if not dark:
         complete.open_logs()

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class DeploymentResult:
     finished: datetime | None = None
     deployment_id: str = ""
     log: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # what the device ended with (the run's record)
+    on_device: AppOnDevice | None = None  # what the device last said it runs; None until asked
 
     @property
     def elapsed(self) -> float:

@@ -242,6 +242,8 @@ class DeployPage(Page):
             result.finished = now
             self._log(result.device.name, event.message)
             run = self._runs.get(event.device_id)
+            if run is not None:
+                result.details = run.details(event.device_id)
             if event.status == "error" and run is not None:
                 for line in run.failure_log(event.device_id):
                     result.log.append(line)
