@@ -143,6 +143,10 @@ class ScriptedBrokers:
         return KuksaBrokerInfo(host=host, port=port, name="databroker", version="0.6.0", response_time=2.0,
                                apis=["kuksa.val.v2", "kuksa.val.v1"])
 
+    async def test_on(self, device: Device, port: int) -> KuksaBrokerInfo | None:
+        found = [b async for b in self.detect([device]) if b.port == port]
+        return found[0] if found else None
+
 
 @dataclass
 class ScriptedDeployer:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio import __version__
+from sdv_studio.broker.service_base import SERVER_NAME
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
 from sdv_studio.gui.trust_sheet import TrustSheet
@@ -143,6 +145,14 @@ def test_bench_scale_trust_and_device_local_brokers(rig: Rig, rig_window, qtbot)
         assert kuksa.stage.text().startswith(f"{len(with_broker)} databroker")
         row = next(r for r, b in enumerate(kuksa.brokers) if b is d4_broker)
         assert kuksa.table.item(row, 0).text() == f"{by_ip[rig['d4'].ip].name} · 127.0.0.1"
+
+        # Test connection reaches it where it listens, on d4's loopback, through d4's SSH connection.
+        kuksa.table.selectRow(row)
+        testing = kuksa.test_connection()
+        qtbot.waitUntil(testing.done, timeout=30_000)
+        assert kuksa.banner.property("kind") == "ok", kuksa.banner.text()
+        assert kuksa.banner.text().startswith(
+            f"Connected to {SERVER_NAME} {__version__} at 127.0.0.1:55555 on {by_ip[rig['d4'].ip].name} in ")
 
 
 def test_this_computer_probed_like_a_device(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
