@@ -456,8 +456,10 @@ class DevicesPage(Page):
             try:
                 device = await engine.probe(address, options)
             except UnknownHostKey as q:
-                dialog = dialogs.HostKeyDialog(q.host, q.port, q.key_type, q.fingerprint, parent=self)
-                if not await dialogs.ask(dialog):
+                # The same sheet a scan's new devices are trusted on, with this one device on it.
+                offered = Device(id=q.host, name=address, ip=q.host, port=q.port, status="error", compatible=False,
+                                 key_type=q.key_type, fingerprint=q.fingerprint)
+                if not await dialogs.ask(TrustSheet([offered], parent=self)):
                     self.stage.setText(f"{address}: host key not trusted")
                     return None
                 await engine.trust_host_key(q.host, q.port, q.key_type, q.fingerprint)
