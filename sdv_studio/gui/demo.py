@@ -1,4 +1,6 @@
-"""Scripted engines with a realistic bench: for screenshots, demos and GUI tests without hardware.
+"""Scripted engines with a realistic bench: for screenshots and demos. GUI tests use it only for the
+wizard's own logic (steps, cancel, retry); what an engine or a device answers is tested against real
+ones (rig devices, This computer), never against the answers invented here.
 
 Packaging stays real. Discovery and brokers answer from a fixed bench; deployments run through the
 real orchestrator (sdv_studio.core.deploy) with scripted device jobs, so progress, cancellation and

@@ -126,7 +126,7 @@ class ConfirmDialog(QtWidgets.QDialog):
     def __init__(self, title: str, text: str, ok: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(520)
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(22, 20, 22, 16)
         col.setSpacing(12)

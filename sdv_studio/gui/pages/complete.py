@@ -23,10 +23,9 @@ from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, read_only_table
 
-COLUMNS = ("Device", "Address", "Deployment", "On the device", "Version", "Message")
-ON_DEVICE = COLUMNS.index("On the device")
+COLUMNS = ("Device", "Address", "On the device", "Version", "Deployment")
+ON_DEVICE, DEPLOYMENT = COLUMNS.index("On the device"), COLUMNS.index("Deployment")
 UP = {"running", "degraded"}  # the app's process is up (degraded: up, its databroker unreachable)
-_DEPLOYED = {"success": "Succeeded", "error": "Failed", "cancelled": "Cancelled"}
 _SAID = {AppOnDevice.ABSENT: "Not installed", AppOnDevice.UNREACHABLE: "No answer"}
 
 
@@ -34,6 +33,14 @@ def on_device_text(answer: AppOnDevice | None) -> str:
     if answer is None:
         return "Asking…"
     return _SAID.get(answer.status, answer.status.capitalize())
+
+
+def deployment_text(result: DeploymentResult) -> str:
+    """How the deployment ended; a success says no more ("running" is the device's to say, and may
+    no longer hold), a failure or cancel says what happened in the engine's words."""
+    if result.status == "success":
+        return f"Succeeded in {result.elapsed:.0f} s" if result.started else "Succeeded"
+    return result.message
 
 
 class CompletePage(Page):
@@ -141,9 +148,11 @@ class CompletePage(Page):
         self.redeploy_btn.setEnabled(len(results) > ok)
         if results:
             self.table.selectRow(0)
-        self.banner.show_message(f"{package.stored.name} deployed to every device." if package and ok == len(results)
-                                 else f"{len(results) - ok} device(s) need attention.",
-                                 "ok" if ok == len(results) else "warn")
+        failed = len(results) - ok
+        self.banner.show_message(
+            f"{package.stored.name} deployed to every device." if package and not failed
+            else f"{failed} device{' did' if failed == 1 else 's did'} not take the new version: Redeploy failed "
+                 "tries again.", "warn" if failed else "ok")
         self.refresh()
 
     # -- rows -----------------------------------------------------------------------------
@@ -160,18 +169,14 @@ class CompletePage(Page):
             return
         p = theme.current()
         answer = result.on_device
-        deployed = _DEPLOYED.get(result.status, result.status)
-        if result.started is not None:
-            deployed += f" · {result.elapsed:.0f} s"
         now = self._acting.get(result.device.id)
-        values = (result.device.name, result.device.address(), deployed,
-                  f"{now}…" if now else on_device_text(answer), (answer.version if answer else "") or "–",
-                  result.message)
+        values = (result.device.name, result.device.address(), f"{now}…" if now else on_device_text(answer),
+                  (answer.version if answer else "") or "–", deployment_text(result))
         for c, value in enumerate(values):
             self.table.item(row, c).setText(value)
             self.table.item(row, c).setToolTip(result.message)
-        self.table.item(row, 2).setForeground(QtGui.QColor({"success": p.ok, "error": p.error}.get(result.status,
-                                                                                                   p.muted)))
+        self.table.item(row, DEPLOYMENT).setForeground(QtGui.QColor(
+            {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
         status = answer.status if answer and not now else ""
         color = p.ok if status == "running" else p.warn if status == "degraded" else \
             p.error if status in ("error", "crashed", AppOnDevice.UNREACHABLE) else p.muted
@@ -243,10 +248,12 @@ class CompletePage(Page):
         answer = result.on_device
         now = ("asking the device…" if answer is None else
                " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail) if x))
+        ended = [f"{k} {v}" for k, v in result.details.items()]
+        if result.status != "success":
+            ended.insert(0, result.message)  # in full: the row's cell has room for its start only
         lines = [f"<b>{esc(result.device.name)}</b> now: {esc(now)}"]
-        if result.details:
-            ended = " · ".join(f"{esc(k)} {esc(v)}" for k, v in result.details.items())
-            lines.append(f"<b>Deployment</b>: {ended}")
+        if ended:
+            lines.append(f"<b>Deployment</b>: {esc(' · '.join(ended))}")
         return "<br>".join(lines)
 
     def _app(self) -> str:
@@ -267,8 +274,10 @@ class CompletePage(Page):
         window.move(self.window().pos() + QtCore.QPoint(40 + 36 * (len(self._logs) - 1), 60))
         window.show()
 
-    def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]]) -> asyncio.Task[None] | None:
-        result = self._current_result()
+    def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]],
+                       result: DeploymentResult | None = None) -> asyncio.Task[None] | None:
+        """``action`` on the selected device (or ``result``'s); its row says what the device reports after."""
+        result = result or self._current_result()
         if result is None or result.device.id in self._acting:
             return None
         device = result.device
@@ -311,15 +320,15 @@ class CompletePage(Page):
         return self.ctx.run(self._confirm_uninstall(), name="uninstall")
 
     async def _confirm_uninstall(self) -> None:
-        device = self._current()
-        if device is None:
+        result = self._current_result()
+        if result is None:
             return
         dialog = dialogs.ConfirmDialog(
-            f"Uninstall {self._app()} from {device.name}?",
+            f"Uninstall {self._app()} from {result.device.name}?",
             "The app stops, and every version of it on the device is removed, so there is nothing left to "
             "roll back to. Deploy again to bring it back.", "Uninstall", parent=self)
-        if await dialogs.ask(dialog) and self._current() is device:
-            self._device_action("Uninstalling", self._uninstall)
+        if await dialogs.ask(dialog):
+            self._device_action("Uninstalling", self._uninstall, result)
 
     # -- report ---------------------------------------------------------------------------
 
