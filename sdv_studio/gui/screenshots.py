@@ -134,14 +134,18 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     await shot("5-deploy-running")
     await _until(deploy.is_complete)
     await shot("5-deploy-failed")
-    deploy.retry_btn.click()
-    await _until(deploy.is_complete)
 
-    nxt()
+    nxt()  # the failed device stays failed: Complete shows it back on the version it rolled back to
     complete = win.page_of(CompletePage)
-    complete.table.selectRow(0)
+    await _until(lambda: all(r.on_device is not None for r in results.values()), 10)
+    complete.table.selectRow(2)
+    complete.stop_btn.click()  # a row as the device reports it after Stop
+    stopped = results["orin-car-02"]
+    await _until(lambda: stopped.on_device is not None and stopped.on_device.status == "stopped"
+                 and complete.start_btn.isEnabled(), 10)
     await shot("6-complete")
     if not dark:
+        complete.table.selectRow(1)  # one that runs: its log follows new lines
         complete.open_logs()
         log = complete._logs[-1]
         log.resize(760, 420)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class DeploymentResult:
     finished: datetime | None = None
     deployment_id: str = ""
     log: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # what the device ended with (the run's record)
+    on_device: AppOnDevice | None = None  # what the device last said it runs; None until asked
 
     @property
     def elapsed(self) -> float:
@@ -62,6 +65,9 @@ class DeploymentState:
     vss_version: str = "4.0"
     broker_auto_detect: bool = True
     security: dict[str, object] = field(default_factory=dict)
+    # How the update runs, chosen on the Kuksa step before the deployment starts.
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
+    rollback_enabled: bool = True
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:
@@ -87,6 +93,14 @@ class DeploymentState:
         if built.get("vssVersion") == self.vss_version and built.get("fallbackBroker") == self.fallback_broker:
             return None
         return f"VSS {self.vss_version}, fallback databroker {'on' if self.fallback_broker else 'off'}"
+
+    def package_hot_swap(self) -> bool:
+        """The package's own choice (its manifest's deployment.hotSwap), which the engine follows unless told."""
+        deployment = self.app_package.manifest.get("deployment") if self.app_package else None
+        return bool(deployment.get("hotSwap", False)) if isinstance(deployment, dict) else False
+
+    def runs_hot_swap(self) -> bool:
+        return self.package_hot_swap() if self.hot_swap is None else self.hot_swap
 
     def reset(self) -> None:
         """Start over: keep nothing from the last run."""

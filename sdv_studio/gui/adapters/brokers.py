@@ -2,7 +2,8 @@
 
 Each device is probed *on* the device, through its SSH connection, so a databroker bound to the
 device's loopback (KUKSA's default) is found: the same detection the Devices step's KUKSA column
-comes from. "Test connection" probes an address from this computer, as the app on another device would.
+comes from. "Test connection" asks a detected broker's port on its own device the same way (``test_on``),
+and a typed address from this computer, as the app on another device would reach it (``test``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class BrokerEngine(Protocol):
     def detect(self, devices: list[Device]) -> AsyncIterator[KuksaBrokerInfo | DeviceUnreachable]: ...
 
     async def test(self, host: str, port: int) -> KuksaBrokerInfo | None: ...
+
+    async def test_on(self, device: Device, port: int) -> KuksaBrokerInfo | None:
+        """What answers on ``port`` of ``device``, its loopback included; raises DeviceUnreachable."""
+        ...
 
 
 class CoreBrokers:
@@ -69,6 +74,16 @@ class CoreBrokers:
         from sdv_studio.core.kuksa import detect
 
         return await detect.classify(host, port, self._probe_timeout)
+
+    async def test_on(self, device: Device, port: int) -> KuksaBrokerInfo | None:
+        from sdv_studio.core.kuksa.on_device import classify_at
+        from sdv_studio.core.ssh import SshError
+
+        try:
+            return await classify_at(self._approvals.target(device), self._approvals.trust(), port,
+                                     self._probe_timeout, self._host_timeout)
+        except (SshError, TimeoutError) as exc:
+            raise DeviceUnreachable(f"{device.name}: {exc}") from exc
 
 
 def default_engine(approvals: Approvals) -> BrokerEngine:

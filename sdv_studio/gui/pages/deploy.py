@@ -53,17 +53,15 @@ class DeployPage(Page):
         self.headline = QtWidgets.QLabel()
         self.headline.setObjectName("cardTitle")
         bar.addWidget(self.headline, 1)
-        self.hot_swap = QtWidgets.QCheckBox("Hot swap")
-        self.hot_swap.setChecked(True)
-        self.hot_swap.setToolTip("Start the new version before stopping the old one")
-        self.rollback = QtWidgets.QCheckBox("Roll back on failure")
-        self.rollback.setChecked(True)
-        self.rollback.setToolTip("Go back to the previous version when the health check fails")
+        # Chosen on the Kuksa step before the deployment started; shown here, not changed mid-run.
+        self.update_mode = QtWidgets.QLabel()
+        self.update_mode.setObjectName("muted")
+        self.update_mode.setToolTip("How the update runs, chosen on the Kuksa step before Deploy")
         self.retry_btn = button("Retry failed", "retry", tip="Deploy again to the devices that failed (Ctrl+R)")
         self.retry_btn.setShortcut("Ctrl+R")
         self.cancel_all_btn = button("Cancel all", "cancel", tip="Cancel every device still deploying (Esc)")
         self.cancel_all_btn.setShortcut("Esc")
-        for w in (self.hot_swap, self.rollback, self.retry_btn, self.cancel_all_btn):
+        for w in (self.update_mode, self.retry_btn, self.cancel_all_btn):
             bar.addWidget(w)
         col.addLayout(bar)
         self.retry_btn.clicked.connect(self.retry_failed)
@@ -112,14 +110,18 @@ class DeployPage(Page):
         name = f"{package.stored.name} {package.stored.version}"
         self.headline.setText(f"{name} → {len(state.selected_devices)} device"
                               f"{'s' if len(state.selected_devices) != 1 else ''}")
+        self.update_mode.setText(" · ".join((
+            "Hot swap" if state.runs_hot_swap() else "Stop, then start",
+            "roll back on failure" if state.rollback_enabled else "no roll back")))
         key = (package.stored.package_id, tuple(d.id for d in state.selected_devices))
         if key != self._deployed_package or not state.deployment_results:
             self._deployed_package = key
             self.start(list(state.selected_devices))
 
     def settings(self) -> DeploySettings:
-        return DeploySettings(broker=self.ctx.state.broker_address(), hot_swap=self.hot_swap.isChecked(),
-                              rollback_enabled=self.rollback.isChecked())
+        state = self.ctx.state
+        return DeploySettings(broker=state.broker_address(), hot_swap=state.hot_swap,
+                              rollback_enabled=state.rollback_enabled)
 
     def start(self, devices: list[Device]) -> None:
         results = self.ctx.state.deployment_results
@@ -240,6 +242,8 @@ class DeployPage(Page):
             result.finished = now
             self._log(result.device.name, event.message)
             run = self._runs.get(event.device_id)
+            if run is not None:
+                result.details = run.details(event.device_id)
             if event.status == "error" and run is not None:
                 for line in run.failure_log(event.device_id):
                     result.log.append(line)
@@ -372,8 +376,6 @@ class DeployPage(Page):
         ok = sum(1 for r in done if r.status == "success")
         self.retry_btn.setEnabled(not self.busy() and bool(self.failed()))
         self.cancel_all_btn.setEnabled(self.busy())
-        self.hot_swap.setEnabled(not self.busy())
-        self.rollback.setEnabled(not self.busy())
         if not self.busy() and results:
             failed = len(done) - ok
             self.banner.show_message(
