@@ -19,8 +19,16 @@ def _home_override() -> Path | None:
     return Path(value) if value else None
 
 
+class FolderUnusable(OSError):
+    """One of SDV Studio's own folders cannot be made (a missing or read-only home, for one)."""
+
+
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FolderUnusable(exc.errno, f"SDV Studio cannot make its folder {path} ({exc.strerror}); "
+                             "set SDV_STUDIO_HOME to a folder you can write to") from exc
     return path
 
 
