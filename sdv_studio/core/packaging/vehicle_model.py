@@ -89,12 +89,23 @@ def _release_of(vss_file: Path) -> str:
 
 def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path:
     """The folder of the generated ``vehicle`` package for this catalogue (cached)."""
-    digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
+    try:
+        digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
+    except OSError as exc:
+        raise ModelError(f"vss: {vss_file.name}: cannot be read ({exc.strerror or exc})") from exc
     target = tools_root() / "vehicle-models" / digest
     if (target / "vehicle" / "__init__.py").is_file():
         return target / "vehicle"
     gen_model = _generator(progress)
     progress(f"generating the vehicle model from {vss_file.name}")
+    try:
+        return _generate(gen_model, vss_file, target)
+    except OSError as exc:  # a cache another user made, a read-only or full one
+        raise ModelError(f"vss: cannot write the vehicle model into {target.parent} ({exc.strerror or exc}); "
+                         "set SDV_STUDIO_HOME to a folder you can write to") from exc
+
+
+def _generate(gen_model: Path, vss_file: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         out = Path(tmp) / "out"
