@@ -1,13 +1,17 @@
 """The agent's session: many requests on one stdin, one answer line each, and ``receive``'s bytes
-riding right behind their request."""
+riding right behind their request; a caller that has gone starts nothing new."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
-from tests.agent.conftest import Agent
+from tests.agent import pkgbuild
+from tests.agent.conftest import FAST, Agent
 
 
 def _request(command: str, args: dict[str, Any] | None = None) -> bytes:
@@ -41,3 +45,24 @@ def test_a_session_refuses_what_it_cannot_serve_and_keeps_serving(agent: Agent) 
     assert [a["ok"] for a in answers] == [False, False, False, True]
     assert "one JSON line" in answers[0]["error"] and "a session request is" in answers[1]["error"]
     assert answers[3]["command"] == "info"
+
+
+def test_a_deploy_whose_caller_went_away_before_its_start_starts_nothing(agent: Agent, tmp_path: Path) -> None:
+    package = pkgbuild.build(tmp_path, "demo", "1.0.0")
+    # The whole request, then stdin ends: the caller is gone by the time the release could start.
+    *progress, answer = _session(agent, _request("deploy", dict(FAST, package=str(package), progress=True)))
+    assert [p["progress"] for p in progress] == ["installed"]
+    assert not answer["ok"] and answer["error"].endswith("was not started: the deployment was cancelled"), answer
+    [app] = agent.run("status")["apps"]
+    assert (app["name"], app["status"], app["pid"]) == ("demo", "stopped", None)
+
+
+def test_status_that_settles_waits_for_a_start_in_progress(agent: Agent, tmp_path: Path) -> None:
+    agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
+    with open(agent.base / "apps" / "demo" / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a deploy holds it while it starts the app
+        asking = agent.popen("status", {"settle": "demo"})
+        time.sleep(1.0)
+        assert asking.poll() is None, "status answered while a start was in progress"
+    out, _ = asking.communicate(timeout=30)
+    assert json.loads(out)["apps"][0]["status"] == "running"

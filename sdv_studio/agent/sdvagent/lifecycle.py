@@ -7,7 +7,7 @@ from .apps import existing_store, require_name
 from .errors import AgentError, BadRequest
 from .install import install
 from .layout import Layout
-from .progress import report
+from .progress import caller_gone, report
 from .store import AppStore
 
 TYPE_CHECKING = False
@@ -37,6 +37,7 @@ def deploy(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         raise BadRequest("deploy: give package, dir, or name with release or packageId")
     store = AppStore(layout, installed["name"])
     with store.locked():
+        _still_asked(store, installed["release"])
         started = switch.activate(layout, store, installed["release"], args)
     _advertise(layout, args, started)
     return dict(started, version=installed["version"], packageId=installed["packageId"],
@@ -51,9 +52,18 @@ def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
             args.get("release") or args.get("packageId")) else store.current()
         if not release:
             raise AgentError("%s has no current release; deploy it first" % store.name)
+        _still_asked(store, release)
         started = switch.activate(layout, store, release, args)
     _advertise(layout, args, started)
     return started
+
+
+def _still_asked(store: AppStore, release: str) -> None:
+    """Checked with the app's lock held, before anything running changes: a deployment cancelled
+    before its release started changes nothing, so ``status`` with ``settle`` (which takes the lock)
+    sees either the state before it or, once a start has begun, where that start ended."""
+    if caller_gone():
+        raise AgentError("%s %s was not started: the deployment was cancelled" % (store.name, release))
 
 
 def _advertise(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> None:
