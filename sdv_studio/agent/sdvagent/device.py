@@ -7,7 +7,7 @@ import shutil
 import sys
 
 from . import AGENT_VERSION, client, limits, services, sysinfo
-from .errors import BadRequest
+from .errors import AgentError, BadRequest
 from .layout import Layout, valid_name
 
 TYPE_CHECKING = False
@@ -29,8 +29,10 @@ def info(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
 
 def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """``info`` plus, for the package about to be deployed, whether the device already holds it and
-    otherwise the hashes it holds and an empty upload folder: one call before anything is sent."""
-    from .store import AppStore, file_index  # only this command needs the store (and hashlib)
+    otherwise the hashes it holds and an empty upload folder, and the app's current release (its
+    version and whether it takes updates): one call before anything is sent."""
+    from .package import PackageInfo  # only this command needs the store and packages (and hashlib)
+    from .store import AppStore, file_index
 
     name, package_id = args.get("name", ""), str(args.get("packageId", ""))
     if not valid_name(name):
@@ -41,6 +43,15 @@ def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     store = AppStore(layout, name)
     held = store.find_package(package_id) if store.exists() else None
     answer["installed"] = held["release"] if held else None
+    current = store.current() if store.exists() else None
+    if current:
+        try:
+            held_info = PackageInfo(store.release_dir(current))
+        except AgentError:  # a damaged release: nothing it says can pin it
+            held_info = None
+        if held_info is not None:
+            answer["current"] = {"release": current, "version": held_info.version,
+                                 "otaEnabled": held_info.ota_enabled}
     if not held:
         answer["hashes"] = sorted(file_index(layout))
         upload = os.path.join(layout.uploads, package_id)

@@ -151,10 +151,10 @@ class Supervisor:
             return {"ok": True, "instance": self.spawn(request["instance"])}
         if op == "update":
             inst = self._get(request["id"])
-            for key in ("restart", "app", "release", "lastHealth"):
+            for key in ("restart", "app", "release", "lastHealth", "healthInterval"):
                 if key in request:
                     inst[key] = request[key]
-            if "lastHealth" in request:  # the gate's verdict: the next check is a whole interval away
+            if "lastHealth" in request or "healthInterval" in request:  # a check now: the next is an interval away
                 inst["nextCheck"] = time.monotonic() + watch.interval(inst)
             self.dirty = True
             return {"ok": True, "instance": dict(inst)}

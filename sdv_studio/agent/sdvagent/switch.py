@@ -127,6 +127,8 @@ def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]
     result = {"name": store.name, "release": release, "previous": old[0]["release"] if old else None}
     same = all(conf.get(k) == before.get(k) for k in PROCESS_SETTINGS)
     if any(i["release"] == release and i.get("status") == "running" for i in old) and same and not args.get("restart"):
+        if conf.get("healthInterval") != old[0].get("healthInterval"):  # no restart needed for that
+            client.request(layout, {"op": "update", "id": old[0]["id"], "healthInterval": conf.get("healthInterval")})
         return dict(result, started=False, alreadyRunning=True, instance=_public(old[0]))
     spec = instance_spec(layout, store, release, conf)
     hot = bool(args.get("hotSwap")) and bool(old)
