@@ -73,6 +73,21 @@ def test_a_deploy_wired_to_a_dead_databroker_ends_in_error_naming_it(
     assert cli_status(rig, device, "deadwire", tmp_path / "home")["status"] == "stopped"
 
 
+@pytest.mark.slow
+def test_a_container_wired_to_a_dead_databroker_ends_in_error_naming_it(
+    rig: Rig, trust: HostKeyTrust, tmp_path: Path
+) -> None:
+    device = rig["d2"]
+    package = build(tmp_path, SETS_ONCE, "deadbox", platforms=["x86_64"], runtime="docker")
+    result, _ = deploy(rig, [device], package, trust, DeploymentRecords(tmp_path / "records"),
+                       replace(FAST, broker="127.0.0.1:9", health_timeout=8.0))
+    row = result.device("d2")
+    assert row.status == "error" and row.runtime is None, row.message
+    # The image's HEALTHCHECK printed the app's answer; its reason is the deployment's.
+    assert "not healthy within 8s: databroker 127.0.0.1:9 not reachable" in row.message, row.message
+    assert device.run("docker ps -aq --filter label=io.sdv-studio.app=deadbox").stdout.split() == []
+
+
 def test_a_broker_killed_after_a_healthy_deploy_turns_status_degraded_and_back_to_running(
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:

@@ -2,7 +2,7 @@
 
 The image is built on the device from the package itself (the .tar.gz is the build context,
 network "none": the wheels are vendored). A container is healthy when it keeps running through
-the grace period and its image's HEALTHCHECK command passes inside it; the engine's own health
+the grace period and the package's HEALTHCHECK command passes inside it; the engine's own health
 timer is not relied on for that (podman needs systemd for it), but where it runs (every
 ``health_interval`` seconds) its last result is what ``status`` shows. A failed new container
 never leaves the app without its previous version.
@@ -32,6 +32,7 @@ from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.runtimes.container_engine import engine_for
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.packaging.docker import health_command
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import parse_cpu, parse_memory
@@ -75,21 +76,6 @@ def _build(engine: docker.DockerClient, package: PackageFile, log: Log) -> Image
     return image
 
 
-def _health_test(image: Image) -> list[str] | None:
-    """The image's HEALTHCHECK test (``["CMD", ...]`` or ``["CMD-SHELL", "..."]``); None without one."""
-    test = ((image.attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
-    return None if not test or test[0] == "NONE" else list(test)
-
-
-def _health_command(image: Image) -> list[str] | None:
-    test = _health_test(image)
-    if test is None:
-        return None
-    if test[0] == "CMD-SHELL":
-        return ["/bin/sh", "-c", test[1]]
-    return test[1:] if test[0] == "CMD" else test
-
-
 def app_answer(output: str) -> dict[str, Any]:
     """What the health probe printed: the app's /health answer (kuksa_connection, reason...), or the
     probe's own complaint as the reason."""
@@ -103,8 +89,8 @@ def app_answer(output: str) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {"reason": lines[-1]}
 
 
-def _wait_healthy(container: Container, command: list[str] | None, grace: float, timeout: float) -> str | None:
-    """None when healthy, else why not."""
+def _wait_healthy(container: Container, grace: float, timeout: float) -> str | None:
+    """None when healthy (up through ``grace``, then the package's health check passed inside it), else why not."""
     started = time.monotonic()
     last = "no answer from the health check yet"
     while time.monotonic() - started < max(timeout, grace):
@@ -113,9 +99,7 @@ def _wait_healthy(container: Container, command: list[str] | None, grace: float,
             code = (container.attrs.get("State") or {}).get("ExitCode")
             return f"the container stopped during its health check (exit code {code})"
         if time.monotonic() - started >= grace:
-            if command is None:
-                return None
-            result = container.exec_run(command)
+            result = container.exec_run(health_command())
             if result.exit_code == 0:
                 return None
             output = (result.output or b"").decode(errors="replace")
@@ -141,13 +125,11 @@ class SwitchResult:
     already_running: bool = False
 
 
-def _healthcheck(image: Image, interval: float) -> dict[str, Any] | None:
-    """The image's check, run by the engine every ``interval`` seconds (the image says 30)."""
-    test = _health_test(image)
-    if test is None:
-        return None
-    return {"test": test, "interval": int(interval * 1e9), "timeout": 8_000_000_000, "retries": 3,
-            "start_period": 5_000_000_000}
+def _healthcheck(interval: float) -> dict[str, Any]:
+    """The package's HEALTHCHECK, run by the engine every ``interval`` seconds (the image says 30).
+    Given here, not only read from the image: podman keeps it out of an image's Docker-style config."""
+    return {"test": ["CMD", *health_command()], "interval": int(interval * 1e9), "timeout": 8_000_000_000,
+            "retries": 3, "start_period": 5_000_000_000}
 
 
 def _labels(package: PackageFile) -> dict[str, str]:
@@ -175,7 +157,7 @@ def _run_container(engine: docker.DockerClient, package: PackageFile, image: Ima
         detach=True,
         environment=env,
         labels=_labels(package),
-        healthcheck=_healthcheck(image, health_interval),
+        healthcheck=_healthcheck(health_interval),
         network_mode="host",
         user="1000:1000",
         read_only=True,
@@ -198,13 +180,12 @@ def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wir
     previous = running[0].labels.get(LABEL_VERSION) if running else None
     used = _used_health_ports(existing)
     port = random.choice([p for p in range(20000, 20999) if p not in used])
-    command = _health_command(image)
     hot = options.hot_swap and bool(running)
     if not hot:
         for c in running:
             c.stop(timeout=10)
     new = _run_container(engine, package, image, wiring, port, options.health_interval)
-    problem = _wait_healthy(new, command, options.grace_seconds, options.health_timeout)
+    problem = _wait_healthy(new, options.grace_seconds, options.health_timeout)
     if problem is None:
         for c in existing:
             c.remove(force=True)
@@ -306,7 +287,7 @@ def container_states(engine: docker.DockerClient) -> list[dict[str, Any]]:
     for c in engine.containers.list(all=True, filters={"label": LABEL_APP}):
         state = c.attrs.get("State") or {}
         checks = (state.get("Health") or {}).get("Log") or []
-        health = _container_health(c.status == "running", checks[-1] if checks else None)
+        health = container_health(c.status == "running", checks[-1] if checks else None)
         if c.status == "running":
             status = "running" if health is None or not health.pop("failed") else "degraded"
         else:
@@ -318,7 +299,7 @@ def container_states(engine: docker.DockerClient) -> list[dict[str, Any]]:
     return apps
 
 
-def _container_health(running: bool, check: dict[str, Any] | None) -> dict[str, Any] | None:
+def container_health(running: bool, check: dict[str, Any] | None) -> dict[str, Any] | None:
     """The engine's last run of the health check, in the guide's fields (plus ``failed``)."""
     if check is None:
         return None
