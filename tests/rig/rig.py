@@ -166,7 +166,20 @@ class Device:
 
     def link(self, up: bool) -> None:
         """Plug or unplug the device's cable (its veth end on the bridge)."""
-        _run("ip", "-n", self.netns.rsplit("-", 1)[0] + "-lan", "link", "set", f"v{self.name}", "up" if up else "down")
+        _run("ip", "-n", self._lan, "link", "set", f"v{self.name}", "up" if up else "down")
+
+    def throttle(self, rate: str | None) -> None:
+        """Slow what the LAN sends the device to ``rate`` (tc's units, e.g. "2mbit"), so a transfer
+        to it lasts; None lifts the limit."""
+        if rate is None:
+            _run("tc", "-n", self._lan, "qdisc", "del", "dev", f"v{self.name}", "root", check=False)
+        else:
+            _run("tc", "-n", self._lan, "qdisc", "replace", "dev", f"v{self.name}", "root", "tbf", "rate", rate,
+                 "burst", "32kb", "latency", "2s")
+
+    @property
+    def _lan(self) -> str:
+        return self.netns.rsplit("-", 1)[0] + "-lan"
 
 
 @dataclass

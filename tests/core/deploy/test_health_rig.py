@@ -112,5 +112,6 @@ def test_a_broker_killed_after_a_healthy_deploy_turns_status_degraded_and_back_t
 
     with broker_on(device, fresh=False):  # the app reconnects on its own
         back = wait_for_status(rig, device, "watched", home, "running", 60.0)
+        device.stop_sdv_apps()  # not left degraded once its broker is gone
     assert back["health"]["kuksa_connection"] is True and back["health"]["reason"] == ""
     assert back["pid"] == healthy["pid"]
