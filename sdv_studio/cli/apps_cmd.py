@@ -73,8 +73,9 @@ def run_status(args: argparse.Namespace) -> int:
                 print(f"{result.device_id}: no apps")
             for app in result.apps:
                 where = f"pid {app.pid}" if app.pid else (f"container {app.container_id}" if app.container_id else "")
+                why = f"  {app.health.reason}" if app.health and app.health.reason else ""
                 print(f"{result.device_id:<16} {app.name:<24} {app.version or '-':<10} {app.status:<8} "
-                      f"{app.runtime:<7} {where:<18} restarts {app.restarts}")
+                      f"{app.runtime:<7} {where:<18} restarts {app.restarts}{why}")
     return EXIT_FAILED if any(r.error for r in results) else EXIT_OK
 
 

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="if the new version fails, leave nothing running instead of restarting the old one")
     parser.add_argument("--broker", metavar="HOST:PORT", help="wire the app to this databroker (default: detect "
                         "one on the device, else start SDV Studio's)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the installed version even where its package said deployment.otaEnabled: "
+                        "false (which pins it)")
     parser.add_argument("--grace", type=float, default=3.0, metavar="S",
                         help="seconds a new version must stay up before it counts as healthy (default 3)")
     parser.add_argument("--advertise", action="store_true",
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
-                            grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise)
+                            grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise,
+                            force=args.force)
     trust = host_key_trust(args)
     printer = ProgressPrinter([d.device_id for d in devices], verbose=args.verbose > 0)
     print(f"deploying {package.name} {package.version} ({package.package_id}) to {len(devices)} device(s)",

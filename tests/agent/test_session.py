@@ -3,11 +3,15 @@ riding right behind their request."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
-from tests.agent.conftest import Agent
+from tests.agent import pkgbuild
+from tests.agent.conftest import FAST, Agent
 
 
 def _request(command: str, args: dict[str, Any] | None = None) -> bytes:
@@ -71,3 +75,14 @@ def test_a_session_refuses_what_it_cannot_serve_and_keeps_serving(agent: Agent) 
     assert [a["ok"] for a in answers] == [False, False, False, True]
     assert "one JSON line" in answers[0]["error"] and "a session request is" in answers[1]["error"]
     assert answers[3]["command"] == "info"
+
+
+def test_status_that_settles_waits_for_a_start_in_progress(agent: Agent, tmp_path: Path) -> None:
+    agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
+    with open(agent.base / "apps" / "demo" / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a deploy holds it while it starts the app
+        asking = agent.popen("status", {"settle": "demo"})
+        time.sleep(1.0)
+        assert asking.poll() is None, "status answered while a start was in progress"
+    out, _ = asking.communicate(timeout=30)
+    assert json.loads(out)["apps"][0]["status"] == "running"

@@ -8,7 +8,7 @@ import sys
 import time
 
 from . import AGENT_VERSION, client, deploylock, limits, services, sysinfo
-from .errors import BadRequest
+from .errors import AgentError, BadRequest
 from .layout import Layout, valid_name
 
 TYPE_CHECKING = False
@@ -37,11 +37,13 @@ def ssh_address() -> Optional[str]:
 
 def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """``info`` plus, for the package about to be deployed, whether the device already holds it and
-    otherwise the hashes it holds and an empty upload folder: one call before anything is sent.
+    otherwise the hashes it holds and an empty upload folder, and the app's current release (its
+    version and whether it takes updates): one call before anything is sent.
 
     It takes the device's deployment lock for this session first (``holder``: who deploys), then
     clears what deployments cut short left: none can be running now."""
-    from .store import AppStore, discard_leftovers, file_index  # only this command needs the store (and hashlib)
+    from .package import PackageInfo  # only this command needs the store and packages (and hashlib)
+    from .store import AppStore, discard_leftovers, file_index
 
     name, package_id = args.get("name", ""), str(args.get("packageId", ""))
     if not valid_name(name):
@@ -56,6 +58,15 @@ def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     store = AppStore(layout, name)
     held = store.find_package(package_id) if store.exists() else None
     answer["installed"] = held["release"] if held else None
+    current = store.current() if store.exists() else None
+    if current:
+        try:
+            held_info = PackageInfo(store.release_dir(current))
+        except AgentError:  # a damaged release: nothing it says can pin it
+            held_info = None
+        if held_info is not None:
+            answer["current"] = {"release": current, "version": held_info.version,
+                                 "otaEnabled": held_info.ota_enabled}
     if not held:
         answer["hashes"] = sorted(file_index(layout))
         answer["upload"] = os.path.join(layout.uploads, package_id)

@@ -65,6 +65,7 @@ def _boot_hook(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> 
         answer["bootHook"] = boothook.ensure(layout)
 
 
+
 def _advertise(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> None:
     """With ``advertise`` (mdns's arguments), start the mDNS advertiser once the app passed its
     gate: best effort, its outcome goes into the answer as ``advertised``."""

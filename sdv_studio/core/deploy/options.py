@@ -14,6 +14,10 @@ class DeployOptions:
     broker: str | None = None  # HOST:PORT; None = detect, else the fallback broker
     grace_seconds: float = 3.0
     health_timeout: float = 30.0
+    # Seconds between the device's re-checks of a running app's health (the guide's 30).
+    health_interval: float = 30.0
+    # Replace a version whose package said deployment.otaEnabled: false.
+    force: bool = False
     connect_timeout: float = DEVICE_TIMEOUT
     # Seconds without progress before a transfer or a quick agent call counts as a lost device.
     stall_timeout: float = 20.0

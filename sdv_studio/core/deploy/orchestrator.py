@@ -71,10 +71,20 @@ DeviceJob = Callable[[StepReporter], Awaitable[JobOutcome]]
 
 
 @dataclass(frozen=True)
+class DeviceState:
+    """What a device runs of the app, as ``status`` reports it."""
+
+    version: str | None  # the version that runs; None when none does
+    summary: str  # e.g. "the device runs light 1.0.0 (running)"
+
+
+@dataclass(frozen=True)
 class DeviceTask:
     device_id: str
     lock_key: str  # the device's address, so two names for one device share a lock
     job: DeviceJob
+    # Asks the device, after a cancel, what it runs once the work under way there has ended.
+    after_cancel: Callable[[], Awaitable[DeviceState]] | None = None
 
 
 def new_deployment_id() -> str:
@@ -151,7 +161,7 @@ class DeploymentRun:
             row.previous_version = outcome.previous_version
             await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
-            await self._finish(row, None, "cancelled", "Cancelled; the device keeps what it was running")
+            await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")
         except DeployError as exc:
             row.logs = exc.logs[-50:]
             row.rolled_back = exc.rolled_back
@@ -161,6 +171,21 @@ class DeploymentRun:
             log.exception("deployment %s: device %s", self.deployment_id, task.device_id)
             row.error = f"{type(exc).__name__}: {exc}"
             await self._finish(row, None, "error", f"Deployment failed: {row.error}")
+
+    async def _state_after_cancel(self, task: DeviceTask, row: DeviceDeployment) -> str:
+        """What the device runs now, in its own words; the row's version is set to the one it runs."""
+        if row.start_time is None:
+            return "it had not started: nothing was done on the device"
+        if task.after_cancel is None:
+            return "what the device runs now was not checked"
+        try:
+            state = await task.after_cancel()
+        except (asyncio.CancelledError, Exception) as exc:  # cancelled again, or the device cannot be asked
+            log.info("deployment %s: device %s: state after the cancel unknown: %r",
+                     self.deployment_id, task.device_id, exc)
+            return "what the device runs now could not be checked"
+        row.version = state.version
+        return state.summary
 
     async def _finish(self, row: DeviceDeployment, stage: Stage | None, status: str, message: str) -> None:
         row.end_time = utc_now()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sdv_studio.core.deploy.agent_link.local_target import LOCAL_ID, local_target
-from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.deploy.device_ref import DeviceRef
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.ssh.target import SshTarget, local_user, parse_address

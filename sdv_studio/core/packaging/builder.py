@@ -401,8 +401,10 @@ def _launch(app: AppSource, plan: _Plan, options: BuildOptions) -> tuple[list[st
     else:
         env["KUKSA_ENDPOINT"] = f"{host}:{port}"
     entry = f"app/{app.entry_point}"
-    argv = ["{python}", entry] if plan.templated else ["{python}", f"support/{template.LAUNCHER}", entry]
-    return argv, env
+    if plan.templated:  # the template checks its own databroker connection
+        return ["{python}", entry], env
+    env["SDV_APP_FLAVOUR"] = str(plan.flavour)  # the launcher's /health checks a KUKSA app's databroker
+    return ["{python}", f"support/{template.LAUNCHER}", entry], env
 
 
 def _agent_env(plan: _Plan, options: BuildOptions) -> dict[str, str]:

@@ -11,6 +11,7 @@ from sdv_studio.core.deploy.events import DeploymentFinished, DeviceProgress
 from sdv_studio.core.deploy.orchestrator import (
     DeployError,
     DeploymentRun,
+    DeviceState,
     DeviceTask,
     JobOutcome,
     StepReporter,
@@ -91,6 +92,36 @@ async def test_cancel_one_device_leaves_the_other_running_to_success(tmp_path: P
     assert result.device("slow").status == "cancelled"
     assert result.device("ok").status == "success"
     assert result.status == "failed"
+
+
+async def test_a_cancelled_device_records_what_it_runs_afterwards_as_the_device_says(tmp_path: Path) -> None:
+    started = asyncio.Event()
+
+    async def hangs(r: StepReporter) -> JobOutcome:
+        await r.stage(Stage.TRANSFER)
+        started.set()
+        await asyncio.Event().wait()
+        return JobOutcome()
+
+    async def runs_v1() -> DeviceState:
+        return DeviceState("1.0.0", "the device runs demo 1.0.0 (running)")
+
+    async def unreachable() -> DeviceState:
+        raise DeployError("198.18.0.9: the device stopped answering")
+
+    tasks = [DeviceTask("asked", "asked", hangs, after_cancel=runs_v1),
+             DeviceTask("lost", "lost", hangs, after_cancel=unreachable),
+             DeviceTask("queued", "asked", hangs, after_cancel=runs_v1)]  # waits for the same device's lock
+    run = DeploymentRun(_deployment(["asked", "lost", "queued"]), tasks, DeploymentRecords(tmp_path)).start()
+    await started.wait()
+    await asyncio.sleep(0.05)
+    run.cancel()
+    result = await run.wait()
+    assert [(d.device_id, d.status, d.message, d.version) for d in result.devices] == [
+        ("asked", "cancelled", "Cancelled; the device runs demo 1.0.0 (running)", "1.0.0"),
+        ("lost", "cancelled", "Cancelled; what the device runs now could not be checked", None),
+        ("queued", "cancelled", "Cancelled; it had not started: nothing was done on the device", None)]
+    assert result.status == "cancelled"
 
 
 async def test_one_device_never_runs_two_deployments_at_once(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ def test_playground_app_is_velocitas(store: PackageStore) -> None:
     assert launch["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
     assert launch["env"]["SDV_VEHICLEDATABROKER_ADDRESS"] == "grpc://127.0.0.1:55555"
     assert launch["env"]["SDV_MQTT_ADDRESS"] == "mqtt://127.0.0.1:1883"
+    assert launch["env"]["SDV_APP_FLAVOUR"] == "velocitas"  # the launcher's /health asks its databroker
     assert "support/sdv/__init__.py" in files and "support/vehicle/__init__.py" in files
     assert "support/vehicle/Body/Lights/Beam/Low/__init__.py" in files
     assert "velocitas-sdk==0.15.7" in files["requirements.txt"].decode().splitlines()
@@ -112,6 +113,7 @@ def test_kuksa_complete_program_runs_as_is_with_launcher(store: PackageStore) ->
     assert files["app/main.py"] == (APPS / "kuksa_app.py").read_bytes()
     assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
     assert json.loads(files["launch.json"])["env"]["KUKSA_ENDPOINT"] == "127.0.0.1:55555"
+    assert json.loads(files["launch.json"])["env"]["SDV_APP_FLAVOUR"] == "kuksa"
     assert "kuksa-client==0.6.0" in files["requirements.txt"].decode().splitlines()
     assert not any(n.startswith("wheels/aarch64/") for n in files)
 

@@ -21,6 +21,7 @@ from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, start_fallback_broker
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.ssh.errors import SshError
@@ -36,6 +37,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
         async with deploy_errors(target), AsyncExitStack() as session:
             agent, info = await _locked_session(session, target, trust, package, options, step)
             check_compatible(package, info, "native")
+            current = info.get("current") or {}
+            check_not_pinned(package, current.get("version"), current.get("otaEnabled", True), options.force)
 
             await step.stage(Stage.TRANSFER)
             advert = await plan_advert(info, target, options.advertise)
@@ -51,7 +54,8 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
-                     "healthTimeout": options.health_timeout, "advertise": advert.args,
+                     "healthTimeout": options.health_timeout, "healthInterval": options.health_interval,
+                     "advertise": advert.args,
                      "bootHook": not is_local(target)}  # this computer is no device to set up for boot
             try:
                 started = await _install_and_start(agent, package, info, wiring, source, start, options, step)
