@@ -13,6 +13,7 @@ from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.deploy.waves import Share, WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.models.deployment import Deployment
 
@@ -39,7 +40,31 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "reached; saved devices can opt in for good with `devices add --advertise`")
     parser.add_argument("--concurrency", type=int, default=DEPLOY_CONCURRENCY, metavar="N",
                         help="devices worked on at once")
+    waves = parser.add_argument_group("rolling out in waves")
+    waves.add_argument("--waves", metavar="N|P%,…",
+                       help="deploy wave after wave, in the order the devices are given: where each wave ends, "
+                       "cumulatively, as a count or a percentage of the devices (e.g. 1,25%%,100%%)")
+    waves.add_argument("--max-failed", metavar="N|P%",
+                       help="devices of one wave that may fail before the rollout stops and later waves are "
+                       "skipped (default 0)")
+    waves.add_argument("--pause-between", type=float, default=0.0, metavar="S", help="seconds between waves")
+    waves.add_argument("--rollback-wave", action="store_true",
+                       help="when a wave stops the rollout, roll its successful devices back to their previous "
+                       "version")
     parser.set_defaults(handler=run)
+
+
+def _wave_plan(args: argparse.Namespace) -> WavePlan | None:
+    if args.waves is None:
+        for option, given in (("--max-failed", args.max_failed is not None), ("--pause-between", args.pause_between),
+                              ("--rollback-wave", args.rollback_wave)):
+            if given:
+                raise InvalidInput(f"{option}: only with --waves")
+        return None
+    if args.pause_between < 0:
+        raise InvalidInput("--pause-between: must not be negative")
+    max_failed = Share(0) if args.max_failed is None else parse_max_failed(args.max_failed)
+    return WavePlan(parse_waves(args.waves), max_failed, args.pause_between, args.rollback_wave)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput("--concurrency: must be at least 1")
     if args.grace < 0:
         raise InvalidInput("--grace: must not be negative")
+    plan = _wave_plan(args)
     problems: list[str] = []
     try:
         package = open_package(args.package)
@@ -67,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr)
 
     async def go() -> Deployment:
-        deployment_run = start_deployment(package, devices, trust, options, concurrency=args.concurrency)
+        deployment_run = start_deployment(package, devices, trust, options, concurrency=args.concurrency, plan=plan)
         try:
             async for event in deployment_run.hub.follow():
                 printer.handle(event)

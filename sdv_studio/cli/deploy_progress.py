@@ -6,10 +6,10 @@ import sys
 import time
 from typing import TextIO
 
-from sdv_studio.core.deploy.events import DeploymentEvent, DeviceLog, DeviceProgress
+from sdv_studio.core.deploy.events import DeploymentEvent, DeviceLog, DeviceProgress, WaveChanged
 
 _BAR = 24
-_MARK = {"success": "\u2714", "error": "\u2718", "cancelled": "-", "deploying": " ", "pending": " "}
+_MARK = {"success": "\u2714", "error": "\u2718", "cancelled": "-", "skipped": "-", "deploying": " ", "pending": " "}
 
 
 class ProgressPrinter:
@@ -32,6 +32,10 @@ class ProgressPrinter:
                       file=self.stream, flush=True)
         elif isinstance(event, DeviceLog) and (self.verbose or not self.live):
             self._print_above(f"{event.device_id:<{self.width}}  | {event.line}")
+        elif isinstance(event, WaveChanged):
+            failed = f", {event.failed} failed" if event.failed else ""
+            self._print_above(f"wave {event.index} ({len(event.devices)} device(s): {', '.join(event.devices)}): "
+                              f"{event.status}{failed}")
 
     def _print_above(self, line: str) -> None:
         if self.live and self._drawn:

@@ -11,7 +11,10 @@ from sdv_studio.models.base import CamelModel
 
 # "interrupted": the program that ran it ended (killed, crashed, power lost) before it finished.
 DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "interrupted"]
-DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled"]
+# "skipped": an earlier wave stopped the rollout before this device's; nothing was done on it.
+DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled", "skipped"]
+# "completed": its failures stayed within --max-failed; "failed": they did not, and the rollout stopped.
+WaveStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "skipped"]
 DeploymentMode = Literal["hot-swap", "standard"]
 
 
@@ -30,6 +33,14 @@ class DeploymentRequest(CamelModel):
     broker: str | None = Field(default=None, description="HOST:PORT of a databroker to wire the app to")
     force: bool = Field(default=False, description="replace a version whose package said deployment.otaEnabled: "
                         "false, which pins it on the device")
+    waves: str | list[int | str] | None = Field(
+        default=None, description="roll out in waves: where each ends, cumulatively, as a count or a percentage "
+        "of the devices, e.g. \"1,25%,100%\" or [1, \"25%\", \"100%\"]")
+    max_failed: int | str = Field(default=0, description="devices of one wave that may fail before the rollout "
+                                  "stops and later waves are skipped: a count, or a percentage such as \"20%\"")
+    pause_between: float = Field(default=0.0, ge=0, le=86400, description="seconds between waves")
+    rollback_wave: bool = Field(default=False, description="when a wave stops the rollout, roll its successful "
+                                "devices back to their previous version")
 
     @field_validator("devices")
     @classmethod
@@ -60,6 +71,15 @@ class DeviceDeployment(CamelModel):
     logs: list[str] = Field(default_factory=list, description="the tail of the app's log when it failed")
 
 
+class DeploymentWave(CamelModel):
+    """One wave of a rollout: its devices, and how many of them failed."""
+
+    index: int = Field(ge=1, description="from 1, in the order the waves run")
+    devices: list[str]
+    status: WaveStatus = "pending"
+    failed: int = Field(default=0, ge=0)
+
+
 class Deployment(CamelModel):
     deployment_id: str
     status: DeploymentStatus = "pending"
@@ -71,6 +91,7 @@ class Deployment(CamelModel):
     start_time: datetime = Field(default_factory=utc_now)
     end_time: datetime | None = None
     devices: list[DeviceDeployment] = Field(default_factory=list)
+    waves: list[DeploymentWave] | None = None  # only when rolled out in waves
 
     def device(self, device_id: str) -> DeviceDeployment:
         for dev in self.devices:

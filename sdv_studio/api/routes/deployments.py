@@ -15,6 +15,8 @@ from sdv_studio.api.models import DeploymentList, ErrorBody
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
 from sdv_studio.core.deploy.targets import resolve_devices
+from sdv_studio.core.deploy.waves import WavePlan, parse_max_failed, parse_waves
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.models.deployment import Deployment, DeploymentRequest
 
 router = APIRouter(prefix="/api/deployments", tags=["deployments"])
@@ -29,6 +31,7 @@ def _not_found(deployment_id: str) -> ApiError:
              summary="Start deploying a package to devices; answers at once, the deployment runs in the background")
 async def create_deployment(body: DeploymentRequest, request: Request,
                             ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
+    plan = _wave_plan(body)
     stored = ctx.store.get(body.package_id)
     if stored is None:
         raise ApiError(404, f"no package {body.package_id!r}", [
@@ -46,10 +49,22 @@ async def create_deployment(body: DeploymentRequest, request: Request,
                             broker=body.broker, grace_seconds=settings.grace_seconds,
                             connect_timeout=settings.device_timeout, force=body.force)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,
-                           concurrency=settings.concurrency)
+                           concurrency=settings.concurrency, plan=plan)
     ctx.deployments.add(run)
     url = str(request.url_for("get_deployment", deployment_id=run.deployment_id))
     return JSONResponse(run.deployment.to_json_dict(), 200, headers={"Location": url})
+
+
+def _wave_plan(body: DeploymentRequest) -> WavePlan | None:
+    """The body's waves, checked like the CLI's --waves (InvalidInput: a 422 naming the field)."""
+    if body.waves is None:
+        given = [field for name, field in (("max_failed", "maxFailed"), ("pause_between", "pauseBetween"),
+                                          ("rollback_wave", "rollbackWave")) if name in body.model_fields_set]
+        if given:
+            raise InvalidInput([f"{field}: only with waves" for field in given])
+        return None
+    return WavePlan(parse_waves(body.waves, "waves"), parse_max_failed(body.max_failed, "maxFailed"),
+                    body.pause_between, body.rollback_wave)
 
 
 @router.get("", response_model=DeploymentList, summary="Deployment history, newest first")

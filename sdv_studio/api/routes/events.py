@@ -1,8 +1,8 @@
 """WS /api/deployments/{deploymentId}/events: one deployment's events in order, from the first, then live.
 
-Each message is a core event as JSON (``kind``: progress | log | finished) with ``seq`` counting from 0;
-the server closes with 1000 after ``finished``. A deployment this server no longer holds in memory
-is replayed from its record: each device's last state, then ``finished``.
+Each message is a core event as JSON (``kind``: progress | log | wave | finished) with ``seq`` counting
+from 0; the server closes with 1000 after ``finished``. A deployment this server no longer holds in
+memory is replayed from its record: each device's last state, each wave's, then ``finished``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from fastapi.responses import JSONResponse
 from sdv_studio.api.auth import SUBPROTOCOL
 from sdv_studio.api.context import context
 from sdv_studio.api.errors import error_body
-from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceProgress, event_to_json
+from sdv_studio.core.deploy.events import (
+    DeploymentEvent,
+    DeploymentFinished,
+    DeviceProgress,
+    WaveChanged,
+    event_to_json,
+)
 from sdv_studio.models.deployment import Deployment
 
 router = APIRouter()
@@ -27,6 +33,8 @@ router = APIRouter()
 async def _from_record(record: Deployment) -> AsyncGenerator[DeploymentEvent, None]:
     for row in record.devices:
         yield DeviceProgress(record.deployment_id, row.device_id, row.stage, row.progress, row.status, row.message)
+    for wave in record.waves or []:
+        yield WaveChanged(record.deployment_id, wave.index, wave.devices, wave.status, wave.failed)
     if record.status in ("completed", "failed", "cancelled", "interrupted"):
         yield DeploymentFinished(record.deployment_id, record.status)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from sdv_studio.models.deployment import DeviceStatus
+from sdv_studio.models.deployment import DeviceStatus, WaveStatus
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,26 @@ class DeviceLog:
 
 
 @dataclass(frozen=True)
+class WaveChanged:
+    """A wave boundary of a rollout in waves: the wave starts (``in-progress``) or ends (``completed``,
+    ``failed``: too many of its devices failed, ``cancelled``, ``skipped``)."""
+
+    deployment_id: str
+    index: int
+    devices: list[str]
+    status: WaveStatus
+    failed: int
+    kind: Literal["wave"] = field(default="wave", init=False)
+
+
+@dataclass(frozen=True)
 class DeploymentFinished:
     deployment_id: str
     status: str
     kind: Literal["finished"] = field(default="finished", init=False)
 
 
-DeploymentEvent = DeviceProgress | DeviceLog | DeploymentFinished
+DeploymentEvent = DeviceProgress | DeviceLog | WaveChanged | DeploymentFinished
 
 
 def event_to_json(event: DeploymentEvent) -> dict[str, Any]:

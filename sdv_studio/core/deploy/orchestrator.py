@@ -1,4 +1,5 @@
-"""Run one deployment: every device in parallel (bounded), each isolated from the others.
+"""Run one deployment: every device in parallel (bounded), each isolated from the others; or, with a
+``WavePlan``, wave after wave, each wave's devices in parallel.
 
 A device's work is a ``DeviceJob``: an async function that reports its stages through a
 ``StepReporter`` and returns a ``JobOutcome``. The orchestrator owns everything around it:
@@ -15,11 +16,18 @@ from dataclasses import dataclass
 
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy.event_hub import EventHub
-from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
+from sdv_studio.core.deploy.events import (
+    DeploymentEvent,
+    DeploymentFinished,
+    DeviceLog,
+    DeviceProgress,
+    WaveChanged,
+)
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.deploy.waves import WavePlan
 from sdv_studio.core.errors import OperationFailed
-from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
+from sdv_studio.models.deployment import Deployment, DeploymentWave, DeviceDeployment, WaveStatus, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +93,8 @@ class DeviceTask:
     job: DeviceJob
     # Asks the device, after a cancel, what it runs once the work under way there has ended.
     after_cancel: Callable[[], Awaitable[DeviceState]] | None = None
+    # Switches the device back to the version it ran before (when its wave stops the rollout).
+    roll_back: Callable[[], Awaitable[object]] | None = None
 
 
 def new_deployment_id() -> str:
@@ -108,10 +118,16 @@ class DeploymentRun:
         tasks: list[DeviceTask],
         records: DeploymentRecords,
         concurrency: int = DEPLOY_CONCURRENCY,
+        plan: WavePlan | None = None,
     ) -> None:
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()
         self._tasks = {t.device_id: t for t in tasks}
+        self._plan = plan
+        self._waves = plan.split(list(self._tasks)) if plan else [list(self._tasks)]
+        if plan is not None:
+            deployment.waves = [DeploymentWave(index=i, devices=w) for i, w in enumerate(self._waves, 1)]
+        self._stopped_because: str | None = None  # set when a wave stops the rollout
         self._records = records
         self._limit = asyncio.Semaphore(max(1, concurrency))
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -140,9 +156,23 @@ class DeploymentRun:
                 task.cancel()
 
     async def _run_all(self) -> Deployment:
-        for dev_id, task in self._tasks.items():
-            self._running[dev_id] = asyncio.create_task(self._run_device(task), name=f"{self.deployment_id}:{dev_id}")
-        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        # Every device's task exists from the start, waiting for its wave: a cancel reaches it there too.
+        gates = [asyncio.Event() for _ in self._waves]
+        for gate, wave in zip(gates, self._waves, strict=True):
+            for dev_id in wave:
+                self._running[dev_id] = asyncio.create_task(self._run_device(self._tasks[dev_id], gate),
+                                                            name=f"{self.deployment_id}:{dev_id}")
+        for index, (gate, wave) in enumerate(zip(gates, self._waves, strict=True), 1):
+            if index > 1 and self._stopped_because is None and self._plan and self._plan.pause_between > 0:
+                # Cut short when every device still waiting was cancelled meanwhile.
+                await asyncio.wait([self._running[d] for w in self._waves[index - 1:] for d in w],
+                                   timeout=self._plan.pause_between)
+            skipped = self._stopped_because is not None
+            await self._wave_changed(index, "skipped" if skipped else "in-progress")
+            gate.set()
+            await asyncio.gather(*(self._running[d] for d in wave), return_exceptions=True)
+            if not skipped:
+                await self._end_wave(index, wave)
         self.deployment.settle()
         self._save_now()
         self._records.release(self.deployment_id)
@@ -150,10 +180,15 @@ class DeploymentRun:
         await self.hub.close()
         return self.deployment
 
-    async def _run_device(self, task: DeviceTask) -> None:
+    async def _run_device(self, task: DeviceTask, gate: asyncio.Event) -> None:
         row = self.deployment.device(task.device_id)
         reporter = StepReporter(self, task.device_id)
         try:
+            await gate.wait()
+            if self._stopped_because is not None:
+                await self._finish(row, None, "skipped",
+                                   f"Skipped: {self._stopped_because}; nothing was done on the device")
+                return
             async with self._limit, _lock_for(task.lock_key):
                 row.start_time = utc_now()
                 outcome = await task.job(reporter)
@@ -171,6 +206,49 @@ class DeploymentRun:
             log.exception("deployment %s: device %s", self.deployment_id, task.device_id)
             row.error = f"{type(exc).__name__}: {exc}"
             await self._finish(row, None, "error", f"Deployment failed: {row.error}")
+
+    async def _end_wave(self, index: int, wave: list[str]) -> None:
+        """Count the wave's failures; over the plan's limit, stop the rollout (and roll the wave back)."""
+        if self._plan is None:
+            return
+        rows = [self.deployment.device(d) for d in wave]
+        failed = sum(row.status == "error" for row in rows)
+        if not self._plan.exceeded(failed, len(rows)):
+            status: WaveStatus = "cancelled" if all(r.status == "cancelled" for r in rows) else "completed"
+            await self._wave_changed(index, status, failed)
+            return
+        self._stopped_because = (f"wave {index} failed ({failed} of {len(rows)} devices; --max-failed "
+                                 f"{self._plan.max_failed})")
+        await self._wave_changed(index, "failed", failed)
+        if self._plan.rollback_wave:
+            await asyncio.gather(*(self._roll_back(index, row) for row in rows if row.status == "success"))
+
+    async def _roll_back(self, index: int, row: DeviceDeployment) -> None:
+        task = self._tasks[row.device_id]
+        if task.roll_back is None:
+            return
+        try:
+            async with _lock_for(task.lock_key):
+                await task.roll_back()
+        except Exception as exc:  # the device keeps the new version, and its row says why
+            if not isinstance(exc, DeployError):
+                log.exception("deployment %s: rolling back device %s", self.deployment_id, row.device_id)
+            await self._update(row.device_id, None, row.status, f"{row.message}; rolling back with wave {index} "
+                                                                f"failed: {exc}")
+            return
+        row.rolled_back = True
+        row.version = row.previous_version
+        row.error = f"rolled back because wave {index} failed"
+        await self._update(row.device_id, None, "error",
+                           f"Rolled back to {row.previous_version or 'the previous version'}: wave {index} failed")
+
+    async def _wave_changed(self, index: int, status: WaveStatus, failed: int = 0) -> None:
+        if self.deployment.waves is None:
+            return
+        wave = self.deployment.waves[index - 1]
+        wave.status, wave.failed = status, failed
+        self._save_now()
+        await self.hub.publish(WaveChanged(self.deployment_id, index, wave.devices, status, failed))
 
     async def _state_after_cancel(self, task: DeviceTask, row: DeviceDeployment) -> str:
         """What the device runs now, in its own words; the row's version is set to the one it runs."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import partial
 
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
-from sdv_studio.core.deploy.app_control import state_after_cancel
+from sdv_studio.core.deploy.app_control import app_action, state_after_cancel
 from sdv_studio.core.deploy.device_ref import DeviceRef
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
@@ -15,6 +15,7 @@ from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.runtimes.container import docker_job
 from sdv_studio.core.deploy.runtimes.native import native_job
+from sdv_studio.core.deploy.waves import WavePlan
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment, DeviceDeployment
 
@@ -27,8 +28,10 @@ def start_deployment(
     *,
     records: DeploymentRecords | None = None,
     concurrency: int = DEPLOY_CONCURRENCY,
+    plan: WavePlan | None = None,
 ) -> DeploymentRun:
-    """Begin deploying ``package`` to every device; the returned run streams events and can be cancelled.
+    """Begin deploying ``package`` to every device (with ``plan``, in waves, in the order given); the
+    returned run streams events and can be cancelled.
 
     Must be called inside a running event loop."""
     options = options or DeployOptions()
@@ -50,9 +53,10 @@ def start_deployment(
     settle = options.grace_seconds + options.health_timeout + 60
     tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, _for_device(options, d)),
                         after_cancel=partial(state_after_cancel, d, trust, options.connect_timeout, package.name,
-                                             settle))
+                                             settle),
+                        roll_back=partial(app_action, d, trust, options.connect_timeout, "rollback", package.name))
              for d in devices]
-    return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency).start()
+    return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency, plan).start()
 
 
 def _for_device(options: DeployOptions, device: DeviceRef) -> DeployOptions:
