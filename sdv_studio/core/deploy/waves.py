@@ -92,6 +92,3 @@ class WavePlan:
         if self.max_failed.percent:
             return failed * 100 > self.max_failed.value * size
         return failed > self.max_failed.value
-
-    def describe_limit(self) -> str:
-        return f"at most {self.max_failed} may fail"
