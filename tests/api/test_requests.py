@@ -94,7 +94,16 @@ def test_package_created_and_downloaded(api: RunningApi, client: httpx.Client, p
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "deploymentMode": "fast"},
      "deploymentMode: input should be 'hot-swap' or 'standard'"),
     ({"devices": ["a"]}, "packageId: is required"),
-], ids=["package-id", "no-devices", "twice", "mode", "missing"])
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,,100%"}, "waves: wave 2 is empty"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": [1, "most"]},
+     "waves: 'most' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,100%", "maxFailed": "200%"},
+     "maxFailed: 200% is more than 100%"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "maxFailed": 1}, "maxFailed: only with waves"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1", "pauseBetween": -1},
+     "pauseBetween: input should be greater than or equal to 0"),
+], ids=["package-id", "no-devices", "twice", "mode", "missing", "wave-empty", "wave-word", "max-failed",
+        "max-failed-alone", "pause"])
 def test_bad_deployment_bodies(client: httpx.Client, body: dict, expected: str) -> None:
     response = client.post("/api/deployments", json=body)
     assert response.status_code == 422
@@ -215,3 +224,25 @@ def test_deployment_from_its_record(api: RunningApi, client: httpx.Client) -> No
         {"seq": 2, "deploymentId": record.deployment_id, "status": "failed", "kind": "finished"},
     ]
     assert client.post(f"/api/deployments/{record.deployment_id}/cancel").status_code == 409
+
+
+def test_a_deployment_in_waves_skips_the_second_when_the_first_fails(api: RunningApi, client: httpx.Client,
+                                                                    package: dict) -> None:
+    """Nothing listens on ports 1 and 2 of 127.0.0.1: the first wave fails, the second is never tried."""
+    response = client.post("/api/deployments", json={"packageId": package["packageId"], "waves": "1,100%",
+                                                     "devices": ["127.0.0.1:1", "127.0.0.1:2"]})
+    assert response.status_code == 200, response.text
+    deployment_id = response.json()["deploymentId"]
+
+    async def events() -> list[dict]:
+        url = f"{api.ws_url}/api/deployments/{deployment_id}/events"
+        async with websockets.connect(url, additional_headers=api.auth) as ws:
+            return [json.loads(m) async for m in ws]
+
+    waves = [(e["index"], e["status"], e["failed"]) for e in asyncio.run(events()) if e["kind"] == "wave"]
+    assert waves == [(1, "in-progress", 0), (1, "failed", 1), (2, "skipped", 0)]
+    result = client.get(f"/api/deployments/{deployment_id}").json()
+    assert [(d["deviceId"], d["status"]) for d in result["devices"]] == [
+        ("127.0.0.1:1", "error"), ("127.0.0.1:2", "skipped")]
+    assert result["waves"] == [{"index": 1, "devices": ["127.0.0.1:1"], "status": "failed", "failed": 1},
+                               {"index": 2, "devices": ["127.0.0.1:2"], "status": "skipped", "failed": 0}]
