@@ -1,0 +1,107 @@
+"""What issue 18's waves must show, on the rig: with ``--waves 1,100%``, a first device that fails its
+health gate stops the rollout and the other five are skipped, untouched (their v1 still running,
+nothing uploaded, no new release); with the cause removed, all six run v2 and the waves are in the result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdv_studio.core.deploy import start_deployment
+from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.waves import WavePlan, parse_waves
+from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import Deployment
+from tests.core.deploy.conftest import AGENT, FAST, agent_status, build, deploy, ref
+from tests.rig.devices import LOGIN_USER
+from tests.rig.rig import Device, Rig
+
+pytestmark = pytest.mark.rig
+
+MARKER = "wave-fail"  # in the login user's home: the app refuses to start on a device that has it
+WAVY = f"""\
+import os
+import pwd
+import sys
+import time
+
+
+def main() -> None:
+    if os.path.exists(os.path.join(pwd.getpwuid(os.getuid()).pw_dir, "{MARKER}")):
+        sys.exit("{MARKER} found: this device refuses the app")
+    while True:
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def deploy_in_waves(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust,
+                    records: DeploymentRecords, waves: str) -> Deployment:
+    async def go() -> Deployment:
+        run = start_deployment(package, [ref(rig, d) for d in devices], trust, FAST, records=records,
+                               plan=WavePlan(parse_waves(waves)))
+        return await run.wait()
+
+    with rig.in_workstation():
+        return asyncio.run(go())
+
+
+def footprint(device: Device) -> dict[str, Any]:
+    """What a deployment that reached the device would change: the app's process and releases, and
+    the agent's uploads folder (every deploy session clears package uploads there)."""
+    [app] = agent_status(device, "wavy")["apps"]
+    inventory = json.loads(device.run(f"{AGENT} inventory '{json.dumps({'name': 'wavy'})}'",
+                                      user=LOGIN_USER).stdout)
+    uploads = Path(inventory["uploads"].replace(f"/home/{LOGIN_USER}", str(device.home), 1))
+    return {"version": app["version"], "status": app["status"], "pid": app["pid"],
+            "releases": sorted(r["release"] for r in inventory["apps"][0]["releases"]),
+            "uploads": sorted((p.name, p.stat().st_mtime_ns) for p in uploads.iterdir()) if uploads.exists() else []}
+
+
+def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched(
+    rig: Rig, trust: HostKeyTrust, tmp_path: Path
+) -> None:
+    devices = rig.working()
+    assert len(devices) == 6
+    first, rest = devices[0], devices[1:]
+    records = DeploymentRecords(tmp_path / "records")
+    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
+    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
+    for device in devices:
+        device.stop_sdv_apps()
+        (device.home / MARKER).unlink(missing_ok=True)
+    result, _ = deploy(rig, devices, v1, trust, records)
+    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    before = {d.name: footprint(d) for d in rest}
+    assert all(f["version"] == "1.0.0" and f["status"] == "running" for f in before.values()), before
+
+    (first.home / MARKER).touch()
+    try:
+        failed = deploy_in_waves(rig, devices, v2, trust, records, "1,100%")
+    finally:
+        (first.home / MARKER).unlink()
+    row = failed.device(first.name)
+    assert row.status == "error" and "refuses the app" in " ".join(row.logs), (row.message, row.logs)
+    assert [(d.device_id, d.status) for d in failed.devices[1:]] == [(d.name, "skipped") for d in rest]
+    assert all(d.start_time is None for d in failed.devices[1:])
+    assert [(w.index, w.devices, w.status, w.failed) for w in failed.waves or []] == [
+        (1, [first.name], "failed", 1), (2, [d.name for d in rest], "skipped", 0)]
+    assert failed.status == "failed"
+    # Untouched: the same v1 process, no v2 release, the uploads folder as it was.
+    assert {d.name: footprint(d) for d in rest} == before
+
+    passed = deploy_in_waves(rig, devices, v2, trust, records, "1,100%")
+    assert passed.status == "completed", [(d.device_id, d.message) for d in passed.devices]
+    assert [(w.index, w.status, w.failed) for w in passed.waves or []] == [(1, "completed", 0), (2, "completed", 0)]
+    for device in devices:
+        [app] = agent_status(device, "wavy")["apps"]
+        assert (app["version"], app["status"]) == ("2.0.0", "running"), (device.name, app)
+        device.stop_sdv_apps()
