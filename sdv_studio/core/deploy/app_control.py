@@ -87,6 +87,12 @@ async def state_after_cancel(device: DeviceRef, trust: HostKeyTrust, timeout: fl
     return DeviceState(None, f"{what} is {app.status} on the device")
 
 
+async def roll_back(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str) -> DeviceState:
+    """Switch ``name`` back to its previous version; then what ``status`` says the device runs."""
+    await app_action(device, trust, timeout, "rollback", name)
+    return await state_after_cancel(device, trust, timeout, name, settle=0)
+
+
 def _containers(engine: docker.DockerClient, name: str) -> list[Container]:
     found: list[Container] = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={name}"})
     return found

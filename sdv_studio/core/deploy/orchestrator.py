@@ -93,8 +93,9 @@ class DeviceTask:
     job: DeviceJob
     # Asks the device, after a cancel, what it runs once the work under way there has ended.
     after_cancel: Callable[[], Awaitable[DeviceState]] | None = None
-    # Switches the device back to the version it ran before (when its wave stops the rollout).
-    roll_back: Callable[[], Awaitable[object]] | None = None
+    # Switches the device back to the version it ran before (when its wave stops the rollout), and
+    # says what it then runs.
+    roll_back: Callable[[], Awaitable[DeviceState]] | None = None
 
 
 def new_deployment_id() -> str:
@@ -229,7 +230,7 @@ class DeploymentRun:
             return
         try:
             async with _lock_for(task.lock_key):
-                await task.roll_back()
+                state = await task.roll_back()
         except Exception as exc:  # the device keeps the new version, and its row says why
             if not isinstance(exc, DeployError):
                 log.exception("deployment %s: rolling back device %s", self.deployment_id, row.device_id)
@@ -237,10 +238,9 @@ class DeploymentRun:
                                                                 f"failed: {exc}")
             return
         row.rolled_back = True
-        row.version = row.previous_version
+        row.version = state.version
         row.error = f"rolled back because wave {index} failed"
-        await self._update(row.device_id, None, "error",
-                           f"Rolled back to {row.previous_version or 'the previous version'}: wave {index} failed")
+        await self._update(row.device_id, None, "error", f"Rolled back with wave {index}: {state.summary}")
 
     async def _wave_changed(self, index: int, status: WaveStatus, failed: int = 0) -> None:
         if self.deployment.waves is None:

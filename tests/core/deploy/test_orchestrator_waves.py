@@ -12,6 +12,7 @@ from sdv_studio.core.deploy.orchestrator import (
     DeployError,
     DeploymentRun,
     DeviceJob,
+    DeviceState,
     DeviceTask,
     JobOutcome,
     StepReporter,
@@ -52,12 +53,12 @@ class Fleet:
             return JobOutcome(runtime="native", previous_version="1.0.0")
         return job
 
-    def _roll_back(self, device_id: str) -> Callable[[], Awaitable[object]]:
-        async def roll_back() -> object:
+    def _roll_back(self, device_id: str) -> Callable[[], Awaitable[DeviceState]]:
+        async def roll_back() -> DeviceState:
             if device_id == "stuck":
                 raise DeployError("stuck has no earlier release to roll back to")
             self.rolled_back.append(device_id)
-            return {"rolledBackTo": "1.0.0"}
+            return DeviceState("1.0.0", "the device runs demo 1.0.0 (running)")
         return roll_back
 
 
@@ -122,7 +123,7 @@ async def test_rollback_wave_rolls_the_failed_waves_successful_devices_back(tmp_
     assert fleet.rolled_back == ["ok"]
     ok, stuck = result.device("ok"), result.device("stuck")
     assert (ok.status, ok.rolled_back, ok.version) == ("error", True, "1.0.0")
-    assert ok.message == "Rolled back to 1.0.0: wave 1 failed"
+    assert ok.message == "Rolled back with wave 1: the device runs demo 1.0.0 (running)"
     # A device that could not go back keeps the new version, and says why.
     assert (stuck.status, stuck.rolled_back) == ("success", False)
     assert stuck.message.endswith("rolling back with wave 1 failed: stuck has no earlier release to roll back to")

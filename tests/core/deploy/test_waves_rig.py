@@ -1,6 +1,7 @@
 """What issue 18's waves must show, on the rig: with ``--waves 1,100%``, a first device that fails its
 health gate stops the rollout and the other five are skipped, untouched (their v1 still running,
-nothing uploaded, no new release); with the cause removed, all six run v2 and the waves are in the result."""
+nothing uploaded, no new release); with the cause removed, all six run v2 and the waves are in the result.
+And ``--rollback-wave`` takes a failed wave's healthy devices back to the version before."""
 
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ if __name__ == "__main__":
 
 
 def deploy_in_waves(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust,
-                    records: DeploymentRecords, waves: str) -> Deployment:
+                    records: DeploymentRecords, waves: str, rollback_wave: bool = False) -> Deployment:
     async def go() -> Deployment:
         run = start_deployment(package, [ref(rig, d) for d in devices], trust, FAST, records=records,
-                               plan=WavePlan(parse_waves(waves)))
+                               plan=WavePlan(parse_waves(waves), rollback_wave=rollback_wave))
         return await run.wait()
 
     with rig.in_workstation():
@@ -104,4 +105,32 @@ def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched
     for device in devices:
         [app] = agent_status(device, "wavy")["apps"]
         assert (app["version"], app["status"]) == ("2.0.0", "running"), (device.name, app)
+        device.stop_sdv_apps()
+
+
+def test_rollback_wave_takes_the_failed_waves_healthy_devices_back_to_v1(
+    rig: Rig, trust: HostKeyTrust, tmp_path: Path
+) -> None:
+    healthy, refusing = rig["d5"], rig["d6"]
+    records = DeploymentRecords(tmp_path / "records")
+    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
+    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
+    for device in (healthy, refusing):
+        device.stop_sdv_apps()
+        (device.home / MARKER).unlink(missing_ok=True)
+    result, _ = deploy(rig, [healthy, refusing], v1, trust, records)
+    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+
+    (refusing.home / MARKER).touch()
+    try:
+        rolled = deploy_in_waves(rig, [healthy, refusing], v2, trust, records, "2", rollback_wave=True)
+    finally:
+        (refusing.home / MARKER).unlink()
+    row = rolled.device("d5")
+    assert (row.status, row.rolled_back, row.version) == ("error", True, "1.0.0"), row.message
+    assert row.message == "Rolled back with wave 1: the device runs wavy 1.0.0 (running)"
+    assert [(w.status, w.failed) for w in rolled.waves or []] == [("failed", 1)]
+    for device in (healthy, refusing):
+        [app] = agent_status(device, "wavy")["apps"]
+        assert (app["version"], app["status"]) == ("1.0.0", "running"), (device.name, app)
         device.stop_sdv_apps()
