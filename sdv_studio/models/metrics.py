@@ -47,7 +47,7 @@ class AppMetrics(_Figures):
     rss: int | None = Field(default=None, description="resident memory, bytes")
     cpu_seconds: float | None = None
     cpu_usage: float | None = Field(default=None, alias="cpu_usage",
-                                    description="% of one core over the last second (as ps and top count)")
+                                    description="% of one core over the last 5 s (as ps and top count)")
     memory_usage: float | None = Field(default=None, alias="memory_usage",
                                        description="rss as % of its memory limit, else of the device's memory")
     memory_limit: int | None = Field(default=None, description="bytes")
@@ -80,7 +80,7 @@ class DeviceMetrics(_Figures):
     """What the device agent measured: the device, each app, and the samples asked for."""
 
     device_id: str
-    cpu: dict[str, Any] = Field(description="{percent (of all cores, last second), count, load}")
+    cpu: dict[str, Any] = Field(description="{percent (of all cores, last 5 s), count, load}")
     memory: dict[str, Any] = Field(description="{total, available, used, percent}")
     disk: dict[str, Any] = Field(description="{path, total, free, used, percent} of the agent's data")
     apps: list[AppMetrics]

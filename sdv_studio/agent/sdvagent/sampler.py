@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
 
 INTERVAL = 1.0
 KEEP = 900  # samples: 15 minutes at one a second
-RATE_SAMPLES = 5  # the current update rate is taken over this many samples
+RATE_SAMPLES = 5  # the current CPU use and update rate are taken over this many samples
 LATENCY_SAMPLES = 60  # and the latency percentiles over the last minute
 # The meter's latency histogram (templates/sdv_meter.py): bucket i holds calls that took at most
 # BASE_MS * 2 ** (i / PER_OCTAVE) milliseconds.
@@ -133,11 +133,11 @@ class Sampler:
     def report(self, instances: Dict[str, Dict[str, Any]], since: Optional[float] = None) -> Dict[str, Any]:
         """The latest sample, each app's state and KUKSA figures, and with ``since`` (a wall time)
         every sample after it that the ring still holds."""
-        latest = self.ring[-1] if self.ring else None
         total_memory = readers.memory()
         apps = [self._app_entry(inst, alive, total_memory["total"]) for inst, alive in chosen(instances)]
+        recent = [(p.dt, p.cpu) for p in list(self.ring)[-RATE_SAMPLES:] if p.dt and p.cpu is not None]
         answer = {"interval": INTERVAL, "timestamp": time.time(), "memory": total_memory, "apps": apps,
-                  "cpu": {"percent": latest.cpu if latest is not None else None}}
+                  "cpu": {"percent": _mean(recent)}}
         if since is not None:
             answer["history"] = [point_json(p) for p in self.ring if p.t > since]
         return answer
@@ -153,14 +153,14 @@ class Sampler:
         rss = procs.rss_bytes(pid) if pid else None
         limit = limits.get("memory")
         of = limit or device_memory  # its share of its limit, else of the device's memory
-        latest = self.ring[-1].apps.get(name) if self.ring else None
+        cpu = _mean([(dt, p.cpu) for dt, p in self._window(name, RATE_SAMPLES) if p.cpu is not None])
         entry = {
             "name": name, "kind": inst.get("kind"), "release": inst.get("release"), "pid": pid,
             "status": health_state(inst, alive), "health": _health_fields(inst.get("lastHealth")),
             "restarts": inst.get("restarts", 0), "startedAt": inst.get("startedAt") if alive else None,
             "uptime": _uptime(inst) if pid else None, "rss": rss,
             "cpuSeconds": round(procs.cpu_seconds(pid), 2) if pid else None,
-            "cpu_usage": latest.cpu if latest is not None and pid else None,
+            "cpu_usage": cpu if pid else None,
             "memory_usage": round(100.0 * rss / of, 1) if rss and of else None,
             "memoryLimit": limit, "cpuLimit": limits.get("cpu"),
         }
@@ -187,6 +187,12 @@ class Sampler:
                               "window": LATENCY_SAMPLES * INTERVAL},
             "lastError": totals.last_error,
         }
+
+
+def _mean(weighted: List[Tuple[float, float]]) -> Optional[float]:
+    """The time-weighted mean of (seconds, percent) pairs."""
+    seconds = sum(dt for dt, _ in weighted)
+    return round(sum(dt * value for dt, value in weighted) / seconds, 1) if seconds else None
 
 
 def chosen(instances: Dict[str, Dict[str, Any]]) -> Iterable[Tuple[Dict[str, Any], bool]]:
