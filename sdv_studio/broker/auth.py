@@ -100,6 +100,8 @@ class JwtVerifier:
             signature = _b64(signature_b64)
         except ValueError as exc:
             raise AuthError("Invalid auth token") from exc
+        if not isinstance(header, dict) or not isinstance(claims, dict):  # valid JSON, but not a JWT's
+            raise AuthError("Invalid auth token")
         if header.get("alg") != "RS256":
             raise AuthError("Invalid auth token: only RS256 is accepted")
         try:
@@ -109,8 +111,11 @@ class JwtVerifier:
         except InvalidSignature as exc:
             raise AuthError("Invalid auth token") from exc
         permissions = permissions_from_scope(str(claims.get("scope", "")))
-        if "exp" in claims:
-            permissions.expires = float(claims["exp"])
+        expires = claims.get("exp")
+        if expires is not None:
+            if not isinstance(expires, (int, float)) or isinstance(expires, bool):
+                raise AuthError("Invalid auth token: exp is not a number")
+            permissions.expires = float(expires)
         return permissions
 
 

@@ -12,7 +12,15 @@ from sdv_studio.broker import auth, convert, matching
 from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as types
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as val
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as val_grpc
-from sdv_studio.broker.service_base import SERVER_NAME, SERVER_VERSION, Service, datatype_name, entry_type_name
+from sdv_studio.broker.service_base import (
+    MAX_PATH_LENGTH,
+    MAX_REQUEST_ITEMS,
+    SERVER_NAME,
+    SERVER_VERSION,
+    Service,
+    datatype_name,
+    entry_type_name,
+)
 from sdv_studio.broker.store import CURRENT, TARGET, Change, Database, Datapoint
 from sdv_studio.broker.values import UpdateError, base_type
 from sdv_studio.broker.vss import Entry
@@ -42,10 +50,16 @@ _SET_ERRORS = {
     UpdateError.PERMISSION_EXPIRED: (401, "unauthorized", "Unauthorized"),
 }
 _FIELD_OF = {CURRENT: VALUE, TARGET: TARGET_VALUE}
+# Wildcard or branch paths in one request: each one is matched against the whole catalogue.
+MAX_PATTERNS = 100
+MAX_FIELDS = 32  # fields asked for in one entry: more than Field has members, few enough to cache
 _SET_FIELDS = ((VALUE, auth.PROVIDE, "value"), (TARGET_VALUE, auth.ACTUATE, "actuator_target"))
 
 
 def _fields(view: int, fields: Any) -> frozenset[int]:
+    """Raises _TooMuch for more than MAX_FIELDS fields (the pairs are cached)."""
+    if len(fields) > MAX_FIELDS:
+        raise _TooMuch(f"fields: {len(fields)} in one entry, at most {MAX_FIELDS}")
     return _fields_of(view, tuple(fields))
 
 
@@ -103,6 +117,36 @@ def metadata(entry: Entry) -> types.Metadata:
     return message
 
 
+class _TooMuch(Exception):
+    """A request asks for more than one request may: answer INVALID_ARGUMENT with this message."""
+
+
+class _Selection:
+    """The signals one request's paths select, within MAX_PATTERNS patterns and MAX_REQUEST_ITEMS signals."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.patterns = 0
+        self.selected = 0
+
+    def select(self, path: str) -> list[Entry]:
+        """Raises ValueError for an invalid pattern, _TooMuch past the bounds."""
+        if len(path) > MAX_PATH_LENGTH:
+            raise _TooMuch(f"path: {len(path)} characters, at most {MAX_PATH_LENGTH}")
+        entry = self.db.by_path.get(path)
+        if entry is not None:
+            found = [entry]
+        else:
+            self.patterns += 1
+            if self.patterns > MAX_PATTERNS:
+                raise _TooMuch(f"entries: more than {MAX_PATTERNS} wildcard or branch paths in one request")
+            found = matching.select(path, self.db.entries)
+        self.selected += len(found)
+        if self.selected > MAX_REQUEST_ITEMS:
+            raise _TooMuch(f"entries: more than {MAX_REQUEST_ITEMS} signals selected in one request")
+        return found
+
+
 def _error(code: int, reason: str, message: str) -> types.Error:
     return types.Error(code=code, reason=reason, message=message)
 
@@ -113,12 +157,6 @@ class ValV1(Service, val_grpc.VALServicer):
         # Entries never change once loaded: each one's Metadata is built once (kuksa-client's
         # set asks for it before every write) and copied into responses.
         self._metadata: dict[int, types.Metadata] = {}
-
-    def _select(self, path: str) -> list[Entry]:
-        entry = self.db.by_path.get(path)
-        if entry is not None:
-            return [entry]
-        return matching.select(path, self.db.entries)
 
     def _data_entry(
         self, message: types.DataEntry, entry: Entry, fields: Set[int], points: Mapping[str, Datapoint | None]
@@ -141,13 +179,23 @@ class ValV1(Service, val_grpc.VALServicer):
         perms = self.permissions(context)
         if not request.entries:
             context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
+        self.limit_items(context, "entries", request.entries)
+        try:
+            return self._get(request.entries, perms)
+        except _TooMuch as exc:
+            context.abort(Code.INVALID_ARGUMENT, str(exc))
+            raise  # abort raises; this line only tells type checkers so
+
+    def _get(self, entries_wanted: Any, perms: auth.Permissions) -> val.GetResponse:
+        """Raises _TooMuch past the request bounds."""
         response = val.GetResponse()
-        for wanted in request.entries:
+        selection = _Selection(self.db)
+        for wanted in entries_wanted:
             if "*" in wanted.path and not matching.is_valid(wanted.path):
                 response.errors.add(path=wanted.path, error=_error(400, "bad_request", "Bad Wildcard Pattern Request"))
                 continue
             try:
-                entries = self._select(wanted.path)
+                entries = selection.select(wanted.path)
             except ValueError:
                 response.errors.add(
                     path=wanted.path, error=_error(400, "bad regex", "Regex can't be created for provided path"))
@@ -172,6 +220,7 @@ class ValV1(Service, val_grpc.VALServicer):
 
     def Set(self, request: val.SetRequest, context: Any) -> val.SetResponse:
         perms = self.permissions(context)
+        self.limit_items(context, "updates", request.updates)
         response = val.SetResponse()
         changes: list[Change] = []
         for update in request.updates:
@@ -209,18 +258,23 @@ class ValV1(Service, val_grpc.VALServicer):
         perms = self.permissions(context)
         if not request.entries:
             context.abort(Code.INVALID_ARGUMENT, "Subscription request must contain at least one entry.")
+        self.limit_items(context, "entries", request.entries)
         wanted: dict[int, set[int]] = {}
+        selection = _Selection(self.db)
         for item in request.entries:
             try:
-                entries = self._select(item.path)
+                entries = selection.select(item.path)
+                fields = _fields(item.view, item.fields)
             except ValueError:
                 context.abort(Code.INVALID_ARGUMENT, f"Invalid path pattern: {item.path}")
+            except _TooMuch as exc:
+                context.abort(Code.INVALID_ARGUMENT, str(exc))
             if not entries:
                 context.abort(Code.NOT_FOUND, f"Invalid path: {item.path}")
             if not all(perms.allows(auth.READ, entry) for entry in entries):
                 context.abort(Code.PERMISSION_DENIED, f"Permission denied for {item.path}")
             for entry in entries:
-                wanted.setdefault(entry.id, set()).update(_fields(item.view, item.fields))
+                wanted.setdefault(entry.id, set()).update(fields)
         keys = [(i, name) for i, fields in wanted.items() for name, f in _FIELD_OF.items() if f in fields]
         with self.db.lock:
             subscription = self.subscribe(context, keys)

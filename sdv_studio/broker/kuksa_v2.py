@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as val
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as val_grpc
 from sdv_studio.broker.service_base import (
     MAX_PATH_LENGTH,
+    MAX_REQUEST_ITEMS,
     SERVER_NAME,
     SERVER_VERSION,
     Service,
@@ -27,6 +29,9 @@ from sdv_studio.broker.vss import Entry
 
 Code = grpc.StatusCode
 MAX_BUFFER_SIZE = 1000
+# Messages waiting for a provider that does not read its stream: beyond, its own requests wait
+# unread and actuations for it are refused, instead of piling up in memory.
+PROVIDER_BACKLOG = 1000
 
 _UPDATE_STATUS = {
     UpdateError.NOT_FOUND: (Code.NOT_FOUND, "Signal not found"),
@@ -50,6 +55,11 @@ class _Refused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _limit_items(field: str, items: Any) -> None:
+    if len(items) > MAX_REQUEST_ITEMS:
+        raise _Refused(Code.INVALID_ARGUMENT, f"{field}: {len(items)} in one request, at most {MAX_REQUEST_ITEMS}")
 
 
 def _datapoint(point: Datapoint | None) -> types.Datapoint:
@@ -118,6 +128,7 @@ class ValV2(Service, val_grpc.VALServicer):
 
     def GetValues(self, request: val.GetValuesRequest, context: Any) -> val.GetValuesResponse:
         perms = self.permissions(context)
+        self.limit_items(context, "signal_ids", request.signal_ids)
         try:
             entries = [self._readable(perms, signal_id) for signal_id in request.signal_ids]
         except _Refused as exc:
@@ -159,11 +170,13 @@ class ValV2(Service, val_grpc.VALServicer):
             self.db.unsubscribe(subscription)
 
     def Subscribe(self, request: val.SubscribeRequest, context: Any) -> Iterator[Any]:
+        self.limit_items(context, "signal_paths", request.signal_paths)
         ids = [types.SignalID(path=path) for path in request.signal_paths]
         entries = self._subscription_entries(context, ids, request.buffer_size)
         yield from self._stream(context, entries, by_id=False)
 
     def SubscribeById(self, request: val.SubscribeByIdRequest, context: Any) -> Iterator[Any]:
+        self.limit_items(context, "signal_ids", request.signal_ids)
         ids = [types.SignalID(id=signal_id) for signal_id in request.signal_ids]
         entries = self._subscription_entries(context, ids, request.buffer_size)
         yield from self._stream(context, entries, by_id=True)
@@ -205,18 +218,24 @@ class ValV2(Service, val_grpc.VALServicer):
                     by_provider.setdefault(provider, []).append((entry, value))
             self.db.update(unclaimed)
         for provider, batch in by_provider.items():
-            provider(batch)
+            try:
+                provider(batch)
+            except _Refused as exc:  # the provider's stream is full: it does not read it
+                context.abort(exc.code, exc.message)
 
     def Actuate(self, request: val.ActuateRequest, context: Any) -> val.ActuateResponse:
         self._actuate_all(context, [request])
         return val.ActuateResponse()
 
     def BatchActuate(self, request: val.BatchActuateRequest, context: Any) -> val.BatchActuateResponse:
+        self.limit_items(context, "actuate_requests", request.actuate_requests)
         self._actuate_all(context, list(request.actuate_requests))
         return val.BatchActuateResponse()
 
     def ListMetadata(self, request: val.ListMetadataRequest, context: Any) -> val.ListMetadataResponse:
         self.permissions(context)
+        if len(request.root) > MAX_PATH_LENGTH:
+            context.abort(Code.INVALID_ARGUMENT, f"root: longer than {MAX_PATH_LENGTH} characters")
         entry = self.db.by_path.get(request.root)
         if entry is not None:
             return val.ListMetadataResponse(metadata=[metadata(entry)])
@@ -250,8 +269,23 @@ class ValV2(Service, val_grpc.VALServicer):
 
     def OpenProviderStream(self, request_iterator: Any, context: Any) -> Iterator[Any]:
         perms = self.permissions(context)
-        out: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        out: queue.Queue[Any] = queue.Queue(PROVIDER_BACKLOG)
+        ended = threading.Event()
         claimed: list[int] = []
+
+        def end() -> None:
+            ended.set()
+            with contextlib.suppress(queue.Full):  # a full queue: the writer sees `ended` when it has drained
+                out.put_nowait(None)
+
+        def deliver(item: Any) -> None:
+            """Queue a reply, waiting while the provider does not read its stream."""
+            while not ended.is_set():
+                try:
+                    out.put(item, timeout=1.0)
+                    return
+                except queue.Full:
+                    continue
 
         def send_actuations(batch: list[tuple[Entry, Value]]) -> None:
             requests = []
@@ -259,32 +293,41 @@ class ValV2(Service, val_grpc.VALServicer):
                 message = val.ActuateRequest(signal_id=types.SignalID(id=entry.id))
                 convert.fill(message.value, value)
                 requests.append(message)
-            out.put(val.OpenProviderStreamResponse(
-                batch_actuate_stream_request=val.BatchActuateStreamRequest(actuate_requests=requests)))
+            try:
+                out.put_nowait(val.OpenProviderStreamResponse(
+                    batch_actuate_stream_request=val.BatchActuateStreamRequest(actuate_requests=requests)))
+            except queue.Full:
+                ids = ", ".join(str(entry.id) for entry, _value in batch)
+                raise _Refused(Code.UNAVAILABLE, f"Provider for vss_id {ids} is not reading its stream") from None
 
         def read_requests() -> None:
             try:
                 for request in request_iterator:
-                    out.put(self._provider_reply(perms, request, claimed, send_actuations))
+                    deliver(self._provider_reply(perms, request, claimed, send_actuations))
             except _Refused as exc:
-                out.put(exc)
+                deliver(exc)
                 return
             except grpc.RpcError:
-                out.put(None)  # the stream broke off: end as when the provider cancelled it
+                end()  # the stream broke off: end as when the provider cancelled it
                 return
             # The provider closed its side. Like the real databroker, keep sending it actuations for
             # what it claimed until it cancels (kuksa-client's subscribe_target_values sends its
             # claim and closes); with nothing claimed there is nothing more to say.
             if not claimed:
-                out.put(None)
+                end()
 
         # The provider's requests and the actuations for it arrive independently: read the
         # requests on a thread of their own while this one writes the responses.
-        context.add_callback(lambda: out.put(None))
+        context.add_callback(end)
         threading.Thread(target=read_requests, name="provider-stream", daemon=True).start()
         try:
             while True:
-                item = out.get()
+                try:
+                    item = out.get(timeout=1.0)
+                except queue.Empty:
+                    if ended.is_set():
+                        return
+                    continue
                 if item is None:
                     return
                 if isinstance(item, _Refused):
@@ -292,6 +335,7 @@ class ValV2(Service, val_grpc.VALServicer):
                 if item.WhichOneof("action") is not None:
                     yield item
         finally:
+            ended.set()  # the reader stops waiting to deliver
             with self.db.lock:
                 for entry_id in claimed:
                     if self.db.providers.get(entry_id) is send_actuations:
@@ -302,6 +346,7 @@ class ValV2(Service, val_grpc.VALServicer):
     ) -> val.OpenProviderStreamResponse:
         action = request.WhichOneof("action")
         if action == "provide_actuation_request":
+            _limit_items("actuator_identifiers", request.provide_actuation_request.actuator_identifiers)
             entries = [self._resolve(signal_id) for signal_id in request.provide_actuation_request.actuator_identifiers]
             with self.db.lock:  # two providers claiming the same actuator: one of them wins
                 for entry in entries:
@@ -316,6 +361,7 @@ class ValV2(Service, val_grpc.VALServicer):
             return val.OpenProviderStreamResponse(provide_actuation_response=val.ProvideActuationResponse())
         if action == "publish_values_request":
             publish = request.publish_values_request
+            _limit_items("data_points", publish.data_points)
             response = val.PublishValuesResponse(request_id=publish.request_id)
             for signal_id, point in publish.data_points.items():
                 target = self.db.by_id.get(signal_id)

@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from typing import TypeAlias  # novermin: for the type checker only
 
-_SELECT = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)(?:\s+WHERE\s+(?P<where>.+?))?\s*$", re.I | re.S)
-_COMPARISON = re.compile(r"^\s*(?P<left>\S+?)\s*(?P<op>>=|<=|!=|<>|==|=|>|<)\s*(?P<right>.+?)\s*$")
+# Keywords stand between whitespace, found by look-arounds: a pattern that starts by matching the
+# whitespace itself backtracks over every run of it, which is quadratic in a run's length.
+_SELECT = re.compile(r"SELECT\s+", re.I)
+_WHERE = re.compile(r"(?<=\s)WHERE(?=\s)", re.I)
+_OR = re.compile(r"(?<=\s)OR(?=\s)", re.I)
+_AND = re.compile(r"(?<=\s)AND(?=\s)", re.I)
+_COMPARISON = re.compile(r"(?P<left>[^\s<>=!]+)\s*(?P<op>>=|<=|!=|<>|==|=|>|<)\s*(?P<right>.+)", re.S)
+MAX_QUERY_LENGTH = 64 * 1024
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le,
     "=": operator.eq, "==": operator.eq, "!=": operator.ne, "<>": operator.ne,
@@ -87,20 +93,25 @@ def _literal(text: str) -> Any:
 
 
 def parse(text: str) -> Query:
-    match = _SELECT.match(text)
-    if match is None:
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"query: {len(text)} characters, at most {MAX_QUERY_LENGTH}")
+    text = text.strip()
+    select = _SELECT.match(text)
+    if select is None or select.end() == len(text):
         raise QueryError(f"expected SELECT <signals> [WHERE <condition>]: {text!r}")
-    fields = [field.strip() for field in match["fields"].split(",")]
+    rest = text[select.end():]
+    where = _WHERE.search(rest)
+    signals, condition_text = (rest[:where.start()], rest[where.end():].strip()) if where else (rest, "")
+    fields = [field.strip() for field in signals.split(",")]
     if not all(_PATH.match(field) for field in fields):
-        raise QueryError(f"invalid signal list: {match['fields']!r}")
+        raise QueryError(f"invalid signal list: {signals.strip()!r}")
     condition: Condition = []
-    if match["where"]:
-        for alternative in re.split(r"\s+OR\s+", match["where"], flags=re.I):
-            group = []
-            for part in re.split(r"\s+AND\s+", alternative, flags=re.I):
-                comparison = _COMPARISON.match(part.strip().strip("()"))
-                if comparison is None or not _PATH.match(comparison["left"]):
-                    raise QueryError(f"invalid condition {part.strip()!r}")
-                group.append(Comparison(comparison["left"], comparison["op"], _literal(comparison["right"])))
-            condition.append(group)
+    for alternative in _OR.split(condition_text) if condition_text else ():
+        group = []
+        for part in _AND.split(alternative):
+            comparison = _COMPARISON.fullmatch(part.strip().strip("()").strip())
+            if comparison is None or not _PATH.match(comparison["left"]):
+                raise QueryError(f"invalid condition {part.strip()!r}")
+            group.append(Comparison(comparison["left"], comparison["op"], _literal(comparison["right"].strip())))
+        condition.append(group)
     return Query(fields, condition)

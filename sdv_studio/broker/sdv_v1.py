@@ -56,6 +56,7 @@ class Broker(Service, broker_grpc.BrokerServicer):
         perms = self.permissions(context)
         if not request.datapoints:
             context.abort(Code.INVALID_ARGUMENT, "No datapoints requested")
+        self.limit_items(context, "datapoints", request.datapoints)
         reply = broker.GetDatapointsReply()
         for path in request.datapoints:
             entry = self.db.by_path.get(path)
@@ -70,6 +71,7 @@ class Broker(Service, broker_grpc.BrokerServicer):
     def SetDatapoints(self, request: broker.SetDatapointsRequest, context: Any) -> broker.SetDatapointsReply:
         # As in the real broker, this API sets actuator targets; sensors and attributes are refused.
         perms = self.permissions(context)
+        self.limit_items(context, "datapoints", request.datapoints)
         reply = broker.SetDatapointsReply()
         changes = []
         for path, point in request.datapoints.items():
@@ -128,6 +130,7 @@ class Broker(Service, broker_grpc.BrokerServicer):
 
     def GetMetadata(self, request: broker.GetMetadataRequest, context: Any) -> broker.GetMetadataReply:
         self.permissions(context)
+        self.limit_items(context, "names", request.names)
         if not request.names:
             return broker.GetMetadataReply(list=[metadata(entry) for entry in self.db.entries])
         found = [self.db.by_path[name] for name in request.names if name in self.db.by_path]

@@ -1,6 +1,8 @@
-"""What the three gRPC services share: the database, the auth check, enum names."""
+"""What the three gRPC services share: the database, the auth check, request bounds, enum names."""
 
 from __future__ import annotations
+
+from collections.abc import Sized
 
 import grpc
 
@@ -12,6 +14,9 @@ from sdv_studio.broker.vss import Entry
 SERVER_NAME = "sdv-studio-databroker"
 SERVER_VERSION = __version__
 MAX_PATH_LENGTH = 1000  # as the real databroker
+# Paths, ids or updates named in one request, and signals one request selects: several times the
+# largest VSS catalogue, and few enough that one request holds the interpreter for only ~0.1 s.
+MAX_REQUEST_ITEMS = 10_000
 
 
 class Service:
@@ -27,6 +32,12 @@ class Service:
         except auth.AuthError as exc:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             raise  # abort raises; this line only tells type checkers so
+
+    def limit_items(self, context: grpc.ServicerContext, field: str, items: Sized) -> None:
+        """INVALID_ARGUMENT when a request names more than MAX_REQUEST_ITEMS in field."""
+        if len(items) > MAX_REQUEST_ITEMS:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"{field}: {len(items)} in one request, at most {MAX_REQUEST_ITEMS}")
 
     def subscribe(self, context: grpc.ServicerContext, keys: list[tuple[int, str]]) -> Subscription:
         """A subscription that ends (next() gives None) when the RPC ends, e.g. the client cancels."""

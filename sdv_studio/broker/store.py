@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 
 CURRENT = "value"
 TARGET = "target"
-QUEUE_LIMIT = 1000  # a stalled subscriber loses its oldest notifications, never blocks the broker
+# Notifications queued for a subscriber that reads slower than signals change. Past this (or past
+# as many values queued as it subscribed to, plus this), its queue is merged into one notification
+# of each signal's latest value: the broker never blocks on it, its memory stays bounded, and it
+# still learns every signal's last change.
+QUEUE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,22 @@ class Subscription:
 
     def __init__(self, keys: Iterable[tuple[int, str]]) -> None:
         self.keys = frozenset(keys)
-        self._queue: deque[Notification] = deque(maxlen=QUEUE_LIMIT)  # full: the oldest goes
+        self._queue: deque[Notification] = deque()
+        self._queued_values = 0
+        self._value_limit = len(self.keys) + QUEUE_LIMIT
         self._ready = threading.Condition(threading.Lock())
         self._closed = False
 
     def push(self, notification: Notification) -> None:
         with self._ready:
             self._queue.append(notification)
+            self._queued_values += len(notification)
+            if len(self._queue) > QUEUE_LIMIT or self._queued_values > self._value_limit:
+                merged: Notification = {}
+                for pending in self._queue:
+                    merged.update(pending)  # later values win
+                self._queue = deque((merged,))
+                self._queued_values = len(merged)
             self._ready.notify()
 
     def close(self) -> None:
@@ -71,7 +84,11 @@ class Subscription:
         with self._ready:
             while not self._queue and not self._closed:
                 self._ready.wait()
-            return None if self._closed else self._queue.popleft()
+            if self._closed:
+                return None
+            notification = self._queue.popleft()
+            self._queued_values -= len(notification)
+            return notification
 
 
 # Whoever claimed actuators over kuksa.val.v2 OpenProviderStream: called with the actuations.

@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
-from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, invalid
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.deploy import DeviceRef
 from sdv_studio.core.deploy.app_control import app_action, device_status, follow_logs
 from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import check_name
 
@@ -50,7 +51,7 @@ def _app_name(args: argparse.Namespace) -> str | None:
     try:
         return check_name(args.app)
     except ValueError as exc:
-        raise invalid(f"APP: {exc}") from exc
+        raise InvalidInput(f"APP: {exc}") from exc
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -109,7 +110,7 @@ def run_logs(args: argparse.Namespace) -> int:
     name = _app_name(args)
     assert name is not None
     if args.lines < 0:
-        raise invalid("--lines: must not be negative")
+        raise InvalidInput("--lines: must not be negative")
     devices, trust = resolve_or_exit(args), host_key_trust(args)
     width = max(len(d.device_id) for d in devices)
     failures: list[str] = []
@@ -117,8 +118,11 @@ def run_logs(args: argparse.Namespace) -> int:
     async def one(device: DeviceRef) -> None:
         try:
             async for line in follow_logs(device, trust, args.timeout, name, args.lines, args.follow):
-                prefix = f"{device.device_id:<{width}} | " if len(devices) > 1 else ""
-                print(prefix + line, flush=True)
+                if args.json:  # one object per line, so a follower can read them as they come
+                    print(json.dumps({"deviceId": device.device_id, "line": line}), flush=True)
+                else:
+                    prefix = f"{device.device_id:<{width}} | " if len(devices) > 1 else ""
+                    print(prefix + line, flush=True)
         except DeployError as exc:
             failures.append(f"{device.device_id}: {exc}")
 

@@ -12,9 +12,10 @@ import sys
 from rich.live import Live
 
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
-from sdv_studio.cli.errors import EXIT_OK, invalid
+from sdv_studio.cli.errors import EXIT_OK
 from sdv_studio.cli.monitor_view import LiveState, console, event_line
 from sdv_studio.core.deploy import DeviceRef
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.monitor import MonitorEvent, Watch, event_to_json, monitor
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import check_name
@@ -35,10 +36,10 @@ def _watch(args: argparse.Namespace) -> Watch:
     try:
         app = check_name(args.app)
     except ValueError as exc:
-        raise invalid(f"APP: {exc}") from exc
+        raise InvalidInput(f"APP: {exc}") from exc
     bad = [p for p in args.signal if not p.startswith("Vehicle.") or not all(part for part in p.split("."))]
     if bad:
-        raise invalid([f"--signal: {p!r}: expected a VSS path such as Vehicle.Speed" for p in bad])
+        raise InvalidInput([f"--signal: {p!r}: expected a VSS path such as Vehicle.Speed" for p in bad])
     return Watch(app=app, signals=tuple(dict.fromkeys(args.signal)), timeout=min(args.timeout, 30.0))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from sdv_studio import paths
+from sdv_studio.core.errors import InvalidInput, NotFound, Problems, Unavailable
 from sdv_studio.core.ssh.secrets import delete_password, load_password, store_password
 from sdv_studio.core.ssh.target import SshTarget, local_user
 from sdv_studio.models.base import CamelModel
@@ -22,8 +23,22 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _lock = threading.Lock()
 
 
-class InventoryError(ValueError):
-    """A request the inventory cannot honour; the message says why."""
+class InventoryError(Problems, ValueError):
+    """The inventory cannot do what was asked; the message says why."""
+
+
+class InventoryUnreadable(InventoryError, Unavailable):
+    """The inventory file cannot be read or is not an inventory: nothing saved can be used until it is fixed."""
+
+    summary = "the device inventory cannot be read"
+
+
+class InventoryRefused(InventoryError, InvalidInput):
+    """A change the inventory refuses: an id that is malformed or taken."""
+
+
+class DeviceNotSaved(InventoryError, NotFound):
+    """No saved device has the id given."""
 
 
 class SavedDevice(CamelModel):
@@ -62,9 +77,9 @@ class Inventory:
                 raise ValueError("`devices` must be a list")
             return [SavedDevice.model_validate(d) for d in listed]
         except (ValueError, ValidationError, AttributeError) as exc:
-            raise InventoryError(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
+            raise InventoryUnreadable(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
         except OSError as exc:
-            raise InventoryError(f"{self.path}: cannot be read ({exc.strerror})") from exc
+            raise InventoryUnreadable(f"{self.path}: cannot be read ({exc.strerror})") from exc
 
     def get(self, ref: str) -> SavedDevice | None:
         """By id, else by host (``[user@]host[:port]`` callers pass the host part)."""
@@ -73,11 +88,11 @@ class Inventory:
 
     def add(self, device: SavedDevice) -> SavedDevice:
         if not _ID.match(device.id):
-            raise InventoryError(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
+            raise InventoryRefused(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
         with _lock:
             devices = self.devices()
             if any(d.id == device.id for d in devices):
-                raise InventoryError(f"id {device.id!r}: already saved; remove it first or edit it")
+                raise InventoryRefused(f"id {device.id!r}: already saved; remove it first or edit it")
             self._write([*devices, device])
         return device
 
@@ -87,7 +102,7 @@ class Inventory:
             devices = self.devices()
             old = next((d for d in devices if d.id == device_id), None)
             if old is None:
-                raise InventoryError(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             new = SavedDevice.model_validate({**old.model_dump(), **changes})
             self._write([new if d.id == device_id else d for d in devices])
         old_account, new_account = _account(old), _account(new)
@@ -101,7 +116,7 @@ class Inventory:
             devices = self.devices()
             gone = next((d for d in devices if d.id == device_id), None)
             if gone is None:
-                raise InventoryError(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             self._write([d for d in devices if d.id != device_id])
         delete_password(*_account(gone))
         return gone

@@ -97,11 +97,18 @@ class Deployment(CamelModel):
             if row.status in ("pending", "deploying"):
                 row.status = "error"
                 row.error = f"interrupted at {row.stage}: the program that was deploying ended"
-                row.message = (f"Interrupted at {row.stage}; the device runs the new version or the one before "
-                               "(check with sdv-studio status)")
+                row.message = f"Interrupted at {row.stage}; {self._left_running(row.stage)}"
                 row.end_time = row.end_time or utc_now()
         self.status = "interrupted"
         self.end_time = self.end_time or utc_now()
+
+    def _left_running(self, stage: str) -> str:
+        """What a device runs after a deployment that stopped at ``stage`` (nothing changes on it before
+        the install; from then on the device may finish, or roll back, without the program)."""
+        if stage in ("pending", "compatibility", "transfer"):
+            return "nothing was installed: the device runs what it ran before"
+        return (f"the device runs {self.app_version} if it got that far and it passed its health gate, else "
+                "the version before (sdv-studio status shows which)")
 
 
 class AppState(CamelModel):

@@ -134,7 +134,8 @@ def rsa_keys(folder: Path) -> tuple[object, Path]:
     return key, public
 
 
-def jwt(key: object, scope: str, expires_in: float = 3600) -> str:
+def jwt(key: object, scope: str, expires_in: float = 3600, **claims: Any) -> str:
+    """An RS256 token signed with key; ``claims`` add to or replace the usual ones."""
     import base64
 
     from cryptography.hazmat.primitives import hashes
@@ -144,10 +145,10 @@ def jwt(key: object, scope: str, expires_in: float = 3600) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    claims = b64(json.dumps({"sub": "test", "iss": "test", "exp": int(time.time() + expires_in),
-                             "scope": scope}).encode())
-    signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{header}.{claims}.{b64(signature)}"
+    body = b64(json.dumps({"sub": "test", "iss": "test", "exp": int(time.time() + expires_in),
+                           "scope": scope, **claims}).encode())
+    signature = key.sign(f"{header}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{body}.{b64(signature)}"
 
 
 def tls_files(folder: Path, name: str = "localhost") -> tuple[Path, Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import grpc
@@ -35,6 +36,13 @@ def test_jwt_scopes(tmp_path: Path) -> None:
             with pytest.raises(grpc.RpcError) as late:
                 stub.GetValue(get, timeout=10, metadata=[("authorization", f"Bearer {expired}")])
             assert late.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            # JSON that is no JWT header or claims, and a signed token whose expiry is no number.
+            rs256 = base64.urlsafe_b64encode(b'{"alg": "RS256"}').rstrip(b"=").decode()
+            for malformed in ("W10.e30.c2ln", f"{rs256}.W10.c2ln", "bnVsbA.e30.c2ln", jwt(key, "read", exp="soon")):
+                with pytest.raises(grpc.RpcError) as bad:
+                    stub.GetValue(get, timeout=10, metadata=[("authorization", f"Bearer {malformed}")])
+                assert bad.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert bad.value.details().startswith("Invalid auth token")
 
         reader = jwt(key, f"read:{SPEED}")
         with VSSClient("127.0.0.1", port, token=reader) as client:

@@ -10,7 +10,7 @@ import time
 
 import grpc
 
-from sdv_studio.broker import server
+from sdv_studio.broker.limits import Limits
 from sdv_studio.broker.proto.kuksa.val.v1 import types_pb2 as t1
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as v1
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
@@ -33,13 +33,18 @@ def _db() -> tuple[Database, Entry, Entry]:
     return Database([speed, rpm]), speed, rpm
 
 
-def test_subscription_in_order_oldest_dropped_when_full_and_ended_by_unsubscribe() -> None:
-    db, speed, _ = _db()
-    subscription = db.subscribe([(speed.id, CURRENT)])
-    for i in range(QUEUE_LIMIT + 5):
+def test_subscription_in_order_merged_when_full_and_ended_by_unsubscribe() -> None:
+    db, speed, rpm = _db()
+    subscription = db.subscribe([(speed.id, CURRENT), (rpm.id, CURRENT)])
+    assert db.update([Change(rpm, CURRENT, ("uint32", 7))]) == []  # changed once, before the flood
+    for i in range(QUEUE_LIMIT + 4):
         assert db.update([Change(speed, CURRENT, ("float", float(i)))]) == []
-    received = [subscription.next()[(speed.id, CURRENT)].value[1] for _ in range(QUEUE_LIMIT)]
-    assert received == [float(i) for i in range(5, QUEUE_LIMIT + 5)]
+    # The full queue became one notification of each signal's latest value, then queued on.
+    merged = subscription.next()
+    assert merged[(rpm.id, CURRENT)].value == ("uint32", 7)
+    assert merged[(speed.id, CURRENT)].value == ("float", float(QUEUE_LIMIT - 1))
+    received = [subscription.next()[(speed.id, CURRENT)].value[1] for _ in range(4)]
+    assert received == [float(i) for i in range(QUEUE_LIMIT, QUEUE_LIMIT + 4)]
 
     ended = threading.Event()
 
@@ -71,17 +76,25 @@ def test_updates_from_many_threads_arrive_whole() -> None:
         thread.start()
     for thread in writers:
         thread.join()
-    for _ in range(800):
+    final = db.get(speed).value[1]
+    assert final == db.get(rpm).value[1]
+    # 800 two-value notifications: past the queue's bound on values, so merged on the way, which
+    # keeps them whole (each signal's latest value is from the same update) and ends with the last.
+    read = 0
+    while read < 800:
         notification = subscription.next()
+        read += 1
         assert notification[(speed.id, CURRENT)].value[1] == notification[(rpm.id, CURRENT)].value[1]
-    assert db.get(speed).value[1] == db.get(rpm).value[1]
+        if notification[(speed.id, CURRENT)].value[1] == final:
+            break
+    assert read < 800
 
 
 def test_cancelled_streams_free_their_workers() -> None:
-    """More subscriptions opened and cancelled, one after another, than the server runs at once."""
+    """More subscriptions opened and cancelled, one after another, than the server holds open at once."""
     with broker_process("--vss", str(VSS_40)) as info, grpc.insecure_channel(f"127.0.0.1:{info['port']}") as ch:
         stub = v2_grpc.VALStub(ch)
-        for _ in range(server.MAX_CONCURRENT_RPCS + 20):
+        for _ in range(Limits().max_streams + 20):
             stream = stub.Subscribe(v2.SubscribeRequest(signal_paths=[SPEED]), timeout=10)
             next(stream)
             stream.cancel()

@@ -76,6 +76,9 @@ def test_status_logs_stop_start_on_two_devices(rig: Rig, home: Path, package_id:
     assert logs.returncode == 0, logs.stderr
     prefixes = {line.split(" | ")[0].strip() for line in logs.stdout.splitlines() if " | " in line}
     assert prefixes == {f"{rig.user}@{rig['d5'].ip}", f"{rig.user}@{rig['d6'].ip}"}  # one view across devices
+    as_json = cli(rig, home, "logs", "clidemo", *devices(rig, "d5", "d6"), "-n", "5", "--json")
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]  # one JSON object per line
+    assert {line["deviceId"] for line in lines} == prefixes and all(isinstance(x["line"], str) for x in lines)
 
     assert cli(rig, home, "stop", "clidemo", *devices(rig, "d5")).returncode == 0
     after = json.loads(cli(rig, home, "status", "clidemo", *devices(rig, "d5"), "--json").stdout)

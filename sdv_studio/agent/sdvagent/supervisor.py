@@ -125,7 +125,10 @@ class Supervisor:
         self.dirty = True
 
     def _save(self) -> None:
-        write_json(self.layout.supervisor_state, {"instances": self.instances})
+        try:
+            write_json(self.layout.supervisor_state, {"instances": self.instances})
+        except OSError:  # e.g. the disk is full: keep supervising, and try again next tick
+            return
         self.dirty = False
 
     # -- requests ----------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from fastapi.responses import JSONResponse
 
 from sdv_studio.api.auth import SUBPROTOCOL
 from sdv_studio.api.context import ApiContext, context
-from sdv_studio.api.errors import ApiError, error_body
+from sdv_studio.api.errors import ApiError, error_body, field_named, status_for
 from sdv_studio.api.models import ErrorBody
 from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
-from sdv_studio.core.inventory import InventoryError
+from sdv_studio.core.errors import Problems
 from sdv_studio.core.monitor import LinkDown, Watch, event_to_json, monitor_device
 from sdv_studio.models.package import check_name
 
@@ -84,9 +84,13 @@ async def signals(ws: WebSocket, device_id: DevicePath, path: Paths = [], app: A
         await _refuse(ws, 422, "invalid request", problems)
         return
     try:
-        device = _device(ctx, device_id)
-    except ApiError as exc:
-        await _refuse(ws, exc.status_code, str(exc.detail), exc.problems)
+        with field_named("--device", "deviceId"):
+            device = resolve_device(device_id, ctx.settings.connection, ctx.inventory)
+    except UnknownDevice as exc:  # a path that names no device
+        await _refuse(ws, 404, f"no device {device_id!r}", exc.problems)
+        return
+    except Problems as exc:  # the inventory cannot be read
+        await _refuse(ws, status_for(exc), exc.summary, exc.problems)
         return
     watch = Watch(app=app, signals=tuple(dict.fromkeys(path)), metrics=False, broker=broker,
                   timeout=ctx.settings.device_timeout)
@@ -102,15 +106,6 @@ async def signals(ws: WebSocket, device_id: DevicePath, path: Paths = [], app: A
     if sender in done and sender.exception() is None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await ws.close(code=1011)  # given up on the device: its last message says why
-
-
-def _device(ctx: ApiContext, device_id: str) -> DeviceRef:
-    try:
-        return resolve_device(device_id, ctx.settings.connection, ctx.inventory)
-    except UnknownDevice as exc:
-        raise ApiError(404, f"no device {device_id!r}", [str(exc).replace("--device ", "deviceId: ", 1)]) from exc
-    except InventoryError as exc:
-        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
 
 
 async def _refuse(ws: WebSocket, status: int, detail: str, problems: list[str]) -> None:

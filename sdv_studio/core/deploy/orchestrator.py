@@ -13,10 +13,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,10 @@ def _lock_for(device_key: str) -> asyncio.Lock:
     return _device_locks.setdefault(device_key, asyncio.Lock())
 
 
-class DeployError(Exception):
+class DeployError(OperationFailed):
     """An expected failure on one device; the message is what the user reads."""
+
+    summary = "the device failed"
 
     def __init__(self, message: str, *, logs: list[str] | None = None, rolled_back: bool = False) -> None:
         super().__init__(message)
@@ -51,6 +55,10 @@ class StepReporter:
     def __init__(self, run: DeploymentRun, device_id: str) -> None:
         self._run = run
         self.device_id = device_id
+
+    @property
+    def deployment_id(self) -> str:
+        return self._run.deployment_id
 
     async def stage(self, stage: Stage, message: str | None = None) -> None:
         await self._run._update(self.device_id, stage, "deploying", message or stage.message)
@@ -76,8 +84,9 @@ def new_deployment_id() -> str:
 class DeploymentRun:
     """A deployment in flight: its record, its events, and handles to cancel it.
 
-    The record is written when the deployment starts and when it ends; progress in between at
-    most every SAVE_EVERY seconds (a restart mid-deployment loses at most that much of it):
+    The record is written when the deployment starts, when a device reaches its install (after which
+    the device changes) and when it ends; progress in between at most every SAVE_EVERY seconds (a
+    restart mid-deployment loses at most that much of it):
     re-encoding the whole record on every stage of every device cost more of the event loop than
     anything else the engine does for a device, bar SSH itself."""
 
@@ -88,7 +97,7 @@ class DeploymentRun:
         deployment: Deployment,
         tasks: list[DeviceTask],
         records: DeploymentRecords,
-        concurrency: int = 8,
+        concurrency: int = DEPLOY_CONCURRENCY,
     ) -> None:
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()
@@ -165,7 +174,9 @@ class DeploymentRun:
         row.status = status  # type: ignore[assignment]
         row.message = message
         self._records.changed(self.deployment)
-        if self._pending_save is None:
+        if stage is Stage.INSTALL:  # from here on the device changes: a record cut short must say so
+            self._save_now()
+        elif self._pending_save is None:
             self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)

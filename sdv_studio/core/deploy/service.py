@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
 from sdv_studio.core.deploy.package_file import PackageFile
@@ -32,7 +33,7 @@ def start_deployment(
     options: DeployOptions | None = None,
     *,
     records: DeploymentRecords | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEPLOY_CONCURRENCY,
 ) -> DeploymentRun:
     """Begin deploying ``package`` to every device; the returned run streams events and can be cancelled.
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sdv_studio.core.deploy.agent_link.local_target import LOCAL_ID, local_target
 from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.ssh.target import SshTarget, local_user, parse_address
 
@@ -24,8 +25,8 @@ class ConnectionDefaults:
     key_file: Path | None = None
 
 
-class UnknownDevice(ValueError):
-    pass
+class UnknownDevice(InvalidInput, ValueError):
+    """A device named that is not an address, or the same device named twice; one line each."""
 
 
 def resolve_device(name: str, defaults: ConnectionDefaults | None = None,
@@ -58,12 +59,12 @@ def resolve_devices(names: Sequence[str], defaults: ConnectionDefaults | None = 
         except UnknownDevice as exc:
             problems.append(str(exc))
     if problems:
-        raise UnknownDevice("\n".join(problems))
+        raise UnknownDevice(problems)
     seen: dict[str, str] = {}
     for ref in refs:
         if ref.target.label in seen:
             problems.append(f"--device {ref.device_id}: the same device as {seen[ref.target.label]}")
         seen[ref.target.label] = ref.device_id
     if problems:
-        raise UnknownDevice("\n".join(problems))
+        raise UnknownDevice(problems)
     return refs

@@ -15,6 +15,7 @@ import paramiko
 
 from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, AgentUnavailable
 from sdv_studio.core.deploy.agent_link.session import agent_session
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.ssh.errors import (
     AuthFailed,
     HostKeyChanged,
@@ -31,7 +32,7 @@ from sdv_studio.core.ssh.trust import HostKeyTrust
 _FINAL = (AuthFailed, HostKeyChanged, HostKeyUnknown, KeyFileError, KnownHostsDamaged)
 
 
-class LinkLost(Exception):
+class LinkLost(OperationFailed):
     """The device could not be reached, or stopped answering. ``final``: retrying will not help."""
 
     def __init__(self, message: str, *, final: bool = False) -> None:

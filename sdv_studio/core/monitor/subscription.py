@@ -21,12 +21,13 @@ from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2 as v1
 from sdv_studio.broker.proto.kuksa.val.v1 import val_pb2_grpc as v1_grpc
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
+from sdv_studio.core.errors import OperationFailed
 
 # What a value can be: VSS's scalars and arrays of them; None when the signal has none yet.
 SignalValue = bool | int | float | str | list[Any] | None
 
 
-class BrokerError(Exception):
+class BrokerError(OperationFailed):
     """The databroker could not be reached or refused the subscription; the message says which."""
 
 

@@ -118,7 +118,7 @@ def test_records_reject_ids_that_are_not_deployment_ids(tmp_path: Path) -> None:
         DeploymentRecords(tmp_path).load("../../etc/passwd")
 
 
-async def test_progress_is_saved_in_batches_and_the_end_at_once(tmp_path: Path) -> None:
+async def test_progress_is_saved_in_batches_the_install_and_the_end_at_once(tmp_path: Path) -> None:
     class CountingRecords(DeploymentRecords):
         def __init__(self, folder: Path) -> None:
             super().__init__(folder)
@@ -128,20 +128,25 @@ async def test_progress_is_saved_in_batches_and_the_end_at_once(tmp_path: Path) 
             self.saved.append((deployment.status, [d.progress for d in deployment.devices]))
             super().save(deployment)
 
-    release = asyncio.Event()
+    install, release = asyncio.Event(), asyncio.Event()
 
     async def job(r: StepReporter) -> JobOutcome:
-        await _walk(r, [Stage.COMPATIBILITY, Stage.TRANSFER, Stage.INSTALL])
+        await _walk(r, [Stage.COMPATIBILITY, Stage.TRANSFER])
+        await install.wait()
+        await _walk(r, [Stage.INSTALL])
         await release.wait()
         return JobOutcome(runtime="native")
 
     records = CountingRecords(tmp_path)
     dep = _deployment(["a", "b"])
     run = DeploymentRun(dep, [DeviceTask("a", "a", job), DeviceTask("b", "b", job)], records).start()
-    await asyncio.sleep(DeploymentRun.SAVE_EVERY * 2)  # six stage events so far: one save for them all
-    assert records.saved == [("in-progress", [0, 0]), ("in-progress", [60, 60])]
+    await asyncio.sleep(DeploymentRun.SAVE_EVERY * 2)  # four stage events so far: one save for them all
+    assert records.saved == [("in-progress", [0, 0]), ("in-progress", [30, 30])]
+    install.set()
+    await asyncio.sleep(0.05)  # from its install on a device changes: each is saved at once
+    assert records.saved[2:] == [("in-progress", [60, 30]), ("in-progress", [60, 60])]
     assert records.load(dep.deployment_id).device("a").progress == 60  # a restart now would see this
     release.set()
     result = await run.wait()  # the end is written before wait() returns, not a moment later
-    assert records.saved[-1] == ("completed", [100, 100]) and len(records.saved) == 3
+    assert records.saved[-1] == ("completed", [100, 100]) and len(records.saved) == 5
     assert records.load(dep.deployment_id).to_json_dict() == result.to_json_dict()
