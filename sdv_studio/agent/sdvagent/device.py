@@ -121,6 +121,8 @@ def metrics(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     if client.supervisor_wanted(layout):
         answer = client.request(layout, {"op": "metrics", "since": since})
         answer.pop("ok", None)
+        if answer["cpu"]["percent"] is None:  # a supervisor that just started has no two samples yet
+            answer["cpu"]["percent"] = readers.cpu_percent()
     else:
         answer = readers.device_only()
     answer["cpu"].update(count=os.cpu_count(), load=[round(v, 2) for v in os.getloadavg()])

@@ -48,6 +48,7 @@ class Watch:
     app_signals: bool = True  # subscribe to the signals the app's package lists
     metrics: bool = True  # poll the agent's metrics every ``interval``
     interval: float = 1.0
+    history: float = 0.0  # seconds of samples (up to the 900 the device keeps) the first answer brings
     broker: str | None = None  # "host:port" as the device sees it; default: the app's, else 127.0.0.1:55555
     timeout: float = 15.0  # seconds to connect
     stall: float = 5.0  # seconds without an answer before the link counts as lost
@@ -72,7 +73,7 @@ async def monitor(devices: Sequence[DeviceRef], trust: HostKeyTrust, watch: Watc
 
 async def monitor_device(device: DeviceRef, trust: HostKeyTrust, watch: Watch) -> Events:
     """One device's events; after a lost link, LinkDown, a wait, and a new connection."""
-    seen = _Seen()
+    seen = _Seen(time.time() - watch.history if watch.metrics and watch.history > 0 else None)
     failures = 0
     while True:
         try:

@@ -22,7 +22,7 @@ from sdv_studio.api.settings import ApiSettings
 from sdv_studio.core.deploy import DeployOptions
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.targets import ConnectionDefaults
-from sdv_studio.core.monitor import LinkDown, LinkUp, MonitorEvent, SignalUpdate, Watch, monitor
+from sdv_studio.core.monitor import LinkDown, LinkUp, MetricsSample, MonitorEvent, SignalUpdate, Watch, monitor
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.api.server import TOKEN, running_api
@@ -147,7 +147,7 @@ def _toggles(events: list[MonitorEvent], device: str) -> set[object]:
 def test_toggles_stream_from_both_and_resume_after_a_pulled_cable(
         rig: Rig, deployed: list[Device], trust: HostKeyTrust) -> None:
     d4, d5 = deployed
-    watch = Watch(app=APP, timeout=5.0, stall=3.0, retry=(0.5, 1.0, 2.0))
+    watch = Watch(app=APP, timeout=5.0, stall=3.0, retry=(0.5, 1.0, 2.0), history=10.0)
 
     async def go() -> tuple[list[MonitorEvent], list[MonitorEvent], list[MonitorEvent]]:
         events = monitor([ref(rig, d) for d in deployed], trust, watch)
@@ -173,6 +173,8 @@ def test_toggles_stream_from_both_and_resume_after_a_pulled_cable(
             before, during, after = asyncio.run(go())
     finally:
         d5.link(True)
+    first = next(e for e in before if isinstance(e, MetricsSample) and e.device_id == d4.name)
+    assert len(first.metrics.history) >= 5  # the last seconds the device kept, at once
     updates = [e for e in before if isinstance(e, SignalUpdate)]
     assert all(e.timestamp is not None and e.timestamp <= e.received + 1 for e in updates)
     down = next(i for i, e in enumerate(during) if isinstance(e, LinkDown) and e.device_id == d5.name)
