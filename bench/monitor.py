@@ -202,10 +202,10 @@ class Results:
         self.rows.append((what, measured, target, "n/a" if ok is None else ("meets" if ok else "MISSES")))
 
     def print(self) -> None:
-        width = max(len(r[0]) for r in self.rows) + 2
-        print(f"\n{'measure':<{width}}{'measured':>28}  {'target':<34}verdict")
+        width, aim = (max(len(r[i]) for r in self.rows) + 2 for i in (0, 2))
+        print(f"\n{'measure':<{width}}{'measured':>20}  {'target':<{aim}}verdict")
         for what, measured, target, verdict in self.rows:
-            print(f"{what:<{width}}{measured:>28}  {target:<34}{verdict}")
+            print(f"{what:<{width}}{measured:>20}  {target:<{aim}}{verdict}")
 
 
 def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) -> Results:
