@@ -117,7 +117,7 @@ async def _poll_metrics(device_id: str, link: DeviceLink, watch: Watch, seen: _S
         started = time.monotonic()
         try:
             answer = await link.call("metrics", {"since": seen.since} if seen.since is not None else {})
-        except AgentCallError as exc:  # the agent ran and refused: the device answers, so no link lost
+        except AgentCallError as exc:  # the agent answers, and fails metrics: asking again would fail again
             raise LinkLost(f"metrics: {exc}", final=True) from exc
         metrics = DeviceMetrics.from_agent(device_id, answer)
         seen.since = metrics.history[-1].t if metrics.history else max(seen.since or 0.0, metrics.timestamp - 1.0)
