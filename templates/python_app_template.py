@@ -238,7 +238,18 @@ def _hook(name: str) -> Callable[[SDVVehicleApp], Awaitable[Any]] | None:
 # ---- end of the app's logic ----------------------------------------------------------------
 
 
+def install_meter() -> None:
+    """When the device agent collects metrics, count what the app's client does (the package's
+    support/sdv_meter.py; the agent starts the app in its release folder)."""
+    if os.getenv("SDV_METRICS_SOCKET"):
+        sys.path.append(os.path.join(os.getcwd(), "support"))
+        import sdv_meter
+
+        sdv_meter.install()
+
+
 async def main() -> int:
+    install_meter()
     return await SDVVehicleApp().run()
 
 

@@ -10,6 +10,8 @@ Python 3.8+: it runs on the device, in the app's own venv.
 - the support folder (the ``sdv`` compatibility shim, the generated ``vehicle`` model) goes on
   sys.path after the app's own folder, so the app's modules win;
 - SIGTERM raises SystemExit in the main thread, so ``finally`` blocks and atexit handlers run;
+- when the device agent collects metrics (SDV_METRICS_SOCKET), the KUKSA meter beside this file
+  (``sdv_meter.py``) counts what the app's databroker clients do;
 - a fresh event loop is set as soon as the app imports asyncio, as the playground's
   ``asyncio.get_event_loop()`` expects one.
 
@@ -233,6 +235,10 @@ def main() -> None:
     sys.path[0:1] = [os.path.dirname(entry), support]
     signal.signal(signal.SIGTERM, _terminate)
     serve_health()
+    if os.getenv("SDV_METRICS_SOCKET"):
+        import sdv_meter  # in the support folder, beside this file
+
+        sdv_meter.install()
     if "asyncio" in sys.modules:
         sys.modules["asyncio"].set_event_loop(sys.modules["asyncio"].new_event_loop())
     else:

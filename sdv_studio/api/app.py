@@ -17,7 +17,7 @@ from sdv_studio.api.cached_deployment import DeploymentShortcut
 from sdv_studio.api.context import ApiContext
 from sdv_studio.api.errors import known_query_only, on_http_error, on_problems, on_validation_error
 from sdv_studio.api.limits import BodySizeLimit
-from sdv_studio.api.routes import deployments, devices, events, packages
+from sdv_studio.api.routes import deployments, devices, events, packages, signals
 from sdv_studio.api.settings import ApiSettings
 from sdv_studio.core.errors import Problems
 
@@ -29,6 +29,9 @@ Errors answer `{"detail": "...", "problems": ["field: message", ...]}`.
 
 Live progress: WebSocket `/api/deployments/{deploymentId}/events` sends the deployment's events
 in order (`{"seq", "kind": "progress"|"log"|"finished", ...}`), from the first one, then closes.
+Live signals: WebSocket `/api/devices/{deviceId}/signals?path=Vehicle.Speed&path=…` (and/or `app=NAME`)
+sends `{"seq", "kind": "link-up"|"subscribed"|"signal"|"broker-down"|"link-down", "deviceId", ...}`
+until the client leaves (its plain GET, below, says more).
 Browsers cannot set headers on a WebSocket: they offer the token as subprotocols instead,
 `new WebSocket(url, ["bearer", token])` (`Sec-WebSocket-Protocol: bearer, <token>`); the server
 answers with the subprotocol `bearer`.
@@ -50,7 +53,7 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
                   dependencies=[Depends(known_query_only)])  # no UI: it loads from a CDN
     app.state.ctx = ctx
-    for module in (devices, packages, deployments, events):
+    for module in (devices, signals, packages, deployments, events):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

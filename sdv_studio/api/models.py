@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from sdv_studio.models.base import CamelModel
 from sdv_studio.models.deployment import Deployment
@@ -38,18 +36,3 @@ class PackageCreated(CamelModel):
 
 class DeploymentList(CamelModel):
     deployments: list[Deployment]
-
-
-class DeviceMetrics(CamelModel):
-    """The device agent's metrics: CPU, memory, disk and each running app's usage."""
-
-    model_config = ConfigDict(extra="allow")  # newer agents may report more
-
-    device_id: str
-    cpu: dict[str, Any]
-    memory: dict[str, Any]
-    disk: dict[str, Any]
-    apps: list[dict[str, Any]]
-    timestamp: float
-
-

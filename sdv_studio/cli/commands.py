@@ -11,6 +11,8 @@ from sdv_studio.cli import (
     deploy_cmd,
     deployments_cmd,
     devices_cmd,
+    metrics_cmd,
+    monitor_cmd,
     package_cmd,
     scan_cmd,
     serve_cmd,
@@ -24,6 +26,8 @@ MODULES: list[ModuleType] = [
     broker_cmd,
     deploy_cmd,
     apps_cmd,
+    metrics_cmd,
+    monitor_cmd,
     deployments_cmd,
     serve_cmd,
 ]

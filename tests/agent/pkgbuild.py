@@ -94,3 +94,13 @@ def build(dest_dir: Path, name: str, version: str, mode: str = "ok", extra: str 
 
 def package_id(files: dict[str, bytes]) -> str:
     return "pkg_" + hashlib.sha256(files["SHA256SUMS"]).hexdigest()[:16]
+
+
+def with_app(files: dict[str, bytes], code: str) -> dict[str, bytes]:
+    """``files`` with another app/main.py, and SHA256SUMS to match."""
+    files = {path: data for path, data in files.items() if path != "SHA256SUMS"}
+    files["app/main.py"] = code.encode()
+    files["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())
+    ).encode()
+    return files

@@ -14,7 +14,7 @@ import pytest
 
 from sdv_studio import shipped
 from sdv_studio.agent import AGENT_DIR, agent_files
-from sdv_studio.core.packaging.template import LAUNCHER
+from sdv_studio.core.packaging.template import LAUNCHER, METER
 from tests.agent import pkgbuild
 from tests.agent.conftest import FAST, Agent
 
@@ -42,9 +42,10 @@ def test_mypy_passes_as_the_oldest_python_it_targets() -> None:
 
 def test_vermin_says_python_38_is_enough() -> None:
     pytest.importorskip("vermin")
-    # Also run on the device: the bootstrap that installs the agent, and the launcher apps run under.
+    # Also run on the device: the bootstrap that installs the agent, the launcher apps run under and
+    # the meter it installs in them.
     files = [str(AGENT_DIR / rel) for rel in agent_files()]
-    files += [str(AGENT_DIR / "bootstrap.py"), str(shipped.templates_dir() / LAUNCHER)]
+    files += [str(AGENT_DIR / "bootstrap.py"), *(str(shipped.templates_dir() / t) for t in (LAUNCHER, METER))]
     cli = "import sys, vermin; sys.argv[0] = 'vermin'; sys.exit(vermin.main())"
     done = subprocess.run([sys.executable, "-c", cli, "-t=3.8-", "--violations", "--no-tips",
                            "--eval-annotations", *files], capture_output=True, text=True, check=False)

@@ -38,11 +38,8 @@ def existing_store(layout: Layout, name: str) -> AppStore:
 def instances(layout: Layout) -> List[Dict[str, Any]]:
     """What the supervisor runs. Without one, its state file, unless an app is meant to run:
     then the supervisor is started (it restarts those apps, e.g. after a reboot without systemd)."""
-    if not client.ping(layout):
-        saved = (read_json(layout.supervisor_state, {}) or {}).get("instances") or {}
-        if not any(i.get("want") == "running" for i in saved.values()):
-            return list(saved.values())
-        client.ensure(layout)
+    if not client.supervisor_wanted(layout):
+        return list(((read_json(layout.supervisor_state, {}) or {}).get("instances") or {}).values())
     return client.request(layout, {"op": "list"})["instances"]
 
 

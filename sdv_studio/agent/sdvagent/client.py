@@ -13,13 +13,15 @@ import subprocess
 import sys
 import time
 
+from . import procs
 from .errors import AgentError, BadRequest
+from .jsonfile import read_json
 from .layout import Layout
 from .sysinfo import systemd_manager_usable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Any, Dict
+    from typing import Any, Dict, Optional
 
 START_TIMEOUT = 15.0
 UNIT = "sdv-agent.service"
@@ -27,6 +29,16 @@ UNIT = "sdv-agent.service"
 
 def agent_script() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "entrypoint.py")
+
+
+def agent_bundle() -> Optional[str]:
+    """The digest of the agent's files as installed (``.bundle`` beside entrypoint.py); None for an
+    agent run from a source tree. A supervisor reports the one it started from."""
+    try:
+        with open(os.path.join(os.path.dirname(agent_script()), ".bundle"), encoding="ascii") as f:
+            return f.read().strip() or None
+    except (OSError, ValueError):
+        return None
 
 
 def request(layout: Layout, payload: Dict[str, Any], timeout: float = 60.0) -> Dict[str, Any]:
@@ -58,10 +70,14 @@ def ping(layout: Layout) -> Dict[str, Any]:
 
 
 def ensure(layout: Layout) -> Dict[str, Any]:
-    """The supervisor's ping answer, starting it if needed; how it was started is in ``startedBy``."""
+    """The supervisor's ping answer, starting it if needed; how it was started is in ``startedBy``.
+    One started from another version of the agent is replaced: its apps run on, and the new one
+    adopts them (it would not know what this version asks of it)."""
     answer = ping(layout)
-    if answer:
+    if answer and answer.get("bundle") == agent_bundle():
         return answer
+    if answer:
+        _retire(layout, answer)
     layout.ensure()
     how = "systemd" if _start_systemd(layout) else "detached"
     if how == "detached":
@@ -74,6 +90,28 @@ def ensure(layout: Layout) -> Dict[str, Any]:
             return answer
         time.sleep(0.05)
     raise AgentError("the supervisor did not start; see %s" % layout.supervisor_log)
+
+
+def _retire(layout: Layout, answer: Dict[str, Any]) -> None:
+    """Stop a supervisor (not its apps) and wait until it has let go of the home's lock."""
+    try:
+        request(layout, {"op": "shutdown"}, timeout=10)
+    except (OSError, ValueError, AgentError):
+        return  # it went away meanwhile
+    deadline = time.monotonic() + START_TIMEOUT
+    while procs.alive(int(answer.get("pid") or 0)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def supervisor_wanted(layout: Layout) -> bool:
+    """Whether the supervisor runs (this version's: ``ensure``), started here when it is gone while
+    an app is meant to run (e.g. after a reboot without systemd: it restarts those apps)."""
+    if not ping(layout):
+        saved = (read_json(layout.supervisor_state, {}) or {}).get("instances") or {}
+        if not any(i.get("want") == "running" for i in saved.values()):
+            return False
+    ensure(layout)
+    return True
 
 
 def _start_detached(layout: Layout) -> None:

@@ -32,6 +32,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "rollback": ("apps", "rollback"),
     "uninstall": ("apps", "uninstall"),
     "inventory": ("apps", "inventory"),
+    "signals": ("signals", "signals"),
     "venv": ("services", "venv"),
     "service": ("services", "service"),
     "mdns": ("services", "mdns"),

@@ -121,8 +121,21 @@ def listening_ports() -> List[int]:
     return sorted(ports)
 
 
-def metrics(layout: Layout, _args: Dict[str, Any]) -> Dict[str, Any]:
-    from . import apps
-    from . import metrics as collector
+def metrics(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """The supervisor's latest sample with each app's figures, and with ``since`` (a wall time) the
+    samples after it; the device alone when nothing is meant to run. Plus disk and load."""
+    from . import metrics as readers
 
-    return collector.collect(layout.base if os.path.isdir(layout.base) else "/", apps.instances(layout))
+    since = args.get("since")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, (int, float))):
+        raise BadRequest("since: must be a time in seconds since the epoch")
+    if client.supervisor_wanted(layout):
+        answer = client.request(layout, {"op": "metrics", "since": since})
+        answer.pop("ok", None)
+        if answer["cpu"]["percent"] is None:  # a supervisor that just started has no two samples yet
+            answer["cpu"]["percent"] = readers.cpu_percent()
+    else:
+        answer = readers.device_only()
+    answer["cpu"].update(count=os.cpu_count(), load=[round(v, 2) for v in os.getloadavg()])
+    answer["disk"] = readers.disk(layout.base if os.path.isdir(layout.base) else "/")
+    return answer

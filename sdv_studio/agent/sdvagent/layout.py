@@ -74,6 +74,12 @@ class Layout:
         tag = hashlib.sha1(self.base.encode()).hexdigest()[:12]
         return os.path.join(tempfile.gettempdir(), "sdv-agent-%d-%s" % (os.getuid(), tag), "sock")
 
+    @property
+    def metrics_socket(self) -> str:
+        """Where apps' meters send their KUKSA counters (a datagram socket the supervisor reads):
+        beside the supervisor's socket, so as short a path."""
+        return os.path.join(os.path.dirname(self.socket), "metrics.sock")
+
     def app_dir(self, name: str) -> str:
         return os.path.join(self.apps, name)
 

@@ -1,32 +1,37 @@
-"""Device metrics from /proc and statvfs: CPU, memory, disk and each app's resident memory."""
+"""Device facts from /proc and statvfs: CPU time, memory, disk, uptime; and the ``metrics`` answer
+when no supervisor samples (nothing is meant to run): the device alone, its CPU over a short wait."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from . import procs
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # see __init__: typing is never imported at run time
-    from typing import Any, Dict, List, Tuple
+    from typing import Any, Dict, Tuple
 
 SAMPLE = 0.2
 
 
-def _cpu_times() -> Tuple[int, int]:
+def cpu_times() -> Tuple[int, int]:
+    """(all, idle) jiffies of every CPU since boot; iowait counts as idle, as top counts it."""
     with open("/proc/stat", encoding="utf-8") as f:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
     return sum(values), idle
 
 
+def busy_percent(before: Tuple[int, int], after: Tuple[int, int]) -> float:
+    """The device's CPU use between two ``cpu_times()``, as a percentage of all its cores."""
+    total = after[0] - before[0]
+    busy = total - (after[1] - before[1])
+    return round(100.0 * busy / total, 1) if total > 0 else 0.0
+
+
 def cpu_percent(sample: float = SAMPLE) -> float:
-    total1, idle1 = _cpu_times()
+    before = cpu_times()
     time.sleep(sample)
-    total2, idle2 = _cpu_times()
-    busy = (total2 - total1) - (idle2 - idle1)
-    return round(100.0 * busy / max(1, total2 - total1), 1)
+    return busy_percent(before, cpu_times())
 
 
 def memory() -> Dict[str, float]:
@@ -48,14 +53,13 @@ def disk(path: str) -> Dict[str, Any]:
             "percent": round(100.0 * (total - free) / max(1, total), 1)}
 
 
-def collect(base: str, instances: List[Dict[str, Any]]) -> Dict[str, Any]:
-    apps = []
-    for inst in instances:
-        pid = inst.get("pid")
-        if pid and procs.alive(pid, inst.get("startTicks")):
-            apps.append({"name": inst.get("app") or inst.get("name"), "kind": inst.get("kind"),
-                         "release": inst.get("release"), "pid": pid, "rss": procs.rss_bytes(pid),
-                         "cpuSeconds": round(procs.cpu_seconds(pid), 2)})
-    load = os.getloadavg()
-    return {"cpu": {"percent": cpu_percent(), "count": os.cpu_count(), "load": [round(v, 2) for v in load]},
-            "memory": memory(), "disk": disk(base), "apps": apps, "timestamp": time.time()}
+def uptime() -> float:
+    """Seconds since boot: a process has run for this minus its start time (``procs.start_ticks``)."""
+    with open("/proc/uptime", encoding="ascii") as f:
+        return float(f.read().split()[0])
+
+
+def device_only() -> Dict[str, Any]:
+    """What ``metrics`` answers when nothing runs under the supervisor: no history, no apps."""
+    return {"cpu": {"percent": cpu_percent()}, "memory": memory(), "apps": [], "history": [],
+            "interval": None, "timestamp": time.time()}

@@ -1,4 +1,4 @@
-"""Process facts from /proc: liveness that survives PID reuse, RSS, CPU time."""
+"""Process facts from /proc: liveness that survives PID reuse, start time, RSS, CPU time."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def start_ticks(pid: int) -> Optional[int]:
     """The process's start time in clock ticks since boot: (pid, start) identifies one process."""
     fields = _stat_fields(pid)
     return int(fields[19]) if fields else None
+
+
+def ticks_to_seconds(ticks: int) -> float:
+    """A start time from ``start_ticks`` in seconds since boot (compare with /proc/uptime)."""
+    return ticks / float(_TICKS)
 
 
 def alive(pid: int, started: Optional[int] = None) -> bool:

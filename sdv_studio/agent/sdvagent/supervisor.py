@@ -6,6 +6,7 @@ when one exits while wanted, it is started again after an exponential back-off. 
 health endpoint is asked again every ``healthInterval`` seconds (``watch``); the last verdict is
 kept as ``lastHealth``. If the supervisor itself dies, its instances keep running and the next
 supervisor adopts them from the state file.
+Once a second it samples the device and its instances for ``metrics`` (``sampler``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from . import AGENT_VERSION, limits, logs, procs, watch
+from . import AGENT_VERSION, client, limits, logs, procs, sampler, watch
 from .jsonfile import read_json, write_json
 from .layout import Layout
 
@@ -52,6 +53,8 @@ class Supervisor:
         self.running = True
         self.dirty = False
         self.watch = watch.HealthWatch()
+        self.sampler = sampler.Sampler(layout.metrics_socket)
+        self.bundle = client.agent_bundle()  # the agent files it runs: a newer agent replaces it
 
     # -- lifecycle ---------------------------------------------------------------------------
     def serve(self) -> int:
@@ -67,10 +70,12 @@ class Supervisor:
             signal.signal(signal.SIGINT, self._on_signal)
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
             server = self._listen()
+            self.sampler.open()
             try:
                 self._adopt()
                 self._loop(server)
             finally:
+                self.sampler.close()
                 server.close()
                 if os.path.exists(self.layout.socket):
                     os.unlink(self.layout.socket)
@@ -85,6 +90,7 @@ class Supervisor:
                 self._handle(server)
             self._tick()
             self._watch_health()
+            self.sampler.tick(self.instances)
             if time.monotonic() - last_rotate > ROTATE_EVERY:
                 last_rotate = time.monotonic()
                 self._rotate()
@@ -146,10 +152,13 @@ class Supervisor:
     def dispatch(self, request: Dict[str, Any]) -> Dict[str, Any]:
         op = request.get("op")
         if op == "ping":
-            return {"ok": True, "pid": os.getpid(), "version": AGENT_VERSION}
+            return {"ok": True, "pid": os.getpid(), "version": AGENT_VERSION, "bundle": self.bundle}
         if op == "list":
             self._tick()
             return {"ok": True, "instances": self._view(request.get("app"))}
+        if op == "metrics":
+            since = request.get("since")
+            return dict(self.sampler.report(self.instances, float(since) if since is not None else None), ok=True)
         if op == "spawn":
             return {"ok": True, "instance": self.spawn(request["instance"])}
         if op == "update":
@@ -210,6 +219,9 @@ class Supervisor:
         env = dict(os.environ)
         env.update(inst.get("env") or {})
         env.pop("SDV_AGENT_HOME", None)
+        env.pop("SDV_METRICS_SOCKET", None)
+        if inst.get("kind") == "app":  # where its meter sends its KUKSA counters (sampler)
+            env["SDV_METRICS_SOCKET"] = self.layout.metrics_socket
         with open(log_path, "ab") as log:
             log.write(("[sdv-agent %s] starting %s\n" % (now_iso(), inst["id"])).encode())
             log.flush()

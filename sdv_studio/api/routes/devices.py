@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError, field_named
-from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
+from sdv_studio.api.models import DiscoverResponse, ErrorBody
 from sdv_studio.core.defaults import PROBE_TIMEOUT
-from sdv_studio.core.deploy.agent_link.session import agent_answer, deploy_errors
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
 from sdv_studio.core.discovery import ScanOptions, parse_cidrs, scan
+from sdv_studio.core.monitor import sample_metrics
+from sdv_studio.models.metrics import DeviceMetrics
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 MAX_CIDRS = 16
@@ -47,11 +48,17 @@ async def discover(
 
 @router.get("/{device_id}/metrics", response_model=DeviceMetrics, responses={
     404: ERRORS[404], 502: ERRORS[502], 503: ERRORS[503], 504: ERRORS[504]},
-    summary="CPU, memory, disk and each app's usage, read by the device agent")
+    summary="The guide's metrics of the device and each app: CPU, memory, signal updates, KUKSA errors and latency",
+    description="Read by the device agent, which samples every second and keeps 15 minutes "
+                "(docs/monitoring.md). Per app: `cpu_usage`, `memory_usage`, `signal_updates`, `errors`, "
+                "`kuksa_latency` as the guide spells them, plus status, restarts, uptime and more; with `since`, "
+                "`history` holds the samples after that time.")
 async def metrics(
     ctx: Annotated[ApiContext, Depends(context)],
     device_id: Annotated[str, Path(max_length=300, description="a saved device's id, a discovered device's id "
                                    "(its address), [USER@]HOST[:PORT], or 'local' for this computer")],
+    since: Annotated[float | None, Query(ge=0, le=1e11, description="seconds since the epoch (the device's clock): "
+                                                                   "also the samples after it")] = None,
 ) -> JSONResponse:
     settings = ctx.settings
     try:
@@ -62,10 +69,9 @@ async def metrics(
     timeout = settings.device_timeout
     try:
         # One bound on the whole exchange: connect, agent upload when missing, the sample itself.
-        async with asyncio.timeout(timeout * 3), deploy_errors(device.target):
-            answer = await agent_answer(device.target, settings.trust, timeout, "metrics")
+        async with asyncio.timeout(timeout * 3):
+            found = await sample_metrics(device, settings.trust, timeout, since)
     except TimeoutError as exc:
         raise ApiError(504, f"{device.device_id}: the device did not answer in time",
                        [f"{device.target.label}: no answer in {timeout * 3:g}s"]) from exc
-    answer.pop("ok", None)
-    return JSONResponse(DeviceMetrics.model_validate({**answer, "deviceId": device.device_id}).to_json_dict())
+    return JSONResponse(found.to_json_dict())

@@ -30,6 +30,7 @@ class ManifestError(InvalidInput):
 class AppManifest:
     name: str | None = None
     vss_src: str | None = None  # a release URL, a path or a version, as the manifest names it
+    datapoints: list[str] = field(default_factory=list)  # the VSS paths its vehicle-signal-interface declares
     notes: list[str] = field(default_factory=list)
 
 
@@ -47,7 +48,8 @@ def parse_app_manifest(data: bytes, label: str) -> AppManifest:
     if not isinstance(value, dict):
         raise ManifestError([f"{label}: expected an object (or a one-element list of one)"])
     name = value.get("name") or value.get("Name")
-    return AppManifest(name=str(name) if name else None, vss_src=_vss_src(value), notes=notes)
+    return AppManifest(name=str(name) if name else None, vss_src=_vss_src(value), datapoints=_datapoints(value),
+                       notes=notes)
 
 
 def loads_lenient(text: str, label: str) -> tuple[Any, list[str]]:
@@ -103,13 +105,30 @@ def _strip_extensions(text: str, label: str) -> tuple[str, list[str]]:
     return "".join(out), notes
 
 
-def _vss_src(manifest: dict[str, Any]) -> str | None:
+def _signal_configs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``config`` of each v2/v3 ``vehicle-signal-interface``."""
     interfaces = manifest.get("interfaces")
-    for interface in interfaces if isinstance(interfaces, list) else []:
-        if isinstance(interface, dict) and interface.get("type") == "vehicle-signal-interface":
-            config = interface.get("config")
-            if isinstance(config, dict) and config.get("src"):
-                return str(config["src"])
+    return [interface["config"] for interface in (interfaces if isinstance(interfaces, list) else [])
+            if isinstance(interface, dict) and interface.get("type") == "vehicle-signal-interface"
+            and isinstance(interface.get("config"), dict)]
+
+
+def _datapoints(manifest: dict[str, Any]) -> list[str]:
+    """``config.datapoints.required[].path`` (and ``optional``) of its vehicle-signal-interfaces."""
+    paths: list[str] = []
+    for config in _signal_configs(manifest):
+        declared = config.get("datapoints")
+        for kind in ("required", "optional"):
+            entries = declared.get(kind) if isinstance(declared, dict) else None
+            paths += [str(e["path"]) for e in (entries if isinstance(entries, list) else [])
+                      if isinstance(e, dict) and isinstance(e.get("path"), str)]
+    return paths
+
+
+def _vss_src(manifest: dict[str, Any]) -> str | None:
+    for config in _signal_configs(manifest):
+        if config.get("src"):
+            return str(config["src"])
     for holder in (manifest, manifest.get("dependencies")):
         model = _vehicle_model(holder) if isinstance(holder, dict) else None
         if model is not None:

@@ -27,6 +27,7 @@ from sdv_studio.core.packaging.app_requirements import (
     unlisted_imports,
     with_origins,
 )
+from sdv_studio.core.packaging.app_signals import app_signals
 from sdv_studio.core.packaging.archive import MANIFEST, Entry, manifest_bytes, package_id, write_archive
 from sdv_studio.core.packaging.flavour import (
     Flavour,
@@ -147,13 +148,16 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Sta
             _prepare_broker(fleet, wheels)
         _note_unlisted_imports(app, plan, fleet, wheels)
         plan.notes.extend(_fleet_notes(fleet, plan.requirements, wheels))
-        support = _support_files(app, plan, entered(BuildStage.SUPPORT, progress))
+        supporting = entered(BuildStage.SUPPORT, progress)
+        catalogue = _catalogue(app, plan, supporting)
+        support = _support_files(app, plan, catalogue, supporting)
     except WheelError as exc:
         raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
     except OverlayError as exc:
         raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
+    plan.signals = app_signals(app.declared_signals, app.python_files().values(), catalogue)
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
     entries.update(wheel_entries(fleet))
@@ -295,6 +299,7 @@ class _Plan:
     vss_label: str
     notes: list[str]
     origins: dict[str, str] = field(default_factory=dict)  # requirement name -> file:line / "added by …"
+    signals: list[str] = field(default_factory=list)  # the VSS signals the app uses (app_signals)
 
 
 def _plan(app: AppSource, options: BuildOptions) -> _Plan:
@@ -366,14 +371,19 @@ def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, prog
 # -- what goes beside the app ---------------------------------------------------------------
 
 
-def _support_files(app: AppSource, plan: _Plan, progress: LineProgress) -> dict[str, bytes]:
+def _catalogue(app: AppSource, plan: _Plan, progress: LineProgress) -> Path | None:
+    """The VSS catalogue the app's signals come from: the release, plus the project's overlays."""
+    if plan.vss_file is None:
+        return None
+    return effective_catalogue(plan.vss_file, overlay_files(app.files), progress)
+
+
+def _support_files(app: AppSource, plan: _Plan, catalogue: Path | None, progress: LineProgress) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    catalogue = None
-    if plan.vss_file is not None:
-        catalogue = effective_catalogue(plan.vss_file, overlay_files(app.files), progress)
-        if catalogue != plan.vss_file:
-            # The release with the app's own signals: the device's fallback databroker loads it.
-            files[VSS_CATALOGUE] = catalogue.read_bytes()
+    if catalogue is not None and catalogue != plan.vss_file:
+        # The release with the app's own signals: the device's fallback databroker loads it.
+        files[VSS_CATALOGUE] = catalogue.read_bytes()
+    files[template.METER] = template.meter()  # the launcher and the kuksa template both use it
     if plan.templated:
         return files
     files[template.LAUNCHER] = template.launcher()
@@ -434,6 +444,7 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet:
         # What the wheel sets were resolved from, so a set can be added later (core.packaging.top_up).
         "wheelRequirements": [str(r) for r in plan.requirements],
         "wheelSets": wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
+        "signals": plan.signals,
     }
     stored, dest = store_archive(entries, manifest, store, options.output_dir)
     return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)

@@ -52,6 +52,7 @@ class AppSource:
     description: str = ""
     vss_hint: str | None = None  # the VSS catalogue the project names (AppManifest): release URL, path, number
     requirement_origins: list[str] = field(default_factory=list)  # "file:line" of each requirements line
+    declared_signals: list[str] = field(default_factory=list)  # the datapoints its AppManifest declares
     notes: list[str] = field(default_factory=list)  # warnings from reading it, one line each
 
     def requirement_lines(self) -> list[tuple[str, str]]:
@@ -116,7 +117,8 @@ def load_folder(root: Path) -> AppSource:
         shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
         notes.append(f"note: test code is not packaged: {shown}")
     return AppSource(kind="folder", files=files, entry_point=entry, name_hint=name, requirements=requirements,
-                     vss_hint=_vss_hint(manifest.vss_src, app_root), requirement_origins=origins, notes=notes)
+                     vss_hint=_vss_hint(manifest.vss_src, app_root), requirement_origins=origins,
+                     declared_signals=manifest.datapoints, notes=notes)
 
 
 def _app_root(root: Path) -> Path:

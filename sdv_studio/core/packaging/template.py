@@ -1,4 +1,5 @@
-"""The files SDV Studio adds to an app: the kuksa-client template, the launcher, the ``sdv`` shim."""
+"""The files SDV Studio adds to an app: the kuksa-client template, the launcher, the KUKSA meter,
+the ``sdv`` shim."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sdv_studio import shipped
 
 APP_TEMPLATE = "python_app_template.py"
 LAUNCHER = "sdv_launcher.py"
+METER = "sdv_meter.py"
 _PLACEHOLDER = re.compile(r"^\{\{APP_LOGIC\}\}.*$", re.MULTILINE)
 _FUTURE = re.compile(r"^from __future__ import [^\n]*\n", re.MULTILINE)
 
@@ -33,6 +35,10 @@ def render_app(fragment: str) -> str:
 
 def launcher() -> bytes:
     return _read(LAUNCHER).encode("utf-8")
+
+
+def meter() -> bytes:
+    return _read(METER).encode("utf-8")
 
 
 def sdv_shim() -> dict[str, bytes]:

@@ -55,7 +55,8 @@ def test_playground_app_is_velocitas(store: PackageStore) -> None:
     assert launch["env"]["SDV_MQTT_ADDRESS"] == "mqtt://127.0.0.1:1883"
     assert launch["env"]["SDV_APP_FLAVOUR"] == "velocitas"  # the launcher's /health asks its databroker
     assert "support/sdv/__init__.py" in files and "support/vehicle/__init__.py" in files
-    assert "support/vehicle/Body/Lights/Beam/Low/__init__.py" in files
+    assert "support/vehicle/Body/Lights/Beam/Low/__init__.py" in files and "support/sdv_meter.py" in files
+    assert manifest["signals"] == ["Vehicle.Body.Lights.Beam.Low.IsOn"]  # what a monitor subscribes to
     assert "velocitas-sdk==0.15.7" in files["requirements.txt"].decode().splitlines()
     assert any(n.startswith("wheels/any/velocitas_sdk-0.15.7") for n in files)
     assert any(n.startswith("wheels/x86_64/grpcio-") for n in files)
@@ -126,7 +127,7 @@ def test_kuksa_fragment_goes_into_template(store: PackageStore) -> None:
     assert "class SDVVehicleApp" in main and "async def subscribe_to_signals(app)" in main
     assert "{{APP_LOGIC}}" not in main
     assert json.loads(files["launch.json"])["argv"] == ["{python}", "app/main.py"]
-    assert not any(n.startswith("support/") for n in files)
+    assert [n for n in files if n.startswith("support/")] == ["support/sdv_meter.py"]  # installed by the template
     compile(main, "main.py", "exec")
 
 

@@ -1,0 +1,293 @@
+"""Monitoring on the rig, the parts without the GUI (issue 16): six devices, each running an app that
+sets 10 signals at 10 Hz on SDV Studio's databroker there, watched from the workstation by
+core.monitor (what the GUI's Monitor view, `sdv-studio monitor` and the API's signals WebSocket use).
+
+It measures:
+
+1. set on the device -> received by the core stream: each update's databroker timestamp against the
+   time it reached the workstation (the rig's devices share this machine's clock), p50 / p95 / max,
+   and updates received against updates set (target: p95 <= 200 ms, issue 16's budget for set ->
+   drawn in the GUI, of which the stream is the first part);
+2. the agent's sampling: CPU of each device's supervisor (it samples the device, each app and the
+   apps' meters once a second) over a quiet minute, nobody watching (target <= 1 % of a core); then
+   the same while the monitor polls it every second, and the agent session that answers the monitor;
+3. the app's own CPU (10 sets of 10 signals a second through kuksa-client, the meter counting them),
+   as the agent reports it: context for the rest.
+
+Devices share this machine's cores with each other and with anything else running, so CPU figures
+are CPU seconds spent (from /proc), not shares of a quiet machine.
+
+Run as root (PyPI is reached only before the rig exists, to build the package):
+    .venv/bin/python bench/monitor.py [--seconds 30] [--quiet 60]
+Exit status 0 when every target is met, 1 when one is missed (the table says which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sdv_studio.core.deploy import DeployOptions, DeviceRef, start_deployment  # noqa: E402
+from sdv_studio.core.deploy.package_file import PackageFile  # noqa: E402
+from sdv_studio.core.deploy.records import DeploymentRecords  # noqa: E402
+from sdv_studio.core.device_wheels.broker_bundle import broker_bundle  # noqa: E402
+from sdv_studio.core.monitor import MetricsSample, SignalUpdate, Subscribed, Watch, monitor  # noqa: E402
+from sdv_studio.core.packaging.builder import BuildOptions, build_package  # noqa: E402
+from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402
+from sdv_studio.core.ssh.target import SshTarget  # noqa: E402
+from sdv_studio.core.ssh.trust import HostKeyTrust  # noqa: E402
+from tests.rig.devices import LOGIN_UID, LOGIN_USER, DeviceSpec  # noqa: E402
+from tests.rig.rig import Device, Rig  # noqa: E402
+
+SPECS = [DeviceSpec(f"d{i}", f"198.18.0.{10 + i}") for i in range(1, 7)]
+APP = "pulse"
+SIGNALS = ["Vehicle.Speed", "Vehicle.Acceleration.Longitudinal", "Vehicle.Acceleration.Lateral",
+           "Vehicle.Acceleration.Vertical", "Vehicle.AngularVelocity.Roll", "Vehicle.AngularVelocity.Pitch",
+           "Vehicle.AngularVelocity.Yaw", "Vehicle.Exterior.AirTemperature", "Vehicle.CurrentLocation.Altitude",
+           "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"]
+RATE = 10  # sets of every signal per second
+PULSE = f"""\
+import os, time
+from kuksa_client.grpc import Datapoint, VSSClient
+
+SIGNALS = {SIGNALS!r}
+host, _, port = os.getenv("KUKSA_ENDPOINT", "127.0.0.1:55555").rpartition(":")
+with VSSClient(host, int(port)) as client:
+    n, due = 0, time.monotonic()
+    while True:
+        n += 1
+        client.set_current_values({{path: Datapoint(float(n % 100)) for path in SIGNALS}})
+        due += {1 / RATE}
+        time.sleep(max(0.0, due - time.monotonic()))
+"""
+LATENCY_TARGET_MS = 200.0
+SAMPLING_TARGET = 1.0  # % of one core
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- CPU of processes on a device (the rig's devices share this machine's pid namespace) -------------
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _processes(device: Device, wanted: Callable[[str], bool]) -> list[int]:
+    """The login user's processes in ``device``'s network namespace whose command line matches."""
+    netns = os.readlink(f"/proc/{device.pid}/ns/net")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != LOGIN_UID or os.readlink(entry / "ns" / "net") != netns:
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if wanted(command):
+            found.append(int(entry.name))
+    return found
+
+
+def _supervisor(device: Device) -> int:
+    [pid] = _processes(device, lambda c: "entrypoint.py supervise" in c)
+    return pid
+
+
+def _cpu_percent(pids: dict[str, list[int]], seconds: float) -> dict[str, float]:
+    """% of one core each device's ``pids`` used together over ``seconds`` (waited here)."""
+    before = {name: sum(_cpu_seconds(p) for p in group) for name, group in pids.items()}
+    time.sleep(seconds)
+    return {name: 100 * (sum(_cpu_seconds(p) for p in group) - before[name]) / seconds
+            for name, group in pids.items()}
+
+
+# -- the bench ------------------------------------------------------------------------------------------
+def _deploy(rig: Rig, package: PackageFile, trust: HostKeyTrust, work: Path) -> None:
+    refs = [DeviceRef(d.name, SshTarget(d.ip, user=rig.user, key_file=rig.key_path, use_keyring=False))
+            for d in rig.working()]
+
+    async def go() -> None:
+        run = start_deployment(package, refs, trust, DeployOptions(grace_seconds=2.0),
+                               records=DeploymentRecords(work / "records"))
+        result = await run.wait()
+        failed = [(d.device_id, d.message) for d in result.devices if d.status != "success"]
+        if failed:
+            raise SystemExit(f"deployment failed: {failed}")
+
+    with rig.in_workstation():
+        asyncio.run(go())
+
+
+class Stream:
+    """What the monitor received during a run."""
+
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)  # ms per device
+        self.subscribed: dict[str, Subscribed] = {}
+        self.app_cpu: dict[str, list[float]] = defaultdict(list)
+        self.session_cpu: dict[str, float] = {}
+
+
+def _watch(rig: Rig, trust: HostKeyTrust, seconds: float) -> tuple[Stream, dict[str, float]]:
+    """Monitor every device for ``seconds`` (after a few to settle); meanwhile the supervisors' CPU."""
+    stream = Stream()
+    devices = rig.working()
+    refs = [DeviceRef(d.name, SshTarget(d.ip, user=rig.user, key_file=rig.key_path, use_keyring=False))
+            for d in devices]
+    settle = 5.0
+    supervisors: dict[str, float] = {}
+
+    async def go() -> None:
+        events = monitor(refs, trust, Watch(app=APP))
+        started = time.monotonic()
+        measuring = asyncio.ensure_future(asyncio.sleep(0))
+        try:
+            async with asyncio.timeout(seconds + settle + 60):
+                async for event in events:
+                    now = time.monotonic()
+                    if isinstance(event, Subscribed):
+                        stream.subscribed[event.device_id] = event
+                    if now - started < settle:
+                        continue
+                    if measuring.done() and not supervisors and not stream.session_cpu:
+                        measuring = asyncio.ensure_future(asyncio.to_thread(_measure_watched, devices, seconds,
+                                                                            supervisors, stream))
+                    if isinstance(event, SignalUpdate) and event.timestamp is not None:
+                        stream.latencies[event.device_id].append(1000 * (event.received - event.timestamp))
+                    elif isinstance(event, MetricsSample) and (app := event.metrics.app(APP)) and app.cpu_usage:
+                        stream.app_cpu[event.device_id].append(app.cpu_usage)
+                    if now - started >= settle + seconds:
+                        break
+        finally:
+            await events.aclose()
+            await measuring
+
+    with rig.in_workstation():
+        asyncio.run(go())
+    return stream, supervisors
+
+
+def _measure_watched(devices: Sequence[Device], seconds: float, supervisors: dict[str, float],
+                     stream: Stream) -> None:
+    pids = {d.name: [_supervisor(d)] for d in devices}
+    sessions = {d.name: _processes(d, lambda c: "entrypoint.py session" in c) for d in devices}
+    both = _cpu_percent({**{f"s:{k}": v for k, v in pids.items()}, **{f"a:{k}": v for k, v in sessions.items()}},
+                        seconds)
+    supervisors.update({k[2:]: v for k, v in both.items() if k.startswith("s:")})
+    stream.session_cpu.update({k[2:]: v for k, v in both.items() if k.startswith("a:")})
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Results:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []  # what, measured, target, verdict
+
+    def row(self, what: str, measured: str, target: str, ok: bool | None) -> None:
+        self.rows.append((what, measured, target, "n/a" if ok is None else ("meets" if ok else "MISSES")))
+
+    def print(self) -> None:
+        width, aim = (max(len(r[i]) for r in self.rows) + 2 for i in (0, 2))
+        print(f"\n{'measure':<{width}}{'measured':>20}  {'target':<{aim}}verdict")
+        for what, measured, target, verdict in self.rows:
+            print(f"{what:<{width}}{measured:>20}  {target:<{aim}}{verdict}")
+
+
+def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) -> Results:
+    trust = HostKeyTrust(KnownHosts(work / "known_hosts"), accept_new=True)
+    devices = rig.working()
+    t0 = time.perf_counter()
+    _deploy(rig, package, trust, work)
+    print(f"{APP} deployed to {len(devices)} devices in {time.perf_counter() - t0:.1f} s", flush=True)
+    res = Results()
+
+    time.sleep(5)
+    print(f"\n== the agent's sampling, nobody watching: supervisors' CPU over {args.quiet:g} s ==", flush=True)
+    quiet = _cpu_percent({d.name: [_supervisor(d)] for d in devices}, args.quiet)
+    for name, percent in sorted(quiet.items()):
+        print(f"  {name}: supervisor {percent:.2f} % of a core")
+    worst = max(quiet.values())
+    res.row("agent sampling at 1 s, nobody watching (max of 6)", f"{worst:.2f} % of a core",
+            f"<= {SAMPLING_TARGET:g} % of a core", worst <= SAMPLING_TARGET)
+
+    print(f"\n== {len(devices)} devices x {len(SIGNALS)} signals at {RATE} Hz, watched for {args.seconds:g} s ==",
+          flush=True)
+    stream, watched = _watch(rig, trust, args.seconds)
+    all_ms: list[float] = []
+    nan = float("nan")
+    expected = len(SIGNALS) * RATE * args.seconds
+    for device in devices:
+        name = device.name
+        ms = stream.latencies.get(name, [])
+        all_ms += ms
+        sub = stream.subscribed.get(name)
+        app_cpu = statistics.mean(stream.app_cpu[name]) if stream.app_cpu.get(name) else nan
+        print(f"  {name}: {len(ms)} updates ({len(ms) / expected:.0%} of those set), "
+              + (f"p50 {_percentile(ms, 0.5):.1f} ms, p95 {_percentile(ms, 0.95):.1f} ms, max {max(ms):.1f} ms; "
+                 if ms else "")
+              + f"signals {len(sub.signals) if sub else 0}; app CPU {app_cpu:.1f} %; supervisor "
+              f"{watched.get(name, nan):.2f} %, agent session {stream.session_cpu.get(name, nan):.2f} %", flush=True)
+    if not all_ms:
+        res.row("set on the device -> core stream, p95", "no updates", f"<= {LATENCY_TARGET_MS:g} ms", False)
+        return res
+    p95 = _percentile(all_ms, 0.95)
+    res.row("set on the device -> core stream, p50", f"{_percentile(all_ms, 0.5):.1f} ms", "", None)
+    res.row("set on the device -> core stream, p95", f"{p95:.1f} ms",
+            f"<= {LATENCY_TARGET_MS:g} ms (set -> drawn in the GUI)", p95 <= LATENCY_TARGET_MS)
+    res.row("set on the device -> core stream, max", f"{max(all_ms):.1f} ms", "", None)
+    share = len(all_ms) / (expected * len(devices))
+    res.row("updates received / updates set", f"{share:.1%}", "every one (the stream drops none)", share >= 0.99)
+    res.row("agent sampling at 1 s, watched (max of 6)", f"{max(watched.values()):.2f} % of a core",
+            "(the monitor's polls answered too)", None)
+    res.row("agent session answering the monitor (max)", f"{max(stream.session_cpu.values()):.2f} % of a core", "",
+            None)
+    return res
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long the six devices are watched")
+    parser.add_argument("--quiet", type=float, default=60.0, help="how long the supervisors' CPU is measured")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("run as root: the rig is made of network namespaces", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="sdv-bench-monitor-") as tmp:
+        work = Path(tmp)
+        source = work / "pulse.py"
+        source.write_text(PULSE)
+        # Everything that needs PyPI happens before the rig exists (its LAN has no route out).
+        result = build_package(source, BuildOptions(name=APP, python_versions=["3.11"], platforms=["x86_64"],
+                                                    output_dir=work))
+        package = PackageFile(result.path)
+        assert result.manifest["signals"] == sorted(SIGNALS), result.manifest["signals"]
+        broker_bundle("3.11", "x86_64")
+        t0 = time.perf_counter()
+        rig = Rig.build(SPECS)
+        try:
+            print(f"rig of {len(SPECS)} devices up in {time.perf_counter() - t0:.1f} s ({rig.tag}); "
+                  f"login {LOGIN_USER}", flush=True)
+            res = bench(rig, package, work, args)
+        finally:
+            rig.teardown()
+    res.print()
+    return 0 if all(r[3] != "MISSES" for r in res.rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
