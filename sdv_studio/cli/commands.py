@@ -11,6 +11,7 @@ from sdv_studio.cli import (
     deploy_cmd,
     deployments_cmd,
     devices_cmd,
+    export_cmd,
     package_cmd,
     scan_cmd,
     serve_cmd,
@@ -25,5 +26,6 @@ MODULES: list[ModuleType] = [
     deploy_cmd,
     apps_cmd,
     deployments_cmd,
+    export_cmd,
     serve_cmd,
 ]
