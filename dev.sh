@@ -12,8 +12,9 @@ APP_DEBS=(python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontco
           libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
           libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1)
 # The device rig (tests/rig): sshd in namespaces, a Docker-API engine, a Debian rootfs builder,
-# nmap as the scan benchmark's reference, Xvfb for screenshots.
-TEST_DEBS=(openssh-server openssh-client iproute2 podman runc uidmap mmdebstrap nmap xvfb procps psmisc)
+# cron's crontab (a device's boot hook; the daemon is not run), nmap as the scan benchmark's
+# reference, Xvfb for screenshots.
+TEST_DEBS=(openssh-server openssh-client iproute2 podman runc uidmap mmdebstrap cron nmap xvfb procps psmisc)
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 

@@ -4,11 +4,14 @@
 
 Launch-to-window (target <= 1.5 s): a fresh interpreter, from process start until the main window
 has been shown and painted once (offscreen platform). Stall (target <= 50 ms): a 5 ms heartbeat on
-the qasync loop records how late it wakes up while the wizard packages the playground app, scans
-the rig's LAN and deploys a light app to its six devices (the rig needs root; without it, only the
-packaging figure is measured). Rig host keys are pre-trusted so no dialog waits on a person.
-While the rig runs, the window is pinned to CPU 0 and the devices to the others: on real hardware
-devices are other computers, not six databrokers starting on the window's own cores.
+the qasync loop records how late it wakes up while the wizard packages the playground app, finds
+the rig's six fresh devices and deploys a light app to them (the rig needs root; without it, only
+the packaging figure is measured). Finding them is timed as a new user meets it: from entering
+Devices (which scans this computer's subnet with the remembered user and key) to six trusted,
+probed rows, their unknown host keys accepted on one trust sheet; the time the sheet waits for a
+person's click is left out. While the rig runs, the window is pinned to CPU 0 and the devices to
+the others: on real hardware devices are other computers, not six databrokers starting on the
+window's own cores.
 """
 
 from __future__ import annotations
@@ -226,9 +229,9 @@ async def measure(use_rig: bool) -> dict[str, float]:
 
 
 async def measure_rig() -> dict[str, float]:
+    from sdv_studio.core import scan_defaults
     from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
     from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels
-    from sdv_studio.core.ssh.known_hosts import default_path
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.qt import QtCore
@@ -247,11 +250,9 @@ async def measure_rig() -> dict[str, float]:
     all_cpus = separate_cores(rig)
     results: dict[str, float] = {}
     try:
-        lines = []
-        for dev in rig.devices.values():
-            key_type, key = dev.host_key_fingerprint_file().read_text().split()[:2]
-            lines.append(f"{dev.ip} {key_type} {key}")
-        default_path().write_text("\n".join(lines) + "\n")
+        # Remembered from an earlier session: the login user and key; the subnet is left to the Devices
+        # step (this computer's own, the rig's LAN here). No host key is known yet.
+        scan_defaults.save(scan_defaults.ScanDefaults(user=rig.user, identity=str(rig.key_path)))
         beat = Heartbeat(WHY)
         loop = asyncio.get_running_loop()
         with rig.in_workstation():
@@ -266,20 +267,12 @@ async def measure_rig() -> dict[str, float]:
             configure.name.setText("bench-light")
             win.next_btn.click()
             await until(lambda: win.ctx.state.app_package is not None, 300)
-            win.next_btn.click()
-            devices = win.page(Step.DEVICES)
-            devices.subnet.setText(rig.sweep_cidr)
-            devices.user.setText(rig.user)
-            devices.identity.setText(str(rig.key_path))
-            beat.start()
-            t0 = time.perf_counter()
-            devices.scan_btn.click()
-            await until(lambda: not devices.busy(), 300)
-            results["scan_s"] = time.perf_counter() - t0
-            results["scan_stall_ms"] = await beat.stop()
             ips = {d.ip for d in rig.devices.values()}
+            devices = win.page(Step.DEVICES)
+            beat.start()
+            results.update(await enter_devices_and_trust(win, devices, ips))
+            results["find_stall_ms"] = await beat.stop()
             devices._checked = {d.id for d in devices.devices.values() if d.ip in ips}
-            results["devices_ready"] = len(devices.selected())
             win.next_btn.click()
             kuksa = win.page(Step.KUKSA)
             await until(lambda: not kuksa.busy(), 120)
@@ -300,6 +293,37 @@ async def measure_rig() -> dict[str, float]:
         await asyncio.to_thread(rig.teardown)
         os.sched_setaffinity(0, all_cpus)
     return results
+
+
+async def enter_devices_and_trust(win: Any, devices: Any, ips: set[str]) -> dict[str, float]:
+    """Next into Devices, then six trusted, probed rows, in seconds, less the time the trust sheet
+    waits for a person (here accepted as soon as it shows, every device ticked)."""
+    from sdv_studio.gui.qt import QtWidgets
+    from sdv_studio.gui.trust_sheet import TrustSheet
+
+    def ready() -> int:
+        return sum(1 for d in devices.rows() if d.ip in ips and d.compatible and d.status == "online")
+
+    await until(win.next_btn.isEnabled, 60)
+    t0 = time.perf_counter()
+    win.next_btn.click()  # entering Devices: a scan of this computer's subnet starts
+    await until(lambda: not devices.busy() and sum(1 for d in devices.rows() if d.ip in ips) == len(ips), 300)
+    trusting = devices.trust_devices()
+
+    def sheet() -> TrustSheet | None:
+        shown = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, TrustSheet) and w.isVisible()]
+        return shown[0] if shown else None
+
+    await until(lambda: sheet() is not None, 30)
+    before_click = time.perf_counter() - t0
+    offered = sheet()
+    assert offered is not None and {d.ip for d in offered.chosen()} >= ips, "the sheet misses some devices"
+    clicked = time.perf_counter()
+    offered.accept()
+    await until(lambda: trusting.done() and ready() == len(ips), 300)
+    rows = devices.rows()
+    return {"find_s": before_click + time.perf_counter() - clicked, "devices_ready": ready(),
+            "duplicate_rows": len(rows) - len({d.identity_key() for d in rows})}
 
 
 def main() -> int:
@@ -342,9 +366,11 @@ def main() -> int:
         executor.shutdown(wait=False)
     print(f"packaging the playground app: {results['package_s']:.1f} s, longest stall "
           f"{results['package_stall_ms']:.0f} ms (target <= 50 ms)")
-    if "scan_s" in results:
-        print(f"scanning the rig LAN (6 devices): {results['scan_s']:.1f} s, {results['devices_ready']:.0f} ready, "
-              f"longest stall {results['scan_stall_ms']:.0f} ms (target <= 50 ms)")
+    if "find_s" in results:
+        print(f"entering Devices to 6 trusted, probed rows (scan on entry, one trust sheet; the click not "
+              f"counted): {results['find_s']:.1f} s, {results['devices_ready']:.0f} ready, "
+              f"{results['duplicate_rows']:.0f} duplicate rows, longest stall {results['find_stall_ms']:.0f} ms "
+              f"(target <= 50 ms)")
         print(f"deploying a light app to 6 devices: {results['deploy_s']:.1f} s, {results['deployed_ok']:.0f} "
               f"succeeded, longest stall {results['deploy_stall_ms']:.0f} ms (target <= 50 ms)")
     return 0

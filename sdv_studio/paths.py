@@ -19,8 +19,16 @@ def _home_override() -> Path | None:
     return Path(value) if value else None
 
 
+class FolderUnusable(OSError):
+    """One of SDV Studio's own folders cannot be made (a missing or read-only home, for one)."""
+
+
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FolderUnusable(exc.errno, f"SDV Studio cannot make its folder {path} ({exc.strerror}); "
+                             "set SDV_STUDIO_HOME to a folder you can write to") from exc
     return path
 
 
@@ -43,8 +51,14 @@ def cache_dir() -> Path:
 
 
 def log_dir() -> Path:
+    """Log files: the desktop app's, with the tracebacks of what went wrong."""
     home = _home_override()
     return _ensure(home / "logs" if home else Path(PlatformDirs(_APP).user_log_dir))
+
+
+def log_file() -> Path:
+    """The desktop app's rotating log; the older ones end in .1, .2, .3."""
+    return log_dir() / "sdv-studio.log"
 
 
 def user_path(text: str) -> Path:

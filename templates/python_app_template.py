@@ -2,7 +2,9 @@
 
 Runs on the device in the app's own venv (Python 3.8+). It connects to the KUKSA databroker at
 KUKSA_ENDPOINT (host:port), retrying until it is there, serves GET /health on 127.0.0.1 at
-SDV_HEALTH_PORT, and stops cleanly on SIGTERM/SIGINT.
+SDV_HEALTH_PORT, and stops cleanly on SIGTERM/SIGINT. /health asks the databroker through the app's
+own client (GetServerInfo) and answers 200 while that works, else 503, with ``kuksa_connection``,
+``app_running``, ``last_check`` and ``reason`` (the guide's HealthChecker).
 
 The app's logic defines any of these coroutines, each called with the running SDVVehicleApp:
 ``on_start(app)``, ``subscribe_to_signals(app)`` (both run as tasks once connected; ``app.client``
@@ -30,6 +32,8 @@ logging.basicConfig(
 logger = logging.getLogger(os.getenv("APP_NAME", "sdv-app"))
 
 RETRY_SECONDS = (1, 2, 5, 10)
+CHECK_TIMEOUT = 2.0  # seconds the databroker may take to answer a health check
+CHECK_REUSE = 1.0  # health probes this close together share one databroker call
 
 
 def load_app_config() -> dict[str, Any]:
@@ -59,6 +63,10 @@ class SDVVehicleApp:
         self._stopping: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._health: asyncio.AbstractServer | None = None
+        self._last_error = ""  # why the databroker could not be reached, while connecting
+        self._checked: dict[str, Any] = {}
+        self._checked_at = -CHECK_REUSE
+        self._check_lock: asyncio.Lock | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -71,6 +79,7 @@ class SDVVehicleApp:
 
     async def run(self) -> int:
         self._stopping = asyncio.Event()
+        self._check_lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -95,6 +104,7 @@ class SDVVehicleApp:
                 await client.connect()
             except Exception as exc:  # the broker may come up after us: keep trying
                 delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+                self._last_error = _why(exc)
                 logger.warning("databroker not reachable (%s); retrying in %ss", exc, delay)
                 attempt += 1
                 await self._sleep(delay)
@@ -151,14 +161,40 @@ class SDVVehicleApp:
         logger.info("stopped")
 
     # -- health endpoint: GET /health -------------------------------------------------------
-    def health(self) -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "app": self.config["app_name"],
-            "version": self.config["app_version"],
-            "kuksa": "connected" if self.connected else "connecting",
-            "uptime": round(time.monotonic() - self.started_at, 1),
-        }
+    @property
+    def broker(self) -> str:
+        return f"{self.config['kuksa_host']}:{self.config['kuksa_port']}"
+
+    async def check_health(self) -> dict[str, Any]:
+        """The guide's health status: a GetServerInfo through the app's own client, at most once
+        every CHECK_REUSE seconds however many probes ask."""
+        assert self._check_lock is not None
+        async with self._check_lock:
+            if time.monotonic() - self._checked_at >= CHECK_REUSE:
+                self._checked = await self._check()
+                self._checked_at = time.monotonic()
+            return self._checked
+
+    async def _check(self) -> dict[str, Any]:
+        problem = ""
+        if self.client is None or not self.connected:
+            problem = f"not reachable yet: {self._last_error or 'connecting'}"
+        else:
+            try:
+                await asyncio.wait_for(self.client.get_server_info(timeout=CHECK_TIMEOUT), CHECK_TIMEOUT + 1)
+            except Exception as exc:  # whatever the client raises, the app's connection does not work
+                problem = f"not reachable: {_why(exc)}"
+        running = not self.stopping and self.exit_code == 0
+        reason = f"databroker {self.broker} {problem}" if problem else ""
+        if not running and not reason:
+            reason = "the app is stopping" if self.exit_code == 0 else "the app's logic failed"
+        return {"kuksa_connection": not problem, "app_running": running,
+                "last_check": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reason": reason}
+
+    def health(self, state: dict[str, Any]) -> dict[str, Any]:
+        healthy = state["kuksa_connection"] and state["app_running"]
+        return dict(state, status="ok" if healthy else "degraded", app=self.config["app_name"],
+                    version=self.config["app_version"], uptime=round(time.monotonic() - self.started_at, 1))
 
     async def _start_health(self) -> None:
         port = self.config["health_port"]
@@ -171,8 +207,9 @@ class SDVVehicleApp:
             request = await asyncio.wait_for(reader.readline(), 5)
             parts = request.decode("latin-1").split()
             ok = len(parts) >= 2 and parts[0] in ("GET", "HEAD") and parts[1].split("?")[0] == "/health"
-            body = json.dumps(self.health() if ok else {"error": "not found"}).encode()
-            status = "200 OK" if ok else "404 Not Found"
+            answer = self.health(await self.check_health()) if ok else {"error": "not found"}
+            body = json.dumps(answer).encode()
+            status = ("200 OK" if answer["status"] == "ok" else "503 Service Unavailable") if ok else "404 Not Found"
             head = (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
             writer.write(head.encode() + body)
@@ -181,6 +218,14 @@ class SDVVehicleApp:
             pass
         finally:
             writer.close()
+
+
+def _why(exc: BaseException) -> str:
+    """One line: kuksa-client's VSSClientError carries its reason in ``error``."""
+    error = getattr(exc, "error", None)
+    if isinstance(error, dict) and (error.get("message") or error.get("reason")):
+        return str(error.get("message") or error.get("reason"))
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _hook(name: str) -> Callable[[SDVVehicleApp], Awaitable[Any]] | None:

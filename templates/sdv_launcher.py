@@ -3,7 +3,10 @@
 Usage (from launch.json): ``python support/sdv_launcher.py app/<entryPoint>``. Stdlib only,
 Python 3.8+: it runs on the device, in the app's own venv.
 
-- GET /health on 127.0.0.1:$SDV_HEALTH_PORT answers 200 from a daemon thread while the app runs;
+- GET /health on 127.0.0.1:$SDV_HEALTH_PORT answers from a daemon thread while the app runs: 200
+  when healthy, 503 when not, with ``kuksa_connection``, ``app_running``, ``last_check`` and
+  ``reason``. A KUKSA app (SDV_APP_FLAVOUR ``velocitas`` or ``kuksa``) is healthy only while a
+  real call to its databroker answers, made the way its own client would make it;
 - the support folder (the ``sdv`` compatibility shim, the generated ``vehicle`` model) goes on
   sys.path after the app's own folder, so the app's modules win;
 - SIGTERM raises SystemExit in the main thread, so ``finally`` blocks and atexit handlers run;
@@ -14,6 +17,7 @@ It imports as little as it can before the app runs: on a small board, asyncio an
 would cost a plain app several times its own start-up CPU.
 """
 
+import importlib
 import os
 import signal
 import socket
@@ -24,6 +28,112 @@ from importlib.machinery import PathFinder
 
 STARTED = time.monotonic()
 _MAX_REQUEST = 8192
+CHECK_TIMEOUT = 2.0  # seconds a databroker call may take; the agent's probe waits longer
+CHECK_REUSE = 1.0  # probes this close together share one databroker call
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _grpc_target(address: str) -> str:
+    """``host:port`` from ``grpc://host:port`` or ``host:port``."""
+    return address.split("://", 1)[-1].rstrip("/")
+
+
+def _refusal(exc: object, target: str) -> str:
+    """Why a gRPC call to the databroker failed, in one line naming it."""
+    code = getattr(exc, "code", None)
+    details = getattr(exc, "details", None)
+    name = code().name if callable(code) else type(exc).__name__
+    text = (details() if callable(details) else str(exc)) or "no answer"
+    if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+        return f"databroker {target} not reachable: {text}"
+    return f"databroker {target} refused the call: {text} ({name})"
+
+
+def _ask_velocitas_broker() -> str:
+    """The Velocitas SDK's own address and metadata for its databroker, and the API its client
+    uses (sdv.databroker.v1): one GetMetadata call; "" when it answered, else why not."""
+    import grpc
+    from velocitas_sdk import config
+    from velocitas_sdk.proto.broker_pb2 import GetMetadataRequest
+    from velocitas_sdk.proto.broker_pb2_grpc import BrokerStub
+
+    locator = config.middleware.service_locator
+    target = _grpc_target(locator.get_service_location("vehicledatabroker"))
+    with grpc.insecure_channel(target) as channel:
+        try:
+            BrokerStub(channel).GetMetadata(GetMetadataRequest(names=["Vehicle.Speed"]), timeout=CHECK_TIMEOUT,
+                                            metadata=locator.get_metadata("vehicledatabroker"))
+        except grpc.RpcError as exc:
+            return _refusal(exc, target)
+    return ""
+
+
+def _ask_kuksa_broker() -> str:
+    """GetServerInfo at KUKSA_ENDPOINT over kuksa.val.v1, else v2 (what kuksa-client's VSSClient asks
+    on connect, without its log lines); "" when it answered, else why not."""
+    import grpc
+
+    target = _grpc_target(os.getenv("KUKSA_ENDPOINT", "127.0.0.1:55555"))
+    token = os.getenv("KUKSA_TOKEN")
+    metadata = [("authorization", "Bearer " + token)] if token else None
+    refused = f"databroker {target}: the app's kuksa-client has no kuksa.val API"
+    with grpc.insecure_channel(target) as channel:
+        for api in ("v1", "v2"):
+            try:
+                val = importlib.import_module(f"kuksa.val.{api}.val_pb2")
+                stub = importlib.import_module(f"kuksa.val.{api}.val_pb2_grpc").VALStub(channel)
+            except ImportError:  # kuksa-client before 0.5 has no v2
+                continue
+            try:
+                stub.GetServerInfo(val.GetServerInfoRequest(), timeout=CHECK_TIMEOUT, metadata=metadata)
+                return ""
+            except grpc.RpcError as exc:
+                refused = _refusal(exc, target)
+                if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    break
+    return refused
+
+
+_BROKER_CHECKS = {"velocitas": _ask_velocitas_broker, "kuksa": _ask_kuksa_broker}
+
+
+class _Health:
+    """The last health check, shared by concurrent probes and redone at most every CHECK_REUSE s."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state = {}  # type: dict
+        self.checked = -CHECK_REUSE
+
+    def current(self) -> dict:
+        with self.lock:
+            if time.monotonic() - self.checked >= CHECK_REUSE:
+                self.state = self._check()
+                self.checked = time.monotonic()
+            return self.state
+
+    @staticmethod
+    def _check() -> dict:
+        running = threading.main_thread().is_alive()
+        ask = _BROKER_CHECKS.get(os.getenv("SDV_APP_FLAVOUR", ""))
+        if ask is None:  # not a KUKSA app: nothing to connect to
+            connected, reason = None, ""
+        else:
+            try:
+                reason = ask()
+            except Exception as exc:  # no SDK, a bad address: the app cannot reach its broker either
+                reason = f"databroker check failed: {type(exc).__name__}: {exc}"
+            connected = not reason
+        if not running:
+            reason = reason or "the app's main thread has ended"
+        return {"kuksa_connection": connected, "app_running": running, "last_check": _now_iso(),
+                "reason": reason}
+
+
+_HEALTH = _Health()
 
 
 def _health_reply(request: bytes) -> bytes:
@@ -32,14 +142,14 @@ def _health_reply(request: bytes) -> bytes:
         return b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     import json  # only once something asks
 
-    body = json.dumps({
-        "status": "ok",
-        "app": os.getenv("APP_NAME", ""),
-        "version": os.getenv("APP_VERSION", ""),
-        "uptime": round(time.monotonic() - STARTED, 1),
-    }).encode()
-    head = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-    return (head % len(body)).encode() + body
+    state = _HEALTH.current()
+    healthy = state["app_running"] and state["kuksa_connection"] is not False
+    body = json.dumps(dict(
+        state, status="ok" if healthy else "degraded", app=os.getenv("APP_NAME", ""),
+        version=os.getenv("APP_VERSION", ""), uptime=round(time.monotonic() - STARTED, 1),
+    )).encode()
+    head = "HTTP/1.0 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+    return (head % ("200 OK" if healthy else "503 Service Unavailable", len(body))).encode() + body
 
 
 def _answer(conn: socket.socket) -> None:

@@ -15,10 +15,11 @@ from sdv_studio import __version__
 from sdv_studio.api.auth import BearerAuth
 from sdv_studio.api.cached_deployment import DeploymentShortcut
 from sdv_studio.api.context import ApiContext
-from sdv_studio.api.errors import known_query_only, on_http_error, on_validation_error
+from sdv_studio.api.errors import known_query_only, on_http_error, on_problems, on_validation_error
 from sdv_studio.api.limits import BodySizeLimit
 from sdv_studio.api.routes import deployments, devices, events, packages
 from sdv_studio.api.settings import ApiSettings
+from sdv_studio.core.errors import Problems
 
 DESCRIPTION = """\
 The deployment API of the SDV deployment guide, served by SDV Studio on this computer.
@@ -53,6 +54,7 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Problems, on_problems)
     # Added last runs first: CORS preflights are answered without the token, then the token is checked
     # before anything else, then the polled GET short-cut, the size before a body is read.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -1,13 +1,16 @@
 """Error answers: ``{"detail": summary, "problems": ["field: message", ...]}``, the CLI's lines as JSON.
 
 Invalid input is a 4xx with one line per problem, in the style of ``models.package.validation_lines``;
-nothing a client sends may turn into a 500.
+nothing a client sends may turn into a 500. Core's failures (``core.errors``) are translated here
+alone: invalid input 422 (404 when it names nothing that exists), a failure 502 (503 when the server
+itself cannot serve it).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from sdv_studio.core.errors import InvalidInput, NotFound, Problems, Unavailable
 from sdv_studio.models.package import SYNTAX_ERROR
 
 _SECTIONS = ("body", "query", "path", "header")
@@ -88,6 +92,33 @@ async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     problems = getattr(exc, "problems", None) or [str(exc.detail)]
     return JSONResponse(error_body(str(exc.detail), problems), exc.status_code, headers=exc.headers)
+
+
+def status_for(exc: Problems) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidInput):
+        return 422
+    if isinstance(exc, Unavailable):
+        return 503
+    return 502
+
+
+async def on_problems(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problems)
+    return JSONResponse(error_body(exc.summary, exc.problems), status_for(exc))
+
+
+@contextmanager
+def field_named(option: str, field: str) -> Iterator[None]:
+    """Core's lines name an input as the command line does (``--device x: …``); a request names its
+    field instead (``devices: x: …``)."""
+    try:
+        yield
+    except Problems as exc:
+        exc.problems = [f"{field}: {line.removeprefix(option).lstrip()}" if line.startswith(f"{option} ") else line
+                        for line in exc.problems]
+        raise
 
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -53,9 +53,3 @@ class DeviceMetrics(CamelModel):
     timestamp: float
 
 
-def human_size(size: int) -> str:
-    """``2.5MB``, ``812KB``, ``1.2GB`` (binary units, one decimal), as docs/interface.md writes sizes."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + unit
-    return f"{size}B"

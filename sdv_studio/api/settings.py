@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY, DEVICE_TIMEOUT
 from sdv_studio.core.deploy.targets import ConnectionDefaults
 from sdv_studio.core.ssh.trust import HostKeyTrust
 
@@ -18,8 +19,8 @@ class ApiSettings:
     # Host keys: our known_hosts; with accept_new, first-seen keys are trusted (never changed ones).
     trust: HostKeyTrust = field(default_factory=HostKeyTrust)
     max_body_bytes: int = MAX_BODY_BYTES
-    device_timeout: float = 30.0  # per device: connect, probe, metrics
-    concurrency: int = 8  # devices worked on at once in one deployment
+    device_timeout: float = DEVICE_TIMEOUT  # per device: connect, probe, metrics
+    concurrency: int = DEPLOY_CONCURRENCY  # devices worked on at once in one deployment
     grace_seconds: float = 3.0  # how long a new version must stay up to count as healthy
     build_slots: int = 1  # package builds at once: they are CPU-bound and the machine is shared
     shutdown_timeout: float = 30.0  # how long cancelled deployments may take to settle on shutdown

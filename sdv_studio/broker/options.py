@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sdv_studio.broker.bench import DEFAULT_DELAY_MS
-from sdv_studio.broker.server import BrokerOptions
+from sdv_studio.broker.server import DATABROKER_PORT, MQTT_PORT, BrokerOptions
 
 
 def _shipped_vss(problems: list[str]) -> Path | None:
@@ -20,10 +20,11 @@ def _shipped_vss(problems: list[str]) -> Path | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=55555, help="gRPC port (default 55555)")
+    parser.add_argument("--port", type=int, default=DATABROKER_PORT, help=f"gRPC port (default {DATABROKER_PORT})")
     parser.add_argument("--vss", metavar="PATH", help="VSS JSON catalogue (default: the shipped one)")
     mqtt = parser.add_mutually_exclusive_group()
-    mqtt.add_argument("--mqtt-port", type=int, default=1883, help="MQTT port for Velocitas apps (default 1883)")
+    mqtt.add_argument("--mqtt-port", type=int, default=MQTT_PORT,
+                      help=f"MQTT port for Velocitas apps (default {MQTT_PORT})")
     mqtt.add_argument("--no-mqtt", action="store_true", help="do not run an MQTT broker")
     parser.add_argument("--insecure", action="store_true", help="plain gRPC without TLS (the default)")
     parser.add_argument("--tls-cert", metavar="C", help="server certificate (PEM); needs --tls-private-key")

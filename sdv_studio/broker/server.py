@@ -29,13 +29,17 @@ from sdv_studio.broker.store import Database
 
 log = logging.getLogger(__name__)
 
+# The broker ships to devices without the rest of SDV Studio, so its ports are its own (core.defaults agrees).
+DATABROKER_PORT = 55555
+MQTT_PORT = 1883
+
 
 @dataclass
 class BrokerOptions:
     vss_path: Path
     address: str = "127.0.0.1"
-    port: int = 55555
-    mqtt_port: int | None = 1883  # None: no MQTT
+    port: int = DATABROKER_PORT
+    mqtt_port: int | None = MQTT_PORT  # None: no MQTT
     tls_cert: Path | None = None
     tls_private_key: Path | None = None
     jwt_public_key: Path | None = None

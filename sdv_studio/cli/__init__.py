@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from sdv_studio import __version__
 from sdv_studio.cli import commands
-from sdv_studio.cli.errors import EXIT_FAILED, EXIT_INVALID, CliError
+from sdv_studio.cli.errors import EXIT_INVALID, report, report_os_error
+from sdv_studio.core.errors import Problems
 from sdv_studio.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
@@ -41,21 +42,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return open_gui(args)
         return int(handler(args) or 0)
-    except CliError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return exc.exit_code
+    except Problems as exc:
+        return report(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        # A file or folder the system refused (no such home, a name too long, a full disk): the
-        # system's reason and the path are what the user can act on.
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return report_os_error(exc)
 
 
 __all__ = ["EXIT_INVALID", "build_parser", "main"]

@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
-from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, invalid
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.deploy import DeviceRef
 from sdv_studio.core.deploy.app_control import app_action, device_status, follow_logs
 from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import check_name
 
@@ -50,7 +51,7 @@ def _app_name(args: argparse.Namespace) -> str | None:
     try:
         return check_name(args.app)
     except ValueError as exc:
-        raise invalid(f"APP: {exc}") from exc
+        raise InvalidInput(f"APP: {exc}") from exc
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -72,8 +73,9 @@ def run_status(args: argparse.Namespace) -> int:
                 print(f"{result.device_id}: no apps")
             for app in result.apps:
                 where = f"pid {app.pid}" if app.pid else (f"container {app.container_id}" if app.container_id else "")
+                why = f"  {app.health.reason}" if app.health and app.health.reason else ""
                 print(f"{result.device_id:<16} {app.name:<24} {app.version or '-':<10} {app.status:<8} "
-                      f"{app.runtime:<7} {where:<18} restarts {app.restarts}")
+                      f"{app.runtime:<7} {where:<18} restarts {app.restarts}{why}")
     return EXIT_FAILED if any(r.error for r in results) else EXIT_OK
 
 
@@ -109,7 +111,7 @@ def run_logs(args: argparse.Namespace) -> int:
     name = _app_name(args)
     assert name is not None
     if args.lines < 0:
-        raise invalid("--lines: must not be negative")
+        raise InvalidInput("--lines: must not be negative")
     devices, trust = resolve_or_exit(args), host_key_trust(args)
     width = max(len(d.device_id) for d in devices)
     failures: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,13 +26,13 @@ def run(args: argparse.Namespace) -> int:
 
     parsed, problems = options.options_from_args(args)
     if parsed is None:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     try:
         runner.run(parsed)
     except vss.VssError as exc:
-        raise invalid(f"--vss: {exc}") from exc
+        raise InvalidInput(f"--vss: {exc}") from exc
     except bench.SignalsError as exc:
-        raise invalid([f"--signals: {problem}" for problem in exc.problems]) from exc
+        raise InvalidInput([f"--signals: {problem}" for problem in exc.problems]) from exc
     except (OSError, RuntimeError) as exc:
-        raise CliError(f"broker: {exc}") from exc
+        raise OperationFailed(f"broker: {exc}") from exc
     return 0

@@ -8,14 +8,15 @@ import json
 import sys
 
 from sdv_studio.cli.device_options import add_json_option
-from sdv_studio.cli.errors import invalid
+from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT, DATABROKER_PORT
+from sdv_studio.core.errors import InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "brokers",
         help="detect KUKSA databrokers and MQTT brokers",
-        description="Probe port 55555, the given ports and the common MQTT/VISS ports on each host. "
+        description=f"Probe port {DATABROKER_PORT}, the given ports and the common MQTT/VISS ports on each host. "
         "With --device, probe on the device over SSH, its loopback included: a databroker bound to "
         "the device's 127.0.0.1 (KUKSA's default) is found too; nothing is opened on the device.",
     )
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="trust a device's host key on first use; a changed key is always refused")
     parser.add_argument("--port", action="append", type=int, default=[], metavar="P",
                         help="also probe this port (repeatable)")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit per host")
+    parser.add_argument("--timeout", type=float, default=BROKER_HOST_TIMEOUT, metavar="S", help="time limit per host")
     add_json_option(parser)
     parser.set_defaults(handler=run)
 
@@ -60,16 +61,14 @@ async def _detect(args: argparse.Namespace, hosts: list[str], probe_timeout: flo
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core.kuksa import detect
-
     problems = [f"--port: must be between 1 and 65535, got {p}" for p in args.port if not 0 < p < 65536]
     problems += [f"--host: must not be empty: {h!r}" for h in args.host if not h.strip()]
     if args.timeout <= 0:
         problems.append(f"--timeout: must be positive, got {args.timeout}")
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     hosts = [h.strip() for h in args.host] or ([] if args.device else ["127.0.0.1"])
-    probe_timeout = min(detect.DEFAULT_PROBE_TIMEOUT, args.timeout)
+    probe_timeout = min(BROKER_PORT_TIMEOUT, args.timeout)
     found, problems = asyncio.run(_detect(args, hosts, probe_timeout))
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -9,9 +9,11 @@ import sys
 
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
-from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK, CliError, invalid
+from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.models.deployment import Deployment
 
 
@@ -27,33 +29,38 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="if the new version fails, leave nothing running instead of restarting the old one")
     parser.add_argument("--broker", metavar="HOST:PORT", help="wire the app to this databroker (default: detect "
                         "one on the device, else start SDV Studio's)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the installed version even where its package said deployment.otaEnabled: "
+                        "false (which pins it)")
     parser.add_argument("--grace", type=float, default=3.0, metavar="S",
                         help="seconds a new version must stay up before it counts as healthy (default 3)")
     parser.add_argument("--advertise", action="store_true",
                         help="announce the devices over mDNS (_sdv-agent._tcp) after the deploy, on the interface "
                              "reached; saved devices can opt in for good with `devices add --advertise`")
-    parser.add_argument("--concurrency", type=int, default=8, metavar="N", help="devices worked on at once")
+    parser.add_argument("--concurrency", type=int, default=DEPLOY_CONCURRENCY, metavar="N",
+                        help="devices worked on at once")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
-        raise invalid("--concurrency: must be at least 1")
+        raise InvalidInput("--concurrency: must be at least 1")
     if args.grace < 0:
-        raise invalid("--grace: must not be negative")
+        raise InvalidInput("--grace: must not be negative")
     problems: list[str] = []
     try:
         package = open_package(args.package)
-    except PackageUnreadable as exc:
-        problems.append(str(exc))
+    except PackageUnreadable as exc:  # reported with the devices' problems, all at once
+        problems += exc.problems
     try:
         devices = resolve_or_exit(args)
-    except CliError as exc:
-        problems += exc.lines
+    except InvalidInput as exc:
+        problems += exc.problems
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
-                            grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise)
+                            grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise,
+                            force=args.force)
     trust = host_key_trust(args)
     printer = ProgressPrinter([d.device_id for d in devices], verbose=args.verbose > 0)
     print(f"deploying {package.name} {package.version} ({package.package_id}) to {len(devices)} device(s)",

@@ -6,8 +6,9 @@ import argparse
 import json
 
 from sdv_studio.cli.device_options import add_json_option
-from sdv_studio.cli.errors import EXIT_OK, CliError, invalid
-from sdv_studio.core.deploy.records import DeploymentRecords, RecordUnreadable
+from sdv_studio.cli.errors import EXIT_OK
+from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.errors import InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,9 +24,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             deployment = records.load(args.id)
         except KeyError:
-            raise invalid(f"ID: no deployment {args.id}") from None
-        except RecordUnreadable as exc:
-            raise CliError(f"{exc}; the record is damaged: remove the file") from None
+            raise InvalidInput(f"ID: no deployment {args.id}") from None
         if args.json:
             print(json.dumps(deployment.to_json_dict(), indent=2))
             return EXIT_OK

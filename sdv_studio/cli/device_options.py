@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import sys
 
-from sdv_studio.cli.errors import invalid
+from sdv_studio.core.defaults import DEVICE_TIMEOUT
 from sdv_studio.core.deploy import DeviceRef
-from sdv_studio.core.deploy.targets import ConnectionDefaults, UnknownDevice, resolve_devices
-from sdv_studio.core.inventory import InventoryError
+from sdv_studio.core.deploy.targets import ConnectionDefaults, resolve_devices
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.ssh.trust import Confirm, HostKeyOffer, HostKeyTrust
 from sdv_studio.paths import user_path
 
@@ -36,7 +36,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="trust a device's host key on first use; a changed key is always refused",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-device time limit")
+    parser.add_argument("--timeout", type=float, default=DEVICE_TIMEOUT, metavar="S", help="per-device time limit")
     add_json_option(parser)
 
 
@@ -49,7 +49,7 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 def connection_defaults(args: argparse.Namespace) -> ConnectionDefaults:
     key = user_path(args.identity) if getattr(args, "identity", None) else None
     if key is not None and not key.is_file():
-        raise invalid(f"--identity: no such file: {args.identity}")
+        raise InvalidInput(f"--identity: no such file: {args.identity}")
     return ConnectionDefaults(user=getattr(args, "user", None), key_file=key)
 
 
@@ -88,8 +88,5 @@ def _read_answer(prompt: str) -> str:
 
 def resolve_or_exit(args: argparse.Namespace) -> list[DeviceRef]:
     if not args.device:
-        raise invalid("--device: name at least one device ([USER@]HOST[:PORT], a saved id, tag:NAME, or 'local')")
-    try:
-        return resolve_devices(args.device, connection_defaults(args))
-    except (UnknownDevice, InventoryError) as exc:
-        raise invalid(str(exc).splitlines()) from exc
+        raise InvalidInput("--device: name at least one device ([USER@]HOST[:PORT], a saved id, tag:NAME, or 'local')")
+    return resolve_devices(args.device, connection_defaults(args))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import add_json_option
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs
@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add = actions.add_parser(
         "add", help="save a device, or change a saved one",
-        description="Save a device for deploys and scans. With the id of a saved device, changes the options given. "
+        description="Save a device for deploys and scans. With the id of a saved device, or the address of one, "
+        "changes the options given. "
         "Passwords are never options: --ask-password prompts for one and keeps it in the OS keyring.",
     )
     add.add_argument("address", metavar="[USER@]HOST[:PORT]")
@@ -53,23 +54,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core.inventory import Inventory, InventoryError
+    from sdv_studio.core.inventory import Inventory
 
     if args.action is None:
-        raise invalid("devices: say list, add, remove, tag or untag (sdv-studio devices --help)")
-    try:
-        inventory = Inventory()
-        if args.action == "list":
-            return _list(inventory, args)
-        if args.action == "add":
-            return _add(inventory, args)
-        if args.action in ("tag", "untag"):
-            return _retag(inventory, args)
-        gone = inventory.remove(args.id)
-        print(f"removed {gone.id} ({gone.host})")
-        return 0
-    except InventoryError as exc:
-        raise invalid(str(exc)) from exc
+        raise InvalidInput("devices: say list, add, remove, tag or untag (sdv-studio devices --help)")
+    inventory = Inventory()
+    if args.action == "list":
+        return _list(inventory, args)
+    if args.action == "add":
+        return _add(inventory, args)
+    if args.action in ("tag", "untag"):
+        return _retag(inventory, args)
+    gone = inventory.remove(args.id)
+    print(f"removed {gone.id} ({gone.host})")
+    return 0
 
 
 def _list(inventory: Inventory, args: argparse.Namespace) -> int:
@@ -92,18 +90,16 @@ def _list(inventory: Inventory, args: argparse.Namespace) -> int:
 def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     from keyring.errors import KeyringError
 
-    from sdv_studio.core.inventory import InventoryError, SavedDevice, check_tags, device_id_for
+    from sdv_studio.core.discovery.add_device import DeviceEntry, save_device
+    from sdv_studio.core.inventory import check_tags
     from sdv_studio.core.ssh import parse_address
 
     problems = []
     try:
         check_tags(args.tag)
-    except InventoryError as exc:
-        problems += str(exc).splitlines()
-    try:
-        user, host, port = parse_address(args.address)
-    except ValueError as exc:
-        raise invalid(str(exc)) from exc
+    except InvalidInput as exc:
+        problems += exc.problems
+    user, host, port = parse_address(args.address)
     port = args.port or port
     if port is not None and not 0 < port < 65536:
         problems.append(f"--port {port}: must be 1-65535")
@@ -111,30 +107,22 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     if key_file and not Path(key_file).is_file():
         problems.append(f"--identity {args.identity}: no such file")
     if problems:
-        raise invalid(problems)
-    device_id = args.id or device_id_for(host)
-    changes: dict[str, object] = {"host": host}
-    for field, value in (("port", port), ("user", args.user or user), ("key_file", key_file), ("name", args.name),
-                         ("advertise", args.advertise)):
-        if value is not None:
-            changes[field] = value
-    if any(d.id == device_id for d in inventory.devices()):
-        device = inventory.edit(device_id, **changes)
-        verb = "updated"
-    else:
-        device = inventory.add(SavedDevice.model_validate({"id": device_id, "name": device_id, **changes}))
-        verb = "saved"
+        raise InvalidInput(problems)
+    entry = DeviceEntry(host, port, args.user or user, key_file, args.id, args.name, args.advertise)
+    device, new = save_device(inventory, entry)
+    verb = "saved" if new else "updated"
     if args.tag:
         device = inventory.retag(device.id, add=args.tag)
     if args.ask_password:
         try:
             password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
         except EOFError:
-            raise invalid("--ask-password: no password given (standard input is closed)") from None
+            raise InvalidInput("--ask-password: no password given (standard input is closed)") from None
         try:
             inventory.set_password(device, password)
         except KeyringError as exc:
-            raise CliError(f"no OS keyring to keep the password in ({exc}); use a key file (--identity)") from exc
+            raise OperationFailed(f"no OS keyring to keep the password in ({exc}); "
+                                  "use a key file (--identity)") from exc
     _print_device(inventory, device, args, f"{verb} {device.id} ({device.host}:{device.port})")
     return 0
 

@@ -8,7 +8,7 @@ import json
 import sys
 
 from sdv_studio.cli.device_options import add_device_options, resolve_or_exit
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 
@@ -46,46 +46,44 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sdv_studio.core.deploy.options import DeployOptions
-    from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
-    from sdv_studio.core.deploy.waves import MaxFailed, Reach, WavesInvalid, parse_max_failed, parse_waves
-    from sdv_studio.core.export.ansible import ExportInvalid, Rollout, export_ansible
+    from sdv_studio.core.deploy.package_file import open_package
+    from sdv_studio.core.deploy.waves import MaxFailed, Reach, parse_max_failed, parse_waves
+    from sdv_studio.core.export.ansible import Rollout, export_ansible
     from sdv_studio.core.packaging.wheels import WheelError
 
     if args.tool is None:
-        raise invalid("export: say which tool: ansible (sdv-studio export --help)")
-    problems: list[str] = []
-    try:
-        package = open_package(args.package)
-    except PackageUnreadable as exc:
-        problems.append(str(exc))
-    try:
-        devices = resolve_or_exit(args)
-    except CliError as exc:
-        problems += exc.lines
+        raise InvalidInput("export: say which tool: ansible (sdv-studio export --help)")
+    problems: list[str] = []  # every one at once: the package's, the devices', the options'
     waves: list[Reach] = []
     max_failed = MaxFailed(count=0)
     try:
+        package = open_package(args.package)
+    except InvalidInput as exc:
+        problems += exc.problems
+    try:
+        devices = resolve_or_exit(args)
+    except InvalidInput as exc:
+        problems += exc.problems
+    try:
         waves = parse_waves(args.waves) if args.waves else []
-    except WavesInvalid as exc:
-        problems.append(str(exc))
+    except InvalidInput as exc:
+        problems += exc.problems
     try:
         max_failed = parse_max_failed(args.max_failed)
-    except WavesInvalid as exc:
-        problems.append(str(exc))
+    except InvalidInput as exc:
+        problems += exc.problems
     if args.grace < 0:
         problems.append("--grace: must not be negative")
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
                             grace_seconds=args.grace, connect_timeout=args.timeout)
     try:
         done = export_ansible(package, devices, user_path(args.output), options,
                               Rollout(waves, max_failed, args.waves or "100%"), accept_new=args.accept_new_host_keys)
-    except ExportInvalid as exc:
-        raise invalid(exc.problems) from exc
     except WheelError as exc:
-        raise CliError(["cannot prepare SDV Studio's databroker for the devices: " + "; ".join(exc.problems),
-                        "give --broker HOST:PORT to wire the app to a databroker the devices have"]) from exc
+        raise OperationFailed(["cannot prepare SDV Studio's databroker for the devices: " + "; ".join(exc.problems),
+                               "give --broker HOST:PORT to wire the app to a databroker the devices have"]) from exc
     if done.note:
         print(done.note, file=sys.stderr)
     for device in done.accepting_new:

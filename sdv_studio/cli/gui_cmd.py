@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sdv_studio.cli.errors import CliError
+from sdv_studio.core.errors import OperationFailed
 
 
 def open_gui(args: argparse.Namespace) -> int:
@@ -12,7 +12,7 @@ def open_gui(args: argparse.Namespace) -> int:
         from sdv_studio.gui.app import run_app
         from sdv_studio.gui.self_test import run_self_test
     except ImportError as exc:  # Qt libraries missing on a headless box
-        raise CliError(
+        raise OperationFailed(
             [f"cannot start the desktop app: {exc}", "the command line works without it: sdv-studio --help"]
         ) from exc
     return run_self_test() if args.self_test else run_app()

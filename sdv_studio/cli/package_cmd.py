@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdv_studio.cli.errors import CliError, invalid
+if TYPE_CHECKING:  # the packager loads only when the command runs
+    from sdv_studio.core.packaging.stages import BuildProgress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core.packaging import BuildFailed, BuildOptions, PackageError, build_package
+    from sdv_studio.core.packaging import BuildOptions, build_package
     from sdv_studio.models.package import PYTHONS, python_list
 
     options = BuildOptions(
@@ -45,12 +47,7 @@ def run(args: argparse.Namespace) -> int:
         platforms=[p.strip() for p in args.platform.split(",") if p.strip()],
         output_dir=args.output, base_image=args.base_image,
     )
-    try:
-        result = build_package(args.source, options, progress=_progress)
-    except PackageError as exc:
-        raise invalid(exc.problems) from exc
-    except BuildFailed as exc:
-        raise CliError(exc.problems) from exc
+    result = build_package(args.source, options, progress=_progress)
     summary = result.to_json_dict()
     if args.json:
         print(json.dumps(summary))
@@ -59,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def _progress(event: BuildProgress) -> None:
+    print(event.message, file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import add_connection_options
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs: `sdv-studio --help` stays fast
@@ -35,8 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdv_studio.core.discovery import RangeError, Scanner, ScanOptions
-    from sdv_studio.core.inventory import InventoryError
+    from sdv_studio.core.discovery import Scanner, ScanOptions
     from sdv_studio.core.ssh import HostKeyTrust
 
     problems = []
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         problems.append("--timeout: must be more than 0 seconds")
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     options = ScanOptions(
         cidrs=args.cidr or None,
         use_sweep=not args.no_sweep,
@@ -59,12 +58,7 @@ def run(args: argparse.Namespace) -> int:
         trust=HostKeyTrust(accept_new=args.accept_new_host_keys),
         probe_timeout=args.timeout,
     )
-    try:
-        scanner = Scanner(options)
-    except RangeError as exc:
-        raise invalid(str(exc)) from exc
-    except InventoryError as exc:
-        raise CliError(str(exc)) from exc
+    scanner = Scanner(options)
     devices = asyncio.run(_scan(scanner))
     if args.json:
         print(json.dumps({"devices": [d.to_json_dict() for d in devices]}, indent=2))

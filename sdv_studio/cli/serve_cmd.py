@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdv_studio.cli.device_options import connection_defaults
-from sdv_studio.cli.errors import CliError, invalid
+from sdv_studio.core.defaults import API_PORT, DEVICE_TIMEOUT
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the API's dependencies load only when it runs: `sdv-studio --help` stays fast
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "config folder. "
         "A browser's WebSocket may offer it as the subprotocols 'bearer, <token>' instead.")
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=API_PORT, help=f"port (default {API_PORT}; 0 picks a free one)")
     given = parser.add_mutually_exclusive_group()
     given.add_argument("--token", help=f"the bearer token clients must send (at least {MIN_TOKEN} characters; "
                        "visible to other users in the process list: prefer --token-file)")
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--identity", "-i", metavar="KEYFILE", help="SSH private key file")
     parser.add_argument("--accept-new-host-keys", action="store_true",
                         help="trust a device's host key on first use; a changed key is always refused")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-device time limit")
+    parser.add_argument("--timeout", type=float, default=DEVICE_TIMEOUT, metavar="S", help="per-device time limit")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --address (needs --tls-cert and --tls-private-key)")
     parser.add_argument("--tls-cert", metavar="PEM", help="TLS certificate chain")
@@ -104,7 +105,7 @@ def _check_tls(tls: Tls) -> None:
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls.cert, tls.key)
     except (ssl.SSLError, OSError) as exc:
-        raise invalid(f"--tls-cert/--tls-private-key: cannot use them ({exc})") from exc
+        raise InvalidInput(f"--tls-cert/--tls-private-key: cannot use them ({exc})") from exc
 
 
 def _read_token_file(path: Path, problems: list[str]) -> str | None:
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
     problems = _check(args)
     if problems:
-        raise invalid(problems)
+        raise InvalidInput(problems)
     connection = connection_defaults(args)
     tls = Tls(Path(args.tls_cert).expanduser(), Path(args.tls_private_key).expanduser()) if args.tls_cert else None
     if tls is not None:
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         token = args.token.strip() if args.token else load_or_create_token()
     except OSError as exc:
-        raise CliError(f"serve: cannot keep the API token: {exc}") from exc
+        raise OperationFailed(f"serve: cannot keep the API token: {exc}") from exc
     where = (f"from {args.token_file}" if args.token_file else "given with --token") if args.token \
         else f"in {token_path()}"
     settings = ApiSettings(token=token, connection=connection, device_timeout=args.timeout,
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         sock = listen(args.address, args.port)
     except OSError as exc:
-        raise CliError(f"serve: cannot listen on {args.address}:{args.port}: {exc.strerror or exc}") from exc
+        raise OperationFailed(f"serve: cannot listen on {args.address}:{args.port}: {exc.strerror or exc}") from exc
     url = url_of(sock, tls)
 
     def ready() -> None:

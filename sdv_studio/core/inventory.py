@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from sdv_studio import paths
+from sdv_studio.core.errors import InvalidInput, NotFound, Problems, Unavailable
 from sdv_studio.core.ssh.secrets import delete_password, load_password, store_password
 from sdv_studio.core.ssh.target import SshTarget, local_user
 from sdv_studio.models.base import CamelModel
@@ -24,8 +25,23 @@ _TAG = _ID  # a tag is spelled like an id: it follows ``tag:`` on command lines 
 _lock = threading.Lock()
 
 
-class InventoryError(ValueError):
-    """A request the inventory cannot honour; the message says why."""
+class InventoryError(Problems, ValueError):
+    """The inventory cannot do what was asked; the message says why."""
+
+
+class InventoryUnreadable(InventoryError, Unavailable):
+    """The inventory file cannot be read or is not an inventory: nothing saved can be used until it is fixed."""
+
+    summary = "the device inventory cannot be read"
+
+
+class InventoryRefused(InventoryError, InvalidInput):
+    """A change the inventory refuses: an id that is malformed or taken, a malformed tag, or removing a
+    tag the device does not have."""
+
+
+class DeviceNotSaved(InventoryError, NotFound):
+    """No saved device has the id given."""
 
 
 class SavedDevice(CamelModel):
@@ -47,11 +63,11 @@ class SavedDevice(CamelModel):
 
 
 def check_tags(tags: Iterable[str]) -> list[str]:
-    """The tags, each once, sorted; InventoryError naming a tag that is spelled wrong."""
+    """The tags, each once, sorted; InventoryRefused naming a tag that is spelled wrong."""
     tags = list(tags)
     bad = [t for t in tags if not _TAG.match(t)]
     if bad:
-        raise InventoryError("\n".join(f"tag {t!r}: must be lowercase letters, digits, '.', '_' or '-'" for t in bad))
+        raise InventoryRefused([f"tag {t!r}: must be lowercase letters, digits, '.', '_' or '-'" for t in bad])
     return sorted(set(tags))
 
 
@@ -74,9 +90,9 @@ class Inventory:
                 raise ValueError("`devices` must be a list")
             return [SavedDevice.model_validate(d) for d in listed]
         except (ValueError, ValidationError, AttributeError) as exc:
-            raise InventoryError(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
+            raise InventoryUnreadable(f"{self.path}: not a device inventory ({exc}); fix or remove the file") from exc
         except OSError as exc:
-            raise InventoryError(f"{self.path}: cannot be read ({exc.strerror})") from exc
+            raise InventoryUnreadable(f"{self.path}: cannot be read ({exc.strerror})") from exc
 
     def get(self, ref: str) -> SavedDevice | None:
         """By id, else by host (``[user@]host[:port]`` callers pass the host part)."""
@@ -89,12 +105,12 @@ class Inventory:
 
     def add(self, device: SavedDevice) -> SavedDevice:
         if not _ID.match(device.id):
-            raise InventoryError(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
+            raise InventoryRefused(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
         device = device.model_copy(update={"tags": check_tags(device.tags)})
         with _lock:
             devices = self.devices()
             if any(d.id == device.id for d in devices):
-                raise InventoryError(f"id {device.id!r}: already saved; remove it first or edit it")
+                raise InventoryRefused(f"id {device.id!r}: already saved; remove it first or edit it")
             self._write([*devices, device])
         return device
 
@@ -104,7 +120,7 @@ class Inventory:
             devices = self.devices()
             old = next((d for d in devices if d.id == device_id), None)
             if old is None:
-                raise InventoryError(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             new = SavedDevice.model_validate({**old.model_dump(), **changes})
             new = new.model_copy(update={"tags": check_tags(new.tags)})
             self._write([new if d.id == device_id else d for d in devices])
@@ -119,9 +135,9 @@ class Inventory:
         is refused, as a misspelt tag would otherwise go unnoticed."""
         device = self.get(ref)
         if device is None:
-            raise InventoryError(f"{ref}: no saved device with this id")
+            raise DeviceNotSaved(f"{ref}: no saved device with this id")
         if lacking := [t for t in remove if t not in device.tags]:
-            raise InventoryError("\n".join(f"tag {t!r}: {device.id} does not have it" for t in lacking))
+            raise InventoryRefused([f"tag {t!r}: {device.id} does not have it" for t in lacking])
         return self.edit(device.id, tags=[t for t in [*device.tags, *check_tags(add)] if t not in remove])
 
     def remove(self, device_id: str) -> SavedDevice:
@@ -129,7 +145,7 @@ class Inventory:
             devices = self.devices()
             gone = next((d for d in devices if d.id == device_id), None)
             if gone is None:
-                raise InventoryError(f"{device_id}: no saved device with this id")
+                raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             self._write([d for d in devices if d.id != device_id])
         delete_password(*_account(gone))
         return gone

@@ -15,10 +15,12 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from sdv_studio.child_env import child_env, frozen
+from sdv_studio.core.errors import Unavailable
 
 MIN_VERSION = (3, 8)
 _PROBE = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
@@ -27,7 +29,7 @@ _MACOS_PYTHON_DIRS = ("/opt/homebrew/bin", "/usr/local/bin",
 _pip_lock = threading.Lock()  # wheels are fetched for several arches at once
 
 
-class PythonRuntimeError(Exception):
+class PythonRuntimeError(Unavailable):
     """No usable Python interpreter, or its tool venv could not be made."""
 
 
@@ -96,22 +98,24 @@ def pip(tools_root: Path) -> tuple[str, ...]:
     python = venv_executable(venv, "python")
     with _pip_lock:
         if not python.is_file():
-            _make_pip_venv(venv)
+            # ensurepip's pip can be years old (3.8 ships 20.x): manylinux_2_x tags need a recent one.
+            make_tool_venv(venv, ["--upgrade", "pip"])
     return (str(python), "-m", "pip")
 
 
-def _make_pip_venv(venv: Path) -> None:
+def make_tool_venv(venv: Path, install: Sequence[str]) -> None:
+    """A fresh venv at ``venv`` made by :func:`interpreter`, with ``pip install *install`` run in it;
+    on failure nothing is left behind and PythonRuntimeError says what pip (or venv) said last."""
     shutil.rmtree(venv, ignore_errors=True)
     python = venv_executable(venv, "python")
-    # ensurepip's pip can be years old (3.8 ships 20.x): manylinux_2_x tags need a recent one.
     steps = [[*interpreter(), "-m", "venv", str(venv)],
-             [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"]]
+             [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *install]]
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise PythonRuntimeError(f"could not make the pip tool venv in {venv}: {detail}")
+            raise PythonRuntimeError(f"could not make the tool venv {venv}: {detail}")
 
 
-__all__ = ["PythonRuntimeError", "frozen", "interpreter", "pip", "venv_executable"]
+__all__ = ["PythonRuntimeError", "frozen", "interpreter", "make_tool_venv", "pip", "venv_executable"]

@@ -1,10 +1,13 @@
-"""Start the desktop app: a QApplication driven by qasync's event loop."""
+"""Start the desktop app: a QApplication driven by qasync's event loop, logging to a file, with
+every uncaught exception logged there and shown (gui.error_hooks)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
+from collections.abc import Iterator
 
 from sdv_studio.gui.qt import QtWidgets, qasync  # first: sets QT_API before qasync loads
 
@@ -25,30 +28,43 @@ def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app
 
 
-def run_app() -> int:
-    from sdv_studio.gui.adapters import default_engines, preload
+@contextlib.contextmanager
+def event_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """qasync's loop on ``app``'s events, its blocking calls on daemon threads; closed on leaving."""
     from sdv_studio.gui.executor import DaemonExecutor
-    from sdv_studio.gui.window import MainWindow
 
-    app = create_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     executor = DaemonExecutor()
     loop.set_default_executor(executor)
-    window = MainWindow(default_engines())
-    window.show()
-    # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
-    threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
     try:
         with loop:
-            loop.run_until_complete(closed.wait())
+            yield loop
     finally:
         # Without waiting: a worker stuck in getaddrinfo or an SSH read must not hold up exit.
         executor.shutdown(wait=False, cancel_futures=True)
         loop.set_default_executor(None)
+
+
+def run_app() -> int:
+    from sdv_studio import paths
+    from sdv_studio.gui import error_hooks
+    from sdv_studio.gui.adapters import default_engines, preload
+    from sdv_studio.gui.window import MainWindow
+    from sdv_studio.logging_setup import log_to_file
+
+    log_to_file(paths.log_file())
+    app = create_app()
+    with event_loop(app) as loop:
+        error_hooks.install(loop)  # unexpected errors: logged with their traceback, and shown
+        window = MainWindow(default_engines())
+        window.show()
+        # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
+        threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
+        closed = asyncio.Event()
+        app.lastWindowClosed.connect(closed.set)
+        loop.run_until_complete(closed.wait())
     return 0
 
 
-__all__ = ["create_app", "run_app"]
+__all__ = ["create_app", "event_loop", "run_app"]

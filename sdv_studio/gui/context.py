@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdv_studio.gui.adapters import Engines
-from sdv_studio.gui.qt import QtCore
 from sdv_studio.gui.running_tasks import RunningTasks
+from sdv_studio.gui.settings import Settings
 from sdv_studio.gui.state import DeploymentState
 
 
@@ -17,7 +17,7 @@ class Context:
     state: DeploymentState
     engines: Engines
     tasks: RunningTasks
-    settings: QtCore.QSettings
+    settings: Settings
 
     def run(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
             name: str | None = None) -> Any:

@@ -1,4 +1,6 @@
-"""Scripted engines with a realistic bench: for screenshots, demos and GUI tests without hardware.
+"""Scripted engines with a realistic bench: for screenshots and demos. GUI tests use it only for the
+wizard's own logic (steps, cancel, retry); what an engine or a device answers is tested against real
+ones (rig devices, This computer), never against the answers invented here.
 
 Packaging stays real. Discovery and brokers answer from a fixed bench; deployments run through the
 real orchestrator (sdv_studio.core.deploy) with scripted device jobs, so progress, cancellation and
@@ -22,12 +24,14 @@ from sdv_studio.core.deploy.orchestrator import (
     StepReporter,
     new_deployment_id,
 )
+from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.service import package_hot_swap
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui.adapters import Engines
-from sdv_studio.gui.adapters.deployer import DeployRun, DeploySettings, OrchestratedRun
+from sdv_studio.gui.adapters.deployer import AppOnDevice, DeployRun, DeploySettings, OrchestratedRun
 from sdv_studio.gui.adapters.discovery import (
     AuthenticationRequired,
     Device,
@@ -141,6 +145,10 @@ class ScriptedBrokers:
         return KuksaBrokerInfo(host=host, port=port, name="databroker", version="0.6.0", response_time=2.0,
                                apis=["kuksa.val.v2", "kuksa.val.v1"])
 
+    async def test_on(self, device: Device, port: int) -> KuksaBrokerInfo | None:
+        found = [b async for b in self.detect([device]) if b.port == port]
+        return found[0] if found else None
+
 
 @dataclass
 class ScriptedDeployer:
@@ -150,13 +158,16 @@ class ScriptedDeployer:
     plan: dict[str, list[str]] = field(default_factory=dict)
     step: float = 0.02
     attempts: dict[str, int] = field(default_factory=dict)
-    stopped: list[str] = field(default_factory=list)
+    apps: dict[str, AppOnDevice] = field(default_factory=dict)  # device id -> what it runs, as scripted
     packages: list[Path] = field(default_factory=list)  # what each run was given, for tests
 
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun:
         self.packages.append(package)
+        # The update mode as the engine settles it: the deployment's choice, else the package's.
+        hot_swap = package_hot_swap(PackageFile(package)) if settings.hot_swap is None else settings.hot_swap
         deployment = Deployment(deployment_id=new_deployment_id(), package_id="pkg_0123456789abcdef",
                                 app_name=package.name, app_version="1.0.0",
+                                deployment_mode="hot-swap" if hot_swap else "standard",
                                 devices=[DeviceDeployment(device_id=d.id) for d in devices])
         # Real devices never finish in step; neither do scripted ones.
         tasks = [DeviceTask(d.id, d.address(), self._job(d, settings, self.step * (1 + 0.4 * i)))
@@ -184,20 +195,36 @@ class ScriptedDeployer:
                 if outcome == "hang" and stage is Stage.INSTALL:
                     await asyncio.sleep(3600)
                 if outcome == "fail" and stage is Stage.HEALTH:
+                    self.apps[device.id] = AppOnDevice("running", "0.9.0", "native · pid 3977")
                     raise DeployError("health check failed: the app exited with code 1; rolled back to 0.9.0",
                                       logs=["Traceback (most recent call last):",
                                             "  File \"app/main.py\", line 7, in <module>",
                                             "grpc.aio.AioRpcError: StatusCode.UNAVAILABLE"], rolled_back=True)
                 await reporter.log(line)
-            return JobOutcome(runtime="native")
+            self.apps[device.id] = AppOnDevice("running", "1.0.0", f"native · pid {4200 + len(self.apps)}")
+            return JobOutcome(runtime="native", previous_version="0.9.0")
 
         return job
 
+    async def status(self, device: Device, app: str) -> AppOnDevice:
+        await asyncio.sleep(self.step)
+        return self.apps.get(device.id, AppOnDevice(AppOnDevice.ABSENT))
+
+    def _set(self, device: Device, **changes: str) -> None:
+        self.apps[device.id] = replace(self.apps.get(device.id, AppOnDevice("stopped", "1.0.0")), **changes)
+
+    async def start_app(self, device: Device, app: str) -> None:
+        self._set(device, status="running")
+
     async def stop(self, device: Device, app: str) -> None:
-        self.stopped.append(device.id)
+        self._set(device, status="stopped", detail="native")
 
     async def rollback(self, device: Device, app: str) -> str:
+        self._set(device, status="running", version="0.9.0")
         return "0.9.0"
+
+    async def uninstall(self, device: Device, app: str) -> None:
+        self.apps.pop(device.id, None)
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
         return [f"{app} started on {device.name}", "Light value  True", "Light value  False"]

@@ -1,4 +1,4 @@
-"""The questions the app asks: trust a host key, a password, a device's address.
+"""The questions the app asks: a password, a device's address, whether to go ahead.
 
 Every dialog is shown with ``open()`` and awaited through its ``finished`` signal (``ask``):
 a modal ``exec()`` inside a coroutine would start a nested event loop under qasync.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from sdv_studio.gui import icons, theme
-from sdv_studio.gui.qt import Qt, QtGui, QtWidgets
+from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.widgets.common import Field, set_invalid
 
 
@@ -53,41 +53,6 @@ def header(layout: QtWidgets.QVBoxLayout, icon: str, title: str, color: str) -> 
     label.setWordWrap(True)
     row.addWidget(label, 1)
     layout.addLayout(row)
-
-
-class HostKeyDialog(QtWidgets.QDialog):
-    """Trust on first use, with the fingerprint to compare against the device's own."""
-
-    def __init__(self, host: str, port: int, key_type: str, fingerprint: str,
-                 parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Unknown host key")
-        self.setMinimumWidth(520)
-        col = QtWidgets.QVBoxLayout(self)
-        col.setContentsMargins(22, 20, 22, 16)
-        col.setSpacing(12)
-        where = host if port == 22 else f"[{host}]:{port}"
-        header(col, "key", f"SDV Studio has not connected to {where} before.", theme.current().warn)
-        text = QtWidgets.QLabel("Check that this fingerprint matches the device's own (on the device: "
-                                "<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>) before trusting it.")
-        text.setWordWrap(True)
-        col.addWidget(text)
-        self.fingerprint = QtWidgets.QLineEdit(fingerprint)
-        self.fingerprint.setReadOnly(True)
-        self.fingerprint.setAccessibleName("Host key fingerprint")
-        font = self.fingerprint.font()
-        font.setFamily("monospace")
-        self.fingerprint.setFont(font)
-        # The whole fingerprint, from its start: it is read against the device's, character by character.
-        self.fingerprint.setMinimumWidth(QtGui.QFontMetrics(font).horizontalAdvance(fingerprint) + 24)
-        self.fingerprint.setCursorPosition(0)
-        form = QtWidgets.QFormLayout()
-        form.addRow("Key type", QtWidgets.QLabel(key_type))
-        form.addRow("Fingerprint", self.fingerprint)
-        col.addLayout(form)
-        box = _buttons(self, "Trust and connect")
-        col.addWidget(box)
-        box.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).setFocus()  # safe default
 
 
 class PasswordDialog(QtWidgets.QDialog):
@@ -153,3 +118,22 @@ class DeviceDialog(QtWidgets.QDialog):
             set_invalid(self.address, True)
             return
         super().accept()
+
+
+class ConfirmDialog(QtWidgets.QDialog):
+    """Whether to go ahead with something that cannot be undone; Cancel is the default."""
+
+    def __init__(self, title: str, text: str, ok: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(22, 20, 22, 16)
+        col.setSpacing(12)
+        header(col, "warning", title, theme.current().warn)
+        note = QtWidgets.QLabel(text)
+        note.setWordWrap(True)
+        col.addWidget(note)
+        box = _buttons(self, ok)
+        col.addWidget(box)
+        box.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).setFocus()

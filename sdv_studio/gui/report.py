@@ -32,6 +32,10 @@ def to_json(state: DeploymentState) -> dict[str, Any]:
             "deviceId": r.device.id, "name": r.device.name, "ip": r.device.ip, "type": r.device.type,
             "deploymentId": r.deployment_id, "status": r.status, "progress": r.progress, "message": r.message,
             "startTime": _iso(r.started), "endTime": _iso(r.finished), "elapsedSeconds": round(r.elapsed, 1),
+            "details": r.details,
+            # What the device last reported, which an action on the Complete page may have changed since.
+            "onDevice": {"status": r.on_device.status, "version": r.on_device.version or None,
+                         "detail": r.on_device.detail} if r.on_device else None,
             "log": r.log[-50:],
         } for r in results],
     }
@@ -43,7 +47,8 @@ def to_html(state: DeploymentState) -> str:
     esc = html.escape
     rows = "\n".join(
         f"<tr class='{esc(d['status'])}'><td>{esc(d['name'])}</td><td>{esc(d['ip'])}</td>"
-        f"<td>{esc(d['status'])}</td><td>{d['elapsedSeconds']:.0f} s</td><td>{esc(d['message'])}</td></tr>"
+        f"<td>{esc(d['status'])}</td><td>{d['elapsedSeconds']:.0f} s</td>"
+        f"<td>{esc((d['onDevice'] or {}).get('status') or 'not asked')}</td><td>{esc(d['message'])}</td></tr>"
         for d in data["devices"])
     ok = sum(1 for d in data["devices"] if d["status"] == "success")
     return f"""<!doctype html>
@@ -61,7 +66,8 @@ tr.error td:nth-child(3) {{ color: #c53030; font-weight: 600; }}
 <p class="muted">{ok} of {len(data['devices'])} devices succeeded · package {esc(str(app.get('packageId', '')))}
 · {esc(str(app.get('checksum', '')))} · broker {esc(str(data['broker'] or 'per device'))}
 · VSS {esc(str(data['vssVersion']))}</p>
-<table><thead><tr><th>Device</th><th>Address</th><th>Status</th><th>Time</th><th>Message</th></tr></thead>
+<table><thead><tr><th>Device</th><th>Address</th><th>Status</th><th>Time</th><th>On the device</th>
+<th>Message</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>

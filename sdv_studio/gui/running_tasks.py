@@ -1,6 +1,8 @@
 """Strong references to every running coroutine, and a cancel-then-await-all for closing.
 
 asyncio keeps only weak references to tasks; a task nobody holds can vanish mid-flight.
+A task's failure goes to the page's ``on_error`` as the page can show it: an expected one as
+raised, anything else logged with its traceback first and handed on as ``failures.Unexpected``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+from sdv_studio.gui.failures import Unexpected, expected
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +35,15 @@ class RunningTasks:
             exc = t.exception()
             if exc is None:
                 return
+            if expected(exc):
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    log.warning("background task %s failed: %s", t.get_name(), exc)
+                return
+            log.error("background task %s failed", t.get_name(), exc_info=exc)
             if on_error is not None:
-                on_error(exc)
-            else:
-                log.error("background task %s failed", t.get_name(), exc_info=exc)
+                on_error(Unexpected(exc))
 
         task.add_done_callback(done)
         return task

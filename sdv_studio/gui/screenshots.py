@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets, qasync
+from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
 
 SIZE = QtCore.QSize(1280, 800)
 DARK = ("1-configure", "5-deploy-failed")  # the dark palette on a form and on the busiest page
@@ -60,6 +60,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui.pages.devices import DevicesPage
     from sdv_studio.gui.pages.kuksa import KuksaPage
     from sdv_studio.gui.pages.package import PackagePage
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.trust_sheet import TrustSheet
     from sdv_studio.gui.window import MainWindow
 
@@ -71,8 +72,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     assert isinstance(engines.deployer, ScriptedDeployer)
     engines.deployer.step = 0.25
     engines.deployer.plan = {"rpi5-hmi": ["fail", "ok"]}
-    settings = QtCore.QSettings(str(work / f"settings{suffix}.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(engines, settings)
+    win = MainWindow(engines, Settings(work / f"settings{suffix}.ini"))
     win.resize(SIZE)
     win.show()
 
@@ -134,14 +134,18 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
     await shot("5-deploy-running")
     await _until(deploy.is_complete)
     await shot("5-deploy-failed")
-    deploy.retry_btn.click()
-    await _until(deploy.is_complete)
 
-    nxt()
+    nxt()  # the failed device stays failed: Complete shows it back on the version it rolled back to
     complete = win.page_of(CompletePage)
-    complete.table.selectRow(0)
+    await _until(lambda: all(r.on_device is not None for r in results.values()), 10)
+    complete.table.selectRow(2)
+    complete.stop_btn.click()  # a row as the device reports it after Stop
+    stopped = results["orin-car-02"]
+    await _until(lambda: stopped.on_device is not None and stopped.on_device.status == "stopped"
+                 and complete.start_btn.isEnabled(), 10)
     await shot("6-complete")
     if not dark:
+        complete.table.selectRow(1)  # one that runs: its log follows new lines
         complete.open_logs()
         log = complete._logs[-1]
         log.resize(760, 420)
@@ -157,21 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder for the PNG files")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    from sdv_studio.gui.app import create_app
+    from sdv_studio.gui.app import create_app, event_loop
 
     app = create_app(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # the light window closes before the dark one opens
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with tempfile.TemporaryDirectory(prefix="sdv-shots-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="sdv-shots-") as tmp, event_loop(app) as loop:
         os.environ.setdefault("SDV_STUDIO_HOME", tmp)  # the demo never touches the user's own data
 
         async def both() -> None:
             await _render(args.out, False, Path(tmp))
             await _render(args.out, True, Path(tmp))
 
-        with loop:
-            loop.run_until_complete(both())
+        loop.run_until_complete(both())
     return 0
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sdv_studio.gui.qt import QtCore, QtWidgets, qasync  # first: sets QT_API before qasync loads
+from sdv_studio.gui.qt import QtWidgets  # first: sets QT_API before qasync loads
 
 TIMEOUT = 60.0
 
@@ -53,28 +53,19 @@ async def _walk(app: QtWidgets.QApplication, window: QtWidgets.QMainWindow) -> N
 
 def run_self_test() -> int:
     from sdv_studio.gui.adapters import default_engines
-    from sdv_studio.gui.app import create_app
-    from sdv_studio.gui.executor import DaemonExecutor
+    from sdv_studio.gui.app import create_app, event_loop
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.window import MainWindow
 
     app = create_app()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    executor = DaemonExecutor()
-    loop.set_default_executor(executor)
-    with tempfile.TemporaryDirectory(prefix="sdv-self-test-") as tmp:
-        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(default_engines(), settings)
+    with tempfile.TemporaryDirectory(prefix="sdv-self-test-") as tmp, event_loop(app) as loop:
+        window = MainWindow(default_engines(), Settings(Path(tmp) / "settings.ini"))
         window.show()
         try:
-            with loop:
-                loop.run_until_complete(asyncio.wait_for(_walk(app, window), TIMEOUT))
+            loop.run_until_complete(asyncio.wait_for(_walk(app, window), TIMEOUT))
         except (SelfTestError, TimeoutError) as exc:
             print(f"self-test failed: {exc or f'no result within {TIMEOUT:.0f} s'}", file=sys.stderr)
             return 1
-        finally:
-            executor.shutdown(wait=False, cancel_futures=True)
-            loop.set_default_executor(None)
     print("self-test ok", flush=True)
     return 0
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class DeploymentResult:
     finished: datetime | None = None
     deployment_id: str = ""
     log: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # what the device ended with (the run's record)
+    on_device: AppOnDevice | None = None  # what the device last said it runs; None until asked
 
     @property
     def elapsed(self) -> float:
@@ -62,11 +65,42 @@ class DeploymentState:
     vss_version: str = "4.0"
     broker_auto_detect: bool = True
     security: dict[str, object] = field(default_factory=dict)
+    # How the update runs, chosen on the Kuksa step before the deployment starts.
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
+    rollback_enabled: bool = True
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:
         """What every device is wired to; None lets the engine detect one per device (or fall back)."""
         return self.custom_broker.strip() or None
+
+    def choose_kuksa(self, custom_broker: str, fallback_broker: bool, vss_version: str) -> None:
+        """The Kuksa step's choices. The package carries the last two (the engine wires each device from
+        its kuksaConfig, and the VSS version shapes the vehicle model), so the build options follow them."""
+        self.custom_broker = custom_broker.strip()
+        self.fallback_broker = fallback_broker
+        self.vss_version = vss_version
+        if self.options is not None:
+            self.options = replace(self.options, vss=vss_version, fallback_broker=fallback_broker)
+
+    def kuksa_rebuild(self) -> str | None:
+        """The Kuksa step's choices the built package does not carry, as words for the log: it must be
+        built again from ``source`` with ``options``. None when it carries them, or there is nothing to build."""
+        if self.app_package is None or self.source is None or self.options is None:
+            return None
+        built = self.app_package.manifest.get("kuksaConfig")
+        built = built if isinstance(built, dict) else {}
+        if built.get("vssVersion") == self.vss_version and built.get("fallbackBroker") == self.fallback_broker:
+            return None
+        return f"VSS {self.vss_version}, fallback databroker {'on' if self.fallback_broker else 'off'}"
+
+    def package_hot_swap(self) -> bool:
+        """The package's own choice (its manifest's deployment.hotSwap), which the engine follows unless told."""
+        deployment = self.app_package.manifest.get("deployment") if self.app_package else None
+        return bool(deployment.get("hotSwap", False)) if isinstance(deployment, dict) else False
+
+    def runs_hot_swap(self) -> bool:
+        return self.package_hot_swap() if self.hot_swap is None else self.hot_swap
 
     def reset(self) -> None:
         """Start over: keep nothing from the last run."""

@@ -18,6 +18,7 @@ from sdv_studio.gui.pages.kuksa import KuksaPage
 from sdv_studio.gui.pages.package import PackagePage
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.running_tasks import RunningTasks
+from sdv_studio.gui.settings import WINDOW_GEOMETRY, Settings
 from sdv_studio.gui.state import STEPS, DeploymentState, Step
 from sdv_studio.gui.widgets.common import button, shortcut
 
@@ -27,12 +28,12 @@ P = TypeVar("P", bound=Page)
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, engines: Engines, settings: QtCore.QSettings | None = None) -> None:
+    def __init__(self, engines: Engines, settings: Settings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("SDV Studio")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(MIN_SIZE)
-        self.settings = settings or QtCore.QSettings("SDV Studio", "SDV Studio")
+        self.settings = settings or Settings()
         self.tasks = RunningTasks()
         self.ctx = Context(state=DeploymentState(), engines=engines, tasks=self.tasks, settings=self.settings)
         self._closing = False
@@ -57,10 +58,8 @@ class MainWindow(QtWidgets.QMainWindow):
         complete.startOver.connect(self.start_over)
         complete.redeployFailed.connect(self.redeploy_failed)
 
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
+        geometry = self.settings.get(WINDOW_GEOMETRY)
+        if not (geometry and self.restoreGeometry(QtCore.QByteArray(geometry))):
             self.resize(1280, 800)
         self._go(0)
 
@@ -248,7 +247,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.close()
 
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.set(WINDOW_GEOMETRY, bytes(self.saveGeometry().data()))
         for page in self.pages:
             page.save_settings(self.settings)
         self.settings.sync()

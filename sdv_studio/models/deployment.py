@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from sdv_studio.models.base import CamelModel
 
@@ -28,6 +28,8 @@ class DeploymentRequest(CamelModel):
         default=None, description="hot-swap or standard; omitted: as the package's deployment.hotSwap says")
     rollback_enabled: bool = True
     broker: str | None = Field(default=None, description="HOST:PORT of a databroker to wire the app to")
+    force: bool = Field(default=False, description="replace a version whose package said deployment.otaEnabled: "
+                        "false, which pins it on the device")
 
     @field_validator("devices")
     @classmethod
@@ -97,24 +99,52 @@ class Deployment(CamelModel):
             if row.status in ("pending", "deploying"):
                 row.status = "error"
                 row.error = f"interrupted at {row.stage}: the program that was deploying ended"
-                row.message = (f"Interrupted at {row.stage}; the device runs the new version or the one before "
-                               "(check with sdv-studio status)")
+                row.message = f"Interrupted at {row.stage}; {self._left_running(row.stage)}"
                 row.end_time = row.end_time or utc_now()
         self.status = "interrupted"
         self.end_time = self.end_time or utc_now()
 
+    def _left_running(self, stage: str) -> str:
+        """What a device runs after a deployment that stopped at ``stage`` (nothing changes on it before
+        the install; from then on the device may finish, or roll back, without the program)."""
+        if stage in ("pending", "compatibility", "transfer"):
+            return "nothing was installed: the device runs what it ran before"
+        return (f"the device runs {self.app_version} if it got that far and it passed its health gate, else "
+                "the version before (sdv-studio status shows which)")
+
+
+class AppHealth(BaseModel):
+    """The last health check of a running app, in the guide's HealthChecker fields (snake_case, as
+    the guide spells them). ``kuksa_connection`` is null for an app that uses no databroker."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kuksa_connection: bool | None = None
+    app_running: bool
+    last_check: str | None = None
+    reason: str = ""
+
+    @model_serializer(mode="plain")
+    def _every_field(self) -> dict[str, Any]:
+        # All four, nulls included: a status line has the same shape whatever the app.
+        return {"kuksa_connection": self.kuksa_connection, "app_running": self.app_running,
+                "last_check": self.last_check, "reason": self.reason}
+
 
 class AppState(CamelModel):
-    """An app on a device, as `sdv-studio status --json` shows it."""
+    """An app on a device, as `sdv-studio status --json` shows it: ``running`` (its last health check
+    passed), ``degraded`` (up, but the check failed: its databroker unreachable, say), ``crashed``
+    (exited, being restarted), ``stopped`` or ``error``."""
 
     name: str
     version: str | None = None
-    status: Literal["running", "stopped", "error"]
+    status: Literal["running", "degraded", "stopped", "crashed", "error"]
     runtime: Literal["native", "docker"] = "native"
     pid: int | None = None
     container_id: str | None = None
     started_at: str | None = None
     restarts: int = 0
+    health: AppHealth | None = None
 
 
 class DeviceApps(CamelModel):

@@ -10,6 +10,8 @@ import tarfile
 from pathlib import Path
 
 # An app that serves /health on SDV_HEALTH_PORT and prints a heartbeat; MODE "crash" dies at once.
+# While the file DOWN_FILE names exists, /health answers 503 with its text as the reason, as an app
+# whose databroker is unreachable does; once the file EXIT_FILE names exists, the app exits with code 3.
 APP = '''\
 import http.server, json, os, sys, threading, time
 
@@ -22,8 +24,11 @@ if MODE == "crash":
 
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = json.dumps({{"status": "ok", "version": os.environ["APP_VERSION"]}}).encode()
-        self.send_response(200 if self.path == "/health" else 404)
+        down = os.environ.get("DOWN_FILE", "")
+        reason = open(down).read() if down and os.path.exists(down) else ""
+        body = json.dumps({{"status": "degraded" if reason else "ok", "version": os.environ["APP_VERSION"],
+                           "kuksa_connection": not reason, "app_running": True, "reason": reason}}).encode()
+        self.send_response((503 if reason else 200) if self.path == "/health" else 404)
         self.end_headers()
         self.wfile.write(body)
 
@@ -36,7 +41,10 @@ if port:
     server = http.server.HTTPServer(("127.0.0.1", port), Health)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 beat = os.environ.get("HEARTBEAT_FILE")
+exit_file = os.environ.get("EXIT_FILE")
 while True:
+    if exit_file and os.path.exists(exit_file):
+        sys.exit(3)
     if beat:
         with open(beat, "w") as f:
             f.write("%s %s %f" % (os.environ["APP_VERSION"], os.getpid(), time.time()))

@@ -68,3 +68,18 @@ def test_nothing_listening_is_unhealthy_with_the_socket_error() -> None:
         port = s.getsockname()[1]  # bound, never listening: connections are refused
         refused = health.probe_http(port, "/health")
     assert not refused["ok"] and "refused" in refused["error"].lower()
+
+
+def test_a_verdict_takes_the_apps_own_fields_and_says_why_not() -> None:
+    body = '{"kuksa_connection": false, "app_running": true, "reason": "databroker 10.0.0.9:55555 not reachable"}'
+    degraded = health.verdict({"ok": False, "status": 503, "body": body}, alive=True)
+    assert {k: degraded[k] for k in ("healthy", "kuksa_connection", "app_running", "reason")} == {
+        "healthy": False, "kuksa_connection": False, "app_running": True,
+        "reason": "databroker 10.0.0.9:55555 not reachable"}
+    assert degraded["last_check"].endswith("Z")
+    silent = health.verdict({"ok": False, "error": "timed out"}, alive=True)
+    assert (silent["healthy"], silent["kuksa_connection"]) == (False, None)
+    assert silent["reason"] == "health endpoint: timed out"
+    plain = health.verdict({"ok": True, "status": 200, "body": "ok"}, alive=True)  # not JSON: no fields of its own
+    assert (plain["healthy"], plain["kuksa_connection"], plain["reason"]) == (True, None, "")
+    assert health.verdict(None, alive=False)["reason"] == "not running"

@@ -75,15 +75,47 @@ def test_a_refused_install_leaves_nothing_in_the_uploads(agent: Agent, tmp_path:
     assert not sibling.exists() and package.exists()
 
 
-def test_prepare_prunes_uploads_a_killed_transfer_left_a_day_ago(agent: Agent) -> None:
+def test_prepare_clears_what_deployments_cut_short_left(agent: Agent, tmp_path: Path) -> None:
     import os
     import time
 
-    old, recent = agent.base / "uploads" / "pkg_00000000000000aa", agent.base / "uploads" / "pkg_00000000000000bb"
-    for folder in (old, recent):
+    done = agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
+    uploads, apps = agent.base / "uploads", agent.base / "apps"
+    recent = uploads / "pkg_00000000000000bb"  # no transfer can be filling it: prepare holds the lock
+    kept, old_kept = uploads / "broker-wheels", uploads / "broker-vss"
+    for folder in (recent, kept, old_kept):
         folder.mkdir(parents=True)
-        (folder / "part.whl").write_bytes(b"x")
+        (folder / "grpcio.whl").write_bytes(b"whole")
+    (kept / "protobuf.whl.part").write_bytes(b"cut sh")
     day_ago = time.time() - 25 * 3600
-    os.utime(old, (day_ago, day_ago))
+    os.utime(old_kept, (day_ago, day_ago))
+    staging = apps / ".incoming-x1"
+    half_release = apps / "demo" / "releases" / "2.0.0-00000000"
+    half_venv = apps / "demo" / "venvs" / "0123456789abcdef"
+    for folder in (staging, half_release, half_venv):
+        (folder / "pkg").mkdir(parents=True)
     agent.run("prepare", {"name": "demo", "packageId": "pkg_00000000000000ff"})
-    assert not old.exists() and recent.exists()  # another transfer may be filling the recent one
+    assert not recent.exists() and not old_kept.exists()
+    assert [p.name for p in kept.iterdir()] == ["grpcio.whl"]  # kept for the next deployment, whole
+    assert not staging.exists() and not half_release.exists() and not half_venv.exists()
+    assert (apps / "demo" / "releases" / done["release"] / "release.json").exists()  # complete: untouched
+
+
+def test_one_deployment_at_a_time_holds_the_device_and_the_other_is_told_who(agent: Agent) -> None:
+    prepare = {"name": "demo", "packageId": "pkg_00000000000000ff"}
+    holder = {"host": "ws-one", "pid": 4242, "deploymentId": "deploy_00000000000000aa"}
+    session = subprocess.Popen([agent.python, str(agent.dir / "entrypoint.py"), "session"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, env=agent.env)
+    assert session.stdin is not None and session.stdout is not None
+    try:
+        session.stdin.write(json.dumps({"command": "prepare", "args": dict(prepare, holder=holder)}).encode() + b"\n")
+        session.stdin.flush()
+        assert json.loads(session.stdout.readline())["ok"]
+        busy = agent.run("prepare", dict(prepare, holder={"host": "ws-two", "pid": 1}), expect_ok=False)
+        assert busy["exitCode"] == 1 and busy["busy"]["deploymentId"] == "deploy_00000000000000aa", busy
+        assert busy["error"].startswith("the device is busy: deploy_00000000000000aa from workstation ws-one "
+                                        "(pid 4242) since "), busy["error"]
+    finally:
+        session.stdin.close()  # the session ends, and its lock with it
+        session.wait(timeout=10)
+    assert agent.run("prepare", dict(prepare, holder={"host": "ws-two", "pid": 1}))["ok"]

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from packaging.utils import parse_wheel_filename
 
+from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.core.deploy.agent_link.client import AgentClient
 from sdv_studio.core.deploy.agent_link.session import agent_session
-from sdv_studio.core.deploy.kuksa_wiring import KUKSA_PORT, start_fallback_broker
+from sdv_studio.core.deploy.kuksa_wiring import start_fallback_broker
 from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.packaging.vehicle_model import resolve_vss
 from sdv_studio.core.ssh.known_hosts import KnownHosts
@@ -96,7 +97,7 @@ def device_broker(rig: Rig, device: Device, vss_version: str) -> Iterator[dict[s
     manifest = {"kuksaConfig": {"vssVersion": vss_version}}
     _with_agent(rig, device, lambda agent, info: start_fallback_broker(agent, manifest, info, with_mqtt=False))
     try:
-        with LoopbackForward(device.netns, KUKSA_PORT) as forward:
+        with LoopbackForward(device.netns, DATABROKER_PORT) as forward:
             yield {"port": forward.port}
     finally:
         _with_agent(rig, device, lambda agent, _info: agent.call("service", {"action": "stop", "name": "databroker"}))

@@ -32,6 +32,9 @@ def test_add_edit_list_remove(home: Path, capsys: pytest.CaptureFixture[str]) ->
     [orin] = listed(capsys)
     assert (orin["name"], orin["user"], orin["port"], orin["keyFile"], orin["hasPassword"]) == (
         "Orin on the bench", "nvidia", 2222, str(key), False)
+    assert main(["devices", "add", "root@10.20.0.5:2222"]) == 0  # the saved device at this address
+    assert "updated orin (10.20.0.5:2222)" in capsys.readouterr().out
+    assert [(d["id"], d["user"]) for d in listed(capsys)] == [("orin", "root")]
     assert main(["devices", "add", "ecu.local"]) == 0
     assert [d["id"] for d in listed(capsys)] == ["orin", "ecu-local"]
     assert main(["devices", "list"]) == 0

@@ -42,6 +42,16 @@ def test_a_home_that_does_not_exist_is_named_not_a_traceback(tmp_path: Path) -> 
         tmp_path.chmod(0o755)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1 and str(tmp_path) in result.stderr, result.stderr
+    assert "set SDV_STUDIO_HOME to a folder you can write to" in result.stderr
+
+
+def test_the_window_with_an_unusable_home_says_what_to_do() -> None:
+    env = dict(os.environ, SDV_STUDIO_HOME="/proc/1/sdv-studio-home", QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-m", "sdv_studio"], capture_output=True, text=True, check=False,
+                            env=env, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert "cannot make its folder /proc/1/sdv-studio-home" in result.stderr and "SDV_STUDIO_HOME" in result.stderr
 
 
 def test_a_path_too_long_for_the_system_is_named(tmp_path: Path) -> None:

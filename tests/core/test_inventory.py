@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio.core.errors import InvalidInput, NotFound, Unavailable
 from sdv_studio.core.inventory import Inventory, InventoryError, SavedDevice, device_id_for
 from sdv_studio.core.ssh import load_password
 
@@ -39,18 +40,21 @@ def test_passwords_live_in_the_keyring_follow_edits_and_leave_with_the_device(tm
     assert load_password("sdv", "10.9.0.8", 22) is None
 
 
-def test_refusals(tmp_path: Path) -> None:
+def test_refusals_and_their_kinds(tmp_path: Path) -> None:
+    """A refused change is invalid input, an unknown id names nothing, a damaged file is unavailable."""
     inv = Inventory(tmp_path / "devices.json")
     inv.add(SavedDevice(id="a", name="A", host="10.0.0.1"))
-    with pytest.raises(InventoryError, match="already saved"):
+    with pytest.raises(InvalidInput, match="already saved") as refused:
         inv.add(SavedDevice(id="a", name="A2", host="10.0.0.2"))
-    with pytest.raises(InventoryError, match="lowercase"):
+    assert isinstance(refused.value, InventoryError) and not isinstance(refused.value, NotFound)
+    with pytest.raises(InvalidInput, match="lowercase"):
         inv.add(SavedDevice(id="Bad Id", name="B", host="10.0.0.3"))
-    with pytest.raises(InventoryError, match="no saved device"):
+    with pytest.raises(NotFound, match="no saved device"):
         inv.remove("nope")
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(InventoryError, match="not a device inventory"):
+    with pytest.raises(Unavailable, match="not a device inventory") as unreadable:
         Inventory(tmp_path / "broken.json").devices()
+    assert isinstance(unreadable.value, InventoryError)
     assert device_id_for("Jetson.local") == "jetson-local"
 
 

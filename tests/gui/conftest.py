@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sdv_studio.gui.qt import QtCore, QtWidgets, qasync
+from sdv_studio.gui.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +46,8 @@ def qt_loop(_session_qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.Abs
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> QtCore.QSettings:
-    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.ini")
 
 
 @pytest.fixture
@@ -86,3 +87,19 @@ def _qt_garbage_freed_on_the_gui_thread(qapp: QtWidgets.QApplication) -> Iterato
     yield
     gc.collect()
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The desktop app's log file, in a home of the test's own; taken off the root logger after."""
+    from sdv_studio import paths
+    from sdv_studio.logging_setup import log_to_file
+
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path / "home"))
+    path = paths.log_file()
+    log_to_file(path)
+    yield path
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "baseFilename", None) == str(path)]:
+        root.removeHandler(handler)
+        handler.close()

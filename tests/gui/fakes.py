@@ -1,6 +1,8 @@
 """The GUI tests' engines: the scripted bench from sdv_studio.gui.demo on a small test bench.
 
-Packaging is real; deployments go through the real orchestrator with scripted device jobs.
+Packaging is real; deployments go through the real orchestrator with scripted device jobs. For the
+wizard's own logic only: a test of what a device or broker answers uses real engines (test_rig*.py,
+test_local_engines.py, test_actions.py).
 """
 
 from __future__ import annotations

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from sdv_studio.gui.dialogs import DeviceDialog, HostKeyDialog, PasswordDialog
-from sdv_studio.gui.qt import QtWidgets
+from sdv_studio.gui.dialogs import DeviceDialog, PasswordDialog
 from sdv_studio.gui.state import Step
+from sdv_studio.gui.trust_sheet import TrustSheet
 from tests.gui.fakes import FINGERPRINT
-from tests.gui.helpers import configure_plain_app, go_to
-
-
-def _dialog(qtbot, kind):  # type: ignore[no-untyped-def]
-    found: list[QtWidgets.QDialog] = []
-
-    def visible() -> bool:
-        found[:] = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
-        return bool(found)
-
-    qtbot.waitUntil(visible, timeout=3000)
-    return found[0]
+from tests.gui.helpers import configure_plain_app, go_to, visible_dialog
 
 
 def _to_devices(window, qtbot):  # type: ignore[no-untyped-def]
@@ -28,19 +17,20 @@ def _to_devices(window, qtbot):  # type: ignore[no-untyped-def]
     return page
 
 
-def test_host_key_dialog_shows_fingerprint_then_password(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+def test_added_device_key_on_the_trust_sheet_then_password(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
     page = _to_devices(window, qtbot)
     engines.discovery.password_hosts.add("10.99.0.50")
     task = page.add_device()
-    add = _dialog(qtbot, DeviceDialog)
+    add = visible_dialog(qtbot, DeviceDialog)
     add.address.setText("10.99.0.50")
     add.user.setText("sdv")
     add.accept()
-    key = _dialog(qtbot, HostKeyDialog)
-    assert key.fingerprint.text() == FINGERPRINT
-    assert key.isModal() is False or key.windowModality() is not None  # opened with open(), not exec()
-    key.accept()
-    password = _dialog(qtbot, PasswordDialog)
+    sheet = visible_dialog(qtbot, TrustSheet)  # the scan's sheet, with this one device on it
+    assert [(d.name, d.ip, d.key_type) for d in sheet.devices] == [("10.99.0.50", "10.99.0.50", "ssh-ed25519")]
+    assert sheet.table.item(0, 3).text() == FINGERPRINT
+    assert sheet.windowModality() is not None  # opened with open(), not exec()
+    sheet.accept()
+    password = visible_dialog(qtbot, PasswordDialog)
     password.password.setText("s3cret")
     password.remember.setChecked(True)
     password.accept()
@@ -55,10 +45,10 @@ def test_host_key_dialog_shows_fingerprint_then_password(window, qtbot, engines)
 def test_rejecting_the_host_key_adds_nothing(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
     page = _to_devices(window, qtbot)
     task = page.add_device()
-    add = _dialog(qtbot, DeviceDialog)
+    add = visible_dialog(qtbot, DeviceDialog)
     add.address.setText("10.99.0.60")
     add.accept()
-    _dialog(qtbot, HostKeyDialog).reject()
+    visible_dialog(qtbot, TrustSheet).reject()
     qtbot.waitUntil(task.done, timeout=3000)
     assert task.result() is None
     assert "10.99.0.60" not in page.devices
@@ -69,7 +59,7 @@ def test_rejecting_the_host_key_adds_nothing(window, qtbot, engines) -> None:  #
 def test_empty_address_is_refused_on_the_field(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     page = _to_devices(window, qtbot)
     task = page.add_device()
-    add = _dialog(qtbot, DeviceDialog)
+    add = visible_dialog(qtbot, DeviceDialog)
     add.accept()
     assert add.isVisible()
     assert add.address_field.error.text() == "Enter an address or host name"
@@ -107,7 +97,6 @@ def test_no_target_no_next(window, qtbot) -> None:  # type: ignore[no-untyped-de
 
 def test_one_row_per_device_through_trust_edit_and_rescan(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.adapters.discovery import Device
-    from sdv_studio.gui.trust_sheet import TrustSheet
 
     new = [Device(id=f"10.99.0.{n}", name=f"10.99.0.{n}", ip=f"10.99.0.{n}", status="error", compatible=False,
                   key_type="ssh-ed25519", fingerprint=f"SHA256:key{n}", reason="new host key") for n in (70, 71)]
@@ -118,7 +107,7 @@ def test_one_row_per_device_through_trust_edit_and_rescan(window, qtbot, engines
     rows = page.table.rowCount()
     assert page.stage.text() == f"Scan finished: {rows - 1} found"
     task = page.trust_devices()
-    sheet = _dialog(qtbot, TrustSheet)
+    sheet = visible_dialog(qtbot, TrustSheet)
     assert [d.ip for d in sheet.devices] == ["10.99.0.70", "10.99.0.71"]
     sheet.set_checked("10.99.0.71", False)
     sheet.accept()
@@ -131,7 +120,7 @@ def test_one_row_per_device_through_trust_edit_and_rescan(window, qtbot, engines
     assert page.summary.text().startswith(f"{rows} devices")
     # Edited to another address: replaced, not added.
     task = page.add_device(page.devices["10.99.0.70"])
-    edit = _dialog(qtbot, DeviceDialog)
+    edit = visible_dialog(qtbot, DeviceDialog)
     edit.address.setText("10.99.0.72")
     engines.discovery.trusted.add("10.99.0.72")
     edit.accept()

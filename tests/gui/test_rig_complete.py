@@ -1,18 +1,27 @@
-"""Complete against rig devices: open the logs, stop and roll back a light app deployed twice over SSH."""
+"""Complete against rig devices: a light app deployed twice over SSH, then its logs, roll back, stop,
+start and uninstall, each row checked against what the device reports afterwards."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
+from sdv_studio.gui.dialogs import ConfirmDialog
 from sdv_studio.gui.state import Step
-from tests.gui.helpers import configure_plain_app, go_to, scan_rig, trust_on_one_sheet
+from tests.gui.helpers import (
+    complete_row,
+    configure_plain_app,
+    go_to,
+    reported,
+    scan_rig,
+    trust_on_one_sheet,
+    visible_dialog,
+)
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig, pytest.mark.slow]
 
 TARGETS = ("d4", "d5")
+APP = "rig-complete"
 
 
 def _select_trusting(devices, qtbot, ips: set[str]) -> None:  # type: ignore[no-untyped-def]
@@ -22,14 +31,6 @@ def _select_trusting(devices, qtbot, ips: set[str]) -> None:  # type: ignore[no-
                     timeout=120_000)
     devices._checked = {d.id for d in devices.rows() if d.ip in ips}
     devices._update_summary()
-
-
-def _select_row(complete, name: str) -> None:  # type: ignore[no-untyped-def]
-    for row in range(complete.table.rowCount()):
-        if complete.table.item(row, 0).text() == name:
-            complete.table.selectRow(row)
-            return
-    raise AssertionError(f"no row for {name}")
 
 
 def _deploy(win, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -43,15 +44,15 @@ def _deploy(win, qtbot) -> None:  # type: ignore[no-untyped-def]
     go_to(win, qtbot, Step.COMPLETE)
 
 
-def _wait_banner(complete, qtbot, *words: str) -> str:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: complete.banner.property("kind") in ("ok", "error"), timeout=60_000)
-    text = complete.banner.text()
-    assert complete.banner.property("kind") == "ok" and all(w in text for w in words), text
-    return text
+def _act(qtbot, complete, device, button, says: str, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Clicks ``button`` for ``device``'s row and waits for the row to say ``says`` (the device's answer)."""
+    complete_row(complete, device.id)
+    button.click()
+    qtbot.waitUntil(lambda: complete_row(complete, device.id)["On the device"] == says, timeout=int(within * 1000))
+    assert complete.banner.property("kind") == "ok", complete.banner.text()
 
 
 def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
-    from sdv_studio.core.deploy.app_control import device_status
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
     from sdv_studio.gui.window import MainWindow
@@ -64,7 +65,7 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
         win = MainWindow(engines, settings)
         win.show()
         try:
-            configure_plain_app(win, "rig-complete")
+            configure_plain_app(win, APP)
             go_to(win, qtbot, Step.DEVICES)
             devices = scan_rig(win, qtbot, rig)
             _select_trusting(devices, qtbot, ips)
@@ -77,7 +78,11 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
             complete = win.page(Step.COMPLETE)
             d4, d5 = (next(d for d in win.ctx.state.selected_devices if d.ip == rig[n].ip) for n in TARGETS)
 
-            _select_row(complete, d4.name)
+            qtbot.waitUntil(lambda: all(complete_row(complete, d.id)["On the device"] == "Running"
+                                        for d in (d4, d5)), timeout=60_000)
+            assert {complete_row(complete, d.id)["Version"] for d in (d4, d5)} == {"1.0.1"}
+
+            complete_row(complete, d4.id)
             complete.open_logs()
             qtbot.waitUntil(lambda: bool(complete._logs), timeout=60_000)
             log_window = complete._logs[-1]
@@ -85,22 +90,24 @@ def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> 
             qtbot.waitUntil(lambda: "heartbeat" in log_window.text.toPlainText(), timeout=60_000)
             log_window.close()
 
+            complete_row(complete, d4.id)
             complete.rollback_btn.click()
-            _wait_banner(complete, qtbot, d4.name, "1.0.0")
+            qtbot.waitUntil(lambda: complete_row(complete, d4.id)["Version"] == "1.0.0", timeout=120_000)
+            assert d4.name in complete.banner.text() and "1.0.0" in complete.banner.text()
+            assert [(a.version, a.status) for a in reported(qtbot, engines, d4, APP)] == [("1.0.0", "running")]
 
-            _select_row(complete, d5.name)
-            complete.stop_btn.click()
-            _wait_banner(complete, qtbot, "Stopped", d5.name)
+            # Stop: the row says so within 2 s of the click, and so does the device, asked apart from the GUI.
+            _act(qtbot, complete, d5, complete.stop_btn, "Stopped", within=2.0)
+            assert [a.status for a in reported(qtbot, engines, d5, APP)] == ["stopped"]
+            _act(qtbot, complete, d5, complete.start_btn, "Running")
+            assert [(a.version, a.status) for a in reported(qtbot, engines, d5, APP)] == [("1.0.1", "running")]
 
-            # What the devices say now, asked over SSH apart from the GUI.
-            deployer = engines.deployer
-            refs = [deployer._ref(d) for d in (d4, d5)]
-            states = [asyncio.ensure_future(device_status(ref, deployer.approvals.trust(), 30, "rig-complete"))
-                      for ref in refs]
-            qtbot.waitUntil(lambda: all(f.done() for f in states), timeout=60_000)
-            on_d4, on_d5 = (f.result().apps for f in states)
-            assert [(a.version, a.status) for a in on_d4] == [("1.0.0", "running")], on_d4
-            assert [a.status for a in on_d5] == ["stopped"], on_d5
+            complete_row(complete, d5.id)
+            complete.uninstall_selected()
+            visible_dialog(qtbot, ConfirmDialog).accept()
+            qtbot.waitUntil(lambda: complete_row(complete, d5.id)["On the device"] == "Not installed", timeout=60_000)
+            assert reported(qtbot, engines, d5, APP) == []
+            assert complete.stat_ok.value.text() == "1 / 2"  # d4 alone runs it now
         finally:
             win.close()
             qtbot.waitUntil(lambda: not win.tasks.busy, timeout=10_000)

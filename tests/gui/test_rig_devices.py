@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from sdv_studio import __version__
+from sdv_studio.broker.service_base import SERVER_NAME
+from sdv_studio.gui.dialogs import DeviceDialog
 from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.state import Step
 from sdv_studio.gui.trust_sheet import TrustSheet
 from tests.core.kuksa.device_broker import broker_on
-from tests.gui.helpers import scan_rig
+from tests.gui.helpers import scan_rig, visible_dialog
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig]
@@ -144,6 +147,35 @@ def test_bench_scale_trust_and_device_local_brokers(rig: Rig, rig_window, qtbot)
         row = next(r for r, b in enumerate(kuksa.brokers) if b is d4_broker)
         assert kuksa.table.item(row, 0).text() == f"{by_ip[rig['d4'].ip].name} · 127.0.0.1"
 
+        # Test connection reaches it where it listens, on d4's loopback, through d4's SSH connection.
+        kuksa.table.selectRow(row)
+        testing = kuksa.test_connection()
+        qtbot.waitUntil(testing.done, timeout=30_000)
+        assert kuksa.banner.property("kind") == "ok", kuksa.banner.text()
+        assert kuksa.banner.text().startswith(
+            f"Connected to {SERVER_NAME} {__version__} at 127.0.0.1:55555 on {by_ip[rig['d4'].ip].name} in ")
+
+
+def test_device_added_by_hand_is_trusted_on_the_sheet(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.dialogs import DeviceDialog
+
+    devices = rig_window.page(Step.DEVICES)
+    rows = devices.table.rowCount()
+    task = devices.add_device()
+    add = visible_dialog(qtbot, DeviceDialog)
+    add.address.setText(rig["d6"].ip)
+    add.user.setText(rig.user)
+    add.identity.setText(str(rig.key_path))
+    add.accept()
+    sheet = visible_dialog(qtbot, TrustSheet)  # one device on the scan's sheet, its key as the device has it
+    assert [d.ip for d in sheet.devices] == [rig["d6"].ip]
+    assert sheet.table.item(0, 3).text() == _real_fingerprint(rig["d6"].host_key_fingerprint_file())
+    sheet.accept()
+    qtbot.waitUntil(task.done, timeout=60_000)
+    added = task.result()
+    assert added is not None and added.compatible and added.status == "online", added
+    assert devices.table.rowCount() == rows + 1 and added.id in {d.id for d in devices.selected()}
+
 
 def test_this_computer_probed_like_a_device(rig: Rig, rig_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     devices = rig_window.page(Step.DEVICES)
@@ -203,6 +235,16 @@ def test_saved_devices_listed_and_probed_before_any_scan(  # type: ignore[no-unt
         assert set(rows) == {rig["d2"].ip, rig["d3"].ip}  # listed, and nothing swept
         assert all(d.compatible and d.status == "online" and d.runtime in ("docker", "both") for d in rows.values())
         assert devices.stage.text() == "Saved devices: 2 found"
+
+        # The saved d2 edited to another address: the same saved device (by its id), moved; still one row.
+        task = devices.add_device(rows[rig["d2"].ip])
+        edit = visible_dialog(qtbot, DeviceDialog)
+        edit.address.setText(rig["d4"].ip)
+        edit.accept()
+        qtbot.waitUntil(task.done, timeout=60_000)
+        assert task.result() is not None and task.result().id == "d2", devices.banner.text()
+        assert {d.id: d.host for d in Inventory().devices()} == {"d2": rig["d4"].ip, "d3": rig["d3"].ip}
+        assert sorted(d.ip for d in devices.rows() if not d.local) == sorted([rig["d3"].ip, rig["d4"].ip])
 
 
 def test_refused_sign_in_is_explained_with_gui_actions(rig: Rig, rig_window, qtbot, rig_known_hosts: Path,  # type: ignore[no-untyped-def]

@@ -102,3 +102,11 @@ def test_frozen_on_macos_also_looks_where_finder_apps_cannot_see(monkeypatch: py
     monkeypatch.setattr(python_runtime, "_MACOS_PYTHON_DIRS", (str(Path(sys.executable).parent),))
     assert Path(python_runtime.interpreter()[0]).parent == Path(sys.executable).parent
 
+
+
+def test_a_tool_venv_that_cannot_be_installed_leaves_nothing_behind(tmp_path: Path) -> None:
+    venv = tmp_path / "tools" / "broken"
+    missing = tmp_path / "no-such-1.0-py3-none-any.whl"
+    with pytest.raises(python_runtime.PythonRuntimeError, match=f"could not make the tool venv {venv}: .*"):
+        python_runtime.make_tool_venv(venv, ["--no-index", str(missing)])
+    assert not venv.exists()

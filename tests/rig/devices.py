@@ -14,6 +14,7 @@ overlay on a cached root filesystem of that suite (tests/rig/roots.py), with its
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ JETSON_RELEASE = (
 )
 # The device files a foreign device's /dev gets from the host's.
 DEV_NODES = "null zero full random urandom tty"
+# cron's spool of users' crontabs (when cron is installed): each device gets its own.
+CRONTABS = Path("/var/spool/cron/crontabs")
 CGROUP_V1 = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]
 
 
@@ -40,10 +43,12 @@ class DeviceSpec:
     authorized: bool = True
     # A Debian suite (bullseye, trixie): a foreign device whose root is that Debian's, not this machine's.
     suite: str | None = None
+    # A tmpfs of this size (mount's units: "64m") as the login user's home, so it can fill up.
+    home_size: str | None = None
 
     def __post_init__(self) -> None:
-        if self.suite and (self.engine or self.jetson):
-            raise ValueError(f"{self.name}: a foreign device has neither an engine nor the Jetson persona")
+        if self.suite and (self.engine or self.jetson or self.home_size):
+            raise ValueError(f"{self.name}: a foreign device has no engine, Jetson persona or small home")
 
 
 SSHD_CONFIG = """\
@@ -127,9 +132,12 @@ def _write_home(spec: DeviceSpec, homes: Path, public_key: str) -> None:
 def prepare_device_root(spec: DeviceSpec, root: Path, public_key: str, store: Path) -> None:
     """Write the device's private folders and its /etc overlay upper layer."""
     etc = root / "etc"
-    for sub in ("etc-work", "home", "tmp", "run", "containers"):
+    for sub in ("etc-work", "home", "tmp", "run", "containers", "crontabs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "tmp").chmod(0o1777)
+    if CRONTABS.is_dir():  # cron's spool, as the crontab program expects it: the device's own
+        shutil.chown(root / "crontabs", group="crontab")
+        (root / "crontabs").chmod(0o1730)
     _write_etc(spec, etc, Path("/"))
     _write_home(spec, root / "home", public_key)
 
@@ -162,6 +170,17 @@ def boot_script(spec: DeviceSpec, root: Path) -> str:
         f"hostname {shlex.quote(spec.name)}",
         "mkdir -p /run/sshd && chmod 755 /run/sshd",
     ]
+    if CRONTABS.is_dir():
+        lines.append(f"mount --bind {r}/crontabs {CRONTABS}")
+    if spec.home_size:
+        home = f"/home/{LOGIN_USER}"
+        lines += [
+            f"mkdir -p {r}/small-home",
+            f"mount -t tmpfs -o size={shlex.quote(spec.home_size)},mode=700,uid={LOGIN_UID},gid={LOGIN_UID} "
+            f"home {r}/small-home",
+            f"cp -a {home}/. {r}/small-home/",
+            f"mount --bind {r}/small-home {home}",
+        ]
     if spec.engine:
         # `ip netns exec` mounted a fresh /sys without the cgroup v1 hierarchies podman needs.
         lines.append("mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup")

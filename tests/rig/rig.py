@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tests.rig.devices import (
     LOGIN_PASSWORD,
+    LOGIN_UID,
     LOGIN_USER,
     DeviceSpec,
     boot_script,
@@ -115,7 +116,7 @@ class Device:
     @property
     def home(self) -> Path:
         """The login user's home as seen from the host."""
-        if self.foreign:  # only sshd's chroot shows the mounted overlay
+        if self.foreign or self.spec.home_size:  # only the device's mount namespace shows its mounts
             return Path(f"/proc/{self.pid}/root/home/{LOGIN_USER}")
         return self.root / "home" / LOGIN_USER
 
@@ -164,9 +165,44 @@ class Device:
         os.kill(self.pid, signal.SIGHUP)  # sshd re-executes itself and reads the new key
         time.sleep(0.3)
 
+    @property
+    def _lan(self) -> str:
+        return self.netns.rsplit("-", 1)[0] + "-lan"
+
     def link(self, up: bool) -> None:
         """Plug or unplug the device's cable (its veth end on the bridge)."""
-        _run("ip", "-n", self.netns.rsplit("-", 1)[0] + "-lan", "link", "set", f"v{self.name}", "up" if up else "down")
+        _run("ip", "-n", self._lan, "link", "set", f"v{self.name}", "up" if up else "down")
+
+    def throttle(self, rate: str | None) -> None:
+        """Slow what reaches the device to ``rate`` (tc's units: "4mbit"); None: full speed again."""
+        if rate:
+            _run("tc", "-n", self._lan, "qdisc", "replace", "dev", f"v{self.name}", "root", "tbf", "rate", rate,
+                 "burst", "32kbit", "latency", "2s")
+        else:
+            _run("tc", "-n", self._lan, "qdisc", "del", "dev", f"v{self.name}", "root", check=False)
+
+    def processes(self, uid: int | None = None) -> list[int]:
+        """The processes in the device's network namespace (of ``uid`` only, when given). The devices
+        share this machine's PID namespace: this, never a name, tells the device's own apart."""
+        pids = [int(p) for p in _run("ip", "netns", "pids", self.netns, check=False).stdout.split()]
+        if uid is None:
+            return pids
+        return [pid for pid in pids if _uid_of(pid) == uid]
+
+    def kill_ssh_sessions(self) -> list[int]:
+        """SIGKILL every sshd of the device but the listening one (the device's init): what an
+        sshd crash does to the connections it served. The pids killed."""
+        sessions = [pid for pid in self.processes() if pid != self.pid and _comm(pid) == "sshd"]
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return sessions
+
+    def power_cut(self) -> None:
+        """What a reboot does to the login user: every one of its processes on the device killed, and
+        the device's /tmp emptied."""
+        kill_until_gone(lambda: self.processes(LOGIN_UID))
+        self.run("find /tmp -mindepth 1 -delete", check=False)
 
 
 @dataclass
@@ -298,6 +334,22 @@ class Rig:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     dev.process.wait(timeout=5)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^Uid:\s+(\d+)", status, re.M)
+    return int(match.group(1)) if match else None
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _namespaces() -> list[str]:

@@ -1,5 +1,5 @@
-"""The launcher every package runs its app with: health endpoint, __main__ semantics, asyncio
-loop on demand, SIGTERM into SystemExit."""
+"""The launcher every package runs its app with: health endpoint (with a real databroker call for
+KUKSA apps), __main__ semantics, asyncio loop on demand, SIGTERM into SystemExit."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from sdv_studio import shipped
 from sdv_studio.core.packaging.template import LAUNCHER
+from tests.broker.helpers import broker_process, venv
+from tests.templates.probe import health_until, http_get
 
 LAUNCHER_PATH = shipped.templates_dir() / LAUNCHER
+SLEEPER = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
 
 
 def _free_port() -> int:
@@ -28,42 +28,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(app_dir: Path, code: str, *args: str, port: int = 0) -> subprocess.Popen[str]:
+def _launch(app_dir: Path, code: str, *args: str, port: int = 0, python: str = sys.executable,
+            **env: str) -> subprocess.Popen[str]:
     (app_dir / "main.py").write_text(code)
-    env = dict(os.environ, SDV_HEALTH_PORT=str(port), APP_NAME="demo", APP_VERSION="1.2.3", PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, str(LAUNCHER_PATH), str(app_dir / "main.py"), *args], env=env,
+    env = dict(os.environ, SDV_HEALTH_PORT=str(port), APP_NAME="demo", APP_VERSION="1.2.3", PYTHONUNBUFFERED="1",
+               **env)
+    return subprocess.Popen([python, str(LAUNCHER_PATH), str(app_dir / "main.py"), *args], env=env,
                             cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_health_answers_json_while_the_app_runs_and_404_elsewhere(tmp_path: Path) -> None:
     port = _free_port()
     proc = _launch(tmp_path, "import time\nprint('up', flush=True)\ntime.sleep(30)\n", port=port)
     try:
-        status, body = _get(port, "/health?verbose=1")
+        status, body = http_get(port, "/health?verbose=1")
         answer = json.loads(body)
         assert status == 200 and answer["status"] == "ok"
         assert (answer["app"], answer["version"]) == ("demo", "1.2.3") and answer["uptime"] >= 0
-        assert _get(port, "/metrics")[0] == 404
+        # A plain app has no databroker: its connection is not part of its health.
+        assert (answer["kuksa_connection"], answer["app_running"], answer["reason"]) == (None, True, "")
+        assert answer["last_check"].endswith("Z")
+        assert http_get(port, "/metrics")[0] == 404
         with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:  # not a GET: no health
             raw.sendall(b"POST /health HTTP/1.0\r\n\r\n")
             assert raw.recv(100).startswith(b"HTTP/1.0 404")
         with socket.create_connection(("127.0.0.1", port), timeout=2):
             pass  # a prober that connects and says nothing does not stop the next one
-        assert _get(port, "/health")[0] == 200
+        assert http_get(port, "/health")[0] == 200
     finally:
         proc.kill()
         proc.communicate()
@@ -117,3 +108,50 @@ def test_no_port_means_no_health_server(tmp_path: Path, port: str) -> None:
     out = subprocess.run([sys.executable, str(LAUNCHER_PATH), str(tmp_path / "main.py")], env=env,
                          capture_output=True, text=True, timeout=30).stdout
     assert out.strip() == "['MainThread']"
+
+
+def test_a_kuksa_app_is_healthy_only_while_its_databroker_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    dead = _free_port()  # nothing listens there
+    proc = _launch(tmp_path, SLEEPER, port=port, SDV_APP_FLAVOUR="kuksa", KUKSA_ENDPOINT=f"127.0.0.1:{dead}")
+    try:
+        down = health_until(port, 503)
+        assert down["status"] == "degraded" and down["kuksa_connection"] is False and down["app_running"] is True
+        assert down["reason"].startswith(f"databroker 127.0.0.1:{dead} not reachable"), down
+    finally:
+        proc.kill()
+        proc.communicate()
+
+    with broker_process() as broker:
+        proc = _launch(tmp_path, SLEEPER, port=port, SDV_APP_FLAVOUR="kuksa",
+                       KUKSA_ENDPOINT=f"127.0.0.1:{broker['port']}")
+        try:
+            up = health_until(port, 200)
+            assert (up["status"], up["kuksa_connection"], up["reason"]) == ("ok", True, "")
+            broker["process"].terminate()
+            broker["process"].wait(timeout=10)
+            gone = health_until(port, 503)
+            assert gone["kuksa_connection"] is False and f"127.0.0.1:{broker['port']}" in gone["reason"]
+        finally:
+            proc.kill()
+            proc.communicate()
+
+
+@pytest.mark.slow
+def test_a_velocitas_app_is_checked_through_the_sdks_address_and_api(tmp_path: Path) -> None:
+    python = venv("velocitas-0.15.7", ["velocitas-sdk==0.15.7", "velocitas-model-generator==0.9.0"])
+    port = _free_port()
+    app = "import velocitas_sdk.vehicle_app, time\nprint('up', flush=True)\ntime.sleep(60)\n"
+    with broker_process() as broker:
+        address = f"grpc://127.0.0.1:{broker['port']}"
+        proc = _launch(tmp_path, app, port=port, python=str(python), SDV_APP_FLAVOUR="velocitas",
+                       SDV_VEHICLEDATABROKER_ADDRESS=address, SDV_MIDDLEWARE_TYPE="native")
+        try:
+            assert health_until(port, 200)["kuksa_connection"] is True
+            broker["process"].terminate()
+            broker["process"].wait(timeout=10)
+            gone = health_until(port, 503)
+            assert gone["reason"].startswith(f"databroker 127.0.0.1:{broker['port']} not reachable"), gone
+        finally:
+            proc.kill()
+            proc.communicate()

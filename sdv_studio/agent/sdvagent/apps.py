@@ -59,19 +59,46 @@ def _app_status(store: AppStore, insts: List[Dict[str, Any]]) -> Dict[str, Any]:
         except AgentError:
             version = inst.get("version") if inst else None
     alive = bool(inst and inst.get("pid") and procs.alive(inst["pid"], inst.get("startTicks")))
-    status = "running" if alive else ("error" if inst else "stopped")
+    seen = app_state(inst, alive)
     return {
-        "name": store.name, "version": version, "status": status, "runtime": "native",
+        "name": store.name, "version": version, "status": seen["status"], "runtime": "native",
         "pid": inst.get("pid") if alive and inst else None,
         "startedAt": inst.get("startedAt") if inst else None,
         "restarts": inst.get("restarts", 0) if inst else 0,
         "release": release, "current": current, "instances": len(wanted),
         "lastExit": inst.get("lastExit") if inst else None, "limits": inst.get("limits") if inst else None,
-        "healthPort": (inst.get("health") or {}).get("port") if inst else None,
+        "healthPort": (inst.get("health") or {}).get("port") if inst else None, "health": seen["health"],
     }
 
 
+def app_state(inst: Optional[Dict[str, Any]], alive: bool) -> Dict[str, Any]:
+    """running (up, its last health check passed), degraded (up, the check failed: its databroker
+    unreachable, say), crashed (wanted but not up: the supervisor restarts it) or stopped; with the
+    last check's verdict in the guide's fields."""
+    if inst is None:
+        return {"status": "stopped", "health": None}
+    last = inst.get("lastHealth")
+    if not alive:
+        exited = inst.get("lastExit") or {}
+        reason = "exited with code %s; restarting" % exited.get("code") if exited else "not running"
+        return {"status": "crashed", "health": {
+            "kuksa_connection": (last or {}).get("kuksa_connection"), "app_running": False,
+            "last_check": exited.get("at") or (last or {}).get("last_check"), "reason": reason}}
+    if not last:
+        return {"status": "running", "health": None}
+    fields = {k: last.get(k) for k in ("kuksa_connection", "app_running", "last_check", "reason")}
+    return {"status": "running" if last.get("healthy") else "degraded", "health": fields}
+
+
 def status(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """Every app (or ``name``). With ``settle`` (an app's name), once a deploy, start or rollback
+    of that app in progress has ended: what a cancelled deployment left behind."""
+    settle = args.get("settle")
+    if settle:
+        store = AppStore(layout, require_name({"name": settle}))
+        if store.exists():
+            with store.locked():
+                pass
     insts = instances(layout)
     names = [require_name(args)] if args.get("name") else all_apps(layout)
     apps = []

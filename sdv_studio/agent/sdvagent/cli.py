@@ -79,7 +79,13 @@ def session(first: bytes = b"") -> int:
     line = first or sys.stdin.buffer.readline()
     while line:
         if line.strip():
-            _print(_session_answer(line))
+            answer = _session_answer(line)
+            try:
+                _print(answer)
+            except OSError:  # the workstation is gone (connection cut): nobody to answer
+                return 1
+            if answer.get("sessionEnds"):  # the input is out of step (a transfer cut short)
+                return 1
         line = sys.stdin.buffer.readline()
     return 0
 

@@ -110,7 +110,7 @@ def unit_text(layout: Layout) -> str:
     )
 
 
-def _unit_path() -> str:
+def unit_path() -> str:
     if os.getuid() == 0:
         return "/etc/systemd/system/" + UNIT
     config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -120,7 +120,7 @@ def _unit_path() -> str:
 def _start_systemd(layout: Layout) -> bool:
     if os.environ.get("SDV_AGENT_NO_SYSTEMD") or not systemd_manager_usable():
         return False
-    path = _unit_path()
+    path = unit_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(unit_text(layout))

@@ -7,8 +7,8 @@ import shutil
 import sys
 import time
 
-from . import AGENT_VERSION, client, limits, services, sysinfo
-from .errors import BadRequest
+from . import AGENT_VERSION, client, deploylock, limits, services, sysinfo
+from .errors import AgentError, BadRequest
 from .layout import Layout, valid_name
 
 TYPE_CHECKING = False
@@ -37,24 +37,39 @@ def ssh_address() -> Optional[str]:
 
 def prepare(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     """``info`` plus, for the package about to be deployed, whether the device already holds it and
-    otherwise the hashes it holds and an empty upload folder: one call before anything is sent."""
-    from .store import AppStore, file_index  # only this command needs the store (and hashlib)
+    otherwise the hashes it holds and an empty upload folder, and the app's current release (its
+    version and whether it takes updates): one call before anything is sent.
+
+    It takes the device's deployment lock for this session first (``holder``: who deploys), then
+    clears what deployments cut short left: none can be running now."""
+    from .package import PackageInfo  # only this command needs the store and packages (and hashlib)
+    from .store import AppStore, discard_leftovers, file_index
 
     name, package_id = args.get("name", ""), str(args.get("packageId", ""))
     if not valid_name(name):
         raise BadRequest("name: must be lowercase letters, digits and hyphens")
     if not (package_id.startswith("pkg_") and len(package_id) == 20 and set(package_id[4:]) <= _PACKAGE_ID_CHARS):
         raise BadRequest("packageId: must be pkg_ and 16 hex digits")
+    holder = args.get("holder")
+    deploylock.acquire(layout, holder if isinstance(holder, dict) else {})
+    discard_leftovers(layout)
+    _prune_uploads(layout.uploads)
     answer = info(layout, args)
     store = AppStore(layout, name)
     held = store.find_package(package_id) if store.exists() else None
     answer["installed"] = held["release"] if held else None
+    current = store.current() if store.exists() else None
+    if current:
+        try:
+            held_info = PackageInfo(store.release_dir(current))
+        except AgentError:  # a damaged release: nothing it says can pin it
+            held_info = None
+        if held_info is not None:
+            answer["current"] = {"release": current, "version": held_info.version,
+                                 "otaEnabled": held_info.ota_enabled}
     if not held:
         answer["hashes"] = sorted(file_index(layout))
-        upload = os.path.join(layout.uploads, package_id)
-        shutil.rmtree(upload, ignore_errors=True)  # what an interrupted transfer left
-        _prune_uploads(layout.uploads)
-        answer["upload"] = upload
+        answer["upload"] = os.path.join(layout.uploads, package_id)
     return answer
 
 
@@ -62,7 +77,9 @@ STALE_UPLOAD_SECONDS = 24 * 3600
 
 
 def _prune_uploads(folder: str) -> None:
-    """Uploads a killed transfer left a day ago or more: no transfer runs that long."""
+    """With the deployment lock held: every package upload (``pkg_…``) and every file cut short
+    (``.part``) is a leftover; anything else (the broker's and the advertiser's wheels, kept for the
+    next deployment) once a day old."""
     try:
         names = os.listdir(folder)
     except OSError:
@@ -73,10 +90,19 @@ def _prune_uploads(folder: str) -> None:
             old = time.time() - os.lstat(path).st_mtime > STALE_UPLOAD_SECONDS
         except OSError:
             continue
-        if old and os.path.isdir(path) and not os.path.islink(path):
+        is_folder = os.path.isdir(path) and not os.path.islink(path)
+        if is_folder and (old or name.startswith("pkg_")):
             shutil.rmtree(path, ignore_errors=True)
-        elif old:
+        elif is_folder:
+            _remove_parts(path)
+        elif old or name.endswith(".part"):
             os.unlink(path)
+
+
+def _remove_parts(folder: str) -> None:
+    for name in os.listdir(folder):
+        if name.endswith(".part"):
+            os.unlink(os.path.join(folder, name))
 
 
 def listening_ports() -> List[int]:

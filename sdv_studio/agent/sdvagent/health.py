@@ -1,7 +1,11 @@
-"""Health gates: a process must stay up through a grace period and answer its health endpoint."""
+"""Health: the gate a new process must pass (up through a grace period, its health endpoint
+answering 200), and the verdict ``status`` shows from the app's own answer (the guide's
+HealthChecker fields: kuksa_connection, app_running, last_check, reason)."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import socket
 import time
 
@@ -13,6 +17,8 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
 
 POLL = 0.2
 _MAX_REPLY = 64 * 1024
+# An app's /health asks its databroker (for up to 2 s, see templates/sdv_launcher.py) before it answers.
+PROBE_TIMEOUT = 5.0
 
 
 def free_port() -> int:
@@ -22,7 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def probe_http(port: int, path: str, timeout: float = 1.0) -> Dict[str, Any]:
+def probe_http(port: int, path: str, timeout: float = PROBE_TIMEOUT) -> Dict[str, Any]:
     """GET ``path`` on loopback over HTTP/1.0. A plain socket, not http.client: its imports (email,
     urllib) cost more CPU than a whole agent call, and an app's health answer is one short reply."""
     try:
@@ -61,15 +67,44 @@ def probe(check: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return None
 
 
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def verdict(answer: Optional[Dict[str, Any]], alive: bool) -> Dict[str, Any]:
+    """What a probe's ``answer`` (None: the app has no endpoint) says of a process that is ``alive``
+    or not: ``healthy`` plus the guide's fields, the app's own where its answer carries them."""
+    body = {}  # type: Dict[str, Any]
+    if answer is not None and answer.get("body"):
+        try:
+            parsed = json.loads(answer["body"])
+        except ValueError:
+            parsed = None
+        body = parsed if isinstance(parsed, dict) else {}
+    healthy = alive and (answer is None or bool(answer["ok"]))
+    if not alive:
+        reason = "not running"
+    elif answer is None or answer["ok"]:
+        reason = ""
+    else:
+        reason = str(body.get("reason") or "") or "health endpoint: %s" % (
+            answer.get("error") or "HTTP %s" % answer.get("status"))
+    connection = body.get("kuksa_connection")
+    return {"healthy": healthy, "kuksa_connection": connection if isinstance(connection, bool) else None,
+            "app_running": alive and body.get("app_running") is not False, "last_check": now_iso(),
+            "reason": reason}
+
+
 def wait_healthy(pid: int, start_ticks: Optional[int], check: Dict[str, Any], grace: float,
-                 timeout: float) -> Tuple[bool, str]:
-    """(healthy, why not). Healthy = alive through ``grace`` and, if it has one, its endpoint answered."""
+                 timeout: float) -> Tuple[bool, str, Dict[str, Any]]:
+    """(healthy, why not, the last verdict). Healthy = alive through ``grace`` and, if it has one,
+    its endpoint answered 200; else why not, in the app's own words where it gave them."""
     begin = time.monotonic()
-    answered = probe(check) is None
-    last = {}  # type: Dict[str, Any]
+    last = probe(check)
+    answered = last is None or last["ok"]
     while True:
         if not procs.alive(pid, start_ticks):
-            return False, "the process exited %.1fs after start" % (time.monotonic() - begin)
+            return False, "the process exited %.1fs after start" % (time.monotonic() - begin), verdict(last, False)
         elapsed = time.monotonic() - begin
         if not answered or elapsed >= grace:
             result = probe(check)
@@ -77,8 +112,8 @@ def wait_healthy(pid: int, start_ticks: Optional[int], check: Dict[str, Any], gr
                 answered = result["ok"]
                 last = result
         if answered and elapsed >= grace:
-            return True, ""
+            return True, "", verdict(last, True)
         if elapsed >= max(timeout, grace):
-            return False, "no healthy answer from the health endpoint within %.0fs (last: %s)" % (
-                timeout, last.get("error") or "HTTP %s" % last.get("status"))
+            seen = verdict(last, True)
+            return False, "not healthy within %.0fs: %s" % (timeout, seen["reason"]), seen
         time.sleep(POLL)

@@ -52,6 +52,10 @@ def install(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
         with store.locked():
             result = _place(store, info, staged)
         report("installed", release=result["release"], alreadyInstalled=result["alreadyInstalled"])
+    except OSError as exc:  # e.g. the disk is full: an answer to act on, not an internal error
+        path = exc.filename2 or exc.filename  # a copy's target, else the file it failed on
+        where = " (%s)" % path if path else ""
+        raise AgentError("the install failed: %s%s" % (exc.strerror or exc, where)) from exc
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
         _discard_upload(layout, source_file or source_dir)  # installed or refused: never needed again

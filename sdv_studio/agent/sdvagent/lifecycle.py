@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import client, services, switch
+from . import boothook, client, services, switch
 from .apps import existing_store, require_name
 from .errors import AgentError, BadRequest
 from .install import install
@@ -39,6 +39,7 @@ def deploy(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     with store.locked():
         started = switch.activate(layout, store, installed["release"], args)
     _advertise(layout, args, started)
+    _boot_hook(layout, args, started)
     return dict(started, version=installed["version"], packageId=installed["packageId"],
                 alreadyInstalled=installed["alreadyInstalled"],
                 **{k: installed[k] for k in ("sent", "reused") if k in installed})
@@ -53,7 +54,16 @@ def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
             raise AgentError("%s has no current release; deploy it first" % store.name)
         started = switch.activate(layout, store, release, args)
     _advertise(layout, args, started)
+    _boot_hook(layout, args, started)
     return started
+
+
+def _boot_hook(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> None:
+    """With ``bootHook``, make sure the supervisor (so the app) comes back after a reboot; how goes
+    into the answer as ``bootHook``."""
+    if args.get("bootHook"):
+        answer["bootHook"] = boothook.ensure(layout)
+
 
 
 def _advertise(layout: Layout, args: Dict[str, Any], answer: Dict[str, Any]) -> None:

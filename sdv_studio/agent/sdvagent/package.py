@@ -212,6 +212,13 @@ class PackageInfo:
         return str(kuksa.get("vssVersion") or "")
 
     @property
+    def ota_enabled(self) -> bool:
+        """deployment.otaEnabled: false pins this version on the device (a deployment of another
+        one needs ``force``)."""
+        deployment = self.manifest.get("deployment") or {}
+        return deployment.get("otaEnabled", True) is not False
+
+    @property
     def resource_limits(self) -> Dict[str, Any]:
         deployment = self.manifest.get("deployment") or {}
         return dict(deployment.get("resourceLimits") or {})

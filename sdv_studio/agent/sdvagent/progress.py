@@ -22,6 +22,11 @@ def want(on: bool) -> None:
 
 
 def report(step: str, **details: Any) -> None:
+    """Best effort: a caller that is gone (its connection cut) stops the reports, not the work, which
+    goes on to the end it would have had (a new release healthy, or the one before running again)."""
     if _wanted:
-        sys.stdout.write(json.dumps(dict(details, progress=step), sort_keys=True) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps(dict(details, progress=step), sort_keys=True) + "\n")
+            sys.stdout.flush()
+        except OSError:
+            want(False)

@@ -77,8 +77,8 @@ def start(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     inst = client.request(layout, {"op": "spawn", "instance": dict(spec, delay=delay)})["instance"]
     if delay > 0:
         return {"name": name, "pid": None, "startsIn": delay, "limits": inst.get("limits")}
-    ok, why = health.wait_healthy(inst.get("pid") or 0, inst.get("startTicks"), check,
-                                  float(args.get("graceSeconds", 1.0)), float(args.get("healthTimeout", 30.0)))
+    ok, why, _seen = health.wait_healthy(inst.get("pid") or 0, inst.get("startTicks"), check,
+                                         float(args.get("graceSeconds", 1.0)), float(args.get("healthTimeout", 30.0)))
     if not ok:
         client.request(layout, {"op": "remove", "id": spec["id"]})
         raise AgentError("service %s did not come up: %s" % (name, why),

@@ -122,6 +122,18 @@ class AppStore:
     def save_meta(self, meta: Dict[str, Any]) -> None:
         write_json(os.path.join(self.root, "app.json"), meta)
 
+    def discard_incomplete(self) -> List[str]:
+        """Releases without their release.json and venvs without .complete: what an install cut
+        short left. Call with the app's lock held."""
+        removed = []
+        for folder, marker in ((self.releases_dir, "release.json"), (self.venvs_dir, ".complete")):
+            for entry in os.listdir(folder) if os.path.isdir(folder) else []:
+                path = os.path.join(folder, entry)
+                if os.path.isdir(path) and not os.path.exists(os.path.join(path, marker)):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+        return removed
+
     # -- pruning --------------------------------------------------------------------------------
     def prune(self, keep: int, protect: List[str]) -> List[str]:
         """Removes all but the ``keep`` most recently used releases, never one in ``protect``."""
@@ -152,6 +164,21 @@ def all_apps(layout: Layout) -> List[str]:
     if not os.path.isdir(layout.apps):
         return []
     return sorted(n for n in os.listdir(layout.apps) if not n.startswith("."))
+
+
+def discard_leftovers(layout: Layout) -> List[str]:
+    """Remove what installs cut short left (staging folders, releases without their release.json,
+    venvs never completed); call with the device's deployment lock held, so none is running."""
+    removed = []  # type: List[str]
+    for name in sorted(os.listdir(layout.apps)) if os.path.isdir(layout.apps) else []:
+        store = AppStore(layout, name)
+        if name.startswith(".incoming-"):  # an install's staging folder (install.py)
+            shutil.rmtree(store.root, ignore_errors=True)
+            removed.append(store.root)
+        elif not name.startswith(".") and os.path.isdir(store.root):
+            with store.locked():
+                removed += store.discard_incomplete()
+    return removed
 
 
 def file_index(layout: Layout) -> Dict[str, str]:

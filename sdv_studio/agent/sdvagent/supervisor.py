@@ -2,8 +2,10 @@
 
 It owns ``run/supervisor.json`` (every instance it manages) and answers one JSON request per
 connection on a unix socket. Instances are started in their own session writing to their own log;
-when one exits while wanted, it is started again after an exponential back-off. If the supervisor
-itself dies, its instances keep running and the next supervisor adopts them from the state file.
+when one exits while wanted, it is started again after an exponential back-off. A running app's
+health endpoint is asked again every ``healthInterval`` seconds (``watch``); the last verdict is
+kept as ``lastHealth``. If the supervisor itself dies, its instances keep running and the next
+supervisor adopts them from the state file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from . import AGENT_VERSION, limits, logs, procs
+from . import AGENT_VERSION, limits, logs, procs, watch
 from .jsonfile import read_json, write_json
 from .layout import Layout
 
@@ -49,6 +51,7 @@ class Supervisor:
         self.children = {}  # type: Dict[str, subprocess.Popen]
         self.running = True
         self.dirty = False
+        self.watch = watch.HealthWatch()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def serve(self) -> int:
@@ -81,6 +84,7 @@ class Supervisor:
             if ready:
                 self._handle(server)
             self._tick()
+            self._watch_health()
             if time.monotonic() - last_rotate > ROTATE_EVERY:
                 last_rotate = time.monotonic()
                 self._rotate()
@@ -109,6 +113,7 @@ class Supervisor:
         state = read_json(self.layout.supervisor_state, {}) or {}
         for inst in (state.get("instances") or {}).values():
             self.instances[inst["id"]] = inst
+            inst["nextCheck"] = 0.0  # a monotonic time of the supervisor before: check soon
             if inst.get("want") != "running":
                 continue
             pid = inst.get("pid")
@@ -119,7 +124,10 @@ class Supervisor:
         self.dirty = True
 
     def _save(self) -> None:
-        write_json(self.layout.supervisor_state, {"instances": self.instances})
+        try:
+            write_json(self.layout.supervisor_state, {"instances": self.instances})
+        except OSError:  # e.g. the disk is full: keep supervising, and try again next tick
+            return
         self.dirty = False
 
     # -- requests ----------------------------------------------------------------------------
@@ -146,9 +154,11 @@ class Supervisor:
             return {"ok": True, "instance": self.spawn(request["instance"])}
         if op == "update":
             inst = self._get(request["id"])
-            for key in ("restart", "app", "release"):
+            for key in ("restart", "app", "release", "lastHealth", "healthInterval"):
                 if key in request:
                     inst[key] = request[key]
+            if "lastHealth" in request or "healthInterval" in request:  # a check now: the next is an interval away
+                inst["nextCheck"] = time.monotonic() + watch.interval(inst)
             self.dirty = True
             return {"ok": True, "instance": dict(inst)}
         if op == "stop":
@@ -214,8 +224,10 @@ class Supervisor:
                 self._exited(inst, 127)
                 return
         self.children[inst["id"]] = child
+        inst.pop("lastHealth", None)  # about the process before
         inst.update({"pid": child.pid, "startTicks": procs.start_ticks(child.pid), "startedAt": now_iso(),
-                     "startedMono": time.monotonic(), "status": "running"})
+                     "startedMono": time.monotonic(), "status": "running",
+                     "nextCheck": time.monotonic() + watch.interval(inst)})
 
     def _tick(self) -> None:
         for inst in list(self.instances.values()):
@@ -230,6 +242,14 @@ class Supervisor:
                 if inst.get("status") != "scheduled":
                     inst["restarts"] = inst.get("restarts", 0) + 1
                 self._start(inst)
+                self.dirty = True
+
+    def _watch_health(self) -> None:
+        self.watch.tick(self.instances)
+        for inst_id, seen in self.watch.finished():
+            inst = self.instances.get(inst_id)
+            if inst is not None and inst.get("pid") == seen.pop("pid"):  # not about a process since replaced
+                inst["lastHealth"] = seen
                 self.dirty = True
 
     def _exit_code(self, inst: Dict[str, Any]) -> Optional[int]:

@@ -26,7 +26,8 @@ DEFAULT_GRACE = 5.0
 DEFAULT_HEALTH_TIMEOUT = 30.0
 LOG_TAIL = 40
 # Settings remembered per app, so a restart or rollback runs the app the way it was deployed.
-SETTINGS = ("broker", "mqtt", "env", "graceSeconds", "healthTimeout", "memory", "cpu", "keep", "logMaxBytes")
+SETTINGS = ("broker", "mqtt", "env", "graceSeconds", "healthTimeout", "healthInterval", "memory", "cpu", "keep",
+            "logMaxBytes")
 # The ones the running process was started with: a change means the release must start again.
 PROCESS_SETTINGS = ("broker", "mqtt", "env", "memory", "cpu")
 
@@ -84,7 +85,7 @@ def instance_spec(layout: Layout, store: AppStore, release: str, conf: Dict[str,
         "memory": parse_memory(conf.get("memory", limits.get("memory"))),
         "cpu": parse_cpu(conf.get("cpu", limits.get("cpu"))),
         "health": {"port": port, "path": info.health_path}, "restart": False,
-        "logMaxBytes": conf.get("logMaxBytes"),
+        "healthInterval": conf.get("healthInterval"), "logMaxBytes": conf.get("logMaxBytes"),
     }
 
 
@@ -103,11 +104,12 @@ def _launch(layout: Layout, spec: Dict[str, Any], conf: Dict[str, Any]) -> Dict[
     if not inst.get("pid"):
         return {"ok": False, "instance": inst, "why": "the process could not be started"}
     report("started", release=spec["release"], pid=inst["pid"])
-    ok, why = health.wait_healthy(inst["pid"], inst.get("startTicks"), spec["health"],
-                                  float(conf.get("graceSeconds", DEFAULT_GRACE)),
-                                  float(conf.get("healthTimeout", DEFAULT_HEALTH_TIMEOUT)))
+    ok, why, seen = health.wait_healthy(inst["pid"], inst.get("startTicks"), spec["health"],
+                                        float(conf.get("graceSeconds", DEFAULT_GRACE)),
+                                        float(conf.get("healthTimeout", DEFAULT_HEALTH_TIMEOUT)))
     if ok:
-        inst = client.request(layout, {"op": "update", "id": spec["id"], "restart": True})["instance"]
+        inst = client.request(layout, {"op": "update", "id": spec["id"], "restart": True,
+                                       "lastHealth": seen})["instance"]
         return {"ok": True, "instance": inst}
     final = next((i for i in app_instances(layout, spec["app"]) if i["id"] == spec["id"]), inst)
     client.request(layout, {"op": "remove", "id": spec["id"]})
@@ -125,6 +127,8 @@ def activate(layout: Layout, store: AppStore, release: str, args: Dict[str, Any]
     result = {"name": store.name, "release": release, "previous": old[0]["release"] if old else None}
     same = all(conf.get(k) == before.get(k) for k in PROCESS_SETTINGS)
     if any(i["release"] == release and i.get("status") == "running" for i in old) and same and not args.get("restart"):
+        if conf.get("healthInterval") != old[0].get("healthInterval"):  # no restart needed for that
+            client.request(layout, {"op": "update", "id": old[0]["id"], "healthInterval": conf.get("healthInterval")})
         return dict(result, started=False, alreadyRunning=True, instance=_public(old[0]))
     spec = instance_spec(layout, store, release, conf)
     hot = bool(args.get("hotSwap")) and bool(old)
@@ -198,5 +202,6 @@ def stop_app(layout: Layout, name: str) -> List[str]:
 def _public(inst: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     if not inst:
         return {}
-    keys = ("id", "release", "version", "pid", "startedAt", "restarts", "status", "limits", "health", "lastExit")
+    keys = ("id", "release", "version", "pid", "startedAt", "restarts", "status", "limits", "health", "lastHealth",
+            "lastExit")
     return {k: inst.get(k) for k in keys}

@@ -269,6 +269,10 @@ def shared(venvs_dir: str, key: str, find_links: List[str], requirements_file: s
         return path
     os.makedirs(venvs_dir, exist_ok=True)
     shutil.rmtree(path, ignore_errors=True)
-    create(path, find_links, [], requirements_file, wheels)
-    open(os.path.join(path, ".complete"), "w").close()
+    try:
+        create(path, find_links, [], requirements_file, wheels)
+        open(os.path.join(path, ".complete"), "w").close()
+    except BaseException:  # e.g. the disk filled up: no half-made venv stays behind
+        shutil.rmtree(path, ignore_errors=True)
+        raise
     return path

@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
-from sdv_studio.api.errors import ApiError
+from sdv_studio.api.errors import ApiError, field_named
 from sdv_studio.api.models import DeploymentList, ErrorBody
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
-from sdv_studio.core.deploy.targets import UnknownDevice, resolve_devices
-from sdv_studio.core.inventory import InventoryError
+from sdv_studio.core.deploy.targets import resolve_devices
 from sdv_studio.models.deployment import Deployment, DeploymentRequest
 
 router = APIRouter(prefix="/api/deployments", tags=["deployments"])
@@ -40,17 +39,12 @@ async def create_deployment(body: DeploymentRequest, request: Request,
     except PackageUnreadable as exc:
         raise ApiError(409, "the stored package is damaged; build it again", [str(exc)]) from exc
     settings = ctx.settings
-    try:
+    with field_named("--device", "devices"):
         devices = resolve_devices(body.devices, settings.connection, ctx.inventory)
-    except UnknownDevice as exc:
-        raise ApiError(422, "invalid request", [line.replace("--device ", "devices: ", 1)
-                                                for line in str(exc).splitlines()]) from exc
-    except InventoryError as exc:
-        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
     hot_swap = None if body.deployment_mode is None else body.deployment_mode == "hot-swap"
     options = DeployOptions(hot_swap=hot_swap, rollback=body.rollback_enabled,
                             broker=body.broker, grace_seconds=settings.grace_seconds,
-                            connect_timeout=settings.device_timeout)
+                            connect_timeout=settings.device_timeout, force=body.force)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,
                            concurrency=settings.concurrency)
     ctx.deployments.add(run)

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
-from sdv_studio.api.errors import ApiError
+from sdv_studio.api.errors import ApiError, field_named
 from sdv_studio.api.models import DeviceMetrics, DiscoverResponse, ErrorBody
+from sdv_studio.core.defaults import PROBE_TIMEOUT
 from sdv_studio.core.deploy.agent_link.session import agent_answer, deploy_errors
-from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
-from sdv_studio.core.discovery import RangeError, ScanOptions, parse_cidrs, scan
-from sdv_studio.core.inventory import InventoryError
+from sdv_studio.core.discovery import ScanOptions, parse_cidrs, scan
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 MAX_CIDRS = 16
@@ -31,23 +30,18 @@ async def discover(
     mdns: Annotated[bool, Query(description="browse mDNS")] = True,
     sweep: Annotated[bool, Query(description="sweep address ranges for SSH")] = True,
     port: Annotated[int, Query(ge=1, le=65535, description="SSH port to sweep for")] = 22,
-    timeout: Annotated[float, Query(gt=0, le=120, description="seconds per device probe")] = 10.0,
+    timeout: Annotated[float, Query(gt=0, le=120, description="seconds per device probe")] = PROBE_TIMEOUT,
 ) -> JSONResponse:
     cidrs = cidr or []
     if len(cidrs) > MAX_CIDRS:
         raise ApiError(422, "invalid request", [f"cidr: at most {MAX_CIDRS} ranges"])
-    try:
+    with field_named("--cidr", "cidr"):
         parse_cidrs(cidrs)  # checked even when not sweeping: a bad range is a mistake either way
-    except RangeError as exc:
-        raise ApiError(422, "invalid request", [str(exc).replace("--cidr ", "cidr: ", 1)]) from exc
     settings = ctx.settings
     options = ScanOptions(cidrs=cidrs or None, use_sweep=sweep, use_mdns=mdns, port=port,
                           user=settings.connection.user, key_file=settings.connection.key_file,
                           trust=settings.trust, probe_timeout=timeout)
-    try:
-        devices = await scan(options, ctx.inventory)
-    except InventoryError as exc:
-        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
+    devices = await scan(options, ctx.inventory)
     return JSONResponse({"devices": [d.to_json_dict() for d in devices]})
 
 
@@ -61,18 +55,15 @@ async def metrics(
 ) -> JSONResponse:
     settings = ctx.settings
     try:
-        device = resolve_device(device_id, settings.connection, ctx.inventory)
-    except UnknownDevice as exc:
-        raise ApiError(404, f"no device {device_id!r}", [str(exc).replace("--device ", "deviceId: ", 1)]) from exc
-    except InventoryError as exc:
-        raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
+        with field_named("--device", "deviceId"):
+            device = resolve_device(device_id, settings.connection, ctx.inventory)
+    except UnknownDevice as exc:  # a path that names no device
+        raise ApiError(404, f"no device {device_id!r}", exc.problems) from exc
     timeout = settings.device_timeout
     try:
         # One bound on the whole exchange: connect, agent upload when missing, the sample itself.
         async with asyncio.timeout(timeout * 3), deploy_errors(device.target):
             answer = await agent_answer(device.target, settings.trust, timeout, "metrics")
-    except DeployError as exc:
-        raise ApiError(502, f"{device.device_id}: could not read metrics", [str(exc)]) from exc
     except TimeoutError as exc:
         raise ApiError(504, f"{device.device_id}: the device did not answer in time",
                        [f"{device.target.label}: no answer in {timeout * 3:g}s"]) from exc

@@ -11,26 +11,28 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError
-from sdv_studio.api.models import ErrorBody, PackageCreated, human_size
-from sdv_studio.core.packaging.builder import BuildFailed, PackageError, build_from_request
+from sdv_studio.api.models import ErrorBody, PackageCreated
+from sdv_studio.core.packaging.builder import build_from_request
+from sdv_studio.core.packaging.stages import BuildProgress
 from sdv_studio.models.package import PackageRequest
+from sdv_studio.models.sizes import human_size
 
 router = APIRouter(tags=["packages"])
 log = logging.getLogger(__name__)
 
 
+def _log_progress(event: BuildProgress) -> None:
+    log.debug("%s: %s", event.stage.key, event.message)
+
+
 @router.post("/api/apps/package", status_code=200, response_model=PackageCreated,
-             responses={422: {"model": ErrorBody}}, summary="Build a deployable package from the app's code")
+             responses={status: {"model": ErrorBody} for status in (422, 502)},
+             summary="Build a deployable package from the app's code")
 async def create_package(body: PackageRequest, request: Request,
                          ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
     async with ctx.builds:
-        try:
-            # Builds are blocking (archive writing, pip): a worker thread keeps the server answering.
-            result = await asyncio.to_thread(build_from_request, body, log.debug, ctx.store)
-        except PackageError as exc:
-            raise ApiError(422, "invalid package", exc.problems) from exc
-        except BuildFailed as exc:
-            raise ApiError(422, "the package could not be built", exc.problems) from exc
+        # Builds are blocking (archive writing, pip): a worker thread keeps the server answering.
+        result = await asyncio.to_thread(build_from_request, body, _log_progress, ctx.store)
     stored = result.stored
     url = str(request.url_for("download_package", package_id=stored.package_id))
     created = PackageCreated(

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sdv_studio.core.deploy.device_ref import DeviceRef
     from sdv_studio.core.deploy.options import DeployOptions
-    from sdv_studio.core.deploy.service import DeviceRef, start_deployment
+    from sdv_studio.core.deploy.service import start_deployment
 
 __all__ = ["DeployOptions", "DeviceRef", "start_deployment"]
 
@@ -25,8 +26,12 @@ def __getattr__(name: str) -> Any:
         from sdv_studio.core.deploy.options import DeployOptions
 
         return DeployOptions
-    if name in ("DeviceRef", "start_deployment"):
-        from sdv_studio.core.deploy import service
+    if name == "DeviceRef":
+        from sdv_studio.core.deploy.device_ref import DeviceRef
 
-        return getattr(service, name)
+        return DeviceRef
+    if name == "start_deployment":
+        from sdv_studio.core.deploy.service import start_deployment
+
+        return start_deployment
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

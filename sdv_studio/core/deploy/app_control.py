@@ -18,14 +18,20 @@ from sdv_studio.child_env import child_env
 from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, agent_line
 from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
 from sdv_studio.core.deploy.agent_link.session import agent_failure, agent_session, deploy_errors
-from sdv_studio.core.deploy.orchestrator import DeployError
-from sdv_studio.core.deploy.runtimes.container import LABEL_APP, LABEL_PACKAGE, LABEL_VERSION, container_states
+from sdv_studio.core.deploy.device_ref import DeviceRef
+from sdv_studio.core.deploy.orchestrator import DeployError, DeviceState
+from sdv_studio.core.deploy.runtimes.container import (
+    LABEL_APP,
+    LABEL_OTA,
+    LABEL_PACKAGE,
+    LABEL_VERSION,
+    container_states,
+)
 from sdv_studio.core.deploy.runtimes.container_engine import engine_for
-from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import AppState, DeviceApps
 
-NATIVE_FIELDS = ("name", "version", "status", "runtime", "pid", "startedAt", "restarts")
+NATIVE_FIELDS = ("name", "version", "status", "runtime", "pid", "startedAt", "restarts", "health")
 
 
 async def _engine(agent: AgentClient, info: dict[str, Any]) -> docker.DockerClient | None:
@@ -37,12 +43,15 @@ async def _engine(agent: AgentClient, info: dict[str, Any]) -> docker.DockerClie
         return None
 
 
-async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str | None = None) -> DeviceApps:
-    """Every app on the device (or one), native and in containers; a failure is reported, not raised."""
+async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str | None = None,
+                        settle: float = 0) -> DeviceApps:
+    """Every app on the device (or one), native and in containers; a failure is reported, not raised.
+    With ``settle`` (seconds, and a ``name``), once a start of that app under way has ended."""
     try:
         async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, info):
             # Every native app, then filtered: the agent knows nothing of an app that runs in a container.
-            answer = await agent.call("status", {})
+            answer = await agent.call("status", {"settle": name} if settle and name else {},
+                                      timeout=max(timeout, settle))
             apps = [AppState.model_validate({k: a.get(k) for k in NATIVE_FIELDS if a.get(k) is not None})
                     for a in answer.get("apps", []) if name in (None, a.get("name"))]
             engine = await _engine(agent, info)
@@ -58,6 +67,24 @@ async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, 
             return DeviceApps(device_id=device.device_id, apps=apps)
     except DeployError as exc:
         return DeviceApps(device_id=device.device_id, error=str(exc))
+
+
+async def state_after_cancel(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str,
+                             settle: float) -> DeviceState:
+    """What ``status`` says the device runs of ``name`` once a cancelled deployment's work there has
+    ended (the agent waits for a start under way; see its ``status``)."""
+    found = await device_status(device, trust, timeout, name, settle)
+    if found.error:
+        if found.error == f"no app named {name}":
+            return DeviceState(None, f"{name} is not on the device")
+        raise DeployError(found.error)
+    running = [a for a in found.apps if a.status in ("running", "degraded")]
+    if running:
+        app = running[0]
+        return DeviceState(app.version, f"the device runs {name} {app.version} ({app.status})")
+    app = found.apps[0]
+    what = f"{name} {app.version}" if app.version else name
+    return DeviceState(None, f"{what} is {app.status} on the device")
 
 
 def _containers(engine: docker.DockerClient, name: str) -> list[Container]:
@@ -101,7 +128,7 @@ def _docker_rollback(engine: docker.DockerClient, current: Container) -> dict[st
     current.stop(timeout=10)
     replacement = engine.containers.run(
         image.id, name=f"{current.name}-rb", detach=True, environment=env,
-        labels={k: image.labels[k] for k in (LABEL_APP, LABEL_VERSION, LABEL_PACKAGE)},
+        labels={k: image.labels[k] for k in (LABEL_APP, LABEL_VERSION, LABEL_PACKAGE, LABEL_OTA) if k in image.labels},
         network_mode="host", user=config.get("User") or "1000:1000", read_only=True,
         tmpfs={"/tmp": "rw,noexec,nosuid,size=100m"}, security_opt=["no-new-privileges"], cap_drop=["ALL"],
         mem_limit=host.get("Memory") or None, nano_cpus=host.get("NanoCpus") or None,

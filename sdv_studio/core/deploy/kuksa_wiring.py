@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdv_studio.broker.bench import DEFAULT_DELAY_MS
+from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
 from sdv_studio.core.deploy.agent_link.client import AgentClient
 from sdv_studio.core.deploy.agent_link.uploads import upload_files
 from sdv_studio.core.deploy.orchestrator import DeployError
@@ -25,8 +26,6 @@ from sdv_studio.core.packaging.wheels import WheelError
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.models.broker import KuksaBrokerInfo
 
-KUKSA_PORT = 55555
-MQTT_PORT = 1883
 DETECT_TIMEOUT = 5.0
 
 
@@ -71,22 +70,22 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None,
         return Wiring(_strip_scheme(str(kuksa["customBrokerUrl"])), mqtt_default, "from the package")
     listening = set(info.get("listening") or [])
     detect = kuksa.get("brokerAutoDetect", True) is not False
-    found = sorted((b for b in brokers or [] if b.kind == "databroker"), key=lambda b: b.port != KUKSA_PORT)
+    found = sorted((b for b in brokers or [] if b.kind == "databroker"), key=lambda b: b.port != DATABROKER_PORT)
     if detect and found:
         return Wiring(f"127.0.0.1:{found[0].port}", mqtt_default, _described(found[0]))
-    if detect and KUKSA_PORT in listening:
+    if detect and DATABROKER_PORT in listening:
         # Taken by something that did not answer as a databroker (or not asked): the fallback could not bind it.
-        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "port 55555 in use on the device")
+        return Wiring(f"127.0.0.1:{DATABROKER_PORT}", mqtt_default, f"port {DATABROKER_PORT} in use on the device")
     if not kuksa.get("fallbackBroker", True):
         if not detect:
             raise DeployError("the package turns databroker detection and SDV Studio's databroker off and names "
                               "no broker (kuksaConfig.customBrokerUrl): give one with --broker HOST:PORT")
-        return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "no databroker found and fallback disabled")
-    if KUKSA_PORT in listening:
+        return Wiring(f"127.0.0.1:{DATABROKER_PORT}", mqtt_default, "no databroker found and fallback disabled")
+    if DATABROKER_PORT in listening:
         raise DeployError(f"the package turns databroker detection off, so SDV Studio's databroker would start, "
-                          f"but port {KUKSA_PORT} on the device is taken; use that broker with --broker "
-                          f"127.0.0.1:{KUKSA_PORT}, or package with detection on")
-    return Wiring(f"127.0.0.1:{KUKSA_PORT}", mqtt_default, "SDV Studio's databroker started on the device",
+                          f"but port {DATABROKER_PORT} on the device is taken; use that broker with --broker "
+                          f"127.0.0.1:{DATABROKER_PORT}, or package with detection on")
+    return Wiring(f"127.0.0.1:{DATABROKER_PORT}", mqtt_default, "SDV Studio's databroker started on the device",
                   start_fallback=True, with_mqtt=MQTT_PORT not in listening)
 
 
@@ -140,11 +139,11 @@ def broker_venv_args(venv_name: str, wheel_dir: str, requirement: str) -> dict[s
 
 def broker_service_args(venv_name: str, vss_path: str, *, with_mqtt: bool) -> dict[str, Any]:
     """The agent's ``service`` arguments that start SDV Studio's databroker, supervised, on the device."""
-    argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(KUKSA_PORT),
+    argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(DATABROKER_PORT),
             "--vss", vss_path]
     argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
     # A device with no databroker of its own has no vehicle behind it either: bench mode, said
     # here rather than left to the broker's default, reflects the app's actuator targets.
     argv += ["--mock-delay", str(DEFAULT_DELAY_MS)]
     return {"action": "start", "name": "databroker", "venv": venv_name, "argv": argv,
-            "health": {"tcpPort": KUKSA_PORT}}
+            "health": {"tcpPort": DATABROKER_PORT}}

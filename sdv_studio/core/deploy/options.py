@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sdv_studio.core.defaults import DEVICE_TIMEOUT
+
 
 @dataclass(frozen=True)
 class DeployOptions:
@@ -12,9 +14,15 @@ class DeployOptions:
     broker: str | None = None  # HOST:PORT; None = detect, else the fallback broker
     grace_seconds: float = 3.0
     health_timeout: float = 30.0
-    connect_timeout: float = 15.0
+    # Seconds between the device's re-checks of a running app's health (the guide's 30).
+    health_interval: float = 30.0
+    # Replace a version whose package said deployment.otaEnabled: false.
+    force: bool = False
+    connect_timeout: float = DEVICE_TIMEOUT
     # Seconds without progress before a transfer or a quick agent call counts as a lost device.
     stall_timeout: float = 20.0
     # Announce the device as _sdv-agent._tcp over mDNS after the deploy, on the interface this
     # workstation reached it through. Opt-in: a device on a car's or a lab's network stays quiet.
     advertise: bool = False
+    # Seconds to wait while another deployment (from any workstation) holds the device.
+    lock_wait: float = 60.0

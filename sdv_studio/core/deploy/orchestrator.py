@@ -13,10 +13,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,10 @@ def _lock_for(device_key: str) -> asyncio.Lock:
     return _device_locks.setdefault(device_key, asyncio.Lock())
 
 
-class DeployError(Exception):
+class DeployError(OperationFailed):
     """An expected failure on one device; the message is what the user reads."""
+
+    summary = "the device failed"
 
     def __init__(self, message: str, *, logs: list[str] | None = None, rolled_back: bool = False) -> None:
         super().__init__(message)
@@ -52,6 +56,10 @@ class StepReporter:
         self._run = run
         self.device_id = device_id
 
+    @property
+    def deployment_id(self) -> str:
+        return self._run.deployment_id
+
     async def stage(self, stage: Stage, message: str | None = None) -> None:
         await self._run._update(self.device_id, stage, "deploying", message or stage.message)
 
@@ -63,10 +71,20 @@ DeviceJob = Callable[[StepReporter], Awaitable[JobOutcome]]
 
 
 @dataclass(frozen=True)
+class DeviceState:
+    """What a device runs of the app, as ``status`` reports it."""
+
+    version: str | None  # the version that runs; None when none does
+    summary: str  # e.g. "the device runs light 1.0.0 (running)"
+
+
+@dataclass(frozen=True)
 class DeviceTask:
     device_id: str
     lock_key: str  # the device's address, so two names for one device share a lock
     job: DeviceJob
+    # Asks the device, after a cancel, what it runs once the work under way there has ended.
+    after_cancel: Callable[[], Awaitable[DeviceState]] | None = None
 
 
 def new_deployment_id() -> str:
@@ -76,8 +94,9 @@ def new_deployment_id() -> str:
 class DeploymentRun:
     """A deployment in flight: its record, its events, and handles to cancel it.
 
-    The record is written when the deployment starts and when it ends; progress in between at
-    most every SAVE_EVERY seconds (a restart mid-deployment loses at most that much of it):
+    The record is written when the deployment starts, when a device reaches its install (after which
+    the device changes) and when it ends; progress in between at most every SAVE_EVERY seconds (a
+    restart mid-deployment loses at most that much of it):
     re-encoding the whole record on every stage of every device cost more of the event loop than
     anything else the engine does for a device, bar SSH itself."""
 
@@ -88,7 +107,7 @@ class DeploymentRun:
         deployment: Deployment,
         tasks: list[DeviceTask],
         records: DeploymentRecords,
-        concurrency: int = 8,
+        concurrency: int = DEPLOY_CONCURRENCY,
     ) -> None:
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()
@@ -142,7 +161,7 @@ class DeploymentRun:
             row.previous_version = outcome.previous_version
             await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
-            await self._finish(row, None, "cancelled", "Cancelled; the device keeps what it was running")
+            await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")
         except DeployError as exc:
             row.logs = exc.logs[-50:]
             row.rolled_back = exc.rolled_back
@@ -152,6 +171,21 @@ class DeploymentRun:
             log.exception("deployment %s: device %s", self.deployment_id, task.device_id)
             row.error = f"{type(exc).__name__}: {exc}"
             await self._finish(row, None, "error", f"Deployment failed: {row.error}")
+
+    async def _state_after_cancel(self, task: DeviceTask, row: DeviceDeployment) -> str:
+        """What the device runs now, in its own words; the row's version is set to the one it runs."""
+        if row.start_time is None:
+            return "it had not started: nothing was done on the device"
+        if task.after_cancel is None:
+            return "what the device runs now was not checked"
+        try:
+            state = await task.after_cancel()
+        except (asyncio.CancelledError, Exception) as exc:  # cancelled again, or the device cannot be asked
+            log.info("deployment %s: device %s: state after the cancel unknown: %r",
+                     self.deployment_id, task.device_id, exc)
+            return "what the device runs now could not be checked"
+        row.version = state.version
+        return state.summary
 
     async def _finish(self, row: DeviceDeployment, stage: Stage | None, status: str, message: str) -> None:
         row.end_time = utc_now()
@@ -165,7 +199,9 @@ class DeploymentRun:
         row.status = status  # type: ignore[assignment]
         row.message = message
         self._records.changed(self.deployment)
-        if self._pending_save is None:
+        if stage is Stage.INSTALL:  # from here on the device changes: a record cut short must say so
+            self._save_now()
+        elif self._pending_save is None:
             self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.models.package import check_name, check_version
 
@@ -23,8 +24,8 @@ from sdv_studio.models.package import check_name, check_version
 PER_COMBINATION = ("wheels/", "requirements/")
 
 
-class PackageUnreadable(Exception):
-    pass
+class PackageUnreadable(InvalidInput):
+    """The file or id given is not a package this computer can read, or its contents are damaged."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ import tempfile
 from pathlib import Path
 
 from sdv_studio import paths
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.models.deployment import Deployment
 
 _ID = re.compile(r"deploy_[0-9a-f]{12,32}")
 
 
-class RecordUnreadable(ValueError):
+class RecordUnreadable(OperationFailed, ValueError):
     """A record file exists but cannot be read or parsed (damaged, a folder, no permission)."""
 
 
@@ -96,7 +97,7 @@ class DeploymentRecords:
         try:
             deployment = Deployment.model_validate_json(path.read_bytes())
         except (OSError, ValueError) as exc:
-            raise RecordUnreadable(f"{path}: {exc}") from exc
+            raise RecordUnreadable(f"{path}: {exc}; the record is damaged: remove the file") from exc
         return self._settled(deployment)
 
     def all(self) -> list[Deployment]:

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 
+from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
+from sdv_studio.core.deploy.app_control import state_after_cancel
+from sdv_studio.core.deploy.device_ref import DeviceRef
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.runtimes.container import docker_job
 from sdv_studio.core.deploy.runtimes.native import native_job
-from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment, DeviceDeployment
-
-
-@dataclass(frozen=True)
-class DeviceRef:
-    """A deployment target: the id shown to the user and where to connect."""
-
-    device_id: str
-    target: SshTarget
-    advertise: bool = False  # the saved device's own choice to be announced over mDNS
 
 
 def start_deployment(
@@ -32,7 +26,7 @@ def start_deployment(
     options: DeployOptions | None = None,
     *,
     records: DeploymentRecords | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEPLOY_CONCURRENCY,
 ) -> DeploymentRun:
     """Begin deploying ``package`` to every device; the returned run streams events and can be cancelled.
 
@@ -51,7 +45,12 @@ def start_deployment(
         rollback_enabled=options.rollback,
         devices=[DeviceDeployment(device_id=d.device_id) for d in devices],
     )
-    tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, _for_device(options, d)))
+    # A cancelled device is asked what it runs once what was under way there has ended: at most a
+    # health gate, and whatever stopping the old version takes.
+    settle = options.grace_seconds + options.health_timeout + 60
+    tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, _for_device(options, d)),
+                        after_cancel=partial(state_after_cancel, d, trust, options.connect_timeout, package.name,
+                                             settle))
              for d in devices]
     return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency).start()
 

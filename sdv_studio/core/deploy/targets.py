@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sdv_studio.core.deploy.agent_link.local_target import LOCAL_ID, local_target
-from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.deploy.device_ref import DeviceRef
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.ssh.target import SshTarget, local_user, parse_address
 
@@ -26,8 +27,8 @@ class ConnectionDefaults:
     key_file: Path | None = None
 
 
-class UnknownDevice(ValueError):
-    pass
+class UnknownDevice(InvalidInput, ValueError):
+    """A device named that is not an address, or the same device named twice; one line each."""
 
 
 def resolve_device(name: str, defaults: ConnectionDefaults | None = None,
@@ -76,7 +77,7 @@ def resolve_devices(names: Sequence[str], defaults: ConnectionDefaults | None = 
             continue
         named += [(ref, by_tag) for ref in found]
     if problems:
-        raise UnknownDevice("\n".join(problems))
+        raise UnknownDevice(problems)
     refs: list[DeviceRef] = []
     seen: dict[str, tuple[str, bool]] = {}
     for ref, by_tag in named:
@@ -87,5 +88,5 @@ def resolve_devices(names: Sequence[str], defaults: ConnectionDefaults | None = 
         elif not (by_tag or first[1]):
             problems.append(f"--device {ref.device_id}: the same device as {first[0]}")
     if problems:
-        raise UnknownDevice("\n".join(problems))
+        raise UnknownDevice(problems)
     return refs

@@ -11,11 +11,13 @@ import math
 import re
 from dataclasses import dataclass
 
+from sdv_studio.core.errors import InvalidInput
+
 _COUNT = re.compile(r"^\d+$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
-class WavesInvalid(ValueError):
+class WavesInvalid(InvalidInput):
     """A --waves or --max-failed value that cannot be read; the message names the option."""
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sdv_studio.models.broker import KuksaBrokerInfo
-from sdv_studio.models.device import Architecture, DeviceCapabilities, DeviceType, Runtime
+from sdv_studio.models.device import Architecture, DeviceCapabilities, DeviceInfo, DeviceType, Runtime
+from sdv_studio.models.sizes import human_size
 
 MIN_PYTHON = (3, 8)  # what the device agent and packaged apps need natively
 _ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64", "armv8l": "arm64"}
@@ -50,13 +51,6 @@ def device_type(facts: dict[str, str], props: dict[str, str]) -> DeviceType:
         # The release file marks a Jetson; only a readable model naming another board says it isn't an Orin.
         return "jetson-orin" if not model or "orin" in model else "linux-generic"
     return "linux-generic"
-
-
-def human_size(n: int) -> str:
-    """DeviceInfo's human form (docs/interface.md): ``32GB``, ``7.6GB``, ``512MB`` (binary units)."""
-    if n >= 2**30:
-        return f"{n / 2**30:.1f}".removesuffix(".0") + "GB"
-    return f"{n // 2**20}MB"
 
 
 def _kb(facts: dict[str, str], key: str) -> int | None:
@@ -124,3 +118,15 @@ def assess(facts: dict[str, str], props: dict[str, str], brokers: list[KuksaBrok
         python_venv=venv,
         notes=notes if incompatible else problems + notes,  # e.g. no venv, but Docker works
     )
+
+
+def with_facts(device: DeviceInfo, facts: dict[str, str], props: dict[str, str],
+               brokers: list[KuksaBrokerInfo]) -> DeviceInfo:
+    """``device`` as a probe that got through describes it: online, assessed, its notes and brokers."""
+    found = assess(facts, props, brokers)
+    return device.model_copy(update={
+        "status": "online", "type": found.type, "architecture": found.architecture, "runtime": found.runtime,
+        "capabilities": found.capabilities, "compatible": found.compatible, "reason": found.reason,
+        "notes": found.notes, "python": found.python, "python_venv": found.python_venv,
+        "hostname": facts.get("hostname"), "os": facts.get("os"), "brokers": brokers,
+    })

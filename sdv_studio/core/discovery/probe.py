@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sdv_studio.core.defaults import PROBE_TIMEOUT
 from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
 from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, parse_listening
 from sdv_studio.core.kuksa.on_device import DeviceShell, detect_on_device
@@ -78,7 +79,7 @@ def parse_facts(text: str) -> dict[str, str]:
     return facts
 
 
-async def probe(target: SshTarget, trust: HostKeyTrust, timeout: float = 10.0) -> ProbeResult:
+async def probe(target: SshTarget, trust: HostKeyTrust, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
     """Everything within ``timeout`` (a person confirming a host key aside); never raises SshError."""
     try:
         async with connect(target, trust, timeout=min(timeout, 5.0)) as conn:
@@ -87,7 +88,7 @@ async def probe(target: SshTarget, trust: HostKeyTrust, timeout: float = 10.0) -
         return ProbeResult(target.host, None, None, exc)
 
 
-async def probe_local(timeout: float = 10.0) -> ProbeResult:
+async def probe_local(timeout: float = PROBE_TIMEOUT) -> ProbeResult:
     """This computer, by the same script and broker detection as a device, without SSH."""
     return await probe_over(LocalConnection(), "127.0.0.1", timeout)
 

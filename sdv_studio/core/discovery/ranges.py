@@ -9,12 +9,14 @@ from ipaddress import IPv4Address, IPv4Network
 
 import ifaddr
 
+from sdv_studio.core.errors import InvalidInput
+
 log = logging.getLogger(__name__)
 DEFAULT_WIDEST_PREFIX = 22  # a default range never spans more than a /22 (1022 hosts)
 EXPLICIT_WIDEST_PREFIX = 16  # even when asked, a /16 (65534 hosts) is the most one sweep covers
 
 
-class RangeError(ValueError):
+class RangeError(InvalidInput, ValueError):
     """A range given by the user cannot be swept; the message says why."""
 
 

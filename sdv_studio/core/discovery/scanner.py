@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from sdv_studio.core.defaults import PROBE_TIMEOUT
 from sdv_studio.core.discovery import mdns
-from sdv_studio.core.discovery.classify import architecture, assess, type_from_properties
+from sdv_studio.core.discovery.classify import architecture, type_from_properties, with_facts
 from sdv_studio.core.discovery.events import DeviceFound, DeviceUpdated, ScanEvent, ScanFinished, ScanProgress
 from sdv_studio.core.discovery.probe import ProbeResult, probe
 from sdv_studio.core.discovery.ranges import interface_networks, parse_cidrs
@@ -40,7 +41,7 @@ class ScanOptions:
     user: str | None = None  # None: a saved device's user, else the local user name
     key_file: Path | None = None
     trust: HostKeyTrust = field(default_factory=HostKeyTrust)
-    probe_timeout: float = 10.0
+    probe_timeout: float = PROBE_TIMEOUT
     probe_concurrency: int = 16
     sweep_timeout: float = DEFAULT_TIMEOUT
     sweep_concurrency: int = DEFAULT_CONCURRENCY
@@ -201,14 +202,7 @@ class Scanner:
             device.host_key_fingerprint, device.host_key_type = result.error.fingerprint, result.error.key_type
         if facts is not None:
             assert result is not None
-            found = assess(facts, props, result.brokers)
-            return device.model_copy(update={
-                "status": "online", "type": found.type, "architecture": found.architecture,
-                "runtime": found.runtime, "capabilities": found.capabilities, "compatible": found.compatible,
-                "reason": found.reason, "notes": found.notes, "python": found.python,
-                "python_venv": found.python_venv, "hostname": facts.get("hostname"), "os": facts.get("os"),
-                "brokers": result.brokers,
-            })
+            return with_facts(device, facts, props, result.brokers)
         seen_live = bool({"sweep", "mdns"} & set(seen.sources))
         last_seen = device.last_seen if seen_live or saved is None else saved.last_seen or saved.added_at
         if result is None or result.error is None:

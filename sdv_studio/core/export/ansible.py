@@ -19,6 +19,7 @@ from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.service import DeviceRef, package_hot_swap
 from sdv_studio.core.deploy.waves import MaxFailed, Reach, wave_sizes
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.export.ansible_files import WiringInvalid, kuksa_variables, payload
 from sdv_studio.core.export.ansible_hosts import KNOWN_HOSTS, HostsInvalid, export_hosts
 from sdv_studio.core.export.ansible_playbook import AGENT_CALL, AGENT_CALL_TASKS, MARK, PLAYBOOK, VARS, playbook
@@ -30,12 +31,8 @@ INVENTORY = "inventory.yml"
 _WRITTEN = (PLAYBOOK, INVENTORY, KNOWN_HOSTS, "tasks", "vars", "files")
 
 
-class ExportInvalid(ValueError):
+class ExportInvalid(InvalidInput):
     """What stops an export before anything is written; one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
     try:
         kuksa_variables(package.manifest, options.broker)
     except WiringInvalid as exc:
-        problems.append(str(exc))
+        problems += exc.problems
     if (refusal := _refused_output(output)) is not None:
         problems.append(refusal)
     if problems:

@@ -10,17 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdv_studio.agent import AGENT_DIR
+from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
 from sdv_studio.core.deploy.agent_link.client import AGENT_DIR_SHELL, AGENT_PATH, agent_bundle
-from sdv_studio.core.deploy.kuksa_wiring import (
-    KUKSA_PORT,
-    MQTT_PORT,
-    broker_catalogue,
-    broker_service_args,
-    broker_venv_args,
-)
+from sdv_studio.core.deploy.kuksa_wiring import broker_catalogue, broker_service_args, broker_venv_args
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile, major_minor
 from sdv_studio.core.device_wheels.broker_bundle import BrokerBundle, broker_bundle
+from sdv_studio.core.errors import InvalidInput
 
 BROKER_WHEELS = "files/broker/wheels"
 
@@ -34,7 +30,7 @@ _INSTALL = ('import os, runpy, sys; runpy.run_path(sys.argv[1])["install"]'
             '(os.path.join(os.path.expanduser("~"), sys.argv[2]), open(sys.argv[3], "rb").read())')
 
 
-class WiringInvalid(ValueError):
+class WiringInvalid(InvalidInput):
     """The package names no databroker and lets SDV Studio neither find nor start one."""
 
 
@@ -68,7 +64,7 @@ def kuksa_variables(manifest: dict[str, Any], given: str | None) -> dict[str, An
                             "broker (kuksaConfig.customBrokerUrl): give one with --broker HOST:PORT")
     broker = str(fixed).split("://", 1)[-1].rstrip("/") if fixed else None
     return {"broker": broker, "how": how, "detect": detect, "fallback": fallback and not fixed,
-            "port": KUKSA_PORT, "mqttPort": MQTT_PORT, "mqtt": f"127.0.0.1:{MQTT_PORT}"}
+            "port": DATABROKER_PORT, "mqttPort": MQTT_PORT, "mqtt": f"127.0.0.1:{MQTT_PORT}"}
 
 
 def payload(package: PackageFile, options: DeployOptions, hot_swap: bool) -> Payload:

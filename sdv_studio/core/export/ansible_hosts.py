@@ -9,6 +9,7 @@ from typing import Any
 
 from sdv_studio.core.deploy.agent_link.local_target import is_local
 from sdv_studio.core.deploy.service import DeviceRef
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.export.yaml_text import dump
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 
@@ -21,12 +22,8 @@ _SSH_ARGS = (f'-o UserKnownHostsFile="{{{{ inventory_dir }}}}/{KNOWN_HOSTS}" -o 
              "-o StrictHostKeyChecking={{ sdv_host_key_checking }}")
 
 
-class HostsInvalid(ValueError):
+class HostsInvalid(InvalidInput):
     """Devices that cannot be exported; one line per device."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ import asyncio
 import time
 from collections.abc import Iterable
 
+from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT, DATABROKER_PORT, MQTT_PORT
 from sdv_studio.core.kuksa import grpc_probe, probes
 from sdv_studio.models.broker import BrokerKind, KuksaBrokerInfo
 
-DATABROKER_PORT = 55555
-# The deployment guide's broker ports (docs/interface.md, brokers): MQTT, MQTT over TLS, KUKSA VISS
-# websockets, MQTT over websockets.
-COMMON_PORTS = (1883, 8883, 8090, 8091, 9001)
-DEFAULT_PROBE_TIMEOUT = 2.0
-DEFAULT_HOST_TIMEOUT = 10.0
+# The seed guide's list: MQTT, MQTT over TLS, KUKSA VISS websockets, MQTT over websockets.
+COMMON_PORTS = (MQTT_PORT, 8883, 8090, 8091, 9001)
 MAX_CONCURRENT_PORTS = 32
 
 
@@ -33,7 +30,7 @@ def _simple(host: str, port: int, kind: BrokerKind, started: float, tls: bool) -
     return KuksaBrokerInfo(host=host, port=port, kind=kind, response_time=elapsed, tls=tls)
 
 
-async def classify(host: str, port: int, timeout: float = DEFAULT_PROBE_TIMEOUT) -> KuksaBrokerInfo | None:
+async def classify(host: str, port: int, timeout: float = BROKER_PORT_TIMEOUT) -> KuksaBrokerInfo | None:
     """What answers at host:port, or None if nothing we know does."""
     started = time.perf_counter()
     if not await probes.is_open(host, port, timeout):
@@ -69,8 +66,8 @@ async def classify(host: str, port: int, timeout: float = DEFAULT_PROBE_TIMEOUT)
 async def detect_host(
     host: str,
     ports: Iterable[int],
-    probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
-    host_timeout: float = DEFAULT_HOST_TIMEOUT,
+    probe_timeout: float = BROKER_PORT_TIMEOUT,
+    host_timeout: float = BROKER_HOST_TIMEOUT,
     limit: asyncio.Semaphore | None = None,
 ) -> list[KuksaBrokerInfo]:
     """Everything found on one host within host_timeout; ports still probing then are dropped."""
@@ -92,8 +89,8 @@ async def detect_host(
 async def detect(
     hosts: Iterable[str],
     extra_ports: Iterable[int] = (),
-    probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
-    host_timeout: float = DEFAULT_HOST_TIMEOUT,
+    probe_timeout: float = BROKER_PORT_TIMEOUT,
+    host_timeout: float = BROKER_HOST_TIMEOUT,
 ) -> list[KuksaBrokerInfo]:
     """All hosts at once; results ordered by host as given, then port."""
     ports = candidate_ports(extra_ports)

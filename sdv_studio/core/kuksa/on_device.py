@@ -6,18 +6,19 @@ probes as a network host (detect.classify), reached through a forwarded SSH chan
 This computer (a LocalConnection, no SSH) is probed the same way, its ports dialled directly.
 
 One function for the Devices step's KUKSA column, the Kuksa step and ``sdv-studio brokers --device``,
-so they cannot disagree.
+so they cannot disagree; ``classify_at`` asks about one port the same way (the Kuksa step's Test connection).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Protocol
 
 import paramiko
 
+from sdv_studio.core.defaults import BROKER_HOST_TIMEOUT, BROKER_PORT_TIMEOUT
 from sdv_studio.core.kuksa import detect
 from sdv_studio.core.kuksa.listening import LISTENING_COMMAND, Listener, parse_listening
 from sdv_studio.core.ssh.connection import CommandResult, connect
@@ -56,8 +57,8 @@ async def detect_on_device(
     host: str,
     listening: dict[int, Listener] | None = None,
     extra_ports: Iterable[int] = (),
-    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
-    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT,
+    probe_timeout: float = BROKER_PORT_TIMEOUT,
+    host_timeout: float = BROKER_HOST_TIMEOUT,
 ) -> list[KuksaBrokerInfo]:
     """Brokers on the device behind ``conn``, reported under ``host`` (its address), by port.
 
@@ -82,14 +83,35 @@ async def detect_on_device(
     return sorted((info for info in found if info is not None), key=lambda i: i.port)
 
 
-async def detect_at(target: SshTarget, trust: HostKeyTrust, extra_ports: Iterable[int] = (),
-                    probe_timeout: float = detect.DEFAULT_PROBE_TIMEOUT,
-                    host_timeout: float = detect.DEFAULT_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
-    """Connect to ``target`` (this computer without SSH) and detect there; raises SshError."""
+@contextlib.asynccontextmanager
+async def _device_shell(target: SshTarget, trust: HostKeyTrust,
+                        timeout: float) -> AsyncIterator[tuple[DeviceShell, str]]:
+    """A shell on ``target`` (this computer without SSH) and the address its brokers are reported under."""
     from sdv_studio.core.deploy.agent_link.local_target import LocalConnection, is_local
 
     if is_local(target):
-        return await detect_on_device(LocalConnection(), "127.0.0.1", None, extra_ports, probe_timeout,
-                                      host_timeout)
-    async with connect(target, trust, timeout=min(host_timeout, 15.0)) as conn:
-        return await detect_on_device(conn, target.host, None, extra_ports, probe_timeout, host_timeout)
+        yield LocalConnection(), "127.0.0.1"
+        return
+    async with connect(target, trust, timeout=min(timeout, 15.0)) as conn:
+        yield conn, target.host
+
+
+async def detect_at(target: SshTarget, trust: HostKeyTrust, extra_ports: Iterable[int] = (),
+                    probe_timeout: float = BROKER_PORT_TIMEOUT,
+                    host_timeout: float = BROKER_HOST_TIMEOUT) -> list[KuksaBrokerInfo]:
+    """Connect to ``target`` (this computer without SSH) and detect there; raises SshError."""
+    async with _device_shell(target, trust, host_timeout) as (conn, host):
+        return await detect_on_device(conn, host, None, extra_ports, probe_timeout, host_timeout)
+
+
+async def classify_at(target: SshTarget, trust: HostKeyTrust, port: int,
+                      probe_timeout: float = BROKER_PORT_TIMEOUT,
+                      host_timeout: float = BROKER_HOST_TIMEOUT) -> KuksaBrokerInfo | None:
+    """What answers on ``port`` of ``target``, reached on the device as detection reaches it (so a
+    broker on its loopback counts); None when nothing listens there or it is no broker. Raises SshError."""
+    async with _device_shell(target, trust, host_timeout) as (conn, host):
+        listener = (await listening_ports(conn, host_timeout)).get(port)
+        if listener is None:
+            return None
+        found = await detect_on_device(conn, host, {port: listener}, (port,), probe_timeout, host_timeout)
+    return found[0] if found else None

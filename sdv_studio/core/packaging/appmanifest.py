@@ -16,13 +16,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdv_studio.core.problems import Problems
+from sdv_studio.core.errors import InvalidInput
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 _ACCEPTED = "(accepted as the Velocitas tooling does)"
 
 
-class ManifestError(Problems):
+class ManifestError(InvalidInput):
     """AppManifest.json cannot be read; one ``file:line:col: reason`` per problem."""
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from pydantic import ValidationError
 
+from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
+from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.core.packaging import docker, template
 from sdv_studio.core.packaging.app_requirements import (
     AppRequirements,
@@ -35,6 +37,7 @@ from sdv_studio.core.packaging.flavour import (
     third_party_imports,
 )
 from sdv_studio.core.packaging.sources import AppSource, SourceError, load_source, source_from_playground
+from sdv_studio.core.packaging.stages import BuildStage, LineProgress, StageProgress, entered
 from sdv_studio.core.packaging.store import PackageStore, StoredPackage
 from sdv_studio.core.packaging.vehicle_model import ModelError, generated_model, resolve_vss
 from sdv_studio.core.packaging.vss_overlay import OverlayError, effective_catalogue, overlay_files
@@ -49,7 +52,6 @@ from sdv_studio.core.packaging.wheels import (
     vendor_fleet,
     version_notes,
 )
-from sdv_studio.core.problems import Problems
 from sdv_studio.models.package import (
     PYTHONS,
     PackageRequest,
@@ -60,20 +62,21 @@ from sdv_studio.models.package import (
 
 FORMAT_VERSION = 2  # 2: wheels for several Pythons, a wheel set per (Python, arch)
 VSS_CATALOGUE = "vss.json"  # under support/: the effective catalogue, when overlays changed the release
-_DEFAULT_BROKER = ("127.0.0.1", 55555)
+_DEFAULT_BROKER = ("127.0.0.1", DATABROKER_PORT)
 _DOCKER_PYTHON = "3.11"  # python:3.11-slim, the base image packages have always defaulted to
 
 _SDV_MODEL_ALIAS = b"from vehicle import *  # noqa: F403\nfrom vehicle import Vehicle, vehicle\n"
 
-Progress = Callable[[str], None]
+class PackageError(InvalidInput):
+    """The inputs are invalid; ``problems`` holds one line per problem."""
+
+    summary = "invalid package"
 
 
-class PackageError(Problems):
-    """The inputs are invalid; ``problems`` holds one line per problem (CLI exit 2, API 4xx)."""
-
-
-class BuildFailed(Problems):
+class BuildFailed(OperationFailed):
     """The inputs were valid but the build could not finish (e.g. no network for a cold cache)."""
+
+    summary = "the package could not be built"
 
 
 @dataclass
@@ -125,7 +128,7 @@ def default_name(hint: str) -> str:
     return name or "app"
 
 
-def build_package(source: AppSource | Path, options: BuildOptions, progress: Progress = lambda _: None,
+def build_package(source: AppSource | Path, options: BuildOptions, progress: StageProgress = lambda _: None,
                   store: PackageStore | None = None) -> BuildResult:
     """Validates, vendors, writes and stores a package; raises PackageError or BuildFailed."""
     try:
@@ -133,22 +136,24 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     except SourceError as exc:
         raise PackageError(exc.problems) from exc
     plan = _checked_plan(app, options)
-    progress(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
+    planning = entered(BuildStage.PLAN, progress)
+    planning(f"{plan.package.name} {plan.package.version}: {plan.flavour} app, entry {plan.package.entry_point}")
     for note in plan.notes:
-        progress(note)
+        planning(note)
     try:
-        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), progress)
+        wheels = entered(BuildStage.WHEELS, progress)
+        fleet = vendor_fleet(plan.requirements, _targets(options), list(options.platforms), wheels)
         if options.fallback_broker:
-            _prepare_broker(fleet, progress)
-        _note_unlisted_imports(app, plan, fleet, progress)
-        support = _support_files(app, plan, progress)
+            _prepare_broker(fleet, wheels)
+        _note_unlisted_imports(app, plan, fleet, wheels)
+        plan.notes.extend(_fleet_notes(fleet, plan.requirements, wheels))
+        support = _support_files(app, plan, entered(BuildStage.SUPPORT, progress))
     except WheelError as exc:
         raise BuildFailed(with_origins(exc.problems, plan.origins)) from exc
     except OverlayError as exc:
         raise PackageError(exc.problems) from exc
     except ModelError as exc:
         raise BuildFailed([str(exc)]) from exc
-    plan.notes.extend(_fleet_notes(fleet, plan.requirements, progress))
     entries = dict(plan.app_entries)
     entries.update({f"support/{path}": Entry(data=data) for path, data in support.items()})
     entries.update(wheel_entries(fleet))
@@ -158,10 +163,11 @@ def build_package(source: AppSource | Path, options: BuildOptions, progress: Pro
     entries["docker/Dockerfile"] = Entry(data=docker.dockerfile(argv, env, base_image).encode())
     entries["docker/compose.yaml"] = Entry(data=docker.compose(plan.package, base_image, {
         **env, **_agent_env(plan, options)}).encode())
-    return _write(entries, plan, options, fleet, progress, store or PackageStore())
+    entered(BuildStage.WRITE, progress)
+    return _write(entries, plan, options, fleet, store or PackageStore())
 
 
-def build_from_request(request: PackageRequest, progress: Progress = lambda _: None,
+def build_from_request(request: PackageRequest, progress: StageProgress = lambda _: None,
                        store: PackageStore | None = None) -> BuildResult:
     """The POST /api/apps/package body: its ``code`` is Python or a playground file tree."""
     try:
@@ -199,7 +205,7 @@ def _checked_plan(app: AppSource, options: BuildOptions) -> _Plan:
 # -- wheels for every targeted (Python, arch) -------------------------------------------------
 
 
-def _prepare_broker(fleet: FleetWheels, progress: Progress) -> None:
+def _prepare_broker(fleet: FleetWheels, progress: LineProgress) -> None:
     """The embedded databroker's wheels for every device the package can serve, into the wheel cache,
     so this computer deploys the package offline. What is missing is said now, not kept in the
     manifest: the package's bytes do not depend on this computer's cache."""
@@ -212,7 +218,7 @@ def _prepare_broker(fleet: FleetWheels, progress: Progress) -> None:
                  "must reach the package index when deploying")
 
 
-def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: Progress) -> list[str]:
+def _fleet_notes(fleet: FleetWheels, requirements: list[Requirement], progress: LineProgress) -> list[str]:
     notes = version_notes(fleet, requirements)
     notes += [f"note: no wheels for Python {r.combination.python} on {r.combination.arch}: {r.problem}"
               for r in fleet.resolutions if r.problem is not None]
@@ -348,7 +354,7 @@ def _requirements(app: AppSource, options: BuildOptions, flavour: Flavour,
     return app_requirements(lines, flavour, imports)
 
 
-def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, progress: Progress) -> None:
+def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, progress: LineProgress) -> None:
     """Imports that neither a requirement nor a resolved wheel provides (``google`` is protobuf's)."""
     files = [f for group in fleet.groups().values() for f in group]
     unlisted = unlisted_imports(third_party_imports(app.python_files()), plan.requirements, files)
@@ -360,7 +366,7 @@ def _note_unlisted_imports(app: AppSource, plan: _Plan, fleet: FleetWheels, prog
 # -- what goes beside the app ---------------------------------------------------------------
 
 
-def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str, bytes]:
+def _support_files(app: AppSource, plan: _Plan, progress: LineProgress) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     catalogue = None
     if plan.vss_file is not None:
@@ -391,12 +397,14 @@ def _launch(app: AppSource, plan: _Plan, options: BuildOptions) -> tuple[list[st
     env = {"PYTHONUNBUFFERED": "1", "VSS_VERSION": plan.vss_label}
     if plan.flavour is Flavour.VELOCITAS:
         env.update({"SDV_VEHICLEDATABROKER_ADDRESS": f"grpc://{host}:{port}",
-                    "SDV_MQTT_ADDRESS": "mqtt://127.0.0.1:1883", "SDV_MIDDLEWARE_TYPE": "native"})
+                    "SDV_MQTT_ADDRESS": f"mqtt://127.0.0.1:{MQTT_PORT}", "SDV_MIDDLEWARE_TYPE": "native"})
     else:
         env["KUKSA_ENDPOINT"] = f"{host}:{port}"
     entry = f"app/{app.entry_point}"
-    argv = ["{python}", entry] if plan.templated else ["{python}", f"support/{template.LAUNCHER}", entry]
-    return argv, env
+    if plan.templated:  # the template checks its own databroker connection
+        return ["{python}", entry], env
+    env["SDV_APP_FLAVOUR"] = str(plan.flavour)  # the launcher's /health checks a KUKSA app's databroker
+    return ["{python}", f"support/{template.LAUNCHER}", entry], env
 
 
 def _agent_env(plan: _Plan, options: BuildOptions) -> dict[str, str]:
@@ -419,7 +427,7 @@ def _broker(url: str | None) -> tuple[str, int]:
 
 
 def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet: FleetWheels,
-           progress: Progress, store: PackageStore) -> BuildResult:
+           store: PackageStore) -> BuildResult:
     manifest: dict[str, object] = {
         **plan.package.to_json_dict(), "formatVersion": FORMAT_VERSION, "flavour": str(plan.flavour),
         "platforms": list(options.platforms), "pythonVersions": _targets(options),
@@ -427,12 +435,12 @@ def _write(entries: dict[str, Entry], plan: _Plan, options: BuildOptions, fleet:
         "wheelRequirements": [str(r) for r in plan.requirements],
         "wheelSets": wheel_sets(fleet), "notes": [n.removeprefix("note: ") for n in plan.notes],
     }
-    stored, dest = store_archive(entries, manifest, store, options.output_dir, progress)
+    stored, dest = store_archive(entries, manifest, store, options.output_dir)
     return BuildResult(stored=stored, path=dest, manifest=manifest, flavour=plan.flavour, notes=plan.notes)
 
 
 def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store: PackageStore,
-                  output_dir: Path | None, progress: Progress) -> tuple[StoredPackage, Path]:
+                  output_dir: Path | None) -> tuple[StoredPackage, Path]:
     """Writes the archive (into ``output_dir``, else straight into the store) and stores it;
     returns it as stored, and where it was written."""
     digest_cache: dict[Path, str] = {}
@@ -450,7 +458,6 @@ def store_archive(entries: dict[str, Entry], manifest: dict[str, object], store:
     entries[MANIFEST] = Entry(data=manifest_bytes(manifest))
     digests = {name: digest_of(name, entry) for name, entry in entries.items()}
     dest = store.archive_path(pid) if output_dir is None else output_dir / _archive_name(manifest)
-    progress(f"writing {dest}")
     checksum = write_archive(entries, dest, digests)
     stored = store.add(dest, StoredPackage(
         package_id=pid, path=dest, checksum=f"sha256:{checksum}", size=dest.stat().st_size,

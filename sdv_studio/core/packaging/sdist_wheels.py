@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
+from sdv_studio.core.errors import OperationFailed
 
 # Source files that mean a compiled extension (C, C++, Cython, Rust, Fortran).
 _COMPILED = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".rs", ".f", ".f90")
@@ -34,7 +35,7 @@ _TIMEOUT = 300
 _lock = threading.Lock()  # fleet resolutions run in threads: one build of a sdist at a time
 
 
-class SdistBuildFailed(Exception):
+class SdistBuildFailed(OperationFailed):
     """pip could not fetch or build the sdist (offline, a broken sdist): the message says why."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.packaging.appmanifest import (
     MAX_MANIFEST_BYTES,
     AppManifest,
@@ -23,7 +24,6 @@ from sdv_studio.core.packaging.appmanifest import (
 )
 from sdv_studio.core.packaging.flavour import is_test_path
 from sdv_studio.core.packaging.vehicle_model import release_named
-from sdv_studio.core.problems import Problems
 from sdv_studio.models.package import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_relative_path
 
 # Velocitas splits its requirements over these files (the app's, the SDK's, generated pins).
@@ -38,7 +38,7 @@ _SKIP_DIRS = {
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".dylib", ".dll", ".whl", ".egg-info")
 
 
-class SourceError(Problems):
+class SourceError(InvalidInput):
     """The source cannot be read; ``problems`` holds one line per reason."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.archive import MANIFEST, SUMS, Entry
 from sdv_studio.core.packaging.builder import BuildResult, store_archive, wheel_entries, wheel_sets
 from sdv_studio.core.packaging.flavour import Flavour
@@ -32,7 +33,7 @@ Progress = Callable[[str], None]
 _ARCH_NAMES = {"arm64": "aarch64", "amd64": "x86_64"}  # what some OSes call them; packages say these
 
 
-class TopUpError(Exception):
+class TopUpError(OperationFailed):
     """The package cannot be given the wheels it lacks; the message says what to do instead."""
 
 
@@ -76,7 +77,7 @@ def top_up(package_id: str, combinations: list[Combination], store: PackageStore
     entries.update({name: entry for name, entry in wheel_entries(added).items() if name != "requirements.txt"})
     entries["requirements.txt"] = Entry(data="".join(f"{pin}\n" for pin in marker_pins(everything)).encode())
     _update_manifest(manifest, added)
-    stored, _dest = store_archive(entries, manifest, store, None, progress)
+    stored, _dest = store_archive(entries, manifest, store, None)
     notes = [str(n) for n in manifest.get("notes") or []]
     return BuildResult(stored=stored, path=stored.path, manifest=manifest, flavour=Flavour(manifest["flavour"]),
                        notes=notes)

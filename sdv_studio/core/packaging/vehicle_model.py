@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 from sdv_studio import shipped
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.wheels import cache_root
 
 GENERATOR = "velocitas-model-generator==0.9.0"
@@ -28,8 +28,8 @@ VSS_TOOLS = "vss-tools==6.0.0"
 Progress = Callable[[str], None]
 
 
-class ModelError(Exception):
-    pass
+class ModelError(OperationFailed):
+    """The catalogue cannot be found or the model generated from it; one ``vss: …`` line."""
 
 
 # A release as Velocitas manifests name it: …/releases/download/v3.0/vss_rel_3.0.json (or the KUKSA
@@ -89,12 +89,23 @@ def _release_of(vss_file: Path) -> str:
 
 def generated_model(vss_file: Path, progress: Progress = lambda _: None) -> Path:
     """The folder of the generated ``vehicle`` package for this catalogue (cached)."""
-    digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
+    try:
+        digest = hashlib.sha256(vss_file.read_bytes()).hexdigest()[:24]
+    except OSError as exc:
+        raise ModelError(f"vss: {vss_file.name}: cannot be read ({exc.strerror or exc})") from exc
     target = tools_root() / "vehicle-models" / digest
     if (target / "vehicle" / "__init__.py").is_file():
         return target / "vehicle"
     gen_model = _generator(progress)
     progress(f"generating the vehicle model from {vss_file.name}")
+    try:
+        return _generate(gen_model, vss_file, target)
+    except OSError as exc:  # a cache another user made, a read-only or full one
+        raise ModelError(f"vss: cannot write the vehicle model into {target.parent} ({exc.strerror or exc}); "
+                         "set SDV_STUDIO_HOME to a folder you can write to") from exc
+
+
+def _generate(gen_model: Path, vss_file: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         out = Path(tmp) / "out"
@@ -131,18 +142,8 @@ def _tool_venv(progress: Progress) -> Path:
     if all(python_runtime.venv_executable(venv, tool).is_file() for tool in ("gen-model", "vspec")):
         return venv
     progress(f"installing {GENERATOR} and {VSS_TOOLS} into {venv} (once)")
-    shutil.rmtree(venv, ignore_errors=True)
     try:
-        python = python_runtime.interpreter()
+        python_runtime.make_tool_venv(venv, [GENERATOR, VSS_TOOLS])
     except python_runtime.PythonRuntimeError as exc:
-        raise ModelError(f"vss: {exc}") from exc
-    steps = [[*python, "-m", "venv", str(venv)],
-             [str(python_runtime.venv_executable(venv, "python")), "-m", "pip", "install",
-              "--disable-pip-version-check", "-q", GENERATOR, VSS_TOOLS]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False, env=child_env())
-        if done.returncode != 0:
-            shutil.rmtree(venv, ignore_errors=True)
-            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ModelError(f"vss: could not install {GENERATOR}: {detail}")
+        raise ModelError(f"vss: could not install {GENERATOR}: {exc}") from exc
     return venv

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sdv_studio.child_env import child_env
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.packaging import vehicle_model
-from sdv_studio.core.problems import Problems
 
 MAX_OVERLAY_BYTES = 1024 * 1024
 MAX_OVERLAYS = 16
@@ -42,7 +42,7 @@ _QUANTITY = "sdv-studio-any"
 _ANY_DATATYPE = '["numeric", "string", "boolean"]'  # units are not checked against datatypes
 
 
-class OverlayError(Problems):
+class OverlayError(InvalidInput):
     """The overlay itself is wrong; one ``file:line: reason`` per problem."""
 
 

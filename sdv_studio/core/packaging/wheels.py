@@ -30,8 +30,8 @@ from packaging.version import Version
 from sdv_studio import paths
 from sdv_studio.child_env import child_env
 from sdv_studio.core import python_runtime
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.sdist_wheels import SdistBuildFailed, pure_wheel
-from sdv_studio.core.problems import Problems
 
 ARCHES = ("x86_64", "aarch64")
 # glibc 2.31 is the oldest on our targets (Jetson JetPack 5 / Ubuntu 20.04). pip does not widen a
@@ -50,7 +50,7 @@ _SET_FORMAT = 1
 Progress = Callable[[str], None]
 
 
-class WheelError(Problems):
+class WheelError(OperationFailed):
     """Wheels could not be vendored; ``problems`` holds one line per requirement/platform."""
 
 

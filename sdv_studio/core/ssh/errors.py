@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sdv_studio.core.errors import OperationFailed
 
-class SshError(Exception):
+
+class SshError(OperationFailed):
     """Base of every failure the SSH layer reports; ``str()`` is the user-facing message."""
 
     def __init__(self, host: str, message: str) -> None:

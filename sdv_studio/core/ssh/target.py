@@ -8,11 +8,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sdv_studio.core.errors import InvalidInput
+
 _ADDRESS = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[0-9a-fA-F:.]+\]|[^@:\s\[\]]+)(?::(?P<port>\d{1,5}))?$")
 # RFC 1123 host names (underscores tolerated, as resolvers do): checked here so a name no resolver
 # takes is invalid input, not a failure deep in the resolver's encoder.
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 HOST_MAX = 253
+
+
+class AddressError(InvalidInput, ValueError):
+    """Not ``[USER@]HOST[:PORT]``: the line names the text and says why."""
 
 
 def local_user() -> str:
@@ -40,17 +46,17 @@ class SshTarget:
 
 
 def parse_address(text: str) -> tuple[str | None, str, int | None]:
-    """``[USER@]HOST[:PORT]`` → (user, host, port); ValueError with the reason when malformed."""
+    """``[USER@]HOST[:PORT]`` → (user, host, port); AddressError with the reason when malformed."""
     match = _ADDRESS.match(text.strip())
     if not match:
-        raise ValueError(f"{text!r}: expected [USER@]HOST[:PORT]")
+        raise AddressError(f"{text!r}: expected [USER@]HOST[:PORT]")
     port = int(match["port"]) if match["port"] else None
     if port is not None and not 0 < port < 65536:
-        raise ValueError(f"{text!r}: port must be 1-65535")
+        raise AddressError(f"{text!r}: port must be 1-65535")
     host = match["host"].strip("[]")
     if not valid_host(host):
-        raise ValueError(f"{text[:80]!r}: not a host name or address (labels of 1-63 letters, digits "
-                         f"or hyphens, {HOST_MAX} characters in all)")
+        raise AddressError(f"{text[:80]!r}: not a host name or address (labels of 1-63 letters, digits "
+                           f"or hyphens, {HOST_MAX} characters in all)")
     return match["user"], host, port
 
 

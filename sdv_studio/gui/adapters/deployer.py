@@ -1,7 +1,8 @@
 """Binding to the deployment engine (sdv_studio.core.deploy): one run per Deploy click or retry.
 
 A run streams the engine's own events (DeviceProgress, DeviceLog, DeploymentFinished) and can
-cancel one device or all of them; app management (stop, roll back, logs) goes per device.
+cancel one device or all of them; app management (start, stop, roll back, uninstall, logs) goes per
+device, and ``status`` asks the device what it really runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.defaults import DEVICE_TIMEOUT
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.gui.adapters.discovery import Approvals, Device
 
@@ -20,8 +22,12 @@ if TYPE_CHECKING:
     from sdv_studio.core.deploy.orchestrator import DeploymentRun
     from sdv_studio.core.deploy.records import DeploymentRecords
     from sdv_studio.core.deploy.service import DeviceRef
+    from sdv_studio.models.deployment import AppState, Deployment
 
-__all__ = ["DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress"]
+__all__ = ["AppOnDevice", "DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress"]
+
+# A device's record fields that tell how far it got, not what it ended with (``outcome_details``).
+PROGRESS_FIELDS = {"device_id", "status", "progress", "message", "stage", "start_time", "end_time", "error", "logs"}
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,56 @@ class DeploySettings:
     """How to deploy; what the app is wired to otherwise comes from the package's kuksaConfig."""
 
     broker: str | None = None  # HOST:PORT the app is wired to; None lets each device use its own
-    hot_swap: bool = True
+    hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class AppOnDevice:
+    """The app as the device reports it (its agent, or its container engine), not as the GUI last left it."""
+
+    status: str  # the agent's word (running, stopped, error, …); ABSENT or UNREACHABLE when it has none
+    version: str = ""
+    detail: str = ""  # how it runs (runtime, pid, since when), or why the device could not be asked
+
+    ABSENT = "absent"
+    UNREACHABLE = "unreachable"
+
+
+def app_on_device(apps: list[AppState], error: str | None, app: str) -> AppOnDevice:
+    """``app`` among everything a device runs (a running copy first: a runtime switch can leave two)."""
+    if error is not None:
+        return AppOnDevice(AppOnDevice.UNREACHABLE, detail=error)
+    mine = sorted((a for a in apps if a.name == app), key=lambda a: a.status != "running")
+    if not mine:
+        return AppOnDevice(AppOnDevice.ABSENT, detail=f"{app} is not installed there")
+    state = mine[0]
+    how = [state.runtime, f"pid {state.pid}" if state.pid else "",
+           f"container {state.container_id[:12]}" if state.container_id else "",
+           f"since {state.started_at}" if state.started_at else "",
+           f"{state.restarts} restart{'s' if state.restarts != 1 else ''}" if state.restarts else ""]
+    return AppOnDevice(state.status, state.version or "", " · ".join(h for h in how if h))
+
+
+def outcome_details(deployment: Deployment, device_id: str) -> dict[str, str]:
+    """What a device's record says it ended with, beyond its progress: the update mode, runtime,
+    versions, and whatever else the engine records per device (what it enforced, say), label → text."""
+    row = deployment.device(device_id)
+    details = {"Update": deployment.deployment_mode.replace("-", " ")}
+    for name, value in row.model_dump(exclude=PROGRESS_FIELDS, exclude_none=True).items():
+        if value not in (False, "", [], {}):
+            details[name.replace("_", " ").capitalize()] = _text(value)
+    return details
+
+
+def _text(value: object) -> str:
+    if value is True:
+        return "yes"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
 
 
 class DeployRun(Protocol):
@@ -42,13 +96,23 @@ class DeployRun(Protocol):
 
     def failure_log(self, device_id: str) -> list[str]: ...
 
+    def details(self, device_id: str) -> dict[str, str]:
+        """What the device ended with (``outcome_details``), once its row is final."""
+        ...
+
 
 class DeployEngine(Protocol):
     async def start(self, package: Path, devices: list[Device], settings: DeploySettings) -> DeployRun: ...
 
+    async def status(self, device: Device, app: str) -> AppOnDevice: ...
+
+    async def start_app(self, device: Device, app: str) -> None: ...
+
     async def stop(self, device: Device, app: str) -> None: ...
 
     async def rollback(self, device: Device, app: str) -> str: ...
+
+    async def uninstall(self, device: Device, app: str) -> None: ...
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]: ...
 
@@ -74,12 +138,15 @@ class OrchestratedRun:
         """The tail of the app's own log when it failed on the device."""
         return list(self._run.deployment.device(device_id).logs)
 
+    def details(self, device_id: str) -> dict[str, str]:
+        return outcome_details(self._run.deployment, device_id)
+
 
 class CoreDeployer:
     """The deployment engine: ``start_deployment`` for runs, ``core.deploy.apps`` for stop/rollback/logs."""
 
     def __init__(self, approvals: Approvals, records: DeploymentRecords | None = None,
-                 timeout: float = 15.0) -> None:
+                 timeout: float = DEVICE_TIMEOUT) -> None:
         self.approvals = approvals
         self.records = records
         self.timeout = timeout
@@ -101,16 +168,30 @@ class CoreDeployer:
                                records=self.records)
         return OrchestratedRun(run)
 
-    async def stop(self, device: Device, app: str) -> None:
+    async def status(self, device: Device, app: str) -> AppOnDevice:
         from sdv_studio.core.deploy import app_control
 
-        await app_control.app_action(self._ref(device), self.approvals.trust(), self.timeout, "stop", app)
+        # Every app, not just ``app``: so an app that is not there is told apart from a device that did not answer.
+        answer = await app_control.device_status(self._ref(device), self.approvals.trust(), self.timeout)
+        return app_on_device(answer.apps, answer.error, app)
+
+    async def _action(self, device: Device, action: str, app: str) -> dict[str, object]:
+        from sdv_studio.core.deploy import app_control
+
+        return await app_control.app_action(self._ref(device), self.approvals.trust(), self.timeout, action, app)
+
+    async def start_app(self, device: Device, app: str) -> None:
+        await self._action(device, "start", app)
+
+    async def stop(self, device: Device, app: str) -> None:
+        await self._action(device, "stop", app)
 
     async def rollback(self, device: Device, app: str) -> str:
-        from sdv_studio.core.deploy import app_control
-
-        done = await app_control.app_action(self._ref(device), self.approvals.trust(), self.timeout, "rollback", app)
+        done = await self._action(device, "rollback", app)
         return str(done.get("rolledBackTo") or done.get("version") or "the previous version")
+
+    async def uninstall(self, device: Device, app: str) -> None:
+        await self._action(device, "uninstall", app)
 
     async def logs(self, device: Device, app: str, lines: int = 200) -> list[str]:
         from sdv_studio.core.deploy import app_control

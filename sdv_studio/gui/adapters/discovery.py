@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from sdv_studio.core.errors import OperationFailed
+from sdv_studio.models.sizes import human_size
 from sdv_studio.paths import user_path
 
 # The engine's modules (paramiko, zeroconf, docker) load on first use, not with the window.
 if TYPE_CHECKING:
     from sdv_studio.core import discovery as core
-    from sdv_studio.core.inventory import Inventory, SavedDevice
+    from sdv_studio.core.inventory import Inventory
     from sdv_studio.core.scan_defaults import ScanDefaults
     from sdv_studio.core.ssh import HostKeyOffer, HostKeyTrust, SshTarget
     from sdv_studio.models.broker import KuksaBrokerInfo
@@ -49,13 +51,18 @@ class Device:
     os: str = ""
     python: str = ""
     compatible: bool = True
-    reason: str = ""  # why it is not compatible, or what went wrong
+    reason: str = ""  # why it is not compatible, or what went wrong; else what is worth knowing
     local: bool = False  # "This computer"
     sources: tuple[str, ...] = field(default=())  # how it was found: mdns, sweep, probe, inventory
     fingerprint: str = ""  # SHA256 host key fingerprint, once seen
     identity: str = ""  # key file to log in with, when not the default ones
     key_type: str = ""  # set while the host key is new and not trusted yet (never for a changed key)
     brokers: tuple[KuksaBrokerInfo, ...] = ()  # answering on the device, its loopback included
+
+    @property
+    def saved(self) -> bool:
+        """In the device inventory: adding it again updates the saved one."""
+        return "inventory" in self.sources
 
     @property
     def untrusted(self) -> bool:
@@ -79,6 +86,7 @@ class ProbeOptions:
     identity: str = ""
     password: str | None = None
     remember_password: bool = False
+    device_id: str | None = None  # the saved device this is, when it is one
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ class DeviceFound:
 ScanEvent = ScanProgress | DeviceFound
 
 
-class UnknownHostKey(Exception):
+class UnknownHostKey(OperationFailed):
     """The device's SSH host key is not trusted yet; the user decides."""
 
     def __init__(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
@@ -104,11 +112,11 @@ class UnknownHostKey(Exception):
         super().__init__(f"{host}: unknown {key_type} host key {fingerprint}")
 
 
-class ChangedHostKey(Exception):
+class ChangedHostKey(OperationFailed):
     """The device's key differs from the trusted one: always refused."""
 
 
-class AuthenticationRequired(Exception):
+class AuthenticationRequired(OperationFailed):
     """Key authentication failed; a password may help."""
 
     def __init__(self, host: str, user: str, message: str = "") -> None:
@@ -138,15 +146,11 @@ class DiscoveryEngine(Protocol):
     def ssh_keys(self) -> list[str]: ...
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024**3:.0f}GB" if n >= 1024**3 else f"{n / 1024**2:.0f}MB"
-
-
 def this_computer() -> Device:
     """The workstation itself, always offered so the wizard works with no hardware; what it can
     run is known once ``probe_local`` answered (until then it is not a usable target)."""
     try:
-        memory = _size(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        memory = human_size(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         memory = ""
     arch = {"amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}.get(platform.machine().lower(),
@@ -154,7 +158,7 @@ def this_computer() -> Device:
     return Device(id=LOCAL_ID, name=f"This computer ({socket.gethostname()})", ip="127.0.0.1",
                   type="linux-generic" if sys.platform.startswith("linux") else "unknown",
                   runtime="–", architecture=arch, compatible=False, reason="Probing…",
-                  memory=memory, storage=_size(shutil.disk_usage(os.path.expanduser("~")).free),
+                  memory=memory, storage=human_size(shutil.disk_usage(os.path.expanduser("~")).free),
                   last_seen=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   os=platform.platform(terse=True), python=platform.python_version(), local=True)
 
@@ -194,7 +198,8 @@ def from_info(info: DeviceInfo) -> Device:
     """The GUI's row for the engine's DeviceInfo."""
     caps = info.capabilities
     probing = info.compatible is None and info.status == "online"
-    reason = "Probing…" if probing else (info.reason or "")
+    # A usable device's notes (e.g. docker denied, native works) show where its reason would.
+    reason = "Probing…" if probing else (info.reason or "; ".join(info.notes))
     if "authentication refused" in reason and "; add your public key" in reason:
         # The engine's advice names command-line options; here the actions are a double-click and the Key file.
         reason = (reason.split("; add your public key")[0] + "; double-click to sign in with a password, or "
@@ -242,15 +247,11 @@ class CoreDiscovery:
 
     async def _scan(self, cidrs: list[str], options: ProbeOptions, sweep: bool) -> AsyncIterator[ScanEvent]:
         from sdv_studio.core import discovery as core
-        from sdv_studio.core.inventory import InventoryError
 
-        try:
-            scanner = core.Scanner(core.ScanOptions(
-                cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
-                use_mdns=sweep, key_file=user_path(options.identity) if options.identity else None,
-                trust=self.approvals.trust()), self.inventory)
-        except (core.RangeError, InventoryError) as exc:
-            raise ValueError(str(exc)) from exc
+        scanner = core.Scanner(core.ScanOptions(
+            cidrs=cidrs or None, user=options.user or None, port=options.port, use_sweep=sweep,
+            use_mdns=sweep, key_file=user_path(options.identity) if options.identity else None,
+            trust=self.approvals.trust()), self.inventory)
         async for event in scanner.events():
             if isinstance(event, core.DeviceFound | core.DeviceUpdated):
                 yield DeviceFound(replace(from_info(event.device), identity=options.identity))
@@ -258,50 +259,29 @@ class CoreDiscovery:
                 yield _progress(event)
 
     async def probe(self, address: str, options: ProbeOptions) -> Device:
-        from sdv_studio.core import discovery as core
-        from sdv_studio.core.discovery.classify import assess
-        from sdv_studio.core.ssh import AuthFailed, HostKeyChanged, HostKeyUnknown, SshTarget
-        from sdv_studio.core.ssh.target import local_user, parse_address
-        from sdv_studio.models.device import DeviceInfo
+        """Probes and, once it answers, saves the device (core.discovery.add_device), so the CLI and
+        later scans know it too."""
+        from sdv_studio.core.discovery import DeviceEntry, probe_and_save
+        from sdv_studio.core.ssh import AuthFailed, HostKeyChanged, HostKeyUnknown, SshError
+        from sdv_studio.core.ssh.target import parse_address
 
         user, host, port = parse_address(address)
-        user = user or options.user or local_user()
-        port = port or options.port
-        if options.password:
-            self.approvals.passwords[(user, host, port)] = options.password
-        key = user_path(options.identity) if options.identity else None
-        target = SshTarget(host, port, user, key, options.password)
-        result = await core.probe(target, self.approvals.trust())
-        error = result.error
-        if isinstance(error, HostKeyUnknown):
-            raise UnknownHostKey(host, port, error.key_type, error.fingerprint)
-        if isinstance(error, HostKeyChanged):
-            raise ChangedHostKey(str(error))
-        if isinstance(error, AuthFailed):
-            raise AuthenticationRequired(host, user, str(error))
-        if error is not None or result.facts is None:
-            raise ConnectionError(str(error or f"{host}: no answer"))
-        saved = self._save(host, port, user, options, result.facts.get("hostname") or host)
-        if options.remember_password and options.password:
-            self.inventory.set_password(saved, options.password)
-        found = assess(result.facts, {}, result.brokers)
-        return replace(from_info(DeviceInfo(
-            id=saved.id, name=saved.name, ip=host, port=port, user=user, status="online", type=found.type,
-            architecture=found.architecture, runtime=found.runtime, capabilities=found.capabilities,
-            compatible=found.compatible, reason=found.reason, python=found.python, python_venv=found.python_venv,
-            hostname=result.facts.get("hostname"), os=result.facts.get("os"), sources=["probe"],
-            host_key_fingerprint=result.fingerprint, brokers=result.brokers)), identity=options.identity)
-
-    def _save(self, host: str, port: int, user: str, options: ProbeOptions, name: str) -> SavedDevice:
-        """Devices added by hand go to the inventory, so the CLI and later scans know them too."""
-        from sdv_studio.core.inventory import SavedDevice, device_id_for
-
-        existing = self.inventory.get(host)
-        if existing is not None:
-            return self.inventory.edit(existing.id, port=port, user=user,
-                                       key_file=options.identity or existing.key_file)
-        return self.inventory.add(SavedDevice(id=device_id_for(host), name=name, host=host, port=port, user=user,
-                                              key_file=options.identity or None))
+        entry = DeviceEntry(host, port or options.port, user or options.user or None, options.identity or None,
+                            options.device_id)
+        try:
+            info = await probe_and_save(entry, self.approvals.trust(), self.inventory, password=options.password,
+                                        remember_password=options.remember_password)
+        except HostKeyUnknown as error:
+            raise UnknownHostKey(host, port or options.port, error.key_type, error.fingerprint) from error
+        except HostKeyChanged as error:
+            raise ChangedHostKey(str(error)) from error
+        except AuthFailed as error:
+            raise AuthenticationRequired(host, error.user, str(error)) from error
+        except SshError as error:
+            raise ConnectionError(str(error)) from error
+        if options.password and info.user:  # for the deployment and broker detection, this session
+            self.approvals.passwords[(info.user, info.ip, info.port)] = options.password
+        return replace(from_info(info), identity=options.identity)
 
     async def trust_host_key(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
         from sdv_studio.core.ssh import SshTarget

@@ -1,7 +1,7 @@
 """Binding to the packager (sdv_studio.core.packaging): field checks, loading sources, building.
 
-The build is blocking code, so it runs in the loop's executor and its progress lines are handed
-back to the event loop as a stream of events.
+The build is blocking code, so it runs in the loop's executor and its progress (the packager's typed
+stages) is handed back to the event loop as a stream of events.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic_core import PydanticCustomError
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.packaging.sources import (
     AppSource,
     SourceError,
@@ -26,6 +27,7 @@ from sdv_studio.core.packaging.sources import (
     source_from_code,
     source_from_playground,
 )
+from sdv_studio.core.packaging.stages import BuildProgress
 from sdv_studio.models import package as rules
 
 # The builder (wheels, templates, the vehicle model) loads on first build, not with the window.
@@ -34,13 +36,7 @@ if TYPE_CHECKING:
     from sdv_studio.core.packaging.store import PackageStore
     from sdv_studio.core.packaging.wheels import Combination
 
-__all__ = ["AppSource", "SourceError"]
-
-
-@dataclass(frozen=True)
-class BuildStep:
-    message: str
-    fraction: float | None  # None while the packager gives no measure
+__all__ = ["AppSource", "BuildProgress", "SourceError"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +44,7 @@ class BuildDone:
     result: BuildResult
 
 
-BuildEvent = BuildStep | BuildDone
-
-# The packager reports stages as text; these prefixes mark how far along it is.
-_STAGES = (("downloading wheels", 0.25), ("generating", 0.5), ("writing", 0.85))
+BuildEvent = BuildProgress | BuildDone
 
 _FIELD_CHECKS: dict[str, Callable[[str], object]] = {
     "name": rules.check_name,
@@ -139,7 +132,7 @@ def contents(archive: Path) -> list[PackagedFile]:
         return [PackagedFile(m.name, m.size) for m in tar.getmembers() if m.isfile()]
 
 
-class TopUpRefused(Exception):
+class TopUpRefused(OperationFailed):
     """The package cannot be given the wheels a device needs; the message says what to do instead."""
 
 
@@ -168,16 +161,11 @@ class CorePackager:
         from sdv_studio.core.packaging import build_package
 
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[BuildStep] = asyncio.Queue()
-        reached = [0.05]
+        queue: asyncio.Queue[BuildProgress] = asyncio.Queue()
 
-        def progress(message: str) -> None:  # called on the build thread
-            for prefix, fraction in _STAGES:
-                if message.startswith(prefix):
-                    reached[0] = max(reached[0], fraction)
-            loop.call_soon_threadsafe(queue.put_nowait, BuildStep(message, reached[0]))
+        def progress(event: BuildProgress) -> None:  # called on the build thread
+            loop.call_soon_threadsafe(queue.put_nowait, event)
 
-        yield BuildStep("checking the app", 0.02)
         job = loop.run_in_executor(None, lambda: build_package(source, options, progress, self._store))
         while True:
             getter = asyncio.ensure_future(queue.get())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from sdv_studio.gui.qt import QtCore, QtWidgets, Signal
+from sdv_studio.gui.qt import QtWidgets, Signal
 
 if TYPE_CHECKING:
     from sdv_studio.gui.context import Context
+    from sdv_studio.gui.settings import Settings
 
 
 class Page(QtWidgets.QWidget):
@@ -46,8 +47,8 @@ class Page(QtWidgets.QWidget):
     def reset(self) -> None:
         """Start over: forget this run's results (settings stay)."""
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
+    def save_settings(self, settings: Settings) -> None:
         """Remember what the user chose (called once, on close)."""
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
+    def load_settings(self, settings: Settings) -> None:
         """Restore what was remembered."""

@@ -1,25 +1,53 @@
-"""Step 6: how it went on each device, and what to do next: logs, stop, roll back, redeploy, report."""
+"""Step 6: what runs where, as each device reports it, and what to do next: logs, start, stop, roll
+back, uninstall, redeploy, report.
+
+Every row's "On the device" is the device's own answer (its agent, or its container engine): asked
+on entering the page, after every action on that device, and on Refresh. An action never writes
+the row itself; the answer that follows it does.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from sdv_studio.gui import report, theme
+from sdv_studio.gui import dialogs, report, theme
+from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from sdv_studio.gui.settings import REPORT_FOLDER
+from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
 
-COLUMNS = ("Device", "Address", "Status", "Time", "Message")
+COLUMNS = ("Device", "Address", "On the device", "Version", "Deployment")
+ON_DEVICE, DEPLOYMENT = COLUMNS.index("On the device"), COLUMNS.index("Deployment")
+UP = {"running", "degraded"}  # the app's process is up (degraded: up, its databroker unreachable)
+_SAID = {AppOnDevice.ABSENT: "Not installed", AppOnDevice.UNREACHABLE: "No answer"}
+
+
+def on_device_text(answer: AppOnDevice | None) -> str:
+    if answer is None:
+        return "Asking…"
+    return _SAID.get(answer.status, answer.status.capitalize())
+
+
+def deployment_text(result: DeploymentResult) -> str:
+    """How the deployment ended; a success says no more ("running" is the device's to say, and may
+    no longer hold), a failure or cancel says what happened in the engine's words."""
+    if result.status == "success":
+        return f"Succeeded in {result.elapsed:.0f} s" if result.started else "Succeeded"
+    return result.message
 
 
 class CompletePage(Page):
     title = "Complete"
-    subtitle = "What runs where. Manage the app on each device, or export a report for the test log."
+    subtitle = "What runs where, as each device reports it. Manage the app on each one, or export a report."
     icon = "complete"
 
     startOver = Signal()
@@ -28,6 +56,8 @@ class CompletePage(Page):
     def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._logs: list[LogWindow] = []
+        self._acting: dict[str, str] = {}  # device id -> what is being done there ("Stopping")
+        self._asked: dict[str, int] = {}  # device id -> the latest question; older answers are stale
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(14)
@@ -50,20 +80,35 @@ class CompletePage(Page):
         actions = QtWidgets.QHBoxLayout()
         self.logs_btn = button("Open logs", "logs", tip="The app's log on the selected device (Ctrl+L)")
         self.logs_btn.setShortcut("Ctrl+L")
+        self.start_btn = button("Start", "start", tip="Start the app on the selected device")
         self.stop_btn = button("Stop", "stop", tip="Stop the app on the selected device")
         self.rollback_btn = button("Roll back", "rollback",
                                    tip="Go back to the previous version on the selected device")
-        for b in (self.logs_btn, self.stop_btn, self.rollback_btn):
+        self.uninstall_btn = button("Uninstall…", "remove", tip="Remove the app and its versions from the "
+                                    "selected device")
+        self.refresh_btn = button("Refresh", "refresh", tip="Ask every device what it runs now (F5)")
+        self.refresh_btn.setShortcut("F5")
+        for b in (self.logs_btn, self.start_btn, self.stop_btn, self.rollback_btn, self.uninstall_btn):
             actions.addWidget(b)
         actions.addStretch()
+        actions.addWidget(self.refresh_btn)
         devices.body.addLayout(actions)
-        self.table = read_only_table(COLUMNS, "Deployment results", row_height=36, stretch=4)
+        self.table = read_only_table(COLUMNS, "Deployment results", row_height=36, stretch=len(COLUMNS) - 1)
         devices.body.addWidget(self.table, 1)
+        self.details = QtWidgets.QLabel()
+        self.details.setObjectName("muted")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAccessibleName("The selected device's details")
+        devices.body.addWidget(self.details)
         col.addWidget(devices, 1)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.logs_btn.clicked.connect(self.open_logs)
+        self.start_btn.clicked.connect(lambda: self._device_action("Starting", self._start))
         self.stop_btn.clicked.connect(lambda: self._device_action("Stopping", self._stop))
         self.rollback_btn.clicked.connect(lambda: self._device_action("Rolling back", self._rollback))
+        self.uninstall_btn.clicked.connect(self.uninstall_selected)
+        self.refresh_btn.clicked.connect(lambda: self.refresh())
 
         self.banner = Banner()
         col.addWidget(self.banner)
@@ -85,14 +130,12 @@ class CompletePage(Page):
     def initialize_page(self) -> None:
         state = self.ctx.state
         results = list(state.deployment_results.values())
-        p = theme.current()
         ok = sum(1 for r in results if r.status == "success")
         package = state.app_package
         self.stat_app.set(f"{package.stored.name} {package.stored.version}" if package else "–")
-        self.stat_ok.set(f"{ok} / {len(results)}")
         self.stat_failed.set(str(len(results) - ok))
+        p = theme.current()
         self.stat_failed.value.setStyleSheet(f"color: {p.error if len(results) > ok else p.text};")
-        self.stat_ok.value.setStyleSheet(f"color: {p.ok if ok else p.text};")
         longest = max((r.elapsed for r in results), default=0.0)
         self.stat_time.set(f"{longest:.0f} s")
         self.stat_broker.set(state.broker_address() or "on each device")
@@ -100,37 +143,121 @@ class CompletePage(Page):
         for result in results:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            status = {"success": "Running", "error": "Failed", "cancelled": "Cancelled"}.get(result.status,
-                                                                                           result.status)
-            values = (result.device.name, result.device.address(), status, f"{result.elapsed:.0f} s", result.message)
-            for c, value in enumerate(values):
-                item = QtWidgets.QTableWidgetItem(value)
-                item.setToolTip(result.message)
-                self.table.setItem(row, c, item)
+            for c in range(len(COLUMNS)):
+                self.table.setItem(row, c, QtWidgets.QTableWidgetItem())
             cell(self.table, row, 0).setData(Qt.ItemDataRole.UserRole, result.device.id)
-            color = {"success": p.ok, "error": p.error}.get(result.status, p.muted)
-            cell(self.table, row, 2).setForeground(QtGui.QColor(color))
+            self._show_row(result)
         self.redeploy_btn.setEnabled(len(results) > ok)
         if results:
             self.table.selectRow(0)
-        self.banner.show_message(f"{package.stored.name} is running on every device." if package and ok == len(results)
-                                 else f"{len(results) - ok} device(s) need attention.",
-                                 "ok" if ok == len(results) else "warn")
-        self._selection_changed()
+        failed = len(results) - ok
+        self.banner.show_message(
+            f"{package.stored.name} deployed to every device." if package and not failed
+            else f"{failed} device{' did' if failed == 1 else 's did'} not take the new version: Redeploy failed "
+                 "tries again.", "warn" if failed else "ok")
+        self.refresh()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _row_of(self, device_id: str) -> int | None:
+        for row in range(self.table.rowCount()):
+            if cell(self.table, row, 0).data(Qt.ItemDataRole.UserRole) == device_id:
+                return row
+        return None
+
+    def _show_row(self, result: DeploymentResult) -> None:
+        row = self._row_of(result.device.id)
+        if row is None:
+            return
+        p = theme.current()
+        answer = result.on_device
+        now = self._acting.get(result.device.id)
+        values = (result.device.name, result.device.address(), f"{now}…" if now else on_device_text(answer),
+                  (answer.version if answer else "") or "–", deployment_text(result))
+        for c, value in enumerate(values):
+            cell(self.table, row, c).setText(value)
+            cell(self.table, row, c).setToolTip(result.message)
+        cell(self.table, row, DEPLOYMENT).setForeground(QtGui.QColor(
+            {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
+        status = answer.status if answer and not now else ""
+        color = p.ok if status == "running" else p.warn if status == "degraded" else \
+            p.error if status in ("error", "crashed", AppOnDevice.UNREACHABLE) else p.muted
+        on_device = cell(self.table, row, ON_DEVICE)
+        on_device.setForeground(QtGui.QColor(color))
+        on_device.setToolTip(answer.detail if answer and answer.detail else result.message)
+        self._update_stats()
+        if row == self.table.currentRow():
+            self._selection_changed()
+
+    def _update_stats(self) -> None:
+        """Running as the devices report it; until a device answered, as its deployment ended."""
+        results = list(self.ctx.state.deployment_results.values())
+        running = sum(1 for r in results if (r.on_device.status in UP if r.on_device else r.status == "success"))
+        self.stat_ok.set(f"{running} / {len(results)}")
+        p = theme.current()
+        self.stat_ok.value.setStyleSheet(f"color: {p.ok if running else p.text};")
+
+    # -- asking the devices ---------------------------------------------------------------
+
+    def refresh(self, devices: list[Device] | None = None) -> None:
+        """Asks each device (every one, by default) what it runs; rows change as the answers come."""
+        results = self.ctx.state.deployment_results
+        for device in devices if devices is not None else [r.device for r in results.values()]:
+            asked = self._asked[device.id] = self._asked.get(device.id, 0) + 1
+            self.ctx.run(self._ask(device, asked), self._unreachable(device, asked), name=f"status-{device.id}")
+
+    def _unreachable(self, device: Device, asked: int) -> Callable[[BaseException], None]:
+        """What a failed question shows: the device as unreachable, with why."""
+        return lambda exc: self._answered(device, asked, AppOnDevice(AppOnDevice.UNREACHABLE, detail=str(exc)))
+
+    async def _ask(self, device: Device, asked: int) -> None:
+        self._answered(device, asked, await self.ctx.engines.deployer.status(device, self._app()))
+
+    def _answered(self, device: Device, asked: int, answer: AppOnDevice) -> None:
+        result = self.ctx.state.deployment_results.get(device.id)
+        if result is None or self._asked.get(device.id) != asked:
+            return  # started over, or a newer question is on its way (asked after an action)
+        result.on_device = answer
+        self._show_row(result)
 
     # -- per device -----------------------------------------------------------------------
 
-    def _current(self) -> Device | None:
+    def _current_result(self) -> DeploymentResult | None:
         item = self.table.item(self.table.currentRow(), 0)
-        if item is None:
-            return None
-        result = self.ctx.state.deployment_results.get(item.data(Qt.ItemDataRole.UserRole))
+        return None if item is None else self.ctx.state.deployment_results.get(item.data(Qt.ItemDataRole.UserRole))
+
+    def _current(self) -> Device | None:
+        result = self._current_result()
         return result.device if result else None
 
     def _selection_changed(self) -> None:
-        has = self._current() is not None
-        for b in (self.logs_btn, self.stop_btn, self.rollback_btn):
-            b.setEnabled(has)
+        result = self._current_result()
+        answer = result.on_device if result else None
+        free = result is not None and result.device.id not in self._acting
+        # What the device said decides; before it answered (or when it could not), every action is offered.
+        known = answer is not None and answer.status != AppOnDevice.UNREACHABLE
+        installed = free and not (known and answer is not None and answer.status == AppOnDevice.ABSENT)
+        up = known and answer is not None and answer.status in UP
+        self.logs_btn.setEnabled(result is not None and installed)
+        self.start_btn.setEnabled(installed and not up)
+        self.stop_btn.setEnabled(installed and (up or not known))
+        self.rollback_btn.setEnabled(installed)
+        self.uninstall_btn.setEnabled(installed)
+        self.details.setText(self._details(result) if result else "")
+
+    def _details(self, result: DeploymentResult) -> str:
+        """The selected device in full: what it reports now, and what its deployment ended with."""
+        esc = html.escape
+        answer = result.on_device
+        now = ("asking the device…" if answer is None else
+               " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail) if x))
+        ended = [f"{k} {v}" for k, v in result.details.items()]
+        if result.status != "success":
+            ended.insert(0, result.message)  # in full: the row's cell has room for its start only
+        lines = [f"<b>{esc(result.device.name)}</b> now: {esc(now)}"]
+        if ended:
+            lines.append(f"<b>Deployment</b>: {esc(' · '.join(ended))}")
+        return "<br>".join(lines)
 
     def _app(self) -> str:
         package = self.ctx.state.app_package
@@ -150,16 +277,34 @@ class CompletePage(Page):
         window.move(self.window().pos() + QtCore.QPoint(40 + 36 * (len(self._logs) - 1), 60))
         window.show()
 
-    def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]]) -> None:
-        device = self._current()
-        if device is None:
-            return
+    def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]],
+                       result: DeploymentResult | None = None) -> asyncio.Task[None] | None:
+        """``action`` on the selected device (or ``result``'s); its row says what the device reports after."""
+        result = result or self._current_result()
+        if result is None or result.device.id in self._acting:
+            return None
+        device = result.device
+        self._acting[device.id] = verb
+        self._show_row(result)
         self.banner.show_message(f"{verb} {self._app()} on {device.name}…")
 
         async def run() -> None:
             self.banner.show_message(await action(device), "ok")
 
-        self.ctx.run(run(), lambda exc: self.banner.show_message(f"{verb} failed on {device.name}: {exc}", "error"))
+        def done(task: asyncio.Task[None]) -> None:
+            self._acting.pop(device.id, None)
+            if not task.cancelled():  # done or failed, the device says what it runs now
+                self.refresh([device])
+            self._show_row(result)
+
+        task: asyncio.Task[None] = self.ctx.run(
+            run(), lambda exc: self.banner.show_message(f"{verb} failed on {device.name}: {exc}", "error"))
+        task.add_done_callback(done)
+        return task
+
+    async def _start(self, device: Device) -> str:
+        await self.ctx.engines.deployer.start_app(device, self._app())
+        return f"Started {self._app()} on {device.name}."
 
     async def _stop(self, device: Device) -> str:
         await self.ctx.engines.deployer.stop(device, self._app())
@@ -169,10 +314,29 @@ class CompletePage(Page):
         version = await self.ctx.engines.deployer.rollback(device, self._app())
         return f"{device.name} is back on {self._app()} {version}."
 
+    async def _uninstall(self, device: Device) -> str:
+        await self.ctx.engines.deployer.uninstall(device, self._app())
+        return f"Removed {self._app()} from {device.name}."
+
+    def uninstall_selected(self) -> asyncio.Task[None]:
+        """Asks first: every installed version of the app leaves the device."""
+        return self.ctx.run(self._confirm_uninstall(), name="uninstall")
+
+    async def _confirm_uninstall(self) -> None:
+        result = self._current_result()
+        if result is None:
+            return
+        dialog = dialogs.ConfirmDialog(
+            f"Uninstall {self._app()} from {result.device.name}?",
+            "The app stops, and every version of it on the device is removed, so there is nothing left to "
+            "roll back to. Deploy again to bring it back.", "Uninstall", parent=self)
+        if await dialogs.ask(dialog):
+            self._device_action("Uninstalling", self._uninstall, result)
+
     # -- report ---------------------------------------------------------------------------
 
     def export(self, kind: str) -> None:
-        folder = Path(str(self.ctx.settings.value("complete/reportFolder", str(Path.home()))))
+        folder = Path(self.ctx.settings.get(REPORT_FOLDER) or Path.home())
         name = f"{self._app() or 'deployment'}-report.{kind}"
         dialog = QtWidgets.QFileDialog(self, "Export report", str(folder / name),
                                        "JSON (*.json)" if kind == "json" else "HTML (*.html)")
@@ -188,7 +352,5 @@ class CompletePage(Page):
         except OSError as exc:
             self.banner.show_message(f"Could not write {path}: {exc}", "error")
             return
-        self.ctx.settings.setValue("complete/reportFolder", str(path.parent))
+        self.ctx.settings.set(REPORT_FOLDER, str(path.parent))
         self.banner.show_message(f"Report saved to {path}", "ok")
-
-

@@ -9,6 +9,7 @@ from sdv_studio.gui.adapters import packager
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.settings import CONFIGURE_FOLDER, CONFIGURE_PYTHON, CONFIGURE_RUNTIME, CONFIGURE_VSS, Settings
 from sdv_studio.gui.widgets.code_editor import CodeEditor
 from sdv_studio.gui.widgets.common import Card, Field, button, shortcut
 from sdv_studio.models.package import PYTHONS
@@ -322,15 +323,15 @@ class ConfigurePage(Page):
 
     # -- settings -------------------------------------------------------------------------
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("configure/lastFolder", self._last_folder)
-        settings.setValue("configure/runtime", self.runtime.currentData())
-        settings.setValue("configure/python", self.python.currentText())
-        settings.setValue("configure/vss", self.vss.currentText())
+    def save_settings(self, settings: Settings) -> None:
+        settings.set(CONFIGURE_FOLDER, self._last_folder)
+        settings.set(CONFIGURE_RUNTIME, str(self.runtime.currentData()))
+        python = self.python.currentText()
+        settings.set(CONFIGURE_PYTHON, "" if python == ANY_PYTHON else python)
+        settings.set(CONFIGURE_VSS, self.vss.currentText())
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        self._last_folder = str(settings.value("configure/lastFolder", self._last_folder))
-        index = self.runtime.findData(settings.value("configure/runtime", "native"))
-        self.runtime.setCurrentIndex(max(0, index))
-        self.python.setCurrentText(str(settings.value("configure/python", ANY_PYTHON)))
-        self.vss.setCurrentText(str(settings.value("configure/vss", "4.0")))
+    def load_settings(self, settings: Settings) -> None:
+        self._last_folder = settings.get(CONFIGURE_FOLDER) or self._last_folder
+        self.runtime.setCurrentIndex(max(0, self.runtime.findData(settings.get(CONFIGURE_RUNTIME))))
+        self.python.setCurrentText(settings.get(CONFIGURE_PYTHON) or ANY_PYTHON)
+        self.vss.setCurrentText(settings.get(CONFIGURE_VSS))

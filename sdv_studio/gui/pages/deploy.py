@@ -53,17 +53,15 @@ class DeployPage(Page):
         self.headline = QtWidgets.QLabel()
         self.headline.setObjectName("cardTitle")
         bar.addWidget(self.headline, 1)
-        self.hot_swap = QtWidgets.QCheckBox("Hot swap")
-        self.hot_swap.setChecked(True)
-        self.hot_swap.setToolTip("Start the new version before stopping the old one")
-        self.rollback = QtWidgets.QCheckBox("Roll back on failure")
-        self.rollback.setChecked(True)
-        self.rollback.setToolTip("Go back to the previous version when the health check fails")
+        # Chosen on the Kuksa step before the deployment started; shown here, not changed mid-run.
+        self.update_mode = QtWidgets.QLabel()
+        self.update_mode.setObjectName("muted")
+        self.update_mode.setToolTip("How the update runs, chosen on the Kuksa step before Deploy")
         self.retry_btn = button("Retry failed", "retry", tip="Deploy again to the devices that failed (Ctrl+R)")
         self.retry_btn.setShortcut("Ctrl+R")
         self.cancel_all_btn = button("Cancel all", "cancel", tip="Cancel every device still deploying (Esc)")
         self.cancel_all_btn.setShortcut("Esc")
-        for w in (self.hot_swap, self.rollback, self.retry_btn, self.cancel_all_btn):
+        for w in (self.update_mode, self.retry_btn, self.cancel_all_btn):
             bar.addWidget(w)
         col.addLayout(bar)
         self.retry_btn.clicked.connect(self.retry_failed)
@@ -112,14 +110,18 @@ class DeployPage(Page):
         name = f"{package.stored.name} {package.stored.version}"
         self.headline.setText(f"{name} → {len(state.selected_devices)} device"
                               f"{'s' if len(state.selected_devices) != 1 else ''}")
+        self.update_mode.setText(" · ".join((
+            "Hot swap" if state.runs_hot_swap() else "Stop, then start",
+            "roll back on failure" if state.rollback_enabled else "no roll back")))
         key = (package.stored.package_id, tuple(d.id for d in state.selected_devices))
         if key != self._deployed_package or not state.deployment_results:
             self._deployed_package = key
             self.start(list(state.selected_devices))
 
     def settings(self) -> DeploySettings:
-        return DeploySettings(broker=self.ctx.state.broker_address(), hot_swap=self.hot_swap.isChecked(),
-                              rollback_enabled=self.rollback.isChecked())
+        state = self.ctx.state
+        return DeploySettings(broker=state.broker_address(), hot_swap=state.hot_swap,
+                              rollback_enabled=state.rollback_enabled)
 
     def start(self, devices: list[Device]) -> None:
         results = self.ctx.state.deployment_results
@@ -160,16 +162,11 @@ class DeployPage(Page):
             raise
 
     async def _package_for_kuksa(self, devices: list[Device]) -> None:
-        """Builds the package again when the Kuksa step changed what it carries: the engine wires each
-        device from the package's kuksaConfig, and the VSS version also shapes the vehicle model."""
+        """Builds the package again when it lacks the Kuksa step's choices (DeploymentState.kuksa_rebuild)."""
         state = self.ctx.state
-        assert state.app_package is not None
-        built = state.app_package.manifest.get("kuksaConfig")
-        built = built if isinstance(built, dict) else {}
-        wanted = {"vssVersion": state.vss_version, "fallbackBroker": state.fallback_broker}
-        if all(built.get(k) == v for k, v in wanted.items()) or state.source is None or state.options is None:
+        what = state.kuksa_rebuild()
+        if what is None or state.source is None or state.options is None:  # the last two: for the type checker
             return
-        what = f"VSS {state.vss_version}, fallback databroker {'on' if state.fallback_broker else 'off'}"
         self._log("studio", f"packaging again for the Kuksa step's choices: {what}")
         for device in devices:
             result = state.deployment_results[device.id]
@@ -179,7 +176,7 @@ class DeployPage(Page):
             if isinstance(event, BuildDone):
                 state.app_package = event.result
                 self._log("studio", f"packaged {event.result.stored.package_id} ({event.result.path.name})")
-        if self._deployed_package is not None:
+        if self._deployed_package is not None and state.app_package is not None:
             self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 
     async def _wheels_for(self, devices: list[Device]) -> None:
@@ -202,7 +199,7 @@ class DeployPage(Page):
             self._log("studio", str(exc))
             return
         self._log("studio", f"packaged {state.app_package.stored.package_id} with wheels for {what}")
-        if self._deployed_package is not None:
+        if self._deployed_package is not None and state.app_package is not None:
             self._deployed_package = (state.app_package.stored.package_id, self._deployed_package[1])
 
     async def _follow(self, run: DeployRun) -> None:
@@ -245,6 +242,8 @@ class DeployPage(Page):
             result.finished = now
             self._log(result.device.name, event.message)
             run = self._runs.get(event.device_id)
+            if run is not None:
+                result.details = run.details(event.device_id)
             if event.status == "error" and run is not None:
                 for line in run.failure_log(event.device_id):
                     result.log.append(line)
@@ -377,8 +376,6 @@ class DeployPage(Page):
         ok = sum(1 for r in done if r.status == "success")
         self.retry_btn.setEnabled(not self.busy() and bool(self.failed()))
         self.cancel_all_btn.setEnabled(self.busy())
-        self.hot_swap.setEnabled(not self.busy())
-        self.rollback.setEnabled(not self.busy())
         if not self.busy() and results:
             failed = len(done) - ok
             self.banner.show_message(

@@ -21,6 +21,7 @@ from sdv_studio.gui.adapters.discovery import (
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
+from sdv_studio.gui.settings import DEVICES_SELECTED, Settings
 from sdv_studio.gui.trust_sheet import TrustSheet
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Field, button, cell, read_only_table, shortcut
@@ -182,9 +183,19 @@ class DevicesPage(Page):
         """The id of the device a row shows (kept in its first cell)."""
         return str(cell(self.table, row, 0).data(Qt.ItemDataRole.UserRole))
 
+    def _row_with_id(self, device_id: str) -> int | None:
+        return next((row for row in range(self.table.rowCount())
+                     if self._id_at(row) == device_id), None)
+
     def upsert(self, device: Device) -> None:
-        """Adds a device's row, or updates the row of the same device in place (it keeps its tick)."""
-        row = self.row_of(device)
+        """Adds a device's row, or updates the row of the same device in place (it keeps its tick): the
+        row with its id (a saved device edited to another address), else the row at its address."""
+        row, at_address = self._row_with_id(device.id), self.row_of(device)
+        if row is not None and at_address is not None and at_address != row:  # moved onto a listed address
+            self._drop_row(at_address)
+            if at_address < row:
+                row -= 1
+        row = at_address if row is None else row
         if row is None:
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -206,11 +217,15 @@ class DevicesPage(Page):
                   device.runtime or "–", "Yes" if device.kuksa else "–", device.memory or "–",
                   device.storage or "–", status, "now" if device.local else _ago(device.last_seen))
         for col, value in enumerate(values):
-            item = QtWidgets.QTableWidgetItem(value)
+            # The row's items are changed, not replaced: replacing costs the loop far more per cell
+            # (six rows trusted at once stalled it 150 ms).
+            item = self.table.item(row, col)
+            if item is None:
+                item = QtWidgets.QTableWidgetItem()
+                self.table.setItem(row, col, item)
+            item.setText(value)
             item.setToolTip(device.reason or f"{device.os} · Python {device.python}".strip(" ·") or value)
-            if not usable:
-                item.setForeground(QtGui.QColor(p.muted))
-            self.table.setItem(row, col, item)
+            item.setData(Qt.ItemDataRole.ForegroundRole, None if usable else QtGui.QColor(p.muted))
         first = cell(self.table, row, 0)
         first.setData(Qt.ItemDataRole.UserRole, device.id)
         first.setIcon(icons.icon("computer" if device.local else "devices", p.accent if usable else p.muted))
@@ -351,9 +366,14 @@ class DevicesPage(Page):
             self.stage.setText("Scanning…" if sweeping else "Checking saved devices…")
         self.completeChanged.emit()
 
-    def _options(self, **extra: object) -> ProbeOptions:
-        return ProbeOptions(user=self.user.text().strip(), identity=self.identity.text().strip(),
-                            **extra)  # type: ignore[arg-type]
+    def _options(self) -> ProbeOptions:
+        return ProbeOptions(user=self.user.text().strip(), identity=self.identity.text().strip())
+
+    def _options_for(self, device: Device) -> ProbeOptions:
+        """To probe ``device`` again: its own login where it has one, else the fields'."""
+        return ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
+                            identity=device.identity or self.identity.text().strip(),
+                            device_id=device.id if device.saved else None)
 
     # -- adding by hand -------------------------------------------------------------------
 
@@ -374,9 +394,7 @@ class DevicesPage(Page):
         if device.untrusted:
             self.trust_devices()  # the selection (this row among them), reviewed on one sheet
         elif "authentication" in device.reason.lower() or "sign-in" in device.reason.lower():
-            options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
-                                   identity=device.identity or self.identity.text().strip())
-            self.ctx.run(self.probe_address(device.ip, options),
+            self.ctx.run(self.probe_address(device.ip, self._options_for(device)),
                          lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
@@ -411,10 +429,8 @@ class DevicesPage(Page):
 
     async def _probe_trusted(self, device: Device) -> Device:
         """Probes one newly trusted device and fills its row, with the error it met if any."""
-        options = ProbeOptions(user=device.user or self.user.text().strip(), port=device.port,
-                               identity=device.identity or self.identity.text().strip())
         try:
-            found = await self.ctx.engines.discovery.probe(device.ip, options)
+            found = await self.ctx.engines.discovery.probe(device.ip, self._options_for(device))
         except UnknownHostKey as q:  # it showed another key than the one reviewed: ask again, never assume
             found = replace(device, status="error", key_type=q.key_type, fingerprint=q.fingerprint,
                             reason=f"{device.ip}: the key changed since it was reviewed; review it again")
@@ -438,7 +454,8 @@ class DevicesPage(Page):
             return None
         address = dialog.address.text().strip()
         options = ProbeOptions(user=dialog.user.text().strip(), port=dialog.port.value(),
-                               identity=dialog.identity.text().strip())
+                               identity=dialog.identity.text().strip(),
+                               device_id=device.id if device is not None and device.saved else None)
         self.stage.setText(f"Connecting to {address}…")
         found = await self.probe_address(address, options)
         if found is not None and device is not None and not same_device(found, device):
@@ -448,10 +465,14 @@ class DevicesPage(Page):
     def remove(self, device: Device) -> None:
         row = self.row_of(device)
         if row is not None:
-            del self.devices[self._id_at(row)]
-            self._checked.discard(device.id)
-            self.table.removeRow(row)
+            self._drop_row(row)
             self._update_summary()
+
+    def _drop_row(self, row: int) -> None:
+        device_id = self._id_at(row)
+        del self.devices[device_id]
+        self._checked.discard(device_id)
+        self.table.removeRow(row)
 
     async def probe_address(self, address: str, options: ProbeOptions) -> Device | None:
         """Probe, asking about an unknown host key and for a password when needed."""
@@ -460,8 +481,10 @@ class DevicesPage(Page):
             try:
                 device = await engine.probe(address, options)
             except UnknownHostKey as q:
-                dialog = dialogs.HostKeyDialog(q.host, q.port, q.key_type, q.fingerprint, parent=self)
-                if not await dialogs.ask(dialog):
+                # The same sheet a scan's new devices are trusted on, with this one device on it.
+                offered = Device(id=q.host, name=address, ip=q.host, port=q.port, status="error", compatible=False,
+                                 key_type=q.key_type, fingerprint=q.fingerprint)
+                if not await dialogs.ask(TrustSheet([offered], parent=self)):
                     self.stage.setText(f"{address}: host key not trusted")
                     return None
                 await engine.trust_host_key(q.host, q.port, q.key_type, q.fingerprint)
@@ -471,8 +494,8 @@ class DevicesPage(Page):
                 if not await dialogs.ask(login):
                     self.stage.setText(f"{address}: not signed in")
                     return None
-                options = ProbeOptions(user=options.user, port=options.port, identity=options.identity,
-                                       password=login.password.text(), remember_password=login.remember.isChecked())
+                options = replace(options, password=login.password.text(),
+                                  remember_password=login.remember.isChecked())
                 continue
             except ChangedHostKey as exc:
                 self.banner.show_message(f"Refused: {exc}", "error")
@@ -517,14 +540,12 @@ class DevicesPage(Page):
         self.ctx.state.selected_devices = self.selected()
         return bool(self.ctx.state.selected_devices)
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
+    def save_settings(self, settings: Settings) -> None:
         self.remember_fields()
-        settings.setValue("devices/selected", sorted(self._checked))  # window state, not scan defaults
+        settings.set(DEVICES_SELECTED, tuple(sorted(self._checked)))  # window state, not scan defaults
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        chosen = settings.value("devices/selected", [LOCAL_ID])
-        ids = chosen if isinstance(chosen, list) else [chosen] if chosen else []  # one id comes back bare
-        self._checked = {str(i) for i in ids}
+    def load_settings(self, settings: Settings) -> None:
+        self._checked = set(settings.get(DEVICES_SELECTED))
         for device in list(self.devices.values()):
             self.upsert(device)
 

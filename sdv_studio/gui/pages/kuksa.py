@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
+from collections.abc import Awaitable
 
+from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
-from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
+from sdv_studio.gui.qt import QtGui, QtWidgets
+from sdv_studio.gui.settings import KUKSA_CUSTOM_BROKER, KUKSA_FALLBACK, Settings
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
 
 COLUMNS = ("Host", "Port", "Kind", "Server", "APIs", "VSS", "Latency", "Security")
@@ -26,7 +28,7 @@ def parse_address(text: str) -> tuple[str, int] | None:
 
 class KuksaPage(Page):
     title = "Kuksa"
-    subtitle = "The databroker the app reads and writes vehicle signals through."
+    subtitle = "The databroker the app reads and writes vehicle signals through, and how the update runs."
     icon = "kuksa"
     next_label = "Deploy"
 
@@ -35,7 +37,7 @@ class KuksaPage(Page):
         self.brokers: list[KuksaBrokerInfo] = []
         self._detect: asyncio.Task[None] | None = None
         self._targets: tuple[tuple[str, int], ...] = ()  # the devices last probed, by identity
-        self._names: dict[str, str] = {}  # a broker's host → the device it was found on
+        self._found_on: dict[str, Device] = {}  # a broker's host → the device it was found on
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(14)
@@ -68,7 +70,7 @@ class KuksaPage(Page):
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(10)
         self.custom = QtWidgets.QLineEdit()
-        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each device uses its own broker")
+        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each uses its own")
         self.custom.setAccessibleName("Custom broker address")
         self.custom_field = Field(self.custom)
         self.custom.textChanged.connect(self._custom_changed)
@@ -94,7 +96,32 @@ class KuksaPage(Page):
         choose.body.addLayout(form)
         self.banner = Banner()
         choose.body.addWidget(self.banner)
-        col.addWidget(choose)
+        choose.body.addStretch()  # as tall as the Update card beside it, its fields at the top
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.setSpacing(14)
+        bottom.addWidget(choose, 3)
+        bottom.addWidget(self._update_card(), 2)
+        col.addLayout(bottom)
+
+    def _update_card(self) -> Card:
+        """How the update runs: chosen here, before Deploy starts it (the Deploy page only shows it)."""
+        card = Card("Update")
+        self.hot_swap = QtWidgets.QCheckBox("Hot swap")
+        self.hot_swap_note = QtWidgets.QLabel()
+        self.rollback = QtWidgets.QCheckBox("Roll back on failure")
+        self.rollback.setChecked(True)
+        rollback_note = QtWidgets.QLabel("A device whose new version fails its health check goes back to the "
+                                         "version it ran before.")
+        for box, note in ((self.hot_swap, self.hot_swap_note), (self.rollback, rollback_note)):
+            note.setObjectName("muted")
+            note.setWordWrap(True)
+            pair = QtWidgets.QVBoxLayout()
+            pair.setSpacing(2)  # as the fallback's box and note
+            pair.addWidget(box)
+            pair.addWidget(note)
+            card.body.addLayout(pair)
+        card.body.addStretch()
+        return card
 
     # -- detection ------------------------------------------------------------------------
 
@@ -102,6 +129,10 @@ class KuksaPage(Page):
         state = self.ctx.state
         self.fallback.setChecked(state.fallback_broker)
         self.vss.setCurrentText(state.vss_version)
+        self.hot_swap.setChecked(state.runs_hot_swap())
+        self.hot_swap_note.setText("The new version starts and passes its health check before the old one stops. "
+                                   f"The package's default: {'on' if state.package_hot_swap() else 'off'}.")
+        self.rollback.setChecked(state.rollback_enabled)
         self.start_detect()
 
     def start_detect(self, force: bool = False) -> None:
@@ -112,7 +143,7 @@ class KuksaPage(Page):
         if not force and targets == self._targets and self.brokers:
             return
         self._targets = targets
-        self._names = {("127.0.0.1" if d.local else d.ip): d.name for d in devices}
+        self._found_on = {("127.0.0.1" if d.local else d.ip): d for d in devices}
         self.brokers.clear()
         self.table.setRowCount(0)
         self.banner.show_message("")
@@ -151,7 +182,8 @@ class KuksaPage(Page):
         security = ", ".join(x for x, on in (("TLS", info.tls), ("token", info.auth)) if on) or "none"
         server = f"{info.name or ''} {info.version}".replace("unknown", "").strip() or "–"
         # On a device's loopback the app there dials 127.0.0.1; name the device, not its LAN address.
-        name = self._names.get(info.host, info.host)
+        device = self._found_on.get(info.host)
+        name = device.name if device else info.host
         where = "127.0.0.1" if info.local_only else info.host
         host = where if name == where else f"{name} · {where}"
         values = (host, str(info.port), info.kind, server,
@@ -190,32 +222,43 @@ class KuksaPage(Page):
 
     def _custom_changed(self, text: str) -> None:
         ok = not text.strip() or parse_address(text) is not None
-        self.custom_field.set_error(None if ok else "Enter HOST:PORT, e.g. 10.0.0.5:55555")
+        self.custom_field.set_error(None if ok else f"Enter HOST:PORT, e.g. 10.0.0.5:{DATABROKER_PORT}")
         self.completeChanged.emit()
 
-    def test_connection(self) -> None:
-        target = parse_address(self.custom.text()) if self.custom.text().strip() else None
-        if target is None and self.ctx.state.detected_broker is not None:
-            target = (self.ctx.state.detected_broker.host, self.ctx.state.detected_broker.port)
-        if target is None:
+    def test_connection(self) -> asyncio.Task[None] | None:
+        """The typed address from this computer (as another device's app would dial it); else the selected
+        broker on its own device, through its SSH connection (so one bound to the device's loopback answers)."""
+        typed = parse_address(self.custom.text()) if self.custom.text().strip() else None
+        chosen = self.ctx.state.detected_broker
+        device = self._found_on.get(chosen.host) if chosen is not None else None
+        if typed is not None:
+            host, port = typed
+            where = f"{host}:{port}"
+            asking = self.ctx.engines.brokers.test(host, port)
+        elif chosen is not None and device is not None:
+            dialled = "127.0.0.1" if chosen.local_only or device.local else chosen.host
+            where = f"{dialled}:{chosen.port} on {device.name}"
+            asking = self.ctx.engines.brokers.test_on(device, chosen.port)
+        else:
             self.banner.show_message("Choose a detected broker or enter an address to test.", "warn")
-            return
-        self.ctx.run(self._test(*target), lambda exc: self.banner.show_message(f"Test failed: {exc}", "error"))
+            return None
+        return self.ctx.run(self._test(where, asking),
+                            lambda exc: self.banner.show_message(f"Test failed: {exc}", "error"), name="kuksa-test")
 
-    async def _test(self, host: str, port: int) -> None:
+    async def _test(self, where: str, asking: Awaitable[KuksaBrokerInfo | None]) -> None:
         self.test_btn.setEnabled(False)
-        self.banner.show_message(f"Connecting to {host}:{port}…")
+        self.banner.show_message(f"Connecting to {where}…")
         try:
-            info = await self.ctx.engines.brokers.test(host, port)
+            info = await asking
         finally:
             self.test_btn.setEnabled(True)
         if info is None:
-            self.banner.show_message(f"Nothing answers at {host}:{port}.", "error")
+            self.banner.show_message(f"Nothing answers at {where}.", "error")
         elif info.kind != "databroker":
-            self.banner.show_message(f"{host}:{port} is an {info.kind} broker, not a KUKSA databroker.", "warn")
+            self.banner.show_message(f"{where} is an {info.kind} broker, not a KUKSA databroker.", "warn")
         else:
             apis = ", ".join(info.apis) or "no known API"
-            self.banner.show_message(f"Connected to {info.name or 'databroker'} {info.version} at {host}:{port} in "
+            self.banner.show_message(f"Connected to {info.name or 'databroker'} {info.version} at {where} in "
                                      f"{info.response_time:.0f} ms · {apis}", "ok")
 
     # -- wizard ---------------------------------------------------------------------------
@@ -230,13 +273,10 @@ class KuksaPage(Page):
         if self._detect is not None:
             self._detect.cancel()
         state = self.ctx.state
-        state.custom_broker = self.custom.text().strip()
-        state.fallback_broker = self.fallback.isChecked()
-        state.vss_version = self.vss.currentText()
-        if state.options is not None:
-            # The package carries these (the engine wires each device from its kuksaConfig), so the
-            # options change and the Deploy page builds the package again when they differ.
-            state.options = replace(state.options, vss=state.vss_version, fallback_broker=state.fallback_broker)
+        state.choose_kuksa(self.custom.text(), self.fallback.isChecked(), self.vss.currentText())
+        # Left as the package says, the package decides (and the deployment's record says so).
+        state.hot_swap = None if self.hot_swap.isChecked() == state.package_hot_swap() else self.hot_swap.isChecked()
+        state.rollback_enabled = self.rollback.isChecked()
         return True
 
     def reset(self) -> None:
@@ -246,12 +286,12 @@ class KuksaPage(Page):
         self.stage.setText("")
         self.banner.show_message("")
 
-    def save_settings(self, settings: QtCore.QSettings) -> None:
-        settings.setValue("kuksa/custom", self.custom.text())
-        settings.setValue("kuksa/fallback", self.fallback.isChecked())
+    def save_settings(self, settings: Settings) -> None:
+        settings.set(KUKSA_CUSTOM_BROKER, self.custom.text())
+        settings.set(KUKSA_FALLBACK, self.fallback.isChecked())
 
-    def load_settings(self, settings: QtCore.QSettings) -> None:
-        self.custom.setText(str(settings.value("kuksa/custom", "")))
-        self.fallback.setChecked(str(settings.value("kuksa/fallback", "true")).lower() == "true")
+    def load_settings(self, settings: Settings) -> None:
+        self.custom.setText(settings.get(KUKSA_CUSTOM_BROKER))
+        self.fallback.setChecked(settings.get(KUKSA_FALLBACK))
 
 

@@ -6,11 +6,13 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdv_studio.gui.adapters.packager import BuildDone, BuildStep
+from sdv_studio.gui.adapters.packager import BuildDone, BuildProgress
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.qt import Qt, QtWidgets
-from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, human_size
+from sdv_studio.gui.settings import PACKAGE_SAVE_FOLDER
+from sdv_studio.gui.widgets.common import Banner, Card, Stat, button
+from sdv_studio.models.sizes import human_size
 
 if TYPE_CHECKING:
     from sdv_studio.core.packaging import BuildResult
@@ -121,11 +123,10 @@ class PackagePage(Page):
         assert state.source is not None and state.options is not None
         try:
             async for event in self.ctx.engines.packager.build(state.source, state.options):
-                if isinstance(event, BuildStep):
+                if isinstance(event, BuildProgress):
                     self.stage.setText(event.message)
-                    if event.fraction is not None:
-                        self.progress.setRange(0, 100)
-                        self.progress.setValue(int(event.fraction * 100))
+                    self.progress.setRange(0, 100)
+                    self.progress.setValue(event.stage.progress)
                 elif isinstance(event, BuildDone):
                     await self._show(event.result)
         finally:
@@ -206,7 +207,7 @@ class PackagePage(Page):
         result = self.ctx.state.app_package
         if result is None:
             return
-        folder = str(self.ctx.settings.value("package/saveFolder", str(Path.home())))
+        folder = self.ctx.settings.get(PACKAGE_SAVE_FOLDER) or str(Path.home())
         dialog = QtWidgets.QFileDialog(self, "Save package as", str(Path(folder) / result.path.name),
                                        "SDV package (*.tar.gz)")
         dialog.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
@@ -217,7 +218,7 @@ class PackagePage(Page):
         result = self.ctx.state.app_package
         if result is None:
             return
-        self.ctx.settings.setValue("package/saveFolder", str(dest.parent))
+        self.ctx.settings.set(PACKAGE_SAVE_FOLDER, str(dest.parent))
 
         async def copy() -> None:
             await self.ctx.engines.packager.save_as(result, dest)

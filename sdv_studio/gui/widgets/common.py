@@ -119,14 +119,6 @@ class Field(QtWidgets.QWidget):
         return self.error.text() if self.error.isVisibleTo(self) else ""
 
 
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
 def read_only_table(columns: Sequence[str], name: str, *, row_height: int, stretch: int,
                     alternating: bool = True, single: bool = True) -> QtWidgets.QTableWidget:
     """A table of rows to select, not to edit: no grid, no row numbers, ``stretch`` takes the slack."""

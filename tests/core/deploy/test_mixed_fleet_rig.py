@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kuksa_client.grpc import VSSClient
 
-from sdv_studio.core.deploy.kuksa_wiring import KUKSA_PORT
+from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
@@ -35,7 +35,7 @@ def _distinct_values(device: Device, path: str, wanted: int, within: float = 20.
     """Values of ``path`` an independent kuksa-client reads on the device's own broker."""
     seen: set[object] = set()
     deadline = time.monotonic() + within
-    with LoopbackForward(device.netns, KUKSA_PORT) as forward, VSSClient("127.0.0.1", forward.port) as client:
+    with LoopbackForward(device.netns, DATABROKER_PORT) as forward, VSSClient("127.0.0.1", forward.port) as client:
         while len(seen) < wanted and time.monotonic() < deadline:
             value = client.get_current_values([path])[path]
             if value is not None:

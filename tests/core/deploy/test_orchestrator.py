@@ -11,6 +11,7 @@ from sdv_studio.core.deploy.events import DeploymentFinished, DeviceProgress
 from sdv_studio.core.deploy.orchestrator import (
     DeployError,
     DeploymentRun,
+    DeviceState,
     DeviceTask,
     JobOutcome,
     StepReporter,
@@ -93,6 +94,36 @@ async def test_cancel_one_device_leaves_the_other_running_to_success(tmp_path: P
     assert result.status == "failed"
 
 
+async def test_a_cancelled_device_records_what_it_runs_afterwards_as_the_device_says(tmp_path: Path) -> None:
+    started = asyncio.Event()
+
+    async def hangs(r: StepReporter) -> JobOutcome:
+        await r.stage(Stage.TRANSFER)
+        started.set()
+        await asyncio.Event().wait()
+        return JobOutcome()
+
+    async def runs_v1() -> DeviceState:
+        return DeviceState("1.0.0", "the device runs demo 1.0.0 (running)")
+
+    async def unreachable() -> DeviceState:
+        raise DeployError("198.18.0.9: the device stopped answering")
+
+    tasks = [DeviceTask("asked", "asked", hangs, after_cancel=runs_v1),
+             DeviceTask("lost", "lost", hangs, after_cancel=unreachable),
+             DeviceTask("queued", "asked", hangs, after_cancel=runs_v1)]  # waits for the same device's lock
+    run = DeploymentRun(_deployment(["asked", "lost", "queued"]), tasks, DeploymentRecords(tmp_path)).start()
+    await started.wait()
+    await asyncio.sleep(0.05)
+    run.cancel()
+    result = await run.wait()
+    assert [(d.device_id, d.status, d.message, d.version) for d in result.devices] == [
+        ("asked", "cancelled", "Cancelled; the device runs demo 1.0.0 (running)", "1.0.0"),
+        ("lost", "cancelled", "Cancelled; what the device runs now could not be checked", None),
+        ("queued", "cancelled", "Cancelled; it had not started: nothing was done on the device", None)]
+    assert result.status == "cancelled"
+
+
 async def test_one_device_never_runs_two_deployments_at_once(tmp_path: Path) -> None:
     active = 0
     peak = 0
@@ -118,7 +149,7 @@ def test_records_reject_ids_that_are_not_deployment_ids(tmp_path: Path) -> None:
         DeploymentRecords(tmp_path).load("../../etc/passwd")
 
 
-async def test_progress_is_saved_in_batches_and_the_end_at_once(tmp_path: Path) -> None:
+async def test_progress_is_saved_in_batches_the_install_and_the_end_at_once(tmp_path: Path) -> None:
     class CountingRecords(DeploymentRecords):
         def __init__(self, folder: Path) -> None:
             super().__init__(folder)
@@ -128,20 +159,25 @@ async def test_progress_is_saved_in_batches_and_the_end_at_once(tmp_path: Path) 
             self.saved.append((deployment.status, [d.progress for d in deployment.devices]))
             super().save(deployment)
 
-    release = asyncio.Event()
+    install, release = asyncio.Event(), asyncio.Event()
 
     async def job(r: StepReporter) -> JobOutcome:
-        await _walk(r, [Stage.COMPATIBILITY, Stage.TRANSFER, Stage.INSTALL])
+        await _walk(r, [Stage.COMPATIBILITY, Stage.TRANSFER])
+        await install.wait()
+        await _walk(r, [Stage.INSTALL])
         await release.wait()
         return JobOutcome(runtime="native")
 
     records = CountingRecords(tmp_path)
     dep = _deployment(["a", "b"])
     run = DeploymentRun(dep, [DeviceTask("a", "a", job), DeviceTask("b", "b", job)], records).start()
-    await asyncio.sleep(DeploymentRun.SAVE_EVERY * 2)  # six stage events so far: one save for them all
-    assert records.saved == [("in-progress", [0, 0]), ("in-progress", [60, 60])]
+    await asyncio.sleep(DeploymentRun.SAVE_EVERY * 2)  # four stage events so far: one save for them all
+    assert records.saved == [("in-progress", [0, 0]), ("in-progress", [30, 30])]
+    install.set()
+    await asyncio.sleep(0.05)  # from its install on a device changes: each is saved at once
+    assert records.saved[2:] == [("in-progress", [60, 30]), ("in-progress", [60, 60])]
     assert records.load(dep.deployment_id).device("a").progress == 60  # a restart now would see this
     release.set()
     result = await run.wait()  # the end is written before wait() returns, not a moment later
-    assert records.saved[-1] == ("completed", [100, 100]) and len(records.saved) == 3
+    assert records.saved[-1] == ("completed", [100, 100]) and len(records.saved) == 5
     assert records.load(dep.deployment_id).to_json_dict() == result.to_json_dict()

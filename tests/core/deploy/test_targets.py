@@ -39,7 +39,7 @@ def test_a_device_named_twice_without_a_tag_is_still_an_error(inventory: Invento
 def test_an_unknown_tag_is_named_with_the_other_problems(inventory: Inventory) -> None:
     with pytest.raises(UnknownDevice) as raised:
         resolve_devices(["tag:jetson", "bad host!", "tag:orin"], None, inventory)
-    assert str(raised.value).splitlines() == [
+    assert raised.value.problems == [
         "--device tag:jetson: no saved device has the tag 'jetson'",
         "--device bad host!: 'bad host!': expected [USER@]HOST[:PORT]",
     ]

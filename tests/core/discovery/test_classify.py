@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sdv_studio.core.discovery.classify import assess, human_size
+from sdv_studio.core.discovery.classify import assess, with_facts
 from sdv_studio.core.discovery.probe import parse_facts
 from sdv_studio.models.broker import KuksaBrokerInfo
+from sdv_studio.models.device import DeviceInfo
 
 BASE = "arch=aarch64\nhostname=orin\nuser=sdv\npython=3.10.12\nvenv=1\nmem_kb=32000000\ndisk_free_kb=60000000\nend=1\n"
 
@@ -48,6 +49,15 @@ def test_agent_property_declares_a_prototype() -> None:
     assert assess(parse_facts(BASE), {}).type == "linux-generic"
 
 
-def test_parse_facts_ignores_noise_and_human_sizes() -> None:
+def test_parse_facts_ignores_noise() -> None:
     assert parse_facts("motd line\nkey=a=b\n=x\nbad key=1\n") == {"key": "a=b"}
-    assert (human_size(512 * 2**20), human_size(2**35)) == ("512MB", "32GB")
+
+
+def test_a_probed_device_keeps_its_notes_and_brokers() -> None:
+    facts = parse_facts(BASE + "docker_cli=1\ndocker_socket=denied\nos=Ubuntu 22.04\n")
+    broker = KuksaBrokerInfo(host="10.0.0.5", port=55555, response_time=1.0, local_only=True)
+    device = with_facts(DeviceInfo(id="orin", name="Orin", ip="10.0.0.5", status="offline"), facts, {}, [broker])
+    assert (device.status, device.runtime, device.compatible, device.hostname, device.os) == (
+        "online", "native", True, "orin", "Ubuntu 22.04")
+    assert device.notes == ["docker: sdv may not use /var/run/docker.sock (docker group?)"]
+    assert device.brokers == [broker] and device.capabilities.kuksa

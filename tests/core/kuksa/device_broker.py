@@ -17,10 +17,12 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @contextlib.contextmanager
-def broker_on(device: Device, address: str = "127.0.0.1", port: int = 55555) -> Iterator[int]:
+def broker_on(device: Device, address: str = "127.0.0.1", port: int = 55555, fresh: bool = True) -> Iterator[int]:
     """The broker's pid while it runs on ``device``'s network (its own loopback). Only the network
-    namespace is entered: the device's private /tmp would hide a checkout kept under /tmp."""
-    device.stop_sdv_apps()  # a fallback broker an earlier test deployed would hold the port
+    namespace is entered: the device's private /tmp would hide a checkout kept under /tmp. ``fresh``
+    first stops what SDV Studio runs there; without it, the apps deployed before keep running."""
+    if fresh:
+        device.stop_sdv_apps()  # a fallback broker an earlier test deployed would hold the port
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             ["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-m", "sdv_studio.broker",

@@ -13,7 +13,7 @@ import pytest
 
 from sdv_studio.core.discovery.probe import probe
 from sdv_studio.core.kuksa.listening import parse_listening
-from sdv_studio.core.kuksa.on_device import detect_at
+from sdv_studio.core.kuksa.on_device import classify_at, detect_at
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
@@ -54,6 +54,16 @@ def test_loopback_broker_found_through_ssh_and_nothing_opened(rig: Rig, d7_broke
     assert databroker.version == "0.1.0" and databroker.vss_version == "4.0.0"
     assert set(databroker.apis) == {"kuksa.val.v2", "kuksa.val.v1", "sdv.databroker.v1"}
     assert not databroker.tls and not databroker.auth
+
+
+def test_one_port_classified_on_the_device(rig: Rig, d7_broker: int, tmp_path: Path) -> None:
+    """Test connection's question: its loopback-bound port answers through SSH; a closed one is None."""
+    trust = HostKeyTrust(KnownHosts(tmp_path / "known_hosts"), accept_new=True)
+    databroker = on_lan(rig, lambda: classify_at(_target(rig, "d7"), trust, 55555))
+    assert databroker is not None
+    assert (databroker.host, databroker.port, databroker.kind, databroker.local_only) == (
+        rig["d7"].ip, 55555, "databroker", True)
+    assert on_lan(rig, lambda: classify_at(_target(rig, "d7"), trust, 55556)) is None
 
 
 def test_probe_reports_kuksa_from_the_same_detection(rig: Rig, d7_broker: int, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from sdv_studio.core.packaging import (
 )
 from sdv_studio.core.packaging import wheels as wheels_mod
 from sdv_studio.core.packaging.archive import SUMS
+from sdv_studio.core.packaging.stages import BuildProgress, BuildStage
 from sdv_studio.models.package import PackageRequest
 
 APPS = Path(__file__).resolve().parents[2] / "data" / "apps"
@@ -52,12 +53,28 @@ def test_playground_app_is_velocitas(store: PackageStore) -> None:
     assert launch["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
     assert launch["env"]["SDV_VEHICLEDATABROKER_ADDRESS"] == "grpc://127.0.0.1:55555"
     assert launch["env"]["SDV_MQTT_ADDRESS"] == "mqtt://127.0.0.1:1883"
+    assert launch["env"]["SDV_APP_FLAVOUR"] == "velocitas"  # the launcher's /health asks its databroker
     assert "support/sdv/__init__.py" in files and "support/vehicle/__init__.py" in files
     assert "support/vehicle/Body/Lights/Beam/Low/__init__.py" in files
     assert "velocitas-sdk==0.15.7" in files["requirements.txt"].decode().splitlines()
     assert any(n.startswith("wheels/any/velocitas_sdk-0.15.7") for n in files)
     assert any(n.startswith("wheels/x86_64/grpcio-") for n in files)
     assert any(n.startswith("wheels/aarch64/grpcio-") for n in files)
+
+
+def test_progress_goes_through_the_stages_in_order_each_line_under_its_own(store: PackageStore) -> None:
+    events: list[BuildProgress] = []
+    build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE, platforms=["x86_64"]), events.append, store)
+    stages = list(dict.fromkeys(e.stage for e in events))
+    assert stages == list(BuildStage)
+    assert [e.stage.progress for e in events] == sorted(e.stage.progress for e in events)
+    assert [e.message for e in events if e.stage is BuildStage.WRITE] == [BuildStage.WRITE.message]
+    assert any(e.stage is BuildStage.PLAN and "kuksa app" in e.message for e in events)
+    invalid: list[BuildProgress] = []
+    with pytest.raises(PackageError):
+        build_package(APPS / "kuksa_app.py", BuildOptions(python_versions=ONE, name="Not Valid"), invalid.append,
+                      store)
+    assert invalid == []  # the problems alone: no stage starts
 
 
 def test_sums_cover_every_entry_and_archive_is_normalised(store: PackageStore) -> None:
@@ -96,6 +113,7 @@ def test_kuksa_complete_program_runs_as_is_with_launcher(store: PackageStore) ->
     assert files["app/main.py"] == (APPS / "kuksa_app.py").read_bytes()
     assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
     assert json.loads(files["launch.json"])["env"]["KUKSA_ENDPOINT"] == "127.0.0.1:55555"
+    assert json.loads(files["launch.json"])["env"]["SDV_APP_FLAVOUR"] == "kuksa"
     assert "kuksa-client==0.6.0" in files["requirements.txt"].decode().splitlines()
     assert not any(n.startswith("wheels/aarch64/") for n in files)
 
@@ -141,9 +159,11 @@ def test_velocitas_project_pins_are_honoured_and_failures_name_their_origin(stor
 
 
 def test_velocitas_template_repository(store: PackageStore) -> None:
-    notes: list[str] = []
+    events: list[BuildProgress] = []
     result = build_package(APPS / "velocitas_template_root", BuildOptions(python_versions=ONE, platforms=["x86_64"]),
-                           notes.append, store)
+                           events.append, store)
+    notes = [e.message for e in events]
+    planned = [e.message for e in events if e.stage is BuildStage.PLAN]  # the stage, the summary, then notes
     files = members(result.path)
     assert result.manifest["name"] == "sampleapp" and result.manifest["entryPoint"] == "src/main.py"
     assert result.manifest["kuksaConfig"]["vssVersion"] == "3.0"  # type: ignore[index]  # from the manifest's URL
@@ -156,7 +176,7 @@ def test_velocitas_template_repository(store: PackageStore) -> None:
     assert not [p for p in pins if p.split("==")[0] in ("mypy", "pre-commit", "pip-tools", "pytest", "virtualenv")]
     assert not [n for n in files if n.startswith("app/tests/")]
     assert "support/vehicle/__init__.py" in files and "support/vehicle/Speed/__init__.py" not in files
-    assert notes[1].startswith("Velocitas VehicleApp `SampleApp` (line 19) started at line 44")
+    assert planned[2].startswith("Velocitas VehicleApp `SampleApp` (line 19) started at line 44")
     assert any(n.startswith("note: setuptools<82 added") for n in notes)
     assert not any("imports not in requirements.txt" in n for n in notes)
 
@@ -179,10 +199,10 @@ def test_namespace_imports_provided_by_wheels_are_not_missing(tmp_path: Path, st
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_main.py").write_text("import pytest\nimport hypothesis\n")
     (tmp_path / "conftest.py").write_text("import pytest_asyncio\n")
-    notes: list[str] = []
+    events: list[BuildProgress] = []
     result = build_package(tmp_path, BuildOptions(python_versions=ONE, name="ns", platforms=["x86_64"]),
-                           notes.append, store)
-    assert [n for n in notes if "imports not in" in n] == [
+                           events.append, store)
+    assert [e.message for e in events if "imports not in" in e.message] == [
         "note: imports not in requirements.txt (install may miss them): requestz"]
     assert not [n for n in members(result.path) if "test" in n or "conftest" in n]
 
@@ -358,15 +378,15 @@ def test_tar_is_extractable_with_data_filter(store: PackageStore, tmp_path: Path
 
 
 def test_kuksa_documentation_program_runs_under_the_launcher(store: PackageStore) -> None:
-    progress: list[str] = []
+    events: list[BuildProgress] = []
     result = build_package(APPS / "kuksa_docs" / "sync_loop.py",
-                           BuildOptions(python_versions=ONE, platforms=["x86_64"]), progress.append, store)
+                           BuildOptions(python_versions=ONE, platforms=["x86_64"]), events.append, store)
     files = members(result.path)
     assert files["app/main.py"] == (APPS / "kuksa_docs" / "sync_loop.py").read_bytes()
     assert json.loads(files["launch.json"])["argv"] == ["{python}", "support/sdv_launcher.py", "app/main.py"]
     assert "support/sdv_launcher.py" in files
     assert ("kuksa program that runs its own loop (line 7: `with VSSClient(...)` at module level): "
-            "run as is under the launcher") in progress
+            "run as is under the launcher") in [e.message for e in events]
 
 
 def test_vss_overlay_adds_the_apps_own_signals(store: PackageStore) -> None:

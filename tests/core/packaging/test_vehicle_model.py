@@ -43,3 +43,24 @@ def test_unknown_choices(choice: str, problem: str) -> None:
     with pytest.raises(ModelError) as info:
         resolve_vss(choice)
     assert str(info.value) == problem
+
+
+def test_a_catalogue_that_cannot_be_read_is_a_model_error_not_a_crash(tmp_path: Path) -> None:
+    from sdv_studio.core.packaging.vehicle_model import generated_model
+
+    folder = tmp_path / "vss.json"
+    folder.mkdir()  # IsADirectoryError, as a PermissionError would be: an OSError reading it
+    with pytest.raises(ModelError, match=r"vss: vss\.json: cannot be read"):
+        generated_model(folder)
+
+
+def test_a_cache_that_cannot_be_written_is_a_model_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdv_studio.core.packaging import vehicle_model
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "vehicle-models").write_text("a file where the folder goes")  # unwritable even for root
+    monkeypatch.setattr(vehicle_model, "tools_root", lambda: cache)
+    monkeypatch.setattr(vehicle_model, "_generator", lambda progress: Path("/bin/true"))
+    with pytest.raises(ModelError, match="cannot write the vehicle model"):
+        vehicle_model.generated_model(vehicle_model.resolve_vss("4.0")[0])

@@ -22,6 +22,7 @@ from typing import Any
 
 from sdv_studio.agent import AGENT_DIR, agent_files
 from sdv_studio.core.deploy.agent_link.local_target import LocalConnection
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.ssh.connection import SshConnection
 from sdv_studio.core.ssh.stream import CommandStream
 
@@ -32,7 +33,7 @@ AGENT_PATH = ".local/share/sdv-studio/agent"
 ProgressHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class AgentCallError(Exception):
+class AgentCallError(OperationFailed):
     """The agent ran and answered ``ok: false``; ``answer`` holds its details."""
 
     def __init__(self, command: str, answer: dict[str, Any]) -> None:
@@ -41,7 +42,7 @@ class AgentCallError(Exception):
         super().__init__(str(answer.get("error") or answer.get("reason") or f"agent {command} failed"))
 
 
-class AgentUnavailable(Exception):
+class AgentUnavailable(OperationFailed):
     """The agent could not run at all (no python3, broken upload, garbage output)."""
 
 
@@ -99,7 +100,7 @@ def _checked(command: str, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-class TransferStalled(Exception):
+class TransferStalled(OperationFailed):
     """Bytes for the device stopped going out: its link is down or it stopped reading."""
 
 

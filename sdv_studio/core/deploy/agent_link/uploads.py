@@ -21,6 +21,6 @@ async def upload_files(agent: AgentClient, files: Sequence[tuple[bytes, str]], *
     listing = [[path, len(data)] for data, path in files]
     total = sum(len(data) for data, _ in files)
     # The answer comes once the last byte is written: allow the whole transfer at a slow link's pace.
-    await agent.call("receive", {"files": listing}, timeout=stall + total / 100_000,
+    await agent.call("receive", {"files": listing, "stall": stall}, timeout=stall + total / 100_000,
                      payload=[data for data, _ in files], stall=stall)
     return total

@@ -3,19 +3,21 @@
 
 The image is built on the device from the package itself (the .tar.gz is the build context,
 network "none": the wheels are vendored). A container is healthy when it keeps running through
-the grace period and its image's HEALTHCHECK command passes inside it; the engine's own health
-timer is not relied on (podman needs systemd for it). A failed new container never leaves the
-app without its previous version.
+the grace period and the package's HEALTHCHECK command passes inside it; the engine's own health
+timer is not relied on for that (podman needs systemd for it), but where it runs (every
+``health_interval`` seconds) its last result is what ``status`` shows. A failed new container
+never leaves the app without its previous version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 from docker.models.containers import Container
@@ -27,9 +29,11 @@ from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.runtimes.container_engine import engine_for
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.packaging.docker import health_command
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import parse_cpu, parse_memory
@@ -37,8 +41,10 @@ from sdv_studio.models.package import parse_cpu, parse_memory
 LABEL_APP = "io.sdv-studio.app"
 LABEL_VERSION = "io.sdv-studio.version"
 LABEL_PACKAGE = "io.sdv-studio.package"
+LABEL_OTA = "io.sdv-studio.ota-enabled"  # "false": the package pins its version (deployment.otaEnabled)
 KEEP_IMAGES = 3
 Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 def image_tag(package: PackageFile) -> str:
@@ -51,7 +57,7 @@ def _find_image(engine: docker.DockerClient, package: PackageFile) -> Image | No
 
 
 def _build(engine: docker.DockerClient, package: PackageFile, log: Log) -> Image:
-    labels = {LABEL_APP: package.name, LABEL_VERSION: package.version, LABEL_PACKAGE: package.package_id}
+    labels = _labels(package)
     with package.path.open("rb") as context:
         stream = engine.api.build(
             fileobj=context, custom_context=True, encoding="gzip", dockerfile="docker/Dockerfile",
@@ -71,17 +77,21 @@ def _build(engine: docker.DockerClient, package: PackageFile, log: Log) -> Image
     return image
 
 
-def _health_command(image: Image) -> list[str] | None:
-    test = ((image.attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
-    if not test or test[0] == "NONE":
-        return None
-    if test[0] == "CMD-SHELL":
-        return ["/bin/sh", "-c", test[1]]
-    return list(test[1:]) if test[0] == "CMD" else list(test)
+def app_answer(output: str) -> dict[str, Any]:
+    """What the health probe printed: the app's /health answer (kuksa_connection, reason...), or the
+    probe's own complaint as the reason."""
+    lines = output.strip().splitlines()
+    if not lines:
+        return {}
+    try:
+        answer = json.loads(lines[-1])
+    except ValueError:
+        answer = None
+    return answer if isinstance(answer, dict) else {"reason": lines[-1]}
 
 
-def _wait_healthy(container: Container, command: list[str] | None, grace: float, timeout: float) -> str | None:
-    """None when healthy, else why not."""
+def _wait_healthy(container: Container, grace: float, timeout: float) -> str | None:
+    """None when healthy (up through ``grace``, then the package's health check passed inside it), else why not."""
     started = time.monotonic()
     last = "no answer from the health check yet"
     while time.monotonic() - started < max(timeout, grace):
@@ -90,15 +100,13 @@ def _wait_healthy(container: Container, command: list[str] | None, grace: float,
             code = (container.attrs.get("State") or {}).get("ExitCode")
             return f"the container stopped during its health check (exit code {code})"
         if time.monotonic() - started >= grace:
-            if command is None:
-                return None
-            result = container.exec_run(command)
+            result = container.exec_run(health_command())
             if result.exit_code == 0:
                 return None
-            output = (result.output or b"").decode(errors="replace").strip().splitlines()
-            last = output[-1] if output else f"health check exit code {result.exit_code}"
+            output = (result.output or b"").decode(errors="replace")
+            last = str(app_answer(output).get("reason") or f"health check exit code {result.exit_code}")
         time.sleep(0.5)
-    return f"not healthy after {timeout:g}s: {last}"
+    return f"not healthy within {timeout:g}s: {last}"
 
 
 def _used_health_ports(containers: list[Container]) -> set[int]:
@@ -118,8 +126,22 @@ class SwitchResult:
     already_running: bool = False
 
 
+def _healthcheck(interval: float) -> dict[str, Any]:
+    """The package's HEALTHCHECK, run by the engine every ``interval`` seconds (the image says 30).
+    Given here, not only read from the image: podman keeps it out of an image's Docker-style config."""
+    return {"test": ["CMD", *health_command()], "interval": int(interval * 1e9), "timeout": 8_000_000_000,
+            "retries": 3, "start_period": 5_000_000_000}
+
+
+def _labels(package: PackageFile) -> dict[str, str]:
+    """On the image and its containers: which app, version and package, and whether it takes updates."""
+    ota = (package.manifest.get("deployment") or {}).get("otaEnabled", True) is not False
+    return {LABEL_APP: package.name, LABEL_VERSION: package.version, LABEL_PACKAGE: package.package_id,
+            LABEL_OTA: "true" if ota else "false"}
+
+
 def _run_container(engine: docker.DockerClient, package: PackageFile, image: Image, wiring: Wiring,
-                   health_port: int) -> Container:
+                   health_port: int, health_interval: float) -> Container:
     limits = (package.manifest.get("deployment") or {}).get("resourceLimits") or {}
     env = {
         "KUKSA_ENDPOINT": wiring.broker,
@@ -135,7 +157,8 @@ def _run_container(engine: docker.DockerClient, package: PackageFile, image: Ima
         name=f"sdv-{package.name}-{package.package_id[4:12]}-{int(time.time())}",
         detach=True,
         environment=env,
-        labels={LABEL_APP: package.name, LABEL_VERSION: package.version, LABEL_PACKAGE: package.package_id},
+        labels=_labels(package),
+        healthcheck=_healthcheck(health_interval),
         network_mode="host",
         user="1000:1000",
         read_only=True,
@@ -158,13 +181,12 @@ def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wir
     previous = running[0].labels.get(LABEL_VERSION) if running else None
     used = _used_health_ports(existing)
     port = random.choice([p for p in range(20000, 20999) if p not in used])
-    command = _health_command(image)
     hot = options.hot_swap and bool(running)
     if not hot:
         for c in running:
             c.stop(timeout=10)
-    new = _run_container(engine, package, image, wiring, port)
-    problem = _wait_healthy(new, command, options.grace_seconds, options.health_timeout)
+    new = _run_container(engine, package, image, wiring, port, options.health_interval)
+    problem = _wait_healthy(new, options.grace_seconds, options.health_timeout)
     if problem is None:
         for c in existing:
             c.remove(force=True)
@@ -178,6 +200,26 @@ def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wir
             c.start()
         raise DeployError(f"{problem}; rolled back to {previous}, which is running", logs=logs, rolled_back=True)
     raise DeployError(problem, logs=logs)
+
+
+def _installed(engine: docker.DockerClient, package: PackageFile) -> tuple[str | None, bool]:
+    """The version of the app's newest container on the device and whether its package takes updates."""
+    found = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={package.name}"})
+    if not found:
+        return None, True
+    newest = max(found, key=lambda c: str(c.attrs.get("Created", "")))
+    return newest.labels.get(LABEL_VERSION), newest.labels.get(LABEL_OTA) != "false"
+
+
+async def _to_its_end(work: Awaitable[T]) -> T:
+    """``work`` (a thread, which cannot be stopped half-way) finishes even when the deployment is
+    cancelled meanwhile; the cancel takes effect after it, so what the device runs has settled."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 def _prune_images(engine: docker.DockerClient, package: PackageFile) -> None:
@@ -206,6 +248,7 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             except docker.errors.DockerException as exc:
                 raise DeployError(f"cannot use the device's Docker engine: {exc}") from exc
             try:
+                check_not_pinned(package, *await asyncio.to_thread(_installed, engine, package), options.force)
                 await step.stage(Stage.TRANSFER)
                 image = await asyncio.to_thread(_find_image, engine, package)
                 if image is not None:
@@ -222,7 +265,7 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await step.log(f"databroker {wiring.broker} ({wiring.how})")
 
                 await step.stage(Stage.START)
-                switched = await asyncio.to_thread(_switch, engine, package, image, wiring, options)
+                switched = await _to_its_end(asyncio.to_thread(_switch, engine, package, image, wiring, options))
                 if line := await advertise(agent, info, options.stall_timeout, options.advertise):
                     await step.log(line)
                 await step.stage(Stage.HEALTH)
@@ -244,8 +287,28 @@ def container_states(engine: docker.DockerClient) -> list[dict[str, Any]]:
     apps = []
     for c in engine.containers.list(all=True, filters={"label": LABEL_APP}):
         state = c.attrs.get("State") or {}
-        status = "running" if c.status == "running" else ("error" if state.get("ExitCode") else "stopped")
+        checks = (state.get("Health") or {}).get("Log") or []
+        health = container_health(c.status == "running", checks[-1] if checks else None)
+        if c.status == "running":
+            status = "running" if health is None or not health.pop("failed") else "degraded"
+        else:
+            status = "crashed" if state.get("ExitCode") or c.status == "restarting" else "stopped"
+            health = None
         apps.append({"name": c.labels.get(LABEL_APP), "version": c.labels.get(LABEL_VERSION), "status": status,
                      "runtime": "docker", "containerId": c.short_id, "startedAt": state.get("StartedAt"),
-                     "restarts": int(c.attrs.get("RestartCount") or 0)})
+                     "restarts": int(c.attrs.get("RestartCount") or 0), "health": health})
     return apps
+
+
+def container_health(running: bool, check: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The engine's last run of the health check, in the guide's fields (plus ``failed``)."""
+    if check is None:
+        return None
+    answer = app_answer(str(check.get("Output") or ""))
+    failed = check.get("ExitCode") != 0
+    connection = answer.get("kuksa_connection")
+    return {"failed": failed, "kuksa_connection": connection if isinstance(connection, bool) else None,
+            "app_running": running and answer.get("app_running") is not False,
+            "last_check": str(check.get("End") or "")[:19] + "Z" if check.get("End") else None,
+            "reason": str(answer.get("reason") or "") or (f"health check exit code {check.get('ExitCode')}"
+                                                          if failed else "")}

@@ -5,27 +5,40 @@ one running. Every failure becomes a DeployError with a message a person can act
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import time
+from contextlib import AsyncExitStack
 from typing import Any
 
 from sdv_studio.core.deploy.advertise import plan_advert
+from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, AgentUnavailable
+from sdv_studio.core.deploy.agent_link.local_target import is_local
 from sdv_studio.core.deploy.agent_link.session import agent_session, deploy_errors
 from sdv_studio.core.deploy.agent_link.transfer import prepare_args, send_package
 from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, start_fallback_broker
 from sdv_studio.core.deploy.options import DeployOptions
-from sdv_studio.core.deploy.orchestrator import DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
+from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
+
+LOCK_POLL = 1.0  # seconds between asks while another deployment holds the device
 
 
 def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, options: DeployOptions) -> DeviceJob:
     async def job(step: StepReporter) -> JobOutcome:
         await step.stage(Stage.COMPATIBILITY)
-        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout,
-                                                        "prepare", prepare_args(package)) as (agent, info):
+        async with deploy_errors(target), AsyncExitStack() as session:
+            agent, info = await _locked_session(session, target, trust, package, options, step)
             check_compatible(package, info, "native")
+            current = info.get("current") or {}
+            check_not_pinned(package, current.get("version"), current.get("otaEnabled", True), options.force)
 
             await step.stage(Stage.TRANSFER)
             advert = await plan_advert(info, target, options.advertise)
@@ -41,29 +54,98 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
-                     "healthTimeout": options.health_timeout, "advertise": advert.args}
-            timeout = options.grace_seconds + options.health_timeout + 900  # an offline pip install, a gate
-            progress = _Progress(step, wiring)
-            if wiring.start_fallback:
-                # The broker must run before the app starts: install, start the broker, then the app.
-                if not sent.already_installed:
-                    await agent.call("install", source, timeout=timeout, on_progress=progress)
-                await progress.kuksa()
-                await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
-                                            catalogue=package.entries.get("support/vss.json"))
-                await progress.start()
-                started = await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
-                                           on_progress=progress)
-            else:  # one call: install, start, health gate
-                started = await agent.call("deploy", {**source, **start}, timeout=timeout, on_progress=progress)
-            previous = started.get("previous")
+                     "healthTimeout": options.health_timeout, "healthInterval": options.health_interval,
+                     "advertise": advert.args,
+                     "bootHook": not is_local(target)}  # this computer is no device to set up for boot
+            try:
+                started = await _install_and_start(agent, package, info, wiring, source, start, options, step)
+            except (AgentUnavailable, SshError, TimeoutError) as exc:
+                # The device goes on without us (installs, starts, gates, rolls back): ask it how it ended.
+                await session.aclose()
+                return await _outcome_after_loss(exc, target, trust, package, options, step)
             if line := advert.outcome(started.get("advertised")):
                 await step.log(line)
+        previous = started.get("previous")
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
+        if "bootHook" in started:
+            note += f"; {_boot_note(started['bootHook'])}"
         return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
                           previous_version=str(previous) if previous else None)
 
     return job
+
+
+async def _locked_session(session: AsyncExitStack, target: SshTarget, trust: HostKeyTrust, package: PackageFile,
+                          options: DeployOptions, step: StepReporter) -> tuple[AgentClient, dict[str, Any]]:
+    """An agent session (entered into ``session``) holding the device's deployment lock, which
+    ``prepare`` takes: while another deployment holds it, ask again for up to ``options.lock_wait``
+    seconds, saying who holds it; then the agent's refusal, naming the holder, is the error."""
+    holder = {"host": socket.gethostname(), "pid": os.getpid(), "deploymentId": step.deployment_id}
+    args = {**prepare_args(package), "holder": holder}
+    deadline = time.monotonic() + options.lock_wait
+    told = None
+    while True:
+        try:
+            return await session.enter_async_context(
+                agent_session(target, trust, options.connect_timeout, "prepare", args))
+        except AgentCallError as exc:
+            busy = exc.answer.get("busy")
+            if busy is None or time.monotonic() >= deadline:
+                raise
+            if busy != told:
+                told = busy
+                await step.log(f"{exc}; waiting up to {options.lock_wait:g}s for it to end")
+            await asyncio.sleep(LOCK_POLL)
+
+
+async def _install_and_start(agent: AgentClient, package: PackageFile, info: dict[str, Any], wiring: Wiring,
+                             source: dict[str, Any], start: dict[str, Any], options: DeployOptions,
+                             step: StepReporter) -> dict[str, Any]:
+    """The agent's answer to starting the release (with its health gate) once installed."""
+    timeout = options.grace_seconds + options.health_timeout + 900  # an offline pip install, a gate
+    progress = _Progress(step, wiring)
+    if not wiring.start_fallback:  # one call: install, start, health gate
+        return await agent.call("deploy", {**source, **start}, timeout=timeout, on_progress=progress)
+    # The broker must run before the app starts: install, start the broker, then the app.
+    if "dir" in source:
+        await agent.call("install", source, timeout=timeout, on_progress=progress)
+    await progress.kuksa()
+    await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
+                                catalogue=package.entries.get("support/vss.json"))
+    await progress.start()
+    return await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
+                            on_progress=progress)
+
+
+async def _outcome_after_loss(lost: Exception, target: SshTarget, trust: HostKeyTrust, package: PackageFile,
+                              options: DeployOptions, step: StepReporter) -> JobOutcome:
+    """The connection ended while the device installed or started the release: connect again once
+    the device's deployment lock is free (the device has finished), and report what it runs."""
+    await step.log(f"lost the device while it deployed ({lost}); asking it how that ended")
+    try:
+        async with AsyncExitStack() as session:
+            agent, _info = await _locked_session(session, target, trust, package, options, step)
+            [app] = (await agent.call("status", {"name": package.name}, timeout=options.connect_timeout))["apps"]
+    except (AgentCallError, AgentUnavailable, SshError, TimeoutError, ValueError) as exc:
+        raise DeployError(f"{lost}; the device could not be asked afterwards ({exc}): check it with "
+                          "sdv-studio status") from exc
+    ours = str(app.get("release") or "").endswith("-" + package.package_id[4:12])
+    if ours and app.get("status") == "running":
+        return JobOutcome(message=f"{package.name} {package.version} running; the connection was lost while the "
+                                  "device deployed it, and the device finished", runtime="native")
+    runs = f"{app.get('version')} ({app.get('status')})" if app.get("version") else "nothing"
+    raise DeployError(f"{lost}; the device did not finish this deployment: it runs {runs}")
+
+
+def _boot_note(hook: Any) -> str:
+    """What brings the app back after the device restarts (the agent's ``bootHook``)."""
+    hook = hook if isinstance(hook, dict) else {}
+    if hook.get("via") == "crontab":
+        return "back after a reboot: crontab @reboot entry"
+    if hook.get("via") == "systemd":
+        return f"back after a reboot: systemd unit {hook.get('unit')}" + (
+            f" ({hook['reason']})" if hook.get("reason") else "")
+    return f"not restarted after a reboot: {hook.get('reason') or 'the device named no boot hook'}"
 
 
 class _Progress:

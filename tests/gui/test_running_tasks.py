@@ -1,0 +1,58 @@
+"""A task's failure reaches the page that started it; a bug's traceback reaches the log file first."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.gui.failures import Unexpected
+from sdv_studio.gui.running_tasks import RunningTasks
+
+
+async def _broken() -> None:
+    await asyncio.sleep(0)
+    {}["missing"]  # the bug under test
+
+
+async def _refused() -> None:
+    await asyncio.sleep(0)
+    raise DeployError("d1: cannot connect (Connection refused); is the device on and SSH running?")
+
+
+def test_a_bug_is_logged_with_its_traceback_then_handed_to_the_page(qt_loop, qtbot, log_file: Path,  # type: ignore[no-untyped-def]
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    shown: list[BaseException] = []
+    RunningTasks().start(_broken(), shown.append, name="broken")
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    logged = log_file.read_text()
+    assert "background task broken failed" in logged
+    assert "Traceback (most recent call last)" in logged and "in _broken" in logged and "KeyError: 'missing'" in logged
+    [exc] = shown
+    assert isinstance(exc, Unexpected) and isinstance(exc.__cause__, KeyError)
+    assert str(exc) == f"Unexpected error (KeyError: 'missing'); the details are in {log_file}"
+    caplog.clear()  # this test's own error, not one the GUI tests' rule should catch
+
+
+def test_an_expected_failure_goes_to_the_page_as_raised(qt_loop, qtbot, log_file: Path,  # type: ignore[no-untyped-def]
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    shown: list[BaseException] = []
+    RunningTasks().start(_refused(), shown.append, name="deploy")
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    [exc] = shown
+    assert isinstance(exc, DeployError) and exc.problems == [
+        "d1: cannot connect (Connection refused); is the device on and SSH running?"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not log_file.exists() or "Traceback" not in log_file.read_text()
+
+
+def test_without_a_page_to_show_it_a_bug_is_still_logged(qt_loop, qtbot, log_file: Path,  # type: ignore[no-untyped-def]
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    task = RunningTasks().start(_broken(), name="orphan")
+    qtbot.waitUntil(task.done, timeout=5000)
+    qtbot.waitUntil(lambda: log_file.exists() and "KeyError: 'missing'" in log_file.read_text(), timeout=5000)
+    assert "background task orphan failed" in log_file.read_text()
+    caplog.clear()
