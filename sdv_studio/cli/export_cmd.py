@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "(default: as the package's deployment.hotSwap says)")
     ansible.add_argument("--no-rollback", action="store_true",
                          help="if the new version fails, leave nothing running instead of restarting the old one")
+    ansible.add_argument("--force", action="store_true",
+                         help="replace the installed version even where its package said deployment.otaEnabled: "
+                              "false (which pins it)")
     ansible.add_argument("--grace", type=float, default=3.0, metavar="S",
                          help="seconds a new version must stay up before it counts as healthy (default 3)")
     parser.set_defaults(handler=run)
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
-                            grace_seconds=args.grace, connect_timeout=args.timeout)
+                            grace_seconds=args.grace, connect_timeout=args.timeout, force=args.force)
     try:
         done = export_ansible(package, devices, user_path(args.output), options,
                               Rollout(waves, max_failed, args.waves or "100%"), accept_new=args.accept_new_host_keys)

@@ -51,11 +51,14 @@ def package(home: Path, version: str) -> str:
 
 
 def versions(rig: Rig, home: Path) -> dict[str, Any]:
-    """What `sdv-studio status` says of the app on each device: {device: (version, status)}."""
+    """What `sdv-studio status` says of the app on each device: {device: (version, status)}, after
+    checking that each running one's last health check found it running."""
     status = sdv(rig, home, "status", "fleet-ansible", "--device", "tag:bench", "--json")
     assert status.returncode == 0, status.stderr
-    rows = json.loads(status.stdout)["devices"]
-    return {d["deviceId"]: (d["apps"][0]["version"], d["apps"][0]["status"]) for d in rows}
+    apps = {d["deviceId"]: d["apps"][0] for d in json.loads(status.stdout)["devices"]}
+    for device, app in apps.items():
+        assert app["status"] != "running" or app["health"]["app_running"] is True, (device, app)
+    return {device: (app["version"], app["status"]) for device, app in apps.items()}
 
 
 def releases(device: Device) -> list[str]:

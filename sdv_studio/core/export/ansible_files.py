@@ -82,8 +82,11 @@ def payload(package: PackageFile, options: DeployOptions, hot_swap: bool) -> Pay
         "sdv_agent": {"command": f"python3 {AGENT_DIR_SHELL}/entrypoint.py", "path": AGENT_PATH, "digest": digest,
                       "bundle": f"files/agent/agent-{digest}.tar", "installer": "files/agent/bootstrap.py",
                       "install": _INSTALL},
+        # As the engine's start arguments (core/deploy/runtimes/native.py), the broker's chosen on the device.
         "sdv_deploy": {"name": package.name, "hotSwap": hot_swap, "rollback": options.rollback,
-                       "graceSeconds": options.grace_seconds, "healthTimeout": options.health_timeout},
+                       "graceSeconds": options.grace_seconds, "healthTimeout": options.health_timeout,
+                       "healthInterval": options.health_interval, "bootHook": True},
+        "sdv_force": options.force,
         "sdv_kuksa": kuksa,
         "sdv_broker": {"bundles": {}},
     }

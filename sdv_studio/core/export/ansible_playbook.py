@@ -78,13 +78,16 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
             state: absent
           when: sdv_agent_tmp.path is defined
 
-    - name: What the device holds
+    - name: What the device holds (refused while another deployment holds the device)
       ansible.builtin.include_tasks: tasks/agent-call.yml
       vars:
         sdv_command: prepare
         sdv_args:
           name: "{{ sdv_app.name }}"
           packageId: "{{ sdv_app.packageId }}"
+          holder:
+            host: "{{ lookup('ansible.builtin.pipe', 'hostname') }}"
+            deploymentId: "ansible-playbook ({{ sdv_app.name }} {{ sdv_app.version }})"
 
     - name: Remember what the device holds
       ansible.builtin.set_fact:
@@ -92,6 +95,15 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
         # "3.11-x86_64": the device's Python (major.minor) and architecture, as the package's wheel sets name them
         sdv_combination: >-
           {{ (sdv_answer.properties.python | string).split('.')[:2] | join('.') }}-{{ sdv_answer.properties.arch }}
+
+    - name: Refuse to replace a version whose package takes no updates (deployment.otaEnabled false)
+      ansible.builtin.fail:
+        msg: >-
+          {{ sdv_app.name }} {{ sdv_prepared.current.version }} is pinned on this device (its package says
+          deployment.otaEnabled: false), so {{ sdv_app.version }} was not deployed; export with --force to replace it
+      when: >-
+        sdv_prepared.current is defined and not sdv_prepared.current.otaEnabled and not sdv_force
+        and sdv_prepared.current.version != sdv_app.version
 
     - name: The agent's uploads folder
       ansible.builtin.file:

@@ -73,7 +73,8 @@ def test_an_export_holds_the_devices_their_keys_the_agent_and_the_package(
     variables = read(out / "vars" / "deployment.yml")
     assert variables["sdv_app"] == {"name": "light", "version": "1.0.0", "packageId": light.package_id}  # type: ignore[index]
     assert variables["sdv_deploy"] == {"name": "light", "hotSwap": True, "rollback": True,  # type: ignore[index]
-                                       "graceSeconds": 1.0, "healthTimeout": 30.0}
+                                       "graceSeconds": 1.0, "healthTimeout": 30.0, "healthInterval": 30.0,
+                                       "bootHook": True}
     assert variables["sdv_kuksa"]["broker"] == "10.0.0.9:55555" and not variables["sdv_kuksa"]["fallback"]  # type: ignore[index]
     digest, bundle = agent_bundle()
     assert (out / "files" / "agent" / f"agent-{digest}.tar").read_bytes() == bundle
