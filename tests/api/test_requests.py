@@ -109,6 +109,9 @@ def test_deployment_of_unknown_package_or_to_unusable_devices(client: httpx.Clie
                                                      "devices": ["bad host!", "x@"]})
     assert response.status_code == 422
     assert [line.split(":")[0] for line in problems(response)] == ["devices", "devices"]
+    response = client.post("/api/deployments", json={"packageId": package["packageId"], "devices": ["tag:nobody"]})
+    assert response.status_code == 422
+    assert problems(response) == ["devices: tag:nobody: no saved device has the tag 'nobody'"]
 
 
 def test_unknown_ids_are_404(client: httpx.Client) -> None:
