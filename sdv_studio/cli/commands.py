@@ -11,6 +11,7 @@ from sdv_studio.cli import (
     deploy_cmd,
     deployments_cmd,
     devices_cmd,
+    export_cmd,
     metrics_cmd,
     monitor_cmd,
     package_cmd,
@@ -29,5 +30,6 @@ MODULES: list[ModuleType] = [
     metrics_cmd,
     monitor_cmd,
     deployments_cmd,
+    export_cmd,
     serve_cmd,
 ]

@@ -13,7 +13,7 @@ from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
-from sdv_studio.core.deploy.waves import Share, WavePlan, parse_max_failed, parse_waves
+from sdv_studio.core.deploy.waves import MaxFailed, WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.models.deployment import Deployment
 
@@ -63,7 +63,7 @@ def _wave_plan(args: argparse.Namespace) -> WavePlan | None:
         return None
     if args.pause_between < 0:
         raise InvalidInput("--pause-between: must not be negative")
-    max_failed = Share(0) if args.max_failed is None else parse_max_failed(args.max_failed)
+    max_failed = MaxFailed(count=0) if args.max_failed is None else parse_max_failed(args.max_failed)
     return WavePlan(parse_waves(args.waves), max_failed, args.pause_between, args.rollback_wave)
 
 
@@ -72,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput("--concurrency: must be at least 1")
     if args.grace < 0:
         raise InvalidInput("--grace: must not be negative")
-    plan = _wave_plan(args)
-    problems: list[str] = []
+    problems: list[str] = []  # every one at once: the options', the package's, the devices'
+    plan = None
+    try:
+        plan = _wave_plan(args)
+    except InvalidInput as exc:
+        problems += exc.problems
     try:
         package = open_package(args.package)
     except PackageUnreadable as exc:  # reported with the devices' problems, all at once

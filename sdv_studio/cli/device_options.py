@@ -22,7 +22,8 @@ def add_device_options(parser: argparse.ArgumentParser, *, device_required: bool
         default=[],
         required=device_required,
         metavar="[USER@]HOST[:PORT]",
-        help="a device address or a saved device's id (repeatable)",
+        help="a device address, a saved device's id, or tag:NAME for every saved device with that tag "
+        "(repeatable)",
     )
     add_connection_options(parser)
 
@@ -87,5 +88,5 @@ def _read_answer(prompt: str) -> str:
 
 def resolve_or_exit(args: argparse.Namespace) -> list[DeviceRef]:
     if not args.device:
-        raise InvalidInput("--device: name at least one device ([USER@]HOST[:PORT], a saved id, or 'local')")
+        raise InvalidInput("--device: name at least one device ([USER@]HOST[:PORT], a saved id, tag:NAME, or 'local')")
     return resolve_devices(args.device, connection_defaults(args))

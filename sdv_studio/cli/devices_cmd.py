@@ -1,4 +1,4 @@
-"""``sdv-studio devices``: the saved device inventory (list/add/remove)."""
+"""``sdv-studio devices``: the saved device inventory (list/add/remove, tag/untag)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 if TYPE_CHECKING:  # the core loads only when the command runs
-    from sdv_studio.core.inventory import Inventory
+    from sdv_studio.core.inventory import Inventory, SavedDevice
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("devices", help="the saved device inventory (list/add/remove)")
+    parser = sub.add_parser("devices", help="the saved device inventory (list/add/remove, tag/untag)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
 
     listing = actions.add_parser("list", help="show saved devices")
@@ -38,10 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--advertise", action=argparse.BooleanOptionalAction, default=None,
                      help="announce the device over mDNS after each deploy (default: no)")
     add.add_argument("--ask-password", action="store_true", help="prompt for the SSH password; kept in the OS keyring")
+    add.add_argument("--tag", action="append", default=[], metavar="TAG",
+                     help="put the device in a group that `--device tag:TAG` names (repeatable)")
     add_json_option(add)
 
     remove = actions.add_parser("remove", help="forget a saved device (and its stored password)")
     remove.add_argument("id")
+
+    for action, verb in (("tag", "add tags to"), ("untag", "remove tags from")):
+        tagging = actions.add_parser(action, help=f"{verb} a saved device")
+        tagging.add_argument("id", help="the saved device's id (or host)")
+        tagging.add_argument("tags", nargs="+", metavar="TAG")
+        add_json_option(tagging)
     parser.set_defaults(handler=run)
 
 
@@ -49,12 +57,14 @@ def run(args: argparse.Namespace) -> int:
     from sdv_studio.core.inventory import Inventory
 
     if args.action is None:
-        raise InvalidInput("devices: say list, add or remove (sdv-studio devices --help)")
+        raise InvalidInput("devices: say list, add, remove, tag or untag (sdv-studio devices --help)")
     inventory = Inventory()
     if args.action == "list":
         return _list(inventory, args)
     if args.action == "add":
         return _add(inventory, args)
+    if args.action in ("tag", "untag"):
+        return _retag(inventory, args)
     gone = inventory.remove(args.id)
     print(f"removed {gone.id} ({gone.host})")
     return 0
@@ -66,11 +76,11 @@ def _list(inventory: Inventory, args: argparse.Namespace) -> int:
         out = [{**d.to_json_dict(), "hasPassword": inventory.has_password(d)} for d in devices]
         print(json.dumps({"devices": out}, indent=2))
         return 0
-    rows = [("ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "LAST SEEN")]
+    rows = [("ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "TAGS", "LAST SEEN")]
     for d in devices:
         seen = d.last_seen.isoformat() if d.last_seen else "never"
         rows.append((d.id, d.name, f"{d.host}:{d.port}", d.user or "-", d.key_file or "-",
-                     "keyring" if inventory.has_password(d) else "-", seen))
+                     "keyring" if inventory.has_password(d) else "-", ",".join(d.tags) or "-", seen))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -81,9 +91,14 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     from keyring.errors import KeyringError
 
     from sdv_studio.core.discovery.add_device import DeviceEntry, save_device
+    from sdv_studio.core.inventory import check_tags
     from sdv_studio.core.ssh import parse_address
 
     problems = []
+    try:
+        check_tags(args.tag)
+    except InvalidInput as exc:
+        problems += exc.problems
     user, host, port = parse_address(args.address)
     port = args.port or port
     if port is not None and not 0 < port < 65536:
@@ -96,6 +111,8 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
     entry = DeviceEntry(host, port, args.user or user, key_file, args.id, args.name, args.advertise)
     device, new = save_device(inventory, entry)
     verb = "saved" if new else "updated"
+    if args.tag:
+        device = inventory.retag(device.id, add=args.tag)
     if args.ask_password:
         try:
             password = getpass.getpass(f"password for {device.user or 'you'}@{device.host}: ")
@@ -106,8 +123,21 @@ def _add(inventory: Inventory, args: argparse.Namespace) -> int:
         except KeyringError as exc:
             raise OperationFailed(f"no OS keyring to keep the password in ({exc}); "
                                   "use a key file (--identity)") from exc
+    _print_device(inventory, device, args, f"{verb} {device.id} ({device.host}:{device.port})")
+    return 0
+
+
+def _retag(inventory: Inventory, args: argparse.Namespace) -> int:
+    if args.action == "tag":
+        device = inventory.retag(args.id, add=args.tags)
+    else:
+        device = inventory.retag(args.id, remove=args.tags)
+    _print_device(inventory, device, args, f"{device.id}: tags {', '.join(device.tags) or '(none)'}")
+    return 0
+
+
+def _print_device(inventory: Inventory, device: SavedDevice, args: argparse.Namespace, line: str) -> None:
     if args.json:
         print(json.dumps({**device.to_json_dict(), "hasPassword": inventory.has_password(device)}, indent=2))
     else:
-        print(f"{verb} {device.id} ({device.host}:{device.port})")
-    return 0
+        print(line)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sdv_studio.models.device import utc_now
 from sdv_studio.paths import user_path
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_TAG = _ID  # a tag is spelled like an id: it follows ``tag:`` on command lines and in API requests
 _lock = threading.Lock()
 
 
@@ -34,7 +36,8 @@ class InventoryUnreadable(InventoryError, Unavailable):
 
 
 class InventoryRefused(InventoryError, InvalidInput):
-    """A change the inventory refuses: an id that is malformed or taken."""
+    """A change the inventory refuses: an id that is malformed or taken, a malformed tag, or removing a
+    tag the device does not have."""
 
 
 class DeviceNotSaved(InventoryError, NotFound):
@@ -51,11 +54,21 @@ class SavedDevice(CamelModel):
     added_at: datetime = Field(default_factory=utc_now)
     last_seen: datetime | None = None  # the last scan that reached it
     advertise: bool = False  # announce it over mDNS after each deploy (opt-in)
+    tags: list[str] = Field(default_factory=list)  # the groups it is in: ``--device tag:NAME`` names them all
 
     def target(self, *, user: str | None = None, key_file: Path | None = None) -> SshTarget:
         """Connection parameters; explicit ``user``/``key_file`` (command-line options) win over saved ones."""
         key = key_file or (user_path(self.key_file) if self.key_file else None)
         return SshTarget(self.host, self.port, user or self.user or local_user(), key)
+
+
+def check_tags(tags: Iterable[str]) -> list[str]:
+    """The tags, each once, sorted; InventoryRefused naming a tag that is spelled wrong."""
+    tags = list(tags)
+    bad = [t for t in tags if not _TAG.match(t)]
+    if bad:
+        raise InventoryRefused([f"tag {t!r}: must be lowercase letters, digits, '.', '_' or '-'" for t in bad])
+    return sorted(set(tags))
 
 
 def device_id_for(host: str) -> str:
@@ -86,9 +99,14 @@ class Inventory:
         devices = self.devices()
         return next((d for d in devices if d.id == ref), None) or next((d for d in devices if d.host == ref), None)
 
+    def tagged(self, tag: str) -> list[SavedDevice]:
+        """The devices with this tag, in the inventory's order."""
+        return [d for d in self.devices() if tag in d.tags]
+
     def add(self, device: SavedDevice) -> SavedDevice:
         if not _ID.match(device.id):
             raise InventoryRefused(f"id {device.id!r}: must be lowercase letters, digits, '.', '_' or '-'")
+        device = device.model_copy(update={"tags": check_tags(device.tags)})
         with _lock:
             devices = self.devices()
             if any(d.id == device.id for d in devices):
@@ -104,12 +122,23 @@ class Inventory:
             if old is None:
                 raise DeviceNotSaved(f"{device_id}: no saved device with this id")
             new = SavedDevice.model_validate({**old.model_dump(), **changes})
+            new = new.model_copy(update={"tags": check_tags(new.tags)})
             self._write([new if d.id == device_id else d for d in devices])
         old_account, new_account = _account(old), _account(new)
         if old_account != new_account and (password := load_password(*old_account)) is not None:
             store_password(*new_account, password)
             delete_password(*old_account)
         return new
+
+    def retag(self, ref: str, add: Sequence[str] = (), remove: Sequence[str] = ()) -> SavedDevice:
+        """Adds and removes tags of the device saved under this id (or host); removing one it lacks
+        is refused, as a misspelt tag would otherwise go unnoticed."""
+        device = self.get(ref)
+        if device is None:
+            raise DeviceNotSaved(f"{ref}: no saved device with this id")
+        if lacking := [t for t in remove if t not in device.tags]:
+            raise InventoryRefused([f"tag {t!r}: {device.id} does not have it" for t in lacking])
+        return self.edit(device.id, tags=[t for t in [*device.tags, *check_tags(add)] if t not in remove])
 
     def remove(self, device_id: str) -> SavedDevice:
         with _lock:

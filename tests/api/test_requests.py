@@ -94,11 +94,10 @@ def test_package_created_and_downloaded(api: RunningApi, client: httpx.Client, p
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "deploymentMode": "fast"},
      "deploymentMode: input should be 'hot-swap' or 'standard'"),
     ({"devices": ["a"]}, "packageId: is required"),
-    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,,100%"}, "waves: wave 2 is empty"),
-    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": [1, "most"]},
-     "waves: 'most' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,,100%"}, "waves 1,,100%: '' is neither"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": [1, "most"]}, "waves 1,most: 'most' is neither"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,100%", "maxFailed": "200%"},
-     "maxFailed: 200% is more than 100%"),
+     "maxFailed 200%: expected a count"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "maxFailed": 1}, "maxFailed: only with waves"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1", "pauseBetween": -1},
      "pauseBetween: input should be greater than or equal to 0"),
@@ -118,6 +117,9 @@ def test_deployment_of_unknown_package_or_to_unusable_devices(client: httpx.Clie
                                                      "devices": ["bad host!", "x@"]})
     assert response.status_code == 422
     assert [line.split(":")[0] for line in problems(response)] == ["devices", "devices"]
+    response = client.post("/api/deployments", json={"packageId": package["packageId"], "devices": ["tag:nobody"]})
+    assert response.status_code == 422
+    assert problems(response) == ["devices: tag:nobody: no saved device has the tag 'nobody'"]
 
 
 def test_unknown_ids_are_404(client: httpx.Client) -> None:

@@ -33,18 +33,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, list[
 
 
 @pytest.mark.parametrize(("options", "problem"), [
-    (["--waves", "1,,100%"], "--waves: wave 2 is empty"),
-    (["--waves", "1,half"], "--waves: 'half' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
-    (["--waves", "50%,10%"], "--waves: wave 2 (10%) must end after wave 1 (50%): the waves are cumulative"),
-    (["--waves", "1,100%", "--max-failed", "150%"], "--max-failed: 150% is more than 100%"),
+    (["--waves", "1,,100%"], "--waves 1,,100%: '' is neither a count of devices (1 or more) nor a percentage"),
+    (["--waves", "1,half"], "--waves 1,half: 'half' is neither a count of devices (1 or more) nor a percentage"),
+    (["--waves", "50%,10%"], "--waves 50%,10%: '10%' does not reach further than the wave before it"),
+    (["--waves", "1,100%", "--max-failed", "150%"], "--max-failed 150%: expected a count of devices"),
     (["--waves", "1,100%", "--pause-between", "-5"], "--pause-between: must not be negative"),
     (["--max-failed", "1"], "--max-failed: only with --waves"),
     (["--rollback-wave"], "--rollback-wave: only with --waves"),
 ], ids=["empty", "word", "shrinking", "max-failed", "pause", "max-failed-alone", "rollback-alone"])
 def test_invalid_wave_options_exit_2_naming_the_option(home: Path, capsys: pytest.CaptureFixture[str],
                                                        options: list[str], problem: str) -> None:
+    """Named with the other problems, all at once; nothing is started."""
     code, out, lines = run(capsys, "deploy", "pkg_0123456789abcdef", "--device", "127.0.0.1:1", *options)
-    assert (code, out, lines) == (EXIT_INVALID, "", [problem])
+    assert (code, out) == (EXIT_INVALID, "")
+    assert len(lines) == 2 and lines[0].startswith(problem), lines
+    assert lines[1] == "pkg_0123456789abcdef: no package with this id in the local store"
 
 
 def test_a_failed_wave_skips_the_next_and_json_shows_the_waves(home: Path, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_add_edit_list_remove(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert [d["id"] for d in listed(capsys)] == ["orin", "ecu-local"]
     assert main(["devices", "list"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "LAST", "SEEN"]
+    assert table[0].split() == ["ID", "NAME", "ADDRESS", "USER", "KEY", "PASSWORD", "TAGS", "LAST", "SEEN"]
     assert main(["devices", "remove", "orin"]) == 0
     assert [d["id"] for d in listed(capsys)] == ["ecu-local"]
 
@@ -53,6 +53,27 @@ def test_a_saved_device_opts_in_to_mdns_advertising(home: Path, capsys: pytest.C
     assert listed(capsys)[0]["advertise"] is True and resolve_device("bench-7").advertise is True
     assert main(["devices", "add", "10.20.0.7", "--id", "bench-7", "--no-advertise"]) == 0
     assert listed(capsys)[0]["advertise"] is False
+
+
+def test_tags_group_devices_for_device_options(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sdv_studio.core.deploy.targets import resolve_devices
+
+    assert main(["devices", "add", "10.20.0.11", "--id", "orin-1", "--tag", "bench", "--tag", "orin"]) == 0
+    assert main(["devices", "add", "10.20.0.12", "--id", "pi", "--tag", "bench"]) == 0
+    assert main(["devices", "add", "10.20.0.12", "--id", "pi", "--tag", "campaign"]) == 0  # adds to its tags
+    assert [d["tags"] for d in listed(capsys)] == [["bench", "orin"], ["bench", "campaign"]]
+    assert main(["devices", "list"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [row[6] for row in rows] == ["bench,orin", "bench,campaign"]
+    assert [r.device_id for r in resolve_devices(["tag:bench"])] == ["orin-1", "pi"]
+
+    assert main(["devices", "untag", "orin-1", "bench"]) == 0
+    assert "orin-1: tags orin" in capsys.readouterr().out
+    assert main(["devices", "tag", "pi", "orin", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tags"] == ["bench", "campaign", "orin"]
+    assert [r.device_id for r in resolve_devices(["tag:bench"])] == ["pi"]
+    assert main(["devices", "untag", "pi", "nope"]) == 2
+    assert capsys.readouterr().err == "tag 'nope': pi does not have it\n"
 
 
 def test_password_is_prompted_and_kept_only_in_the_keyring(home: Path, capsys: pytest.CaptureFixture[str],
@@ -75,7 +96,9 @@ def test_password_is_prompted_and_kept_only_in_the_keyring(home: Path, capsys: p
         # The home of a user who does not exist: pathlib raises RuntimeError on expanding it.
         (["devices", "add", "h", "--identity", "~no-such-user-x/id"], "--identity ~no-such-user-x/id: no such"),
         (["devices", "add", "h", "--id", "Bad Id"], "id 'Bad Id': must be lowercase letters"),
-        (["devices"], "devices: say list, add or remove"),
+        (["devices"], "devices: say list, add, remove, tag or untag"),
+        (["devices", "add", "h", "--tag", "ok", "--tag", "Not Ok"], "tag 'Not Ok': must be lowercase letters"),
+        (["devices", "tag", "nope", "bench"], "nope: no saved device with this id"),
     ],
 )
 def test_invalid_input_exits_2(home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:

@@ -56,3 +56,19 @@ def test_refusals_and_their_kinds(tmp_path: Path) -> None:
         Inventory(tmp_path / "broken.json").devices()
     assert isinstance(unreadable.value, InventoryError)
     assert device_id_for("Jetson.local") == "jetson-local"
+
+
+def test_tags_are_kept_once_sorted_and_can_be_added_and_removed(tmp_path: Path) -> None:
+    inv = Inventory(tmp_path / "devices.json")
+    inv.add(SavedDevice(id="orin", name="Orin", host="10.9.0.5", tags=["orin", "bench", "orin"]))
+    assert inv.get("orin").tags == ["bench", "orin"]  # type: ignore[union-attr]
+    assert inv.retag("10.9.0.5", add=["campaign-7"], remove=["bench"]).tags == ["campaign-7", "orin"]
+    assert [d.id for d in Inventory(tmp_path / "devices.json").tagged("campaign-7")] == ["orin"]
+    assert inv.tagged("bench") == []
+    with pytest.raises(InventoryError, match="tag 'Bench': must be lowercase"):
+        inv.retag("orin", add=["Bench"])
+    with pytest.raises(InventoryError, match="tag 'bench': orin does not have it"):
+        inv.retag("orin", remove=["bench"])
+    with pytest.raises(InventoryError, match="nope: no saved device"):
+        inv.retag("nope", add=["x"])
+    assert inv.get("orin").tags == ["campaign-7", "orin"]  # type: ignore[union-attr]  # refusals changed nothing

@@ -114,22 +114,36 @@ async def start_fallback_broker(
     wheel_dir = f"{uploads}/broker-wheels"
     listing = await agent.remote.run(f"ls -1 {shlex.quote(wheel_dir)} 2>/dev/null", timeout=15)
     present = set(listing.stdout.split())
-    if catalogue is None:
-        vss_file, _release = resolve_vss(str((manifest.get("kuksaConfig") or {}).get("vssVersion") or "") or None)
-        catalogue, vss_name = vss_file.read_bytes(), vss_file.name
-    else:
-        vss_name = f"package-{hashlib.sha256(catalogue).hexdigest()[:16]}.json"
+    catalogue, vss_name = broker_catalogue(manifest, catalogue)
     vss_remote = f"{uploads}/broker-vss/{vss_name}"
     files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
     files.append((catalogue, vss_remote))
     await upload_files(agent, files)
-    await agent.call("venv", {"name": bundle.venv_name, "findLinks": [wheel_dir],
-                              "requirements": [bundle.requirement]}, timeout=300)
+    await agent.call("venv", broker_venv_args(bundle.venv_name, wheel_dir, bundle.requirement), timeout=300)
+    await agent.call("service", broker_service_args(bundle.venv_name, vss_remote, with_mqtt=with_mqtt), timeout=120)
+
+
+def broker_catalogue(manifest: dict[str, Any], catalogue: bytes | None = None) -> tuple[bytes, str]:
+    """The VSS catalogue the device's broker loads and its file name there: the package's own
+    (``catalogue``) under a name from its hash, else the release the manifest names."""
+    if catalogue is not None:
+        return catalogue, f"package-{hashlib.sha256(catalogue).hexdigest()[:16]}.json"
+    vss_file, _release = resolve_vss(str((manifest.get("kuksaConfig") or {}).get("vssVersion") or "") or None)
+    return vss_file.read_bytes(), vss_file.name
+
+
+def broker_venv_args(venv_name: str, wheel_dir: str, requirement: str) -> dict[str, Any]:
+    """The agent's ``venv`` arguments that install the broker from its uploaded wheels, offline."""
+    return {"name": venv_name, "findLinks": [wheel_dir], "requirements": [requirement]}
+
+
+def broker_service_args(venv_name: str, vss_path: str, *, with_mqtt: bool) -> dict[str, Any]:
+    """The agent's ``service`` arguments that start SDV Studio's databroker, supervised, on the device."""
     argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(DATABROKER_PORT),
-            "--vss", vss_remote]
+            "--vss", vss_path]
     argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
     # A device with no databroker of its own has no vehicle behind it either: bench mode, said
     # here rather than left to the broker's default, reflects the app's actuator targets.
     argv += ["--mock-delay", str(DEFAULT_DELAY_MS)]
-    await agent.call("service", {"action": "start", "name": "databroker", "venv": bundle.venv_name, "argv": argv,
-                                 "health": {"tcpPort": DATABROKER_PORT}}, timeout=120)
+    return {"action": "start", "name": "databroker", "venv": venv_name, "argv": argv,
+            "health": {"tcpPort": DATABROKER_PORT}}

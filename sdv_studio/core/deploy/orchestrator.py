@@ -214,7 +214,7 @@ class DeploymentRun:
             return
         rows = [self.deployment.device(d) for d in wave]
         failed = sum(row.status == "error" for row in rows)
-        if not self._plan.exceeded(failed, len(rows)):
+        if not self._plan.max_failed.exceeded(failed, len(rows)):
             status: WaveStatus = "cancelled" if all(r.status == "cancelled" for r in rows) else "completed"
             await self._wave_changed(index, status, failed)
             return

@@ -1,4 +1,4 @@
-"""Turning what a user names (``[USER@]HOST[:PORT]``, a saved device's id, ``local``) into targets.
+"""Turning what a user names (``[USER@]HOST[:PORT]``, a saved device's id, ``tag:NAME``, ``local``) into targets.
 
 The CLI's ``--device``, the API's ``devices`` list and the GUI's selection all go through here,
 so a device is spelled the same way everywhere.
@@ -15,6 +15,8 @@ from sdv_studio.core.deploy.device_ref import DeviceRef
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.inventory import Inventory
 from sdv_studio.core.ssh.target import SshTarget, local_user, parse_address
+
+TAG_PREFIX = "tag:"
 
 
 @dataclass(frozen=True)
@@ -48,23 +50,43 @@ def resolve_device(name: str, defaults: ConnectionDefaults | None = None,
     return DeviceRef(name.strip(), target)
 
 
+def resolve_tag(name: str, defaults: ConnectionDefaults | None = None,
+                inventory: Inventory | None = None) -> list[DeviceRef]:
+    """``tag:NAME``: every saved device with that tag, in the inventory's order."""
+    inventory = inventory or Inventory()
+    tag = name.strip().removeprefix(TAG_PREFIX)
+    tagged = inventory.tagged(tag)
+    if not tagged:
+        raise UnknownDevice(f"--device {name.strip()}: no saved device has the tag {tag!r}")
+    return [resolve_device(device.id, defaults, inventory) for device in tagged]
+
+
 def resolve_devices(names: Sequence[str], defaults: ConnectionDefaults | None = None,
                     inventory: Inventory | None = None) -> list[DeviceRef]:
-    """Every name resolved; UnknownDevice lists every bad one at once."""
+    """Every name resolved, in order; UnknownDevice lists every bad one at once. A device named
+    twice is an error, unless a tag brought it (tags of a campaign overlap: it is taken once)."""
     inventory = inventory or Inventory()
-    refs, problems = [], []
+    named: list[tuple[DeviceRef, bool]] = []  # with whether a tag named it
+    problems = []
     for name in names:
+        by_tag = name.strip().startswith(TAG_PREFIX)
         try:
-            refs.append(resolve_device(name, defaults, inventory))
+            found = resolve_tag(name, defaults, inventory) if by_tag else [resolve_device(name, defaults, inventory)]
         except UnknownDevice as exc:
             problems.append(str(exc))
+            continue
+        named += [(ref, by_tag) for ref in found]
     if problems:
         raise UnknownDevice(problems)
-    seen: dict[str, str] = {}
-    for ref in refs:
-        if ref.target.label in seen:
-            problems.append(f"--device {ref.device_id}: the same device as {seen[ref.target.label]}")
-        seen[ref.target.label] = ref.device_id
+    refs: list[DeviceRef] = []
+    seen: dict[str, tuple[str, bool]] = {}
+    for ref, by_tag in named:
+        first = seen.get(ref.target.label)
+        if first is None:
+            seen[ref.target.label] = (ref.device_id, by_tag)
+            refs.append(ref)
+        elif not (by_tag or first[1]):
+            problems.append(f"--device {ref.device_id}: the same device as {first[0]}")
     if problems:
         raise UnknownDevice(problems)
     return refs

@@ -1,9 +1,9 @@
-"""Rolling a deployment out in waves: which devices go together, and when a wave stops the rollout.
+"""Rolling out in waves: ``--waves 1,25%,100%`` and ``--max-failed N|P%``.
 
-``--waves 1,25%,100%`` gives where each wave ends, cumulatively, as a count or a percentage of the
-selected devices: with 8 devices, wave 1 is the first device, wave 2 the next one (25% of 8 is 2),
-wave 3 the remaining 6. ``--max-failed N|P%`` is how many of one wave's devices may fail before the
-rollout stops (default 0: any failure stops it); devices of later waves are then skipped.
+Waves are cumulative: each step says how far the rollout has reached once that wave is done, as a
+count of devices or a percentage of those selected. The last wave always reaches every device.
+``--max-failed`` is how many devices of one wave may fail before the rollout stops. ``WavePlan`` is
+what a deployment runs by (``deploy --waves``); the Ansible export writes the same sizes as ``serial``.
 """
 
 from __future__ import annotations
@@ -15,80 +15,111 @@ from dataclasses import dataclass
 
 from sdv_studio.core.errors import InvalidInput
 
-_SHARE = re.compile(r"(\d{1,9})(%?)")
+_COUNT = re.compile(r"^\d+$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+
+
+class WavesInvalid(InvalidInput):
+    """A --waves or --max-failed value that cannot be read; the message names the option."""
 
 
 @dataclass(frozen=True)
-class Share:
-    """A count of devices, or a percentage of them."""
+class Reach:
+    """How far one wave reaches: a count of devices, or a percentage of those selected."""
 
-    value: int
-    percent: bool = False
+    count: int | None = None
+    percent: float | None = None
+
+    @property
+    def amount(self) -> float:
+        """The number written, count or percentage: comparable with a reach of the same kind."""
+        return self.count if self.count is not None else self.percent or 0.0
+
+    def devices(self, total: int) -> int:
+        """The devices reached of ``total``; a percentage is rounded up, so a wave is never empty."""
+        if self.count is not None:
+            return min(self.count, total)
+        return min(total, max(1, math.ceil((self.percent or 0.0) * total / 100)))
+
+
+def parse_waves(given: str | Sequence[str | int], option: str = "--waves") -> list[Reach]:
+    """``1,25%,100%`` (or its items as a list): counts of at least 1 and percentages above 0 up to 100,
+    each reaching further than the one before it of the same kind. Problems name ``option``."""
+    text = given if isinstance(given, str) else ",".join(str(item) for item in given)
+    reaches: list[Reach] = []
+    for item in (part.strip() for part in text.split(",")):
+        if _COUNT.match(item) and int(item) >= 1:
+            reach = Reach(count=int(item))
+        elif (match := _PERCENT.match(item)) and 0 < float(match[1]) <= 100:
+            reach = Reach(percent=float(match[1]))
+        else:
+            raise WavesInvalid(f"{option} {text}: {item!r} is neither a count of devices (1 or more) nor a "
+                               "percentage (above 0%, at most 100%), e.g. 1,25%,100%")
+        same_kind = [r for r in reaches if (r.count is None) == (reach.count is None)]
+        if same_kind and reach.amount <= same_kind[-1].amount:
+            raise WavesInvalid(f"{option} {text}: {item!r} does not reach further than the wave before it "
+                               "(waves are cumulative: 1,25%,100%)")
+        reaches.append(reach)
+    return reaches
+
+
+def wave_sizes(reaches: list[Reach], total: int) -> list[int]:
+    """How many devices each wave adds, for ``total`` selected devices: waves that would add none
+    (``1,10%`` of 6 reaches 1 twice) are left out, and a last wave takes the devices no step reached."""
+    sizes: list[int] = []
+    reached = 0
+    for reach in reaches:
+        upto = reach.devices(total)
+        if upto > reached:
+            sizes.append(upto - reached)
+            reached = upto
+    if reached < total:
+        sizes.append(total - reached)
+    return sizes
+
+
+@dataclass(frozen=True)
+class MaxFailed:
+    """How many devices of a wave may fail before the rollout stops: a count, or a percentage of the wave."""
+
+    count: int | None = None
+    percent: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.value}%" if self.percent else str(self.value)
+        return f"{self.percent:g}%" if self.percent is not None else str(self.count or 0)
+
+    def exceeded(self, failed: int, size: int) -> bool:
+        """Whether ``failed`` of a wave's ``size`` devices is more than this allows."""
+        if self.percent is not None:
+            return failed * 100 > self.percent * size
+        return failed > (self.count or 0)
 
 
-def _share(text: str, option: str) -> Share:
-    match = _SHARE.fullmatch(text.strip())
-    if match is None:
-        raise InvalidInput(f"{option}: {text.strip()!r} is not a count (e.g. 2) or a percentage (e.g. 25%)")
-    value, percent = int(match[1]), bool(match[2])
-    if percent and value > 100:
-        raise InvalidInput(f"{option}: {text.strip()} is more than 100%")
-    return Share(value, percent)
-
-
-def parse_waves(text: str | Sequence[str | int], option: str = "--waves") -> tuple[Share, ...]:
-    """Where each wave ends, from ``"1,25%,100%"`` (or its items as a list); InvalidInput naming ``option``."""
-    items = text.split(",") if isinstance(text, str) else [str(item) for item in text]
-    if not items or items == [""]:
-        raise InvalidInput(f"{option}: give at least one wave, e.g. 1,25%,100%")
-    ends: list[Share] = []
-    for number, item in enumerate(items, 1):
-        if not item.strip():
-            raise InvalidInput(f"{option}: wave {number} is empty")
-        end = _share(item, option)
-        if end.value == 0:
-            raise InvalidInput(f"{option}: wave {number} ({end}) has no devices")
-        # Counts and percentages only compare once the devices are known; like with like, now.
-        before = [e for e in ends if e.percent == end.percent]
-        if before and end.value <= before[-1].value:
-            raise InvalidInput(f"{option}: wave {number} ({end}) must end after wave {len(ends)} ({ends[-1]}): "
-                               "the waves are cumulative")
-        ends.append(end)
-    return tuple(ends)
-
-
-def parse_max_failed(text: str | int, option: str = "--max-failed") -> Share:
-    """How many devices of one wave may fail, from ``"2"`` or ``"20%"``."""
-    return _share(str(text), option)
+def parse_max_failed(given: str | int, option: str = "--max-failed") -> MaxFailed:
+    text = str(given)
+    item = text.strip()
+    if _COUNT.match(item):
+        return MaxFailed(count=int(item))
+    if (match := _PERCENT.match(item)) and float(match[1]) <= 100:
+        return MaxFailed(percent=float(match[1]))
+    raise WavesInvalid(f"{option} {text}: expected a count of devices (0 or more) or a percentage of "
+                       "the wave (0% to 100%), e.g. 1 or 10%")
 
 
 @dataclass(frozen=True)
 class WavePlan:
-    ends: tuple[Share, ...]
-    max_failed: Share = Share(0)
+    """How ``deploy --waves`` rolls out: wave after wave, each wave's devices in parallel."""
+
+    reaches: list[Reach]
+    max_failed: MaxFailed = MaxFailed(count=0)
     pause_between: float = 0.0  # seconds between the end of a wave and the start of the next
     rollback_wave: bool = False  # roll a failed wave's successful devices back
 
     def split(self, device_ids: Sequence[str]) -> list[list[str]]:
-        """The devices in waves, in the order given. A wave that would hold no device is left out
-        (25% of 3 devices ends where wave 1 already did); devices past the last wave form one more."""
-        total = len(device_ids)
+        """The devices in waves, in the order given (no waves at all for no devices)."""
         waves: list[list[str]] = []
         start = 0
-        for end in self.ends:
-            stop = min(total, math.ceil(end.value * total / 100) if end.percent else end.value)
-            if stop > start:
-                waves.append(list(device_ids[start:stop]))
-                start = stop
-        if start < total:
-            waves.append(list(device_ids[start:]))
+        for size in wave_sizes(self.reaches, len(device_ids)) if device_ids else []:
+            waves.append(list(device_ids[start:start + size]))
+            start += size
         return waves
-
-    def exceeded(self, failed: int, size: int) -> bool:
-        """Whether ``failed`` of a wave's ``size`` devices is more than ``max_failed`` allows."""
-        if self.max_failed.percent:
-            return failed * 100 > self.max_failed.value * size
-        return failed > self.max_failed.value

@@ -1,68 +1,81 @@
-"""The wave plan: reading --waves and --max-failed, splitting devices, telling when a wave failed."""
+"""--waves and --max-failed: cumulative reaches turned into wave sizes and plans, what is refused, and
+when a wave has failed."""
 
 from __future__ import annotations
 
 import pytest
 
-from sdv_studio.core.deploy.waves import Share, WavePlan, parse_max_failed, parse_waves
-from sdv_studio.core.errors import InvalidInput
-
-DEVICES = [f"d{i}" for i in range(1, 9)]
-
-
-def test_waves_are_counts_and_percentages() -> None:
-    assert parse_waves("1,25%,100%") == (Share(1), Share(25, percent=True), Share(100, percent=True))
-    assert parse_waves(" 2 , 50% ") == (Share(2), Share(50, percent=True))
-    assert parse_waves([1, "100%"], "waves") == (Share(1), Share(100, percent=True))
+from sdv_studio.core.deploy.waves import (
+    MaxFailed,
+    WavePlan,
+    WavesInvalid,
+    parse_max_failed,
+    parse_waves,
+    wave_sizes,
+)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("", "--waves: give at least one wave, e.g. 1,25%,100%"),
-    ("1,,100%", "--waves: wave 2 is empty"),
-    ("1,abc", "--waves: 'abc' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
-    ("-1", "--waves: '-1' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
-    ("1.5", "--waves: '1.5' is not a count (e.g. 2) or a percentage (e.g. 25%)"),
-    ("0,100%", "--waves: wave 1 (0) has no devices"),
-    ("1,150%", "--waves: 150% is more than 100%"),
-    ("50%,25%", "--waves: wave 2 (25%) must end after wave 1 (50%): the waves are cumulative"),
-    ("3,2", "--waves: wave 2 (2) must end after wave 1 (3): the waves are cumulative"),
-])
-def test_bad_waves_are_refused_naming_the_option(text: str, problem: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        parse_waves(text)
-    assert caught.value.problems == [problem]
+@pytest.mark.parametrize(
+    ("waves", "total", "sizes"),
+    [
+        ("1,25%,100%", 8, [1, 1, 6]),
+        ("1,25%,100%", 6, [1, 1, 4]),  # 25% of 6 rounds up to 2 devices reached
+        ("2,100%", 6, [2, 4]),
+        ("1,10%", 6, [1, 5]),  # 10% of 6 reaches 1 again: no empty wave; the rest is the last wave
+        ("50%", 5, [3, 2]),
+        ("10", 3, [3]),  # a count beyond the devices reaches all of them
+        ("1", 1, [1]),
+    ],
+)
+def test_cumulative_waves_become_wave_sizes(waves: str, total: int, sizes: list[int]) -> None:
+    assert wave_sizes(parse_waves(waves), total) == sizes
+    assert sum(sizes) == total
 
 
-def test_the_option_named_is_the_callers() -> None:
-    with pytest.raises(InvalidInput, match=r"^waves: wave 2 is empty$"):
-        parse_waves(["1", " "], "waves")
-    with pytest.raises(InvalidInput, match=r"^maxFailed: 'many' is not a count"):
-        parse_max_failed("many", "maxFailed")
+def test_no_waves_is_one_wave_of_every_device() -> None:
+    assert wave_sizes([], 6) == [6]
+
+
+@pytest.mark.parametrize(
+    ("waves", "message"),
+    [
+        ("0,100%", "--waves 0,100%: '0' is neither a count of devices (1 or more) nor a percentage"),
+        ("1,0%", "--waves 1,0%: '0%' is neither"),
+        ("1,150%", "--waves 1,150%: '150%' is neither"),
+        ("1,,100%", "--waves 1,,100%: '' is neither"),
+        ("one", "--waves one: 'one' is neither"),
+        ("5,2", "--waves 5,2: '2' does not reach further than the wave before it"),
+        ("50%,25%", "--waves 50%,25%: '25%' does not reach further"),
+    ],
+)
+def test_unreadable_waves_name_the_option_and_the_item(waves: str, message: str) -> None:
+    with pytest.raises(WavesInvalid) as raised:
+        parse_waves(waves)
+    assert str(raised.value).startswith(message)
 
 
 def test_max_failed_is_a_count_or_a_percentage() -> None:
-    assert parse_max_failed("0") == Share(0)
-    assert parse_max_failed(2) == Share(2)
-    assert parse_max_failed("20%") == Share(20, percent=True)
-    with pytest.raises(InvalidInput, match=r"^--max-failed: 101% is more than 100%$"):
-        parse_max_failed("101%")
+    assert parse_max_failed("0") == MaxFailed(count=0)
+    assert parse_max_failed("3") == MaxFailed(count=3)
+    assert parse_max_failed("12.5%") == MaxFailed(percent=12.5)
+    assert (str(MaxFailed(count=2)), str(MaxFailed(percent=10.0))) == ("2", "10%")
+    for bad in ("-1", "x", "101%", "1.5"):
+        with pytest.raises(WavesInvalid, match=f"--max-failed {bad}: expected a count"):
+            parse_max_failed(bad)
 
 
-@pytest.mark.parametrize(("waves", "sizes"), [
-    ("1,25%,100%", [1, 1, 6]),  # 25% of 8 is 2: the wave after the first device holds one more
-    ("1,100%", [1, 7]),
-    ("50%", [4, 4]),  # devices past the last wave form one more
-    ("1,12%,100%", [1, 7]),  # 12% of 8 rounds up to 1: nothing new, so no wave
-    ("3,2%", [3, 5]),  # a percentage that ends before a count's wave adds nothing
-    ("20", [8]),  # a count past the fleet is the whole fleet
-])
-def test_devices_split_into_cumulative_waves_in_the_order_given(waves: str, sizes: list[int]) -> None:
-    split = WavePlan(parse_waves(waves)).split(DEVICES)
-    assert [len(w) for w in split] == sizes
-    assert [d for wave in split for d in wave] == DEVICES
+def test_the_api_names_its_own_fields_and_may_give_a_list() -> None:
+    assert parse_waves([1, "25%", "100%"], "waves") == parse_waves("1,25%,100%")
+    with pytest.raises(WavesInvalid, match=r"^waves 1,most: 'most' is neither"):
+        parse_waves([1, "most"], "waves")
+    with pytest.raises(WavesInvalid, match=r"^maxFailed 200%: expected a count"):
+        parse_max_failed("200%", "maxFailed")
+    assert parse_max_failed(2, "maxFailed") == MaxFailed(count=2)
 
 
-def test_no_devices_no_waves() -> None:
+def test_a_plan_splits_the_devices_in_the_order_given() -> None:
+    devices = [f"d{i}" for i in range(1, 9)]
+    assert WavePlan(parse_waves("1,25%,100%")).split(devices) == [["d1"], ["d2"], devices[2:]]
     assert WavePlan(parse_waves("1,100%")).split([]) == []
 
 
@@ -78,5 +91,4 @@ def test_no_devices_no_waves() -> None:
 ])
 def test_a_wave_fails_when_more_than_max_failed_of_it_fail(max_failed: str, failed: int, size: int,
                                                            exceeded: bool) -> None:
-    plan = WavePlan(parse_waves("100%"), parse_max_failed(max_failed))
-    assert plan.exceeded(failed, size) is exceeded
+    assert parse_max_failed(max_failed).exceeded(failed, size) is exceeded
