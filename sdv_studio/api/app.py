@@ -28,7 +28,7 @@ Every request needs `Authorization: Bearer <token>`, this document and the WebSo
 Errors answer `{"detail": "...", "problems": ["field: message", ...]}`.
 
 Live progress: WebSocket `/api/deployments/{deploymentId}/events` sends the deployment's events
-in order (`{"seq", "kind": "progress"|"log"|"finished", ...}`), from the first one, then closes.
+in order (`{"seq", "kind": "progress"|"log"|"wave"|"finished", ...}`), from the first one, then closes.
 Live signals: WebSocket `/api/devices/{deviceId}/signals?path=Vehicle.Speed&path=…` (and/or `app=NAME`)
 sends `{"seq", "kind": "link-up"|"subscribed"|"signal"|"broker-down"|"link-down", "deviceId", ...}`
 until the client leaves (its plain GET, below, says more).
