@@ -8,7 +8,9 @@ Python 3.8+: it runs on the device, in the app's own venv.
   sys.path after the app's own folder, so the app's modules win;
 - SIGTERM raises SystemExit in the main thread, so ``finally`` blocks and atexit handlers run;
 - a fresh event loop is set as soon as the app imports asyncio, as the playground's
-  ``asyncio.get_event_loop()`` expects one.
+  ``asyncio.get_event_loop()`` expects one;
+- the databroker token and CA the deployment gave the app reach its kuksa-client or Velocitas
+  client (``sdv_broker_access``, beside this file).
 
 It imports as little as it can before the app runs: on a small board, asyncio and http.server
 would cost a plain app several times its own start-up CPU.
@@ -122,6 +124,9 @@ def main() -> None:
     sys.argv = [entry, *sys.argv[2:]]
     sys.path[0:1] = [os.path.dirname(entry), support]
     signal.signal(signal.SIGTERM, _terminate)
+    import sdv_broker_access  # from the support folder, now on sys.path
+
+    sdv_broker_access.install()
     serve_health()
     if "asyncio" in sys.modules:
         sys.modules["asyncio"].set_event_loop(sys.modules["asyncio"].new_event_loop())

@@ -49,8 +49,9 @@ async def create_deployment(body: DeploymentRequest, request: Request,
         raise ApiError(503, "the device inventory cannot be read", [str(exc)]) from exc
     hot_swap = None if body.deployment_mode is None else body.deployment_mode == "hot-swap"
     options = DeployOptions(hot_swap=hot_swap, rollback=body.rollback_enabled,
-                            broker=body.broker, grace_seconds=settings.grace_seconds,
-                            connect_timeout=settings.device_timeout)
+                            broker=body.broker, broker_token=body.broker_token,
+                            broker_ca=body.broker_ca.encode() if body.broker_ca else None,
+                            grace_seconds=settings.grace_seconds, connect_timeout=settings.device_timeout)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,
                            concurrency=settings.concurrency)
     ctx.deployments.add(run)

@@ -17,7 +17,7 @@ from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
-from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
+from sdv_studio.models.deployment import Deployment, DeviceDeployment, DeviceSecurity, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class JobOutcome:
     message: str = Stage.DONE.message
     runtime: str | None = None
     previous_version: str | None = None
+    security: DeviceSecurity | None = None  # what the device enforced of the package's security and limits
 
 
 class StepReporter:
@@ -140,6 +141,7 @@ class DeploymentRun:
                 outcome = await task.job(reporter)
             row.runtime = outcome.runtime  # type: ignore[assignment]
             row.previous_version = outcome.previous_version
+            row.security = outcome.security
             await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
             await self._finish(row, None, "cancelled", "Cancelled; the device keeps what it was running")

@@ -355,7 +355,7 @@ def _support_files(app: AppSource, plan: _Plan, progress: Progress) -> dict[str,
             files[VSS_CATALOGUE] = catalogue.read_bytes()
     if plan.templated:
         return files
-    files[template.LAUNCHER] = template.launcher()
+    files.update(template.launcher())
     if plan.flavour is not Flavour.VELOCITAS:
         return files
     py_files = app.python_files()
