@@ -94,7 +94,11 @@ def test_package_created_and_downloaded(api: RunningApi, client: httpx.Client, p
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "deploymentMode": "fast"},
      "deploymentMode: input should be 'hot-swap' or 'standard'"),
     ({"devices": ["a"]}, "packageId: is required"),
-], ids=["package-id", "no-devices", "twice", "mode", "missing"])
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "brokerToken": "secret"},
+     "brokerToken: value error, is not a JWT"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "brokerCa": "-----BEGIN NOTHING-----"},
+     "brokerCa: value error, is not a PEM certificate"),
+], ids=["package-id", "no-devices", "twice", "mode", "missing", "token", "ca"])
 def test_bad_deployment_bodies(client: httpx.Client, body: dict, expected: str) -> None:
     response = client.post("/api/deployments", json=body)
     assert response.status_code == 422

@@ -19,7 +19,7 @@ from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, D
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.errors import OperationFailed
-from sdv_studio.models.deployment import Deployment, DeviceDeployment, utc_now
+from sdv_studio.models.deployment import Deployment, DeviceDeployment, DeviceSecurity, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class JobOutcome:
     message: str = Stage.DONE.message
     runtime: str | None = None
     previous_version: str | None = None
+    security: DeviceSecurity | None = None  # what the device enforced of the package's security and limits
 
 
 class StepReporter:
@@ -159,6 +160,7 @@ class DeploymentRun:
                 outcome = await task.job(reporter)
             row.runtime = outcome.runtime  # type: ignore[assignment]
             row.previous_version = outcome.previous_version
+            row.security = outcome.security
             await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
             await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")
