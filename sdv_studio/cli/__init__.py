@@ -11,6 +11,7 @@ from sdv_studio import __version__
 from sdv_studio.cli import commands
 from sdv_studio.cli.errors import EXIT_INVALID, report, report_os_error
 from sdv_studio.core.errors import Problems
+from sdv_studio.core.handoff.links import is_link
 from sdv_studio.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # `sdv-studio sdv-studio://open?…`: how desktops run the link handler (the .desktop file's `%u`).
+    link = arguments.pop() if arguments and is_link(arguments[-1]) else None
+    args = parser.parse_args(arguments)
+    if link and args.command:
+        parser.error(f"a {link.split(':', 1)[0]}: link opens the desktop app; it goes without a command")
     configure_logging(args.verbose)
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
             from sdv_studio.cli.gui_cmd import open_gui
 
-            return open_gui(args)
+            return open_gui(args, link)
         return int(handler(args) or 0)
     except Problems as exc:
         return report(exc)

@@ -46,24 +46,36 @@ def event_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoo
         loop.set_default_executor(None)
 
 
-def run_app() -> int:
+def run_app(link: str | None = None) -> int:
+    """The window, or, when one runs already for this user, ``link`` handed to it (exits at once)."""
     from sdv_studio import paths
-    from sdv_studio.gui import error_hooks
+    from sdv_studio.gui import error_hooks, single_instance
     from sdv_studio.gui.adapters import default_engines, preload
+    from sdv_studio.gui.handoff import HandoffReceiver, config_from
     from sdv_studio.gui.window import MainWindow
     from sdv_studio.logging_setup import log_to_file
 
     log_to_file(paths.log_file())
     app = create_app()
+    if single_instance.forward(link or ""):
+        print("handed to the running SDV Studio window", file=sys.stderr)
+        return 0
+    instance = single_instance.InstanceServer()
+    instance.listen()
     with event_loop(app) as loop:
         error_hooks.install(loop)  # unexpected errors: logged with their traceback, and shown
         window = MainWindow(default_engines())
+        receiver = HandoffReceiver(window, config_from(window.settings), instance)
         window.show()
+        loop.run_until_complete(receiver.start())
+        if link:
+            receiver.open_link(link)
         # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
         threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
         loop.run_until_complete(closed.wait())
+        loop.run_until_complete(receiver.close())
     return 0
 
 
