@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdv-studio",
         description="Package Python vehicle apps and deploy them to SDV devices.",
+        epilog="Without a command: the desktop app; `sdv-studio sdv-studio://open?…` opens such a link in it.",
     )
     parser.add_argument("--version", action="version", version=f"sdv-studio {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     link = arguments.pop() if arguments and is_link(arguments[-1]) else None
     args = parser.parse_args(arguments)
     if link and args.command:
-        parser.error(f"a {link.split(':', 1)[0]}: link opens the desktop app; it goes without a command")
+        parser.error("an sdv-studio:// link opens the desktop app: give it without a command")
     configure_logging(args.verbose)
     handler = getattr(args, "handler", None)
     try:
