@@ -68,9 +68,9 @@ class HandoffReceiver(QtCore.QObject):
             return
         log.info("hand-off endpoint on %s", self.server.url)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         if self.server is not None:
-            await self.server.close()
+            self.server.close()
         if self.instance is not None:
             self.instance.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -81,13 +82,15 @@ class HandoffServer:
         return f"http://{HOST}:{self.port}{PATH}"
 
     async def start(self) -> None:
-        """Listens; raises OSError when the port is taken."""
-        self._server = await asyncio.start_server(self._serve, HOST, self._port, limit=MAX_HEAD_BYTES)
+        """Listens; raises OSError when the port is taken. Bound here, not by start_server's host lookup
+        in the executor: the window's first moments keep that busy, and the endpoint is up at once."""
+        listener = socket.create_server((HOST, self._port))
+        self._server = await asyncio.start_server(self._serve, sock=listener, limit=MAX_HEAD_BYTES)
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Stops listening at once (also when the loop is about to stop); a request in flight is dropped."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -36,7 +36,7 @@ async def served() -> AsyncIterator[tuple[HandoffServer, Recorder, httpx.AsyncCl
     await server.start()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
         yield server, recorder, client
-    await server.close()
+    server.close()
 
 
 async def test_an_allowed_page_hands_off(served: tuple[HandoffServer, Recorder, httpx.AsyncClient]) -> None:
