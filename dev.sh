@@ -13,8 +13,10 @@ APP_DEBS=(python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontco
           libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1)
 # The device rig (tests/rig): sshd in namespaces, a Docker-API engine, a Debian rootfs builder,
 # cron's crontab (a device's boot hook; the daemon is not run), nmap as the scan benchmark's
-# reference, Xvfb for screenshots.
-TEST_DEBS=(openssh-server openssh-client iproute2 podman runc uidmap mmdebstrap cron nmap xvfb procps psmisc)
+# reference, Xvfb for screenshots; a headless Chromium (and its WebDriver) as the web page that hands
+# code to the window, xdg-utils and desktop-file-utils for the sdv-studio:// link handler.
+TEST_DEBS=(openssh-server openssh-client iproute2 podman runc uidmap mmdebstrap cron nmap xvfb procps psmisc
+           chromium chromium-driver xdg-utils desktop-file-utils)
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
@@ -54,11 +56,23 @@ setup_venv() {
   fi
 }
 
+# sdv-studio:// links ("Open in SDV Studio" on a web page) open this checkout's app, as the installers
+# register the installed one; skipped without xdg-utils (or off Linux).
+register_link_handler() {
+  command -v xdg-mime >/dev/null || return 0
+  local apps=${XDG_DATA_HOME:-$HOME/.local/share}/applications
+  mkdir -p "$apps"
+  sed "s|^Exec=sdv-studio|Exec=$VENV/bin/sdv-studio|; s|^Name=SDV Studio|Name=SDV Studio (development)|" \
+    packaging/linux/sdv-studio.desktop >"$apps/sdv-studio-dev.desktop"
+  xdg-mime default sdv-studio-dev.desktop x-scheme-handler/sdv-studio || say "sdv-studio:// links not registered"
+}
+
 cmd=${1:-app}; shift || true
 case "$cmd" in
   app)
     apt_install "${APP_DEBS[@]}" || say "continuing; the window may not open without those libraries"
     setup_venv
+    register_link_handler
     exec "$VENV/bin/sdv-studio" "$@"
     ;;
   test)

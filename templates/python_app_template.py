@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from kuksa_client.grpc.aio import VSSClient
@@ -46,6 +47,9 @@ def load_app_config() -> dict[str, Any]:
         "kuksa_host": (host or "127.0.0.1").strip("[]"),
         "kuksa_port": int(port) if port.isdigit() else 55555,
         "kuksa_token": os.getenv("KUKSA_TOKEN") or None,
+        # A TLS databroker: the CA its certificate chains to, and the name it carries if not the host.
+        "kuksa_ca_file": os.getenv("KUKSA_CA_FILE") or None,
+        "kuksa_tls_server_name": os.getenv("KUKSA_TLS_SERVER_NAME") or None,
         "vss_version": os.getenv("VSS_VERSION", "4.0"),
         "app_name": os.getenv("APP_NAME", "sdv-app"),
         "app_version": os.getenv("APP_VERSION", "1.0.0"),
@@ -95,11 +99,19 @@ class SDVVehicleApp:
             await self._shutdown()
         return self.exit_code
 
+    def _client_options(self) -> dict[str, Any]:
+        """Token and TLS settings; the TLS ones only when given (kuksa-client 0.4 lacks tls_server_name)."""
+        options: dict[str, Any] = {"token": self.config["kuksa_token"]}
+        if self.config["kuksa_ca_file"]:
+            options["root_certificates"] = Path(self.config["kuksa_ca_file"])
+        if self.config["kuksa_tls_server_name"]:
+            options["tls_server_name"] = self.config["kuksa_tls_server_name"]
+        return options
+
     async def _connect(self) -> bool:
         attempt = 0
         while not self.stopping:
-            client = VSSClient(self.config["kuksa_host"], self.config["kuksa_port"],
-                               token=self.config["kuksa_token"])
+            client = VSSClient(self.config["kuksa_host"], self.config["kuksa_port"], **self._client_options())
             try:
                 await client.connect()
             except Exception as exc:  # the broker may come up after us: keep trying

@@ -13,7 +13,9 @@ Python 3.8+: it runs on the device, in the app's own venv.
 - when the device agent collects metrics (SDV_METRICS_SOCKET), the KUKSA meter beside this file
   (``sdv_meter.py``) counts what the app's databroker clients do;
 - a fresh event loop is set as soon as the app imports asyncio, as the playground's
-  ``asyncio.get_event_loop()`` expects one.
+  ``asyncio.get_event_loop()`` expects one;
+- the databroker token and CA the deployment gave the app reach its kuksa-client or Velocitas
+  client (``sdv_broker_access``, beside this file).
 
 It imports as little as it can before the app runs: on a small board, asyncio and http.server
 would cost a plain app several times its own start-up CPU.
@@ -234,6 +236,9 @@ def main() -> None:
     sys.argv = [entry, *sys.argv[2:]]
     sys.path[0:1] = [os.path.dirname(entry), support]
     signal.signal(signal.SIGTERM, _terminate)
+    import sdv_broker_access  # from the support folder, now on sys.path
+
+    sdv_broker_access.install()
     serve_health()
     if os.getenv("SDV_METRICS_SOCKET"):
         import sdv_meter  # in the support folder, beside this file

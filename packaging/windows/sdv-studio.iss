@@ -45,6 +45,15 @@ Name: "{autodesktop}\SDV Studio"; Filename: "{app}\sdv-studio-gui.exe"; Tasks: d
 Root: HKCU; Subkey: "Environment"; ValueType: expandsz; ValueName: "Path"; ValueData: "{olddata};{app}"; \
     Tasks: addtopath; Check: NotOnPath(ExpandConstant('{app}'))
 
+; "Open in SDV Studio" links (sdv-studio://open?…) start the program with the link as its argument.
+Root: HKA; Subkey: "Software\Classes\sdv-studio"; ValueType: string; ValueName: ""; ValueData: "URL:SDV Studio link"; \
+    Flags: uninsdeletekey
+Root: HKA; Subkey: "Software\Classes\sdv-studio"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""
+Root: HKA; Subkey: "Software\Classes\sdv-studio\DefaultIcon"; ValueType: string; ValueName: ""; \
+    ValueData: "{app}\sdv-studio-gui.exe,0"
+Root: HKA; Subkey: "Software\Classes\sdv-studio\shell\open\command"; ValueType: string; ValueName: ""; \
+    ValueData: """{app}\sdv-studio-gui.exe"" ""%1"""
+
 [Run]
 Filename: "{app}\sdv-studio-gui.exe"; Description: "{cm:LaunchProgram,SDV Studio}"; Flags: nowait postinstall skipifsilent
 

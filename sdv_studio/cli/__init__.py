@@ -11,6 +11,7 @@ from sdv_studio import __version__
 from sdv_studio.cli import commands
 from sdv_studio.cli.errors import EXIT_INVALID, report, report_os_error
 from sdv_studio.core.errors import Problems
+from sdv_studio.core.handoff.links import is_link
 from sdv_studio.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdv-studio",
         description="Package Python vehicle apps and deploy them to SDV devices.",
+        epilog="Without a command: the desktop app; `sdv-studio sdv-studio://open?…` opens such a link in it.",
     )
     parser.add_argument("--version", action="version", version=f"sdv-studio {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
@@ -33,14 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # `sdv-studio sdv-studio://open?…`: how desktops run the link handler (the .desktop file's `%u`).
+    link = arguments.pop() if arguments and is_link(arguments[-1]) else None
+    args = parser.parse_args(arguments)
+    if link and args.command:
+        parser.error("an sdv-studio:// link opens the desktop app: give it without a command")
     configure_logging(args.verbose)
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
             from sdv_studio.cli.gui_cmd import open_gui
 
-            return open_gui(args)
+            return open_gui(args, link)
         return int(handler(args) or 0)
     except Problems as exc:
         return report(exc)

@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
@@ -13,9 +16,13 @@ from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.deploy.security.preview import preview
 from sdv_studio.core.deploy.waves import MaxFailed, WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
+from sdv_studio.models.broker_credentials import check_ca, check_token
 from sdv_studio.models.deployment import Deployment
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace the installed version even where its package said deployment.otaEnabled: "
                         "false (which pins it)")
+    parser.add_argument("--broker-token-file", metavar="FILE", type=Path,
+                        help="a JWT the app presents to its databroker (for one that is not SDV Studio's; "
+                        "SDV Studio's own gets a token scoped to the app's signals)")
+    parser.add_argument("--broker-ca", metavar="FILE", type=Path,
+                        help="PEM of the CA the databroker's TLS certificate chains to: the app connects with TLS")
     parser.add_argument("--grace", type=float, default=3.0, metavar="S",
                         help="seconds a new version must stay up before it counts as healthy (default 3)")
     parser.add_argument("--advertise", action="store_true",
@@ -86,15 +98,19 @@ def run(args: argparse.Namespace) -> int:
         devices = resolve_or_exit(args)
     except InvalidInput as exc:
         problems += exc.problems
+    token = _given(args.broker_token_file, "--broker-token-file", lambda data: check_token(data.decode()), problems)
+    ca = _given(args.broker_ca, "--broker-ca", check_ca, problems)
     if problems:
         raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
                             grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise,
-                            force=args.force)
+                            force=args.force, broker_token=token, broker_ca=ca)
     trust = host_key_trust(args)
     printer = ProgressPrinter([d.device_id for d in devices], verbose=args.verbose > 0)
     print(f"deploying {package.name} {package.version} ({package.package_id}) to {len(devices)} device(s)",
           file=sys.stderr)
+    for line in preview(package.manifest, package.entries):
+        print(f"  {line}", file=sys.stderr)
 
     async def go() -> Deployment:
         deployment_run = start_deployment(package, devices, trust, options, concurrency=args.concurrency, plan=plan)
@@ -117,3 +133,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.deployment_id}: {result.status}", file=sys.stderr)
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
+
+
+def _given(path: Path | None, option: str, check: Callable[[bytes], T], problems: list[str]) -> T | None:
+    """A file's content passed through ``check``; its problem, naming the option and file, into ``problems``."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{option}: {path}: {exc.strerror or exc}")
+        return None
+    try:
+        return check(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{option}: {path}: {exc}")
+        return None

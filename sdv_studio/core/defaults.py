@@ -17,3 +17,4 @@ BROKER_HOST_TIMEOUT = 10.0  # seconds for all of one host's ports
 API_PORT = 8765  # sdv-studio serve
 DATABROKER_PORT = 55555  # KUKSA databroker, gRPC
 MQTT_PORT = 1883  # the MQTT broker Velocitas apps talk to
+HANDOFF_PORT = 8766  # the desktop app's hand-off endpoint for web pages (loopback only)

@@ -8,8 +8,12 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from sdv_studio.gui.qt import QtWidgets, qasync  # first: sets QT_API before qasync loads
+
+if TYPE_CHECKING:
+    from sdv_studio.gui.handoff import HandoffReceiver
 
 
 def create_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
@@ -46,25 +50,47 @@ def event_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLoo
         loop.set_default_executor(None)
 
 
-def run_app() -> int:
+def run_app(link: str | None = None) -> int:
+    """The window, or, when one runs already for this user, ``link`` handed to it (exits at once)."""
     from sdv_studio import paths
-    from sdv_studio.gui import error_hooks
+    from sdv_studio.gui import error_hooks, single_instance
     from sdv_studio.gui.adapters import default_engines, preload
+    from sdv_studio.gui.handoff import HandoffReceiver, config_from
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.window import MainWindow
     from sdv_studio.logging_setup import log_to_file
 
     log_to_file(paths.log_file())
     app = create_app()
+    if single_instance.forward(link or ""):
+        print("handed to the running SDV Studio window", file=sys.stderr)
+        return 0
+    settings = Settings()
+    config = config_from(settings)  # a bad SDV_STUDIO_HANDOFF_* variable is reported before any window
+    instance = single_instance.InstanceServer()
+    instance.listen()
     with event_loop(app) as loop:
         error_hooks.install(loop)  # unexpected errors: logged with their traceback, and shown
-        window = MainWindow(default_engines())
+        window = MainWindow(default_engines(), settings)
+        receiver = HandoffReceiver(window, config, instance)
         window.show()
         # The engines' libraries load behind the shown window; the short GIL switch interval keeps it responsive.
         threading.Thread(target=preload, name="sdv-preload", daemon=True).start()
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
-        loop.run_until_complete(closed.wait())
+        loop.run_until_complete(_serve_until(closed, receiver, link))
     return 0
+
+
+async def _serve_until(closed: asyncio.Event, receiver: HandoffReceiver, link: str | None) -> None:
+    """Takes hand-offs (and offers ``link``) until the last window closes."""
+    await receiver.start()
+    if link:
+        receiver.open_link(link)
+    try:
+        await closed.wait()
+    finally:
+        receiver.close()  # now: the loop stops as soon as the last window has closed
 
 
 __all__ = ["create_app", "event_loop", "run_app"]

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from sdv_studio import paths
+from sdv_studio.core import defaults
+from sdv_studio.core.handoff.origins import PLAYGROUND_ORIGINS
 from sdv_studio.gui.adapters.discovery import LOCAL_ID
 from sdv_studio.gui.qt import QtCore
 
@@ -36,6 +38,10 @@ KUKSA_CUSTOM_BROKER = Setting("kuksa/custom", "")  # HOST:PORT; empty: each devi
 KUKSA_FALLBACK = Setting("kuksa/fallback", True)
 PACKAGE_SAVE_FOLDER = Setting("package/saveFolder", "")  # empty: the home folder
 REPORT_FOLDER = Setting("complete/reportFolder", "")  # empty: the home folder
+# Web pages that may hand code to the window (POST /api/handoff on 127.0.0.1); off: no listener at all.
+HANDOFF_ENABLED = Setting("handoff/enabled", True)
+HANDOFF_PORT = Setting("handoff/port", str(defaults.HANDOFF_PORT))
+HANDOFF_ORIGINS: Setting[tuple[str, ...]] = Setting("handoff/origins", PLAYGROUND_ORIGINS)
 
 
 def default_path() -> Path:

@@ -6,6 +6,7 @@ import asyncio
 from typing import TypeVar
 
 from sdv_studio import __version__
+from sdv_studio.core.handoff.request import Handoff
 from sdv_studio.gui import icons
 from sdv_studio.gui.adapters import Engines
 from sdv_studio.gui.context import Context
@@ -221,6 +222,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def redeploy_failed(self) -> None:
         self._go(STEPS.index(Step.DEPLOY), initialize=False)
         self.page_of(DeployPage).retry_failed()
+
+    def open_handoff(self, handoff: Handoff) -> bool:
+        """Starts over at Configure with a handed-off prototype (the user said yes); False while a task runs."""
+        if self.tasks.busy:
+            return False
+        self.start_over()
+        self.page_of(ConfigurePage).load_code(handoff.code, handoff.name, handoff.origin, handoff.vss_version)
+        return True
 
     def start_over(self) -> None:
         self.ctx.state.reset()

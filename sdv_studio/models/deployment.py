@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from sdv_studio.models.base import CamelModel
+from sdv_studio.models.broker_credentials import MAX_CA, MAX_TOKEN, check_ca, check_token
 
 # "interrupted": the program that ran it ended (killed, crashed, power lost) before it finished.
 DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "interrupted"]
@@ -41,6 +42,20 @@ class DeploymentRequest(CamelModel):
     pause_between: float = Field(default=0.0, ge=0, le=86400, description="seconds between waves")
     rollback_wave: bool = Field(default=False, description="when a wave stops the rollout, roll its successful "
                                 "devices back to their previous version")
+    broker_token: str | None = Field(default=None, max_length=MAX_TOKEN + 64,
+                                     description="a JWT the app presents to its databroker, passed as given")
+    broker_ca: str | None = Field(default=None, max_length=MAX_CA,
+                                  description="PEM of the CA the databroker's TLS certificate chains to")
+
+    @field_validator("broker_token")
+    @classmethod
+    def _token(cls, token: str | None) -> str | None:
+        return None if token is None else check_token(token)
+
+    @field_validator("broker_ca")
+    @classmethod
+    def _ca(cls, pem: str | None) -> str | None:
+        return None if pem is None else check_ca(pem.encode()).decode()
 
     @field_validator("devices")
     @classmethod
@@ -51,6 +66,21 @@ class DeploymentRequest(CamelModel):
         if len(set(cleaned)) != len(cleaned):
             raise ValueError("each device may be named once")
         return cleaned
+
+
+class DeviceSecurity(CamelModel):
+    """What one device enforced of the package's security settings and resource limits
+    (docs/security.md): each measure in ``enforced`` or, with the reason, in ``not_enforced``."""
+
+    sandbox_level: str = "basic"
+    data_access: str = "restricted"
+    enforced: list[str] = Field(default_factory=list)
+    not_enforced: list[str] = Field(default_factory=list)
+    memory_limit: int | None = Field(default=None, description="bytes")
+    memory_enforced: bool = False
+    cpu_limit: float | None = Field(default=None, description="cores")
+    cpu_enforced: bool = False
+    limits_by: str = Field(default="none", description="container engine, systemd, rlimit or none")
 
 
 class DeviceDeployment(CamelModel):
@@ -69,6 +99,7 @@ class DeviceDeployment(CamelModel):
     previous_version: str | None = None
     rolled_back: bool = False
     logs: list[str] = Field(default_factory=list, description="the tail of the app's log when it failed")
+    security: DeviceSecurity | None = Field(default=None, description="what this device enforced, once deployed")
 
 
 class DeploymentWave(CamelModel):

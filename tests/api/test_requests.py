@@ -94,6 +94,10 @@ def test_package_created_and_downloaded(api: RunningApi, client: httpx.Client, p
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "deploymentMode": "fast"},
      "deploymentMode: input should be 'hot-swap' or 'standard'"),
     ({"devices": ["a"]}, "packageId: is required"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "brokerToken": "secret"},
+     "brokerToken: value error, is not a JWT"),
+    ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "brokerCa": "-----BEGIN NOTHING-----"},
+     "brokerCa: value error, is not a PEM certificate"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,,100%"}, "waves 1,,100%: '' is neither"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": [1, "most"]}, "waves 1,most: 'most' is neither"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1,100%", "maxFailed": "200%"},
@@ -101,8 +105,8 @@ def test_package_created_and_downloaded(api: RunningApi, client: httpx.Client, p
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "maxFailed": 1}, "maxFailed: only with waves"),
     ({"packageId": "pkg_0123456789abcdef", "devices": ["a"], "waves": "1", "pauseBetween": -1},
      "pauseBetween: input should be greater than or equal to 0"),
-], ids=["package-id", "no-devices", "twice", "mode", "missing", "wave-empty", "wave-word", "max-failed",
-        "max-failed-alone", "pause"])
+], ids=["package-id", "no-devices", "twice", "mode", "missing", "token", "ca", "wave-empty", "wave-word",
+        "max-failed", "max-failed-alone", "pause"])
 def test_bad_deployment_bodies(client: httpx.Client, body: dict, expected: str) -> None:
     response = client.post("/api/deployments", json=body)
     assert response.status_code == 422

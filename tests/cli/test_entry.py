@@ -65,3 +65,9 @@ def test_end_of_input_at_the_password_prompt_is_invalid_input(tmp_path: Path) ->
     result = _cli("devices", "add", "10.20.0.5", "--ask-password", env=dict(os.environ, SDV_STUDIO_HOME=str(tmp_path)))
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 2 and "no password given" in result.stderr, result.stderr
+
+
+def test_a_link_goes_without_a_command() -> None:
+    result = _cli("scan", "sdv-studio://open?name=p&code=cGFzcw")
+    assert result.returncode == 2
+    assert "link opens the desktop app" in result.stderr and "Traceback" not in result.stderr

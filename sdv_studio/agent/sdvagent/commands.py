@@ -36,6 +36,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "venv": ("services", "venv"),
     "service": ("services", "service"),
     "mdns": ("services", "mdns"),
+    "relay": ("services", "relay"),
     "supervisor": ("client", "control"),
     "supervise": ("supervisor", "supervise"),
 }

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # see __init__: typing is never imported at run time
 
 MDNS = "sdv-mdns"
 MDNS_DELAY = 5.0  # seconds before the advertiser starts (see mdns)
+RELAY_DIR = "relay"  # under run/: the sockets (and relay.py) mounted into sandboxed containers
 
 
 def venv(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -96,13 +97,22 @@ def stop(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     return {"name": name, "stopped": bool(stopped)}
 
 
+def status(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """Whether the service runs, and with what argv (e.g. which key the databroker verifies tokens with)."""
+    name = args.get("name", "")
+    running = [i for i in _instances(layout, name) if i.get("status") == "running"] if client.ping(layout) else []
+    return {"name": name, "running": bool(running), "argv": running[0]["argv"] if running else None}
+
+
 def service(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     action = args.get("action", "start")
     if action == "start":
         return start(layout, args)
     if action == "stop":
         return stop(layout, args)
-    raise BadRequest("service: action must be start or stop")
+    if action == "status":
+        return status(layout, args)
+    raise BadRequest("service: action must be start, stop or status")
 
 
 def advertising(layout: Layout) -> bool:
@@ -156,3 +166,43 @@ def _ipv4(value: Any) -> Optional[str]:
         return socket.inet_ntoa(socket.inet_aton(str(value))) if value and str(value).count(".") == 3 else None
     except OSError:
         return None
+
+
+def relay(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
+    """``{targets: ["host:port", …]}``: for sandboxed containers, a relay service per target that
+    joins connections on a unix socket to it (relay.py), kept running if already there. Answers the
+    folder to mount, the script the container runs, and each target's socket (a name in the folder)."""
+    from . import relay as relay_script
+
+    folder = os.path.join(layout.run, RELAY_DIR)
+    layout.ensure()
+    os.makedirs(folder, exist_ok=True)
+    os.chmod(folder, 0o711)  # a container's user (another uid) reaches what is in it by name only
+    script = os.path.join(folder, "relay.py")
+    code = _read(relay_script.__file__)
+    if _read(script) != code:
+        with open(script + ".tmp", "wb") as f:
+            f.write(code)
+        os.chmod(script + ".tmp", 0o644)  # read by the container's user
+        os.replace(script + ".tmp", script)
+    sockets = {}
+    for target in args.get("targets") or []:
+        host, _, port = str(target).rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise BadRequest("relay: targets must be host:port, got %r" % (target,))
+        name = "relay-" + hashlib.sha256(str(target).encode()).hexdigest()[:10]
+        sockets[target] = name + ".sock"
+        # Named relative to the folder (the service's cwd): a deep home's full path can pass the
+        # 108 bytes a unix socket's path may have.
+        argv = [sys.executable, script, "outside", "%s.sock=%s" % (name, target)]
+        if status(layout, {"name": name}).get("argv") != argv:
+            start(layout, {"name": name, "argv": argv, "cwd": folder, "graceSeconds": 0.3})
+    return {"folder": folder, "script": "relay.py", "sockets": sockets}
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""

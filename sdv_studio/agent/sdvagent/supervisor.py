@@ -175,6 +175,8 @@ class Supervisor:
         if op == "remove":
             self.stop(request["id"], float(request.get("timeout", STOP_TIMEOUT)))
             del self.instances[request["id"]]
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._env_file(request["id"]))
             self.dirty = True
             return {"ok": True}
         if op == "shutdown":
@@ -211,9 +213,14 @@ class Supervisor:
         return dict(inst)
 
     def _start(self, inst: Dict[str, Any]) -> None:
-        plan = limits.plan("sdv-%s-%d" % (inst["id"].replace("@", "-").replace(":", "-"), int(time.time() * 1000)),
-                           inst.get("memory"), inst.get("cpu"), inst.get("useSystemd"))
+        unit = "sdv-%s-%d" % (inst["id"].replace("@", "-").replace(":", "-"), int(time.time() * 1000))
+        sandbox = None
+        if inst.get("sandbox"):  # isolated: what a systemd service needs to run the app as we would
+            sandbox = dict(inst["sandbox"], cwd=inst.get("cwd") or self.layout.base, env=inst.get("env") or {},
+                           envFile=self._env_file(inst["id"]))
+        plan = limits.plan(unit, inst.get("memory"), inst.get("cpu"), inst.get("useSystemd"), sandbox)
         inst["limits"] = plan.report
+        inst["stopArgv"] = plan.stop
         log_path = inst["log"]
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
         env = dict(os.environ)
@@ -240,6 +247,10 @@ class Supervisor:
         inst.update({"pid": child.pid, "startTicks": procs.start_ticks(child.pid), "startedAt": now_iso(),
                      "startedMono": time.monotonic(), "status": "running",
                      "nextCheck": time.monotonic() + watch.interval(inst)})
+
+    def _env_file(self, inst_id: str) -> str:
+        """A sandboxed instance's variables, for its systemd service (sandbox.write_env_file)."""
+        return os.path.join(self.layout.run, "env", inst_id.replace("@", "-").replace(":", "-") + ".env")
 
     def _tick(self) -> None:
         for inst in list(self.instances.values()):
@@ -291,6 +302,10 @@ class Supervisor:
         inst["want"] = "stopped"
         pid = inst.get("pid")
         if pid and procs.alive(pid, inst.get("startTicks")):
+            if inst.get("stopArgv"):  # the app runs in a systemd service: systemd-run only waits for it
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    subprocess.run(inst["stopArgv"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, timeout=timeout)
             _signal_group(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             while self._exit_code(inst) is None and time.monotonic() < deadline:

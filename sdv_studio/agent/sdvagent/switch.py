@@ -26,10 +26,11 @@ DEFAULT_GRACE = 5.0
 DEFAULT_HEALTH_TIMEOUT = 30.0
 LOG_TAIL = 40
 # Settings remembered per app, so a restart or rollback runs the app the way it was deployed.
+# ``sandbox``: ``{"isolate": true}`` runs the app sandboxed (sandbox.py), reaching only its databroker.
 SETTINGS = ("broker", "mqtt", "env", "graceSeconds", "healthTimeout", "healthInterval", "memory", "cpu", "keep",
-            "logMaxBytes")
+            "logMaxBytes", "sandbox")
 # The ones the running process was started with: a change means the release must start again.
-PROCESS_SETTINGS = ("broker", "mqtt", "env", "memory", "cpu")
+PROCESS_SETTINGS = ("broker", "mqtt", "env", "memory", "cpu", "sandbox")
 
 
 def settings(store: AppStore, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -86,7 +87,17 @@ def instance_spec(layout: Layout, store: AppStore, release: str, conf: Dict[str,
         "cpu": parse_cpu(conf.get("cpu", limits.get("cpu"))),
         "health": {"port": port, "path": info.health_path}, "restart": False,
         "healthInterval": conf.get("healthInterval"), "logMaxBytes": conf.get("logMaxBytes"),
+        "sandbox": _sandbox(conf),
     }
+
+
+def _sandbox(conf: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if not (conf.get("sandbox") or {}).get("isolate"):
+        return None
+    from .sandbox import allowed_addresses  # only a sandboxed app needs socket's resolver
+
+    return {"allow": allowed_addresses(str(conf.get("broker") or "127.0.0.1:55555"),
+                                       str(conf.get("mqtt") or "127.0.0.1:1883"))}
 
 
 def app_instances(layout: Layout, name: str) -> List[Dict[str, Any]]:

@@ -46,8 +46,10 @@ async def create_deployment(body: DeploymentRequest, request: Request,
         devices = resolve_devices(body.devices, settings.connection, ctx.inventory)
     hot_swap = None if body.deployment_mode is None else body.deployment_mode == "hot-swap"
     options = DeployOptions(hot_swap=hot_swap, rollback=body.rollback_enabled,
-                            broker=body.broker, grace_seconds=settings.grace_seconds,
-                            connect_timeout=settings.device_timeout, force=body.force)
+                            broker=body.broker, broker_token=body.broker_token,
+                            broker_ca=body.broker_ca.encode() if body.broker_ca else None,
+                            grace_seconds=settings.grace_seconds, connect_timeout=settings.device_timeout,
+                            force=body.force)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,
                            concurrency=settings.concurrency, plan=plan)
     ctx.deployments.add(run)

@@ -4,6 +4,9 @@ In order: the address the user gave; the package's customBrokerUrl; a databroker
 answering on the device (found by core.kuksa.on_device, the detection the Devices and Kuksa
 steps show; skipped when the package turns ``brokerAutoDetect`` off); else, with
 ``fallbackBroker``, SDV Studio's embedded broker started on the device under the agent's supervisor.
+
+SDV Studio's broker verifies the apps' tokens with the workstation's key (security.tokens): one
+already running under the agent with another key (or none) is restarted with this one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sdv_studio.broker.bench import DEFAULT_DELAY_MS
@@ -19,6 +22,7 @@ from sdv_studio.core.defaults import DATABROKER_PORT, MQTT_PORT
 from sdv_studio.core.deploy.agent_link.client import AgentClient
 from sdv_studio.core.deploy.agent_link.uploads import upload_files
 from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.security.tokens import SigningKey
 from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.kuksa.on_device import detect_on_device
 from sdv_studio.core.packaging.vehicle_model import resolve_vss
@@ -27,6 +31,7 @@ from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.models.broker import KuksaBrokerInfo
 
 DETECT_TIMEOUT = 5.0
+FALLBACK_SERVICE = "databroker"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Wiring:
     # SDV Studio's broker must be started on the device first (and MQTT with it, unless one listens).
     start_fallback: bool = False
     with_mqtt: bool = False
+    # SDV Studio's broker, verifying tokens signed with this workstation's key.
+    ours: bool = False
 
 
 def _strip_scheme(url: str) -> str:
@@ -86,24 +93,48 @@ def choose(manifest: dict[str, Any], info: dict[str, Any], given: str | None,
                           f"but port {DATABROKER_PORT} on the device is taken; use that broker with --broker "
                           f"127.0.0.1:{DATABROKER_PORT}, or package with detection on")
     return Wiring(f"127.0.0.1:{DATABROKER_PORT}", mqtt_default, "SDV Studio's databroker started on the device",
-                  start_fallback=True, with_mqtt=MQTT_PORT not in listening)
+                  start_fallback=True, with_mqtt=MQTT_PORT not in listening, ours=True)
+
+
+def _key_file(uploads: str, key: SigningKey) -> str:
+    return f"{uploads}/broker-auth/{key.fingerprint}.pem"
+
+
+async def recognise(agent: AgentClient, wiring: Wiring, info: dict[str, Any], key: SigningKey) -> Wiring:
+    """Whether the databroker on the device's 127.0.0.1:55555 is SDV Studio's, started by the agent:
+    then the app's token is minted here, and a broker that does not verify this workstation's
+    tokens is restarted so that it does (with MQTT if it served it)."""
+    host, _, port = wiring.broker.rpartition(":")
+    if wiring.start_fallback or host not in ("127.0.0.1", "localhost") or port != str(DATABROKER_PORT):
+        return wiring
+    running = await agent.call("service", {"action": "status", "name": FALLBACK_SERVICE}, timeout=30)
+    argv = [str(a) for a in running.get("argv") or []]
+    if not running.get("running"):
+        return wiring
+    if _key_file(str(info["uploads"]), key) in argv:
+        return replace(wiring, ours=True, how="SDV Studio's databroker, running on the device")
+    return replace(wiring, start_fallback=True, with_mqtt="--mqtt-port" in argv, ours=True,
+                   how="SDV Studio's databroker, restarted to verify this workstation's tokens")
 
 
 async def wire(agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], given: str | None,
-               catalogue: bytes | None = None) -> Wiring:
+               key: SigningKey, catalogue: bytes | None = None) -> Wiring:
     """``choose`` (asking the device what answers there), then start the fallback broker when that is the choice."""
     wiring = choose(manifest, info, given, None if given else await device_brokers(agent))
+    wiring = await recognise(agent, wiring, info, key)
     if wiring.start_fallback:
-        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt, catalogue=catalogue)
+        await start_fallback_broker(agent, manifest, info, with_mqtt=wiring.with_mqtt, catalogue=catalogue, key=key)
     return wiring
 
 
 async def start_fallback_broker(
     agent: AgentClient, manifest: dict[str, Any], info: dict[str, Any], *, with_mqtt: bool,
-    catalogue: bytes | None = None,
+    catalogue: bytes | None = None, key: SigningKey | None = None,
 ) -> None:
     """``catalogue``: the package's own VSS catalogue (support/vss.json, the release with the app's
-    overlay signals), which the broker loads instead of the release the manifest names."""
+    overlay signals), which the broker loads instead of the release the manifest names. With
+    ``key`` (as every deployment gives it) the broker verifies tokens with its public half;
+    without, it lets every client in."""
     props = info["properties"]
     python = ".".join(str(props["python"]).split(".")[:2])
     try:
@@ -118,9 +149,12 @@ async def start_fallback_broker(
     vss_remote = f"{uploads}/broker-vss/{vss_name}"
     files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
     files.append((catalogue, vss_remote))
+    if key is not None:
+        files.append((key.public_pem, _key_file(uploads, key)))
     await upload_files(agent, files)
     await agent.call("venv", broker_venv_args(bundle.venv_name, wheel_dir, bundle.requirement), timeout=300)
-    await agent.call("service", broker_service_args(bundle.venv_name, vss_remote, with_mqtt=with_mqtt), timeout=120)
+    await agent.call("service", broker_service_args(bundle.venv_name, vss_remote, with_mqtt=with_mqtt,
+                                                        key_file=_key_file(uploads, key) if key else None), timeout=120)
 
 
 def broker_catalogue(manifest: dict[str, Any], catalogue: bytes | None = None) -> tuple[bytes, str]:
@@ -137,13 +171,15 @@ def broker_venv_args(venv_name: str, wheel_dir: str, requirement: str) -> dict[s
     return {"name": venv_name, "findLinks": [wheel_dir], "requirements": [requirement]}
 
 
-def broker_service_args(venv_name: str, vss_path: str, *, with_mqtt: bool) -> dict[str, Any]:
+def broker_service_args(venv_name: str, vss_path: str, *, with_mqtt: bool,
+                        key_file: str | None = None) -> dict[str, Any]:
     """The agent's ``service`` arguments that start SDV Studio's databroker, supervised, on the device."""
     argv = ["{python}", "-m", "sdv_studio.broker", "--address", "127.0.0.1", "--port", str(DATABROKER_PORT),
             "--vss", vss_path]
+    argv += ["--jwt-public-key", key_file] if key_file is not None else []
     argv += ["--mqtt-port", str(MQTT_PORT)] if with_mqtt else ["--no-mqtt"]
     # A device with no databroker of its own has no vehicle behind it either: bench mode, said
     # here rather than left to the broker's default, reflects the app's actuator targets.
     argv += ["--mock-delay", str(DEFAULT_DELAY_MS)]
-    return {"action": "start", "name": "databroker", "venv": venv_name, "argv": argv,
+    return {"action": "start", "name": FALLBACK_SERVICE, "venv": venv_name, "argv": argv,
             "health": {"tcpPort": DATABROKER_PORT}}

@@ -12,6 +12,10 @@ class DeployOptions:
     hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback: bool = True
     broker: str | None = None  # HOST:PORT; None = detect, else the fallback broker
+    # For a databroker that is not SDV Studio's (docs/security.md): the token the app presents,
+    # as given, and the PEM of the CA its TLS certificate chains to.
+    broker_token: str | None = None
+    broker_ca: bytes | None = None
     grace_seconds: float = 3.0
     health_timeout: float = 30.0
     # Seconds between the device's re-checks of a running app's health (the guide's 30).

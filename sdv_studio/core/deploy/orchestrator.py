@@ -27,7 +27,14 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.deploy.waves import WavePlan
 from sdv_studio.core.errors import OperationFailed
-from sdv_studio.models.deployment import Deployment, DeploymentWave, DeviceDeployment, WaveStatus, utc_now
+from sdv_studio.models.deployment import (
+    Deployment,
+    DeploymentWave,
+    DeviceDeployment,
+    DeviceSecurity,
+    WaveStatus,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,7 @@ class JobOutcome:
     message: str = Stage.DONE.message
     runtime: str | None = None
     previous_version: str | None = None
+    security: DeviceSecurity | None = None  # what the device enforced of the package's security and limits
 
 
 class StepReporter:
@@ -195,6 +203,7 @@ class DeploymentRun:
                 outcome = await task.job(reporter)
             row.runtime = outcome.runtime  # type: ignore[assignment]
             row.previous_version = outcome.previous_version
+            row.security = outcome.security
             await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
             await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")

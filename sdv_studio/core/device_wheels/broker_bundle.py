@@ -8,7 +8,8 @@ The broker runs on any device Python from 3.8 on. Its dependencies are ranges, n
 workstation's pins: from the oldest release the shipped stubs work with up to the version this
 workstation runs (and so tests), so each device gets the newest its Python has wheels for
 (Python 3.8: grpcio 1.70 and protobuf 5.29; 3.9: grpcio 1.80 and protobuf 6.33). Every bundle
-carries an MQTT broker: amqtt from the workstation's range on Python 3.10 and newer, amqtt 0.10 below.
+carries an MQTT broker: amqtt from the workstation's range on Python 3.10 and newer, amqtt 0.10 below,
+and cryptography, with which the broker verifies the apps' tokens (signed on the workstation).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # reproducible wheel bytes
 # The oldest runtimes the stubs in sdv_studio/broker/proto work with: the *_grpc modules call
 # the registered-method form (grpcio 1.62), and the *_pb2 modules, stripped of the gencode's
 # runtime-version guard, load with protobuf 5.29, the last release for Python 3.8.
-FLOORS = {"grpcio": "1.62", "protobuf": "5.29"}
+FLOORS = {"grpcio": "1.62", "protobuf": "5.29", "cryptography": "3.4"}
 # amqtt 0.11+ needs Python 3.10. Older Pythons get 0.10, the last release for them: it has another
 # configuration format (sdv_studio/broker/mqtt.py speaks both), a dependency published only as an
 # sdist (docopt: docopt_wheel.py builds its wheel), and it loads its plugins with pkg_resources
@@ -66,13 +67,14 @@ def gets_old_amqtt(python_version: str) -> bool:
 def runtime_requirements(python_version: str) -> list[str]:
     """What a device with this Python installs beside the broker."""
     mqtt = list(OLD_AMQTT) if gets_old_amqtt(python_version) else [_range("amqtt")]
-    return [_range("grpcio"), _range("protobuf"), *mqtt]
+    return [_range("grpcio"), _range("protobuf"), _range("cryptography"), *mqtt]
 
 
 def _requires_dist() -> list[str]:
     """The broker wheel's dependencies, one wheel for every device Python."""
     split = ".".join(map(str, CURRENT_AMQTT_PYTHON))
-    return [_range("grpcio"), _range("protobuf"), f'{_range("amqtt")}; python_version >= "{split}"',
+    return [_range("grpcio"), _range("protobuf"), _range("cryptography"),
+            f'{_range("amqtt")}; python_version >= "{split}"',
             *(f'{requirement}; python_version < "{split}"' for requirement in OLD_AMQTT)]
 
 

@@ -386,7 +386,7 @@ def _support_files(app: AppSource, plan: _Plan, catalogue: Path | None, progress
     files[template.METER] = template.meter()  # the launcher and the kuksa template both use it
     if plan.templated:
         return files
-    files[template.LAUNCHER] = template.launcher()
+    files.update(template.launcher())
     if plan.flavour is not Flavour.VELOCITAS:
         return files
     py_files = app.python_files()

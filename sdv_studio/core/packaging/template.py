@@ -11,6 +11,7 @@ from sdv_studio import shipped
 APP_TEMPLATE = "python_app_template.py"
 LAUNCHER = "sdv_launcher.py"
 METER = "sdv_meter.py"
+BROKER_ACCESS = "sdv_broker_access.py"  # the launcher imports it from beside itself
 _PLACEHOLDER = re.compile(r"^\{\{APP_LOGIC\}\}.*$", re.MULTILINE)
 _FUTURE = re.compile(r"^from __future__ import [^\n]*\n", re.MULTILINE)
 
@@ -33,8 +34,9 @@ def render_app(fragment: str) -> str:
     return rendered[: own.end()] + futures + rendered[own.end():]
 
 
-def launcher() -> bytes:
-    return _read(LAUNCHER).encode("utf-8")
+def launcher() -> dict[str, bytes]:
+    """The launcher and the module it imports, by file name."""
+    return {name: _read(name).encode("utf-8") for name in (LAUNCHER, BROKER_ACCESS)}
 
 
 def meter() -> bytes:

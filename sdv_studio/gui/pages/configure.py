@@ -226,6 +226,13 @@ class ConfigurePage(Page):
         self._set_source(source, "")
         return True
 
+    def load_code(self, code: str, name_hint: str, origin: str, vss_version: str | None = None) -> None:
+        """A prototype handed over from a web page or a link; its name replaces the one typed."""
+        self._name_edited = False
+        self._set_source(packager.from_code(code, name_hint), origin)
+        if vss_version in VSS_VERSIONS:
+            self.vss.setCurrentText(vss_version)
+
     def _set_source(self, source: packager.AppSource, origin: str) -> None:
         self._source = source
         self._origin = origin

@@ -13,6 +13,7 @@ from sdv_studio.core.deploy import DeployOptions, DeviceRef, start_deployment
 from sdv_studio.core.deploy.events import DeviceProgress
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.security.tokens import FULL_ACCESS, mint, workstation_key
 from sdv_studio.core.packaging.builder import BuildOptions, build_package
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.target import SshTarget
@@ -69,3 +70,9 @@ def agent_status(device: Device, name: str) -> dict[str, Any]:
     out = device.run(f"{AGENT} status '{json.dumps({'name': name})}'", user=LOGIN_USER).stdout
     answer: dict[str, Any] = json.loads(out)
     return answer
+
+
+def broker_token() -> str:
+    """A token for every signal on the databroker deployments start on rig devices, which verifies
+    this test session's workstation key (the deployments' own)."""
+    return mint(workstation_key(), "tests", FULL_ACCESS)

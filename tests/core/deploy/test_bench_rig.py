@@ -20,10 +20,10 @@ pytestmark = [pytest.mark.rig, pytest.mark.slow]
 LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
 # An independent kuksa-client in the device's network: the current values it sees within 20 s.
 WATCH = f"""
-import json, time
+import json, os, time
 from kuksa_client.grpc import VSSClient
 seen = set()
-with VSSClient('127.0.0.1', 55555) as client:
+with VSSClient('127.0.0.1', 55555, token=os.environ['KUKSA_TOKEN']) as client:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(seen) < 2:
         point = client.get_current_values([{LOW_BEAM!r}])[{LOW_BEAM!r}]

@@ -19,6 +19,7 @@ import ast
 import asyncio
 import itertools
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -37,7 +38,7 @@ from sdv_studio.core.packaging.builder import BuildOptions, build_package
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment
-from tests.core.deploy.conftest import AGENT, APPS, ref
+from tests.core.deploy.conftest import AGENT, APPS, broker_token, ref
 from tests.rig.devices import LOGIN_USER
 from tests.rig.rig import Device, Rig
 
@@ -51,7 +52,7 @@ WATCH_SECONDS = 45  # generous: the apps are already running when their signal i
 # Runs on the device (its network namespace) with this interpreter: kuksa-client reads the
 # signal from the device's broker; amqtt publishes the spec's MQTT messages to its MQTT broker.
 WATCH = r"""
-import asyncio, json, sys, time
+import asyncio, json, os, sys, time
 from kuksa_client.grpc import Datapoint, VSSClient
 
 spec = json.loads(sys.argv[1])
@@ -78,7 +79,7 @@ def note(exc):
         errors.append(str(exc))
 
 
-with VSSClient("127.0.0.1", 55555) as client:
+with VSSClient("127.0.0.1", 55555, token=os.environ["KUKSA_TOKEN"]) as client:
     deadline, nudge = time.monotonic() + spec["timeout"], 0.0
     while time.monotonic() < deadline and not done():
         try:
@@ -217,7 +218,8 @@ def watch(device: Device, expectation: Expectation) -> dict[str, Any]:
     spec = {"signal": expectation.signal, "values": expectation.values, "distinct": expectation.distinct,
             "set": expectation.set, "mqtt": expectation.mqtt, "timeout": WATCH_SECONDS}
     done = subprocess.run(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", WATCH,
-                           json.dumps(spec)], capture_output=True, text=True, timeout=WATCH_SECONDS + 60)
+                           json.dumps(spec)], capture_output=True, text=True, timeout=WATCH_SECONDS + 60,
+                          env={**os.environ, "KUKSA_TOKEN": broker_token()})
     assert done.returncode == 0, done.stderr[-2000:]
     answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return answer

@@ -17,7 +17,7 @@ from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.broker.helpers import mqtt_round_trip
-from tests.core.deploy.conftest import APPS, agent_status, build, deploy
+from tests.core.deploy.conftest import APPS, agent_status, broker_token, build, deploy
 from tests.rig.devices import LOGIN_USER
 from tests.rig.forward import LoopbackForward
 from tests.rig.rig import Device, Rig
@@ -80,7 +80,8 @@ def test_an_app_with_the_fallback_broker_gets_kuksa_and_mqtt_built_for_the_devic
         packages = device.run(f"ls {venv}/lib/*/site-packages").stdout.split()
         assert any(p.startswith(f"grpcio-{GRPCIO[device.name]}") for p in packages), packages
         assert any(p.startswith(f"amqtt-{AMQTT[device.name]}") for p in packages), packages
-        with LoopbackForward(device.netns, DATABROKER_PORT) as forward, VSSClient("127.0.0.1", forward.port) as client:
+        with LoopbackForward(device.netns, DATABROKER_PORT) as forward, \
+                VSSClient("127.0.0.1", forward.port, token=broker_token()) as client:
             client.set_current_values({"Vehicle.Speed": Datapoint(42.0)})
             assert client.get_current_values(["Vehicle.Speed"])["Vehicle.Speed"].value == 42.0
         # What a Velocitas app does at start-up: a paho-mqtt client connects, subscribes, publishes.

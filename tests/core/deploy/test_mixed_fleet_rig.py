@@ -15,7 +15,7 @@ from sdv_studio.core.defaults import DATABROKER_PORT
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from tests.core.deploy.conftest import APPS, agent_status, build, deploy
+from tests.core.deploy.conftest import APPS, agent_status, broker_token, build, deploy
 from tests.rig.devices import LOGIN_USER
 from tests.rig.forward import LoopbackForward
 from tests.rig.rig import Device, Rig
@@ -35,7 +35,8 @@ def _distinct_values(device: Device, path: str, wanted: int, within: float = 20.
     """Values of ``path`` an independent kuksa-client reads on the device's own broker."""
     seen: set[object] = set()
     deadline = time.monotonic() + within
-    with LoopbackForward(device.netns, DATABROKER_PORT) as forward, VSSClient("127.0.0.1", forward.port) as client:
+    with LoopbackForward(device.netns, DATABROKER_PORT) as forward, \
+            VSSClient("127.0.0.1", forward.port, token=broker_token()) as client:
         while len(seen) < wanted and time.monotonic() < deadline:
             value = client.get_current_values([path])[path]
             if value is not None:

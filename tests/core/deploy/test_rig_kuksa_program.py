@@ -4,6 +4,7 @@ overlay exist on the fallback databroker, which loads the package's catalogue.""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from tests.core.deploy.conftest import APPS, agent_status, build, deploy
+from tests.core.deploy.conftest import APPS, agent_status, broker_token, build, deploy
 from tests.rig.rig import Rig
 
 pytestmark = pytest.mark.rig
@@ -34,9 +35,10 @@ with VSSClient('127.0.0.1', 55555) as client:
         time.sleep(0.5)
 """
 READ_BACK = """\
+import os
 from kuksa_client.grpc import VSSClient
 
-with VSSClient('127.0.0.1', 55555) as client:
+with VSSClient('127.0.0.1', 55555, token=os.environ['KUKSA_TOKEN']) as client:
     print(client.get_current_values(['Vehicle.Cabin.DogModeTemperature'])['Vehicle.Cabin.DogModeTemperature'].value)
 """
 
@@ -58,5 +60,6 @@ def test_kuksa_documentation_program_with_overlay_signals_runs_on_the_fallback_b
     [app] = agent_status(device, "dogmode")["apps"]
     assert app["status"] == "running"
     done = subprocess.run(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", READ_BACK],
-                          capture_output=True, text=True, timeout=30, check=False)
+                          capture_output=True, text=True, timeout=30, check=False,
+                          env={**os.environ, "KUKSA_TOKEN": broker_token()})
     assert done.stdout.strip() == "21.5", done.stderr

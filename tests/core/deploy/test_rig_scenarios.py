@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from sdv_studio.core.deploy import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from tests.core.deploy.conftest import APPS, FAST, agent_status, build, deploy
+from tests.core.deploy.conftest import APPS, FAST, agent_status, broker_token, build, deploy
 from tests.rig.rig import Device, Rig
 
 pytestmark = pytest.mark.rig
@@ -73,9 +74,10 @@ def running(device: Device, name: str) -> dict:
 
 def on_device_python(device: Device, code: str, timeout: float = 30) -> str:
     """Run Python with the workstation's kuksa-client inside the device's network, where the
-    fallback databroker listens on 127.0.0.1."""
+    fallback databroker listens on 127.0.0.1 (and takes the token in $KUKSA_TOKEN)."""
     done = subprocess.run(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", code],
-                          capture_output=True, text=True, timeout=timeout, check=True)
+                          capture_output=True, text=True, timeout=timeout, check=True,
+                          env={**os.environ, "KUKSA_TOKEN": broker_token()})
     return done.stdout
 
 
@@ -154,10 +156,10 @@ def test_playground_app_on_six_devices_toggles_the_low_beam_on_each_broker(
     result, _ = deploy(rig, devices, playground, trust, records, DeployOptions(grace_seconds=2.0))
     assert result.status == "completed", [(d.device_id, d.message, d.logs[-5:]) for d in result.devices]
     sample = (
-        "import time\n"
+        "import os, time\n"
         "from kuksa_client.grpc import VSSClient\n"
         "seen = set()\n"
-        "with VSSClient('127.0.0.1', 55555) as c:\n"
+        "with VSSClient('127.0.0.1', 55555, token=os.environ['KUKSA_TOKEN']) as c:\n"
         "    deadline = time.monotonic() + 8\n"
         "    while time.monotonic() < deadline and len(seen) < 2:\n"
         "        dp = c.get_target_values(['Vehicle.Body.Lights.Beam.Low.IsOn'])['Vehicle.Body.Lights.Beam.Low.IsOn']\n"
@@ -182,14 +184,15 @@ def test_hot_swap_of_a_publishing_app_leaves_no_gap_over_300_ms(
     assert first.status == "completed", first.device("d6").message
     stamps = tmp_path / "stamps.txt"
     subscriber = (
-        "import sys, time\n"
+        "import os, time\n"
         "from kuksa_client.grpc import VSSClient\n"
         f"out = open({str(stamps)!r}, 'w', buffering=1)\n"
-        "with VSSClient('127.0.0.1', 55555) as c:\n"
+        "with VSSClient('127.0.0.1', 55555, token=os.environ['KUKSA_TOKEN']) as c:\n"
         "    for update in c.subscribe_current_values(['Vehicle.Speed']):\n"
         "        out.write(f'{time.monotonic()}\\n')\n"
     )
-    listener = subprocess.Popen(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", subscriber])
+    listener = subprocess.Popen(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", subscriber],
+                                env={**os.environ, "KUKSA_TOKEN": broker_token()})
     try:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and len(stamps.read_text().split() if stamps.exists() else []) < 10:

@@ -26,9 +26,10 @@ def test_a_databroker_on_another_port_is_used_and_mqtt_is_not_a_databroker() -> 
 
 
 def test_nothing_answering_starts_the_fallback_and_a_taken_port_does_not() -> None:
-    assert choose(MANIFEST, {"listening": [1883]}, None, [_broker(1883, "mqtt")]).start_fallback
+    fallback = choose(MANIFEST, {"listening": [1883]}, None, [_broker(1883, "mqtt")])
+    assert fallback.start_fallback and fallback.ours  # it verifies the tokens this workstation mints
     taken = choose(MANIFEST, {"listening": [55555]}, None, [])
-    assert not taken.start_fallback and taken.how == "port 55555 in use on the device"
+    assert not taken.start_fallback and taken.how == "port 55555 in use on the device" and not taken.ours
 
 
 def _detection_off(**kuksa: object) -> dict:

@@ -53,7 +53,7 @@ def test_an_older_python_gets_older_runtimes_and_amqtt_010(python: str, arch: st
 def test_a_current_python_gets_the_runtimes_this_workstation_runs(python: str) -> None:
     bundle = broker_bundle(python, "x86_64")
     versions = _versions(bundle)
-    for name in ("grpcio", "protobuf", "amqtt"):
+    for name in ("grpcio", "protobuf", "amqtt", "cryptography"):  # cryptography: the apps' tokens
         assert versions[name] == metadata.version(name)
     assert "docopt" not in versions
 

@@ -32,6 +32,11 @@ from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutco
 from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.runtimes.container_engine import engine_for
+from sdv_studio.core.deploy.runtimes.container_launch import ContainerLaunch
+from sdv_studio.core.deploy.security.access import data_access_of
+from sdv_studio.core.deploy.security.delivery import app_access, credential_env, place_ca, signing_key
+from sdv_studio.core.deploy.security.report import container_facts, container_security, outcome_note
+from sdv_studio.core.deploy.security.sandbox import engine_shortfalls, isolates, refuse_partial, sandbox_of
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.packaging.docker import health_command
 from sdv_studio.core.ssh.target import SshTarget
@@ -141,7 +146,7 @@ def _labels(package: PackageFile) -> dict[str, str]:
 
 
 def _run_container(engine: docker.DockerClient, package: PackageFile, image: Image, wiring: Wiring,
-                   health_port: int, health_interval: float) -> Container:
+                   health_port: int, health_interval: float, launch: ContainerLaunch) -> Container:
     limits = (package.manifest.get("deployment") or {}).get("resourceLimits") or {}
     env = {
         "KUKSA_ENDPOINT": wiring.broker,
@@ -151,6 +156,7 @@ def _run_container(engine: docker.DockerClient, package: PackageFile, image: Ima
         "APP_NAME": package.name,
         "APP_VERSION": package.version,
         "SDV_HEALTH_PORT": str(health_port),
+        **launch.environment(wiring),
     }
     return engine.containers.run(
         image.id,
@@ -159,7 +165,7 @@ def _run_container(engine: docker.DockerClient, package: PackageFile, image: Ima
         environment=env,
         labels=_labels(package),
         healthcheck=_healthcheck(health_interval),
-        network_mode="host",
+        **launch.run_options(image),
         user="1000:1000",
         read_only=True,
         tmpfs={"/tmp": "rw,noexec,nosuid,size=100m"},
@@ -172,7 +178,7 @@ def _run_container(engine: docker.DockerClient, package: PackageFile, image: Ima
 
 
 def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wiring: Wiring,
-            options: DeployOptions) -> SwitchResult:
+            options: DeployOptions, launch: ContainerLaunch) -> SwitchResult:
     existing = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={package.name}"})
     running = [c for c in existing if c.status == "running"]
     for c in running:
@@ -185,7 +191,7 @@ def _switch(engine: docker.DockerClient, package: PackageFile, image: Image, wir
     if not hot:
         for c in running:
             c.stop(timeout=10)
-    new = _run_container(engine, package, image, wiring, port, options.health_interval)
+    new = _run_container(engine, package, image, wiring, port, options.health_interval, launch)
     problem = _wait_healthy(new, options.grace_seconds, options.health_timeout)
     if problem is None:
         for c in existing:
@@ -243,12 +249,15 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
         await step.stage(Stage.COMPATIBILITY)
         async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as (agent, info):
             check_compatible(package, info, "docker")
+            sandbox = sandbox_of(package.manifest)
             try:
                 engine = await asyncio.to_thread(engine_for, agent.remote)
             except docker.errors.DockerException as exc:
                 raise DeployError(f"cannot use the device's Docker engine: {exc}") from exc
             try:
                 check_not_pinned(package, *await asyncio.to_thread(_installed, engine, package), options.force)
+                engine_info = await asyncio.to_thread(engine.info)
+                refuse_partial(sandbox, engine_shortfalls(engine_info))
                 await step.stage(Stage.TRANSFER)
                 image = await asyncio.to_thread(_find_image, engine, package)
                 if image is not None:
@@ -260,15 +269,26 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                     image = await asyncio.to_thread(_build, engine, package, log)
 
                 await step.stage(Stage.KUKSA)
-                wiring = await wire(agent, package.manifest, info, options.broker,
+                key = await signing_key()
+                wiring = await wire(agent, package.manifest, info, options.broker, key,
                                     package.entries.get("support/vss.json"))
                 await step.log(f"databroker {wiring.broker} ({wiring.how})")
+                access = app_access(package, wiring.broker, ours=wiring.ours, key=key, token=options.broker_token,
+                                    ca_pem=options.broker_ca)
+                relay = await agent.call("relay", {"targets": [wiring.broker, wiring.mqtt]},
+                                         timeout=60) if isolates(sandbox) else None
+                launch = ContainerLaunch(credential_env(access, None), await place_ca(agent, info, access), relay)
 
                 await step.stage(Stage.START)
-                switched = await _to_its_end(asyncio.to_thread(_switch, engine, package, image, wiring, options))
+                switched = await _to_its_end(asyncio.to_thread(_switch, engine, package, image, wiring, options,
+                                                               launch))
                 if line := await advertise(agent, info, options.stall_timeout, options.advertise):
                     await step.log(line)
                 await step.stage(Stage.HEALTH)
+                await asyncio.to_thread(switched.container.reload)
+                security = container_security(
+                    sandbox, data_access_of(package.manifest), access,
+                    container_facts(switched.container.attrs, engine_info), wiring.broker if relay else None)
                 await asyncio.to_thread(_prune_images, engine, package)
             except docker.errors.DockerException as exc:
                 raise DeployError(f"the device's Docker engine refused: {exc}") from exc
@@ -276,8 +296,8 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
                 await asyncio.to_thread(engine.close)
         state = "already running" if switched.already_running else "running"
         return JobOutcome(message=f"{package.name} {package.version} {state} in container "
-                                  f"{switched.container.short_id}",
-                          runtime="docker", previous_version=switched.previous)
+                                  f"{switched.container.short_id}{outcome_note(security)}",
+                          runtime="docker", previous_version=switched.previous, security=security)
 
     return job
 

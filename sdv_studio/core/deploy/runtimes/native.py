@@ -18,11 +18,16 @@ from sdv_studio.core.deploy.agent_link.local_target import is_local
 from sdv_studio.core.deploy.agent_link.session import agent_session, deploy_errors
 from sdv_studio.core.deploy.agent_link.transfer import prepare_args, send_package
 from sdv_studio.core.deploy.compatibility import check_compatible
-from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, start_fallback_broker
+from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, recognise, start_fallback_broker
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.security.access import data_access_of
+from sdv_studio.core.deploy.security.delivery import app_access, credential_env, place_ca, signing_key
+from sdv_studio.core.deploy.security.report import native_security, outcome_note
+from sdv_studio.core.deploy.security.sandbox import isolates, native_shortfalls, refuse_partial, sandbox_of
+from sdv_studio.core.deploy.security.tokens import SigningKey
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
@@ -39,6 +44,9 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             check_compatible(package, info, "native")
             current = info.get("current") or {}
             check_not_pinned(package, current.get("version"), current.get("otaEnabled", True), options.force)
+            sandbox = sandbox_of(package.manifest)
+            limits = (package.manifest.get("deployment") or {}).get("resourceLimits") or {}
+            refuse_partial(sandbox, native_shortfalls(info, bool(limits)))
 
             await step.stage(Stage.TRANSFER)
             advert = await plan_advert(info, target, options.advertise)
@@ -51,14 +59,20 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             await step.stage(Stage.INSTALL)
             wiring = choose(package.manifest, info, options.broker,
                             None if options.broker else await device_brokers(agent))
+            key = await signing_key()
+            wiring = await recognise(agent, wiring, info, key)
+            access = app_access(package, wiring.broker, ours=wiring.ours, key=key, token=options.broker_token,
+                                ca_pem=options.broker_ca)
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
                      "healthTimeout": options.health_timeout, "healthInterval": options.health_interval,
                      "advertise": advert.args,
+                     "env": credential_env(access, await place_ca(agent, info, access)),
+                     "sandbox": {"isolate": isolates(sandbox)},
                      "bootHook": not is_local(target)}  # this computer is no device to set up for boot
             try:
-                started = await _install_and_start(agent, package, info, wiring, source, start, options, step)
+                started = await _install_and_start(agent, package, info, wiring, source, start, options, step, key)
             except (AgentUnavailable, SshError, TimeoutError) as exc:
                 # The device goes on without us (installs, starts, gates, rolls back): ask it how it ended.
                 await session.aclose()
@@ -69,8 +83,10 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
         note = "already running" if started.get("alreadyRunning") else f"running ({started.get('mode', 'started')})"
         if "bootHook" in started:
             note += f"; {_boot_note(started['bootHook'])}"
-        return JobOutcome(message=f"{package.name} {package.version} {note}", runtime="native",
-                          previous_version=str(previous) if previous else None)
+        security = native_security(sandbox, data_access_of(package.manifest), access,
+                                   (started.get("instance") or {}).get("limits") or {})
+        return JobOutcome(message=f"{package.name} {package.version} {note}{outcome_note(security)}",
+                          runtime="native", previous_version=str(previous) if previous else None, security=security)
 
     return job
 
@@ -100,7 +116,7 @@ async def _locked_session(session: AsyncExitStack, target: SshTarget, trust: Hos
 
 async def _install_and_start(agent: AgentClient, package: PackageFile, info: dict[str, Any], wiring: Wiring,
                              source: dict[str, Any], start: dict[str, Any], options: DeployOptions,
-                             step: StepReporter) -> dict[str, Any]:
+                             step: StepReporter, key: SigningKey) -> dict[str, Any]:
     """The agent's answer to starting the release (with its health gate) once installed."""
     timeout = options.grace_seconds + options.health_timeout + 900  # an offline pip install, a gate
     progress = _Progress(step, wiring)
@@ -111,7 +127,7 @@ async def _install_and_start(agent: AgentClient, package: PackageFile, info: dic
         await agent.call("install", source, timeout=timeout, on_progress=progress)
     await progress.kuksa()
     await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
-                                catalogue=package.entries.get("support/vss.json"))
+                                catalogue=package.entries.get("support/vss.json"), key=key)
     await progress.start()
     return await agent.call("start", {**start, "packageId": package.package_id}, timeout=timeout,
                             on_progress=progress)

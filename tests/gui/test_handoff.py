@@ -1,0 +1,213 @@
+"""Hand-offs reaching the window: a POST from a page, a real browser's button, a link passed on by a
+second launch. Each must ask first, then land at Configure with the exact code and name."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+
+import httpx
+import pytest
+
+from sdv_studio.core.handoff.links import LINK_ORIGIN, build_link
+from sdv_studio.core.handoff.origins import HandoffConfig, OriginPolicy
+from sdv_studio.gui.handoff import HandoffReceiver
+from sdv_studio.gui.handoff_dialog import HandoffDialog
+from sdv_studio.gui.qt import QtWidgets
+from sdv_studio.gui.single_instance import InstanceServer
+from sdv_studio.gui.state import Step
+from tests.gui.helpers import go_to, visible_dialog
+from tests.locations import REPO
+
+PAGE_DIR = Path(__file__).parent / "handoff_page"
+PROTOTYPE = (PAGE_DIR / "prototype.py").read_text(encoding="utf-8")
+PLAYGROUND = "https://playground.digital.auto"
+
+
+def dialogs() -> list[HandoffDialog]:
+    return [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, HandoffDialog) and w.isVisible()]
+
+
+def start_receiver(qtbot, window, origins: list[str], instance: InstanceServer | None = None):  # type: ignore[no-untyped-def]
+    receiver = HandoffReceiver(window, HandoffConfig(0, OriginPolicy.of(origins)), instance)
+    started = asyncio.ensure_future(receiver.start())
+    qtbot.waitUntil(started.done, timeout=5000)
+    started.result()
+    assert receiver.server is not None
+    return receiver
+
+
+def post_in_thread(url: str, origin: str, body: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The request from another thread: the endpoint answers on the window's loop, which the test turns."""
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(httpx.post, url, json=body, headers={"Origin": origin}, timeout=10)
+    pool.shutdown(wait=False)
+    return future
+
+
+def assert_at_configure_with(window, code: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page = window.page(Step.CONFIGURE)
+    assert window.ctx.state.current_step is Step.CONFIGURE
+    assert page.editor.toPlainText() == code
+    assert page.name.text() == name
+
+
+def test_an_allowed_page_is_asked_about_then_lands_at_configure(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    go_to(window, qtbot, Step.PACKAGE)  # somewhere else in the wizard, with other code
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=30_000)  # the build there has ended
+    response = post_in_thread(receiver.server.url, PLAYGROUND,
+                              {"pythonCode": PROTOTYPE, "prototypeName": "Smart Wipers", "vssVersion": "6.0"})
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    qtbot.waitUntil(response.done, timeout=10_000)
+    assert response.result().status_code == 202
+    assert PLAYGROUND in dialog.message.text() and "Smart Wipers" in dialog.message.text()
+    assert window.ctx.state.current_step is Step.PACKAGE  # nothing changed before the answer
+    second = post_in_thread(receiver.server.url, PLAYGROUND, {"pythonCode": "pass", "prototypeName": "other"})
+    qtbot.waitUntil(second.done, timeout=10_000)
+    assert second.result().status_code == 409 and len(dialogs()) == 1
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+    assert window.page(Step.CONFIGURE).vss.currentText() == "6.0"
+    assert window.ctx.state.app_package is None  # the package built before is forgotten, none is built
+
+
+def test_ignoring_changes_nothing(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    before = window.page(Step.CONFIGURE).editor.toPlainText()
+    post_in_thread(receiver.server.url, PLAYGROUND, {"pythonCode": "pass", "prototypeName": "p"})
+    visible_dialog(qtbot, HandoffDialog).ignore_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert window.page(Step.CONFIGURE).editor.toPlainText() == before
+
+
+def test_another_origin_gets_403_and_no_dialog(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    response = post_in_thread(receiver.server.url, "https://evil.example",
+                              {"pythonCode": PROTOTYPE, "prototypeName": "Smart Wipers"})
+    qtbot.waitUntil(response.done, timeout=10_000)
+    assert response.result().status_code == 403
+    qtbot.wait(200)
+    assert dialogs() == []
+
+
+# -- a real browser ----------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def page_server() -> Iterator[str]:
+    """index.html and the prototype on a loopback port of their own: another origin than the endpoint's."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(PAGE_DIR)))
+    Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # --no-sandbox: Chromium refuses to run its sandbox as root, which the test machines are.
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--user-data-dir={tmp_path / 'chromium'}", "--no-first-run"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.slow
+def test_a_browser_page_hands_off_through_the_confirmation(qtbot, window, page_server, browser) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [page_server])
+    browser.get(f"{page_server}/index.html?endpoint={receiver.server.url}")
+    browser.find_element("id", "deploy").click()
+    dialog = visible_dialog(qtbot, HandoffDialog, timeout=30_000)
+    assert page_server in dialog.message.text() and "Smart Wipers" in dialog.message.text()
+    qtbot.waitUntil(lambda: browser.find_element("id", "result").text.startswith("202"), timeout=10_000)
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+
+
+@pytest.mark.slow
+def test_a_browser_page_of_another_origin_is_refused(qtbot, window, page_server, browser) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    browser.get(f"{page_server}/index.html?endpoint={receiver.server.url}")
+    browser.find_element("id", "deploy").click()
+    qtbot.waitUntil(lambda: browser.find_element("id", "result").text.startswith("failed"), timeout=30_000)
+    assert dialogs() == []
+
+
+# -- links, as the desktop runs the handler -----------------------------------------------------
+
+
+def desktop_command(link: str) -> list[str]:
+    """The .desktop entry's Exec line with the link for %u, this checkout's Python as the program."""
+    exec_line = next(line for line in (REPO / "packaging/linux/sdv-studio.desktop").read_text().splitlines()
+                     if line.startswith("Exec="))
+    program, *args = exec_line.removeprefix("Exec=").split()
+    assert program == "sdv-studio" and args == ["%u"]
+    return [sys.executable, "-m", "sdv_studio", *(link if a == "%u" else a for a in args)]
+
+
+@pytest.mark.slow
+def test_a_link_reaches_the_running_window(qtbot, window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(tmp_path / "home"))
+    instance = InstanceServer()
+    assert instance.listen()
+    start_receiver(qtbot, window, [PLAYGROUND], instance)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+    launch = subprocess.Popen(desktop_command(build_link("Smart Wipers", PROTOTYPE)), env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: launch.poll() is not None, timeout=60_000)
+    finally:
+        launch.kill()
+    _, stderr = launch.communicate()
+    assert launch.returncode == 0, stderr
+    assert "handed to the running SDV Studio window" in stderr  # it did not open a window of its own
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    assert LINK_ORIGIN in dialog.message.text()
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+
+
+def test_a_link_to_code_left_by_a_page(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.core.handoff.links import ref_link
+    from sdv_studio.core.handoff.request import Handoff
+
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    ref = receiver.server.held.put(Handoff(PROTOTYPE, "Smart Wipers", PLAYGROUND))
+    receiver.open_link(ref_link(ref))
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    assert PLAYGROUND in dialog.message.text()
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+    receiver.open_link(ref_link(ref))  # taken already: the user is told, nothing opens
+    box = visible_dialog(qtbot, QtWidgets.QMessageBox)
+    assert "ref: unknown or expired" in box.text()
+    box.close()
