@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.handoff.origins import OriginPolicy
 from sdv_studio.core.handoff.refs import HeldHandoffs
 from sdv_studio.core.handoff.request import MAX_BODY_BYTES, Handoff, HandoffError, parse_handoff
@@ -56,7 +57,9 @@ class Response:
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
 
 
-class HttpError(Exception):
+class HttpError(InvalidInput):
+    """A request the endpoint refuses; answered with ``status`` and its one problem line."""
+
     def __init__(self, status: HTTPStatus, problem: str) -> None:
         super().__init__(problem)
         self.response = Response(status, {"errors": [problem]})
