@@ -73,7 +73,7 @@ def create_app(settings: ApiSettings, ctx: ApiContext | None = None) -> FastAPI:
 
 def _document_bearer(app: FastAPI) -> None:
     """Declare the bearer scheme in the OpenAPI document, and the answers given before a route runs
-    (401 everywhere, 422 in our shape; 400 and 413 where a body is taken) on every operation."""
+    (401 everywhere, 422 in our shape, 400 for a malformed request; 413 where a body is taken) on every operation."""
     plain = app.openapi
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
 
@@ -93,6 +93,8 @@ def _document_bearer(app: FastAPI) -> None:
                     if "requestBody" in operation:
                         responses["400"] = {"description": "the body cannot be decoded (not UTF-8)", **error}
                         responses["413"] = {"description": "request body too large", **error}
+                    else:  # the server's HTTP parser refuses a malformed request line before any route runs
+                        responses["400"] = {"description": "a malformed HTTP request (the server's plain-text answer)"}
             for unused in ("HTTPValidationError", "ValidationError"):
                 schema["components"]["schemas"].pop(unused, None)
             app.openapi_schema = schema

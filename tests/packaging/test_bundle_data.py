@@ -105,7 +105,7 @@ def test_desktop_entry_and_apprun() -> None:
     entry = dict(line.split("=", 1) for line in (PACKAGING / "linux" / "sdv-studio.desktop").read_text().splitlines()
                  if "=" in line)
     assert entry["Type"] == "Application" and entry["Name"] == "SDV Studio"
-    assert entry["Exec"] == "sdv-studio" and entry["Icon"] == "sdv-studio"
+    assert entry["Exec"] == "sdv-studio %u" and entry["Icon"] == "sdv-studio"
     for script in ("AppRun", "install.sh", "build-linux.sh"):
         path = PACKAGING / script if script == "build-linux.sh" else PACKAGING / "linux" / script
         assert os.access(path, os.X_OK), f"{script} is not executable"
