@@ -23,6 +23,9 @@ from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2 as v2
 from sdv_studio.broker.proto.kuksa.val.v2 import val_pb2_grpc as v2_grpc
 from sdv_studio.core.errors import OperationFailed
 
+# gRPC call metadata: ``authorization: Bearer …`` for a databroker that checks tokens.
+Metadata = tuple[tuple[str, str], ...]
+
 # What a value can be: VSS's scalars and arrays of them; None when the signal has none yet.
 SignalValue = bool | int | float | str | list[Any] | None
 
@@ -52,19 +55,20 @@ def _failure(exc: grpc.aio.AioRpcError) -> BrokerError:
     return BrokerError(f"{exc.code().name}: {exc.details() or 'no answer'}")
 
 
-async def check_paths(channel: grpc.aio.Channel, paths: Sequence[str], timeout: float) -> Checked:
+async def check_paths(channel: grpc.aio.Channel, paths: Sequence[str], timeout: float,
+                      metadata: Metadata = ()) -> Checked:
     """Each path asked about on its own, so one typo does not hide the others."""
     stub = v2_grpc.VALStub(channel)
     try:
-        await stub.GetServerInfo(v2.GetServerInfoRequest(), timeout=timeout)
+        await stub.GetServerInfo(v2.GetServerInfoRequest(), timeout=timeout, metadata=metadata)
     except grpc.aio.AioRpcError as exc:
         if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
             raise _failure(exc) from exc
-        return await _check_v1(v1_grpc.VALStub(channel), paths, timeout)
+        return await _check_v1(v1_grpc.VALStub(channel), paths, timeout, metadata)
 
     async def signal(path: str) -> bool:
         try:
-            found = await stub.ListMetadata(v2.ListMetadataRequest(root=path), timeout=timeout)
+            found = await stub.ListMetadata(v2.ListMetadataRequest(root=path), timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return False
@@ -76,14 +80,14 @@ async def check_paths(channel: grpc.aio.Channel, paths: Sequence[str], timeout: 
                    tuple(p for p, k in zip(paths, known, strict=True) if not k), "kuksa.val.v2")
 
 
-async def _check_v1(stub: v1_grpc.VALStub, paths: Sequence[str], timeout: float) -> Checked:
+async def _check_v1(stub: v1_grpc.VALStub, paths: Sequence[str], timeout: float, metadata: Metadata) -> Checked:
     known: list[str] = []
     unknown: list[str] = []
     for path in paths:
         request = v1.GetRequest(entries=[v1.EntryRequest(path=path, view=v1_types.VIEW_METADATA,
                                                          fields=[v1_types.FIELD_METADATA])])
         try:
-            answer = await stub.Get(request, timeout=timeout)
+            answer = await stub.Get(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
             raise _failure(exc) from exc
         ok = not answer.errors and not answer.error.code and any(e.path == path for e in answer.entries)
@@ -91,12 +95,13 @@ async def _check_v1(stub: v1_grpc.VALStub, paths: Sequence[str], timeout: float)
     return Checked(tuple(known), tuple(unknown), "kuksa.val.v1")
 
 
-async def updates(channel: grpc.aio.Channel, checked: Checked) -> AsyncIterator[Update]:
+async def updates(channel: grpc.aio.Channel, checked: Checked, metadata: Metadata = ()) -> AsyncIterator[Update]:
     """The current values first (as the databroker sends them on subscribing), then each change,
     until the stream fails (BrokerError) or the caller stops. ``checked.known`` is not empty."""
     try:
         if checked.api == "kuksa.val.v2":
-            call = v2_grpc.VALStub(channel).Subscribe(v2.SubscribeRequest(signal_paths=list(checked.known)))
+            call = v2_grpc.VALStub(channel).Subscribe(v2.SubscribeRequest(signal_paths=list(checked.known)),
+                                                      metadata=metadata)
             async for response in call:
                 received = time.time()
                 for path, point in response.entries.items():
@@ -104,7 +109,8 @@ async def updates(channel: grpc.aio.Channel, checked: Checked) -> AsyncIterator[
         else:
             entries = [v1.SubscribeEntry(path=p, view=v1_types.VIEW_CURRENT_VALUE, fields=[v1_types.FIELD_VALUE])
                        for p in checked.known]
-            async for response in v1_grpc.VALStub(channel).Subscribe(v1.SubscribeRequest(entries=entries)):
+            async for response in v1_grpc.VALStub(channel).Subscribe(v1.SubscribeRequest(entries=entries),
+                                                                  metadata=metadata):
                 received = time.time()
                 for update in response.updates:
                     point = update.entry.value

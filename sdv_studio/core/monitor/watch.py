@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from sdv_studio.core.deploy.agent_link.client import AgentCallError
+from sdv_studio.core.deploy.security.tokens import mint, workstation_key
 from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.monitor.events import (
     BrokerDown,
@@ -28,7 +29,7 @@ from sdv_studio.core.monitor.events import (
     Subscribed,
 )
 from sdv_studio.core.monitor.link import DeviceLink, LinkLost, open_link
-from sdv_studio.core.monitor.subscription import BrokerError, check_paths, updates
+from sdv_studio.core.monitor.subscription import BrokerError, Metadata, check_paths, updates
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.metrics import DeviceMetrics
 
@@ -137,17 +138,18 @@ async def _stream_signals(device_id: str, link: DeviceLink, watch: Watch, put: P
         await put(Subscribed(device_id, broker, (), (), note or "no signals to watch"))
         return
     host, _, port = broker.rpartition(":")
+    metadata = await _read_token()
     failures = 0
     while True:
         try:
             with link.reach(host.strip("[]") or "127.0.0.1", int(port)) as address:
                 async with grpc.aio.insecure_channel(address) as channel:
-                    checked = await check_paths(channel, paths, watch.stall)
+                    checked = await check_paths(channel, paths, watch.stall, metadata)
                     await put(Subscribed(device_id, broker, checked.known, checked.unknown, note))
                     failures = 0
                     if not checked.known:
                         return
-                    async for update in updates(channel, checked):
+                    async for update in updates(channel, checked, metadata):
                         await put(SignalUpdate(device_id, update.path, update.value, update.timestamp,
                                                update.received))
         except BrokerError as exc:
@@ -155,6 +157,16 @@ async def _stream_signals(device_id: str, link: DeviceLink, watch: Watch, put: P
             failures += 1
             await put(BrokerDown(device_id, broker, str(exc), delay))
             await asyncio.sleep(delay)
+
+
+async def _read_token() -> Metadata:
+    """A read-everything token from this workstation's key: SDV Studio's databroker on a device checks
+    tokens signed with it (a broker that checks none ignores it). No usable key: no token."""
+    try:
+        key = await asyncio.to_thread(workstation_key)
+    except (OSError, ValueError):
+        return ()
+    return (("authorization", f"Bearer {mint(key, 'sdv-studio-monitor', 'read')}"),)
 
 
 async def _what_to_watch(link: DeviceLink, watch: Watch) -> tuple[str, tuple[str, ...], str]:
