@@ -56,6 +56,18 @@ def _refusal(exc: object, target: str) -> str:
     return f"databroker {target} refused the call: {text} ({name})"
 
 
+def _channel(grpc, target: str):
+    """The channel the app's client opens: TLS with KUKSA_CA_FILE when the deployment gave one
+    (sdv_broker_access hands the same CA and server name to the app's clients), else plain."""
+    ca_file = os.getenv("KUKSA_CA_FILE")
+    if not ca_file:
+        return grpc.insecure_channel(target)
+    with open(ca_file, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(f.read())
+    name = os.getenv("KUKSA_TLS_SERVER_NAME")
+    return grpc.secure_channel(target, credentials, options=[("grpc.ssl_target_name_override", name)] if name else None)
+
+
 def _ask_velocitas_broker() -> str:
     """The Velocitas SDK's own address and metadata for its databroker, and the API its client
     uses (sdv.databroker.v1): one GetMetadata call; "" when it answered, else why not."""
@@ -66,7 +78,7 @@ def _ask_velocitas_broker() -> str:
 
     locator = config.middleware.service_locator
     target = _grpc_target(locator.get_service_location("vehicledatabroker"))
-    with grpc.insecure_channel(target) as channel:
+    with _channel(grpc, target) as channel:
         try:
             BrokerStub(channel).GetMetadata(GetMetadataRequest(names=["Vehicle.Speed"]), timeout=CHECK_TIMEOUT,
                                             metadata=locator.get_metadata("vehicledatabroker"))
@@ -84,7 +96,7 @@ def _ask_kuksa_broker() -> str:
     token = os.getenv("KUKSA_TOKEN")
     metadata = [("authorization", "Bearer " + token)] if token else None
     refused = f"databroker {target}: the app's kuksa-client has no kuksa.val API"
-    with grpc.insecure_channel(target) as channel:
+    with _channel(grpc, target) as channel:
         for api in ("v1", "v2"):
             try:
                 val = importlib.import_module(f"kuksa.val.{api}.val_pb2")
