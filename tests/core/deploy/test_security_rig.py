@@ -155,7 +155,7 @@ def test_a_sandboxed_container_reaches_its_databroker_and_cannot_connect_to_anot
     rig: Rig, trust: HostKeyTrust, records: DeploymentRecords, tmp_path: Path
 ) -> None:
     device, other = rig["d2"], rig["d3"]
-    reachable = device.run(f"{sys.executable} -c \"import socket; socket.create_connection(('{other.ip}', 22), 3)\"",
+    reachable = device.run(f"python3 -c \"import socket; socket.create_connection(('{other.ip}', 22), 3)\"",
                            check=False)
     assert reachable.returncode == 0, "the device itself reaches the other device: the sandbox is what blocks"
     package = build(tmp_path, PROBING_APP.replace("OTHER_DEVICE", other.ip), "strictbox", runtime="docker",
