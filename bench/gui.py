@@ -47,7 +47,9 @@ loop = qasync.QEventLoop(app)
 asyncio.set_event_loop(loop)
 from sdv_studio.gui.adapters import default_engines
 from sdv_studio.gui.window import MainWindow
-window = MainWindow(default_engines(), QtCore.QSettings(__import__("sys").argv[1], QtCore.QSettings.Format.IniFormat))
+from pathlib import Path
+from sdv_studio.gui.settings import Settings
+window = MainWindow(default_engines(), Settings(Path(__import__("sys").argv[1])))
 window.show()
 window.grab()  # one full paint of the window
 print("shown", flush=True)
@@ -205,13 +207,12 @@ def separate_cores(rig: Any) -> set[int]:  # a tests.rig Rig, imported where the
 
 async def measure(use_rig: bool) -> dict[str, float]:
     from sdv_studio.gui.adapters import default_engines
-    from sdv_studio.gui.qt import QtCore
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.window import MainWindow
 
     results: dict[str, float] = {}
     beat = Heartbeat(WHY)
-    settings = QtCore.QSettings(os.path.join(os.environ["SDV_STUDIO_HOME"], "s.ini"),
-                                QtCore.QSettings.Format.IniFormat)
+    settings = Settings(Path(os.environ["SDV_STUDIO_HOME"]) / "s.ini")
     win = MainWindow(default_engines(), settings)
     win.show()
     await asyncio.sleep(0.3)
@@ -234,7 +235,7 @@ async def measure_rig() -> dict[str, float]:
     from sdv_studio.core.device_wheels.zeroconf_wheels import zeroconf_wheels
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor
-    from sdv_studio.gui.qt import QtCore
+    from sdv_studio.gui.settings import Settings
     from sdv_studio.gui.state import Step
     from sdv_studio.gui.window import MainWindow
     from tests.gui.fakes import PLAIN_APP
@@ -258,8 +259,7 @@ async def measure_rig() -> dict[str, float]:
         with rig.in_workstation():
             executor = DaemonExecutor()
             loop.set_default_executor(executor)
-            settings = QtCore.QSettings(os.path.join(os.environ["SDV_STUDIO_HOME"], "rig.ini"),
-                                        QtCore.QSettings.Format.IniFormat)
+            settings = Settings(Path(os.environ["SDV_STUDIO_HOME"]) / "rig.ini")
             win = MainWindow(default_engines(), settings)
             win.show()
             configure = win.page(Step.CONFIGURE)
