@@ -7,17 +7,14 @@ memory is replayed from its record: each device's last state, each wave's, then 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from typing import cast
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, WebSocket
 
-from sdv_studio.api.auth import SUBPROTOCOL
 from sdv_studio.api.context import context
-from sdv_studio.api.errors import error_body
+from sdv_studio.api.websocket import refuse, stream
 from sdv_studio.core.deploy.events import (
     DeploymentEvent,
     DeploymentFinished,
@@ -47,12 +44,6 @@ async def _send_all(ws: WebSocket, events: AsyncGenerator[DeploymentEvent, None]
             seq += 1
 
 
-async def _until_disconnect(ws: WebSocket) -> None:
-    """Clients send nothing; reading notices when they leave (or the server shuts down)."""
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await ws.receive()
-
 
 @router.websocket("/api/deployments/{deployment_id}/events")
 async def deployment_events(ws: WebSocket, deployment_id: str) -> None:
@@ -66,22 +57,8 @@ async def deployment_events(ws: WebSocket, deployment_id: str) -> None:
         try:
             events = _from_record(deployments.records.load(deployment_id))
         except (KeyError, ValueError):
-            body = error_body(f"no deployment {deployment_id!r}", [f"deploymentId: no deployment {deployment_id!r}"])
-            if "websocket.http.response" in ws.scope.get("extensions", {}):
-                await ws.send_denial_response(JSONResponse(body, 404))
-            else:
-                await ws.close(code=4404)
+            missing = f"no deployment {deployment_id!r}"
+            await refuse(ws, 404, missing, [f"deploymentId: {missing}"])
             return
-    # A browser that offered subprotocols fails the handshake unless the server picks one.
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in ws.scope.get("subprotocols", []) else None)
-    sender = asyncio.create_task(_send_all(ws, events))
-    watcher = asyncio.create_task(_until_disconnect(ws))
     # The deployment goes on whatever happens here: this only stops following it.
-    done, pending = await asyncio.wait({sender, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-            await task
-    if sender in done and sender.exception() is None:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await ws.close(code=1000)
+    await stream(ws, _send_all(ws, events), close_code=1000)

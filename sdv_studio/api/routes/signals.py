@@ -12,18 +12,17 @@ A plain GET of the same path answers 426 and documents the WebSocket in the Open
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Path, Query, WebSocket
 from fastapi.responses import JSONResponse
 
-from sdv_studio.api.auth import SUBPROTOCOL
 from sdv_studio.api.context import ApiContext, context
-from sdv_studio.api.errors import ApiError, error_body, field_named, status_for
+from sdv_studio.api.errors import ApiError, field_named, status_for
 from sdv_studio.api.models import ErrorBody
+from sdv_studio.api.websocket import refuse, stream
 from sdv_studio.core.deploy.service import DeviceRef
 from sdv_studio.core.deploy.targets import UnknownDevice, resolve_device
 from sdv_studio.core.errors import Problems
@@ -81,39 +80,21 @@ async def signals(ws: WebSocket, device_id: DevicePath, path: Paths = [], app: A
     ctx = context(ws)
     problems = _problems(path, app, broker)
     if problems:
-        await _refuse(ws, 422, "invalid request", problems)
+        await refuse(ws, 422, "invalid request", problems)
         return
     try:
         with field_named("--device", "deviceId"):
             device = resolve_device(device_id, ctx.settings.connection, ctx.inventory)
     except UnknownDevice as exc:  # a path that names no device
-        await _refuse(ws, 404, f"no device {device_id!r}", exc.problems)
+        await refuse(ws, 404, f"no device {device_id!r}", exc.problems)
         return
     except Problems as exc:  # the inventory cannot be read
-        await _refuse(ws, status_for(exc), exc.summary, exc.problems)
+        await refuse(ws, status_for(exc), exc.summary, exc.problems)
         return
     watch = Watch(app=app, signals=tuple(dict.fromkeys(path)), metrics=False, broker=broker,
                   timeout=ctx.settings.device_timeout)
-    # A browser that offered subprotocols fails the handshake unless the server picks one.
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in ws.scope.get("subprotocols", []) else None)
-    sender = asyncio.create_task(_send(ws, device, ctx, watch))
-    watcher = asyncio.create_task(_until_disconnect(ws))
-    done, pending = await asyncio.wait({sender, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-            await task
-    if sender in done and sender.exception() is None:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await ws.close(code=1011)  # given up on the device: its last message says why
-
-
-async def _refuse(ws: WebSocket, status: int, detail: str, problems: list[str]) -> None:
-    """The handshake answered with an HTTP error where the server can, else closed with 4000 + status."""
-    if "websocket.http.response" in ws.scope.get("extensions", {}):
-        await ws.send_denial_response(JSONResponse(error_body(detail, problems), status))
-    else:
-        await ws.close(code=4000 + status)
+    # Given up on the device: its last message says why.
+    await stream(ws, _send(ws, device, ctx, watch), close_code=1011)
 
 
 async def _send(ws: WebSocket, device: DeviceRef, ctx: ApiContext, watch: Watch) -> None:
@@ -124,10 +105,3 @@ async def _send(ws: WebSocket, device: DeviceRef, ctx: ApiContext, watch: Watch)
             seq += 1
             if isinstance(event, LinkDown) and event.retry_in is None:
                 return
-
-
-async def _until_disconnect(ws: WebSocket) -> None:
-    """Clients send nothing; reading notices when they leave (or the server shuts down)."""
-    with contextlib.suppress(WebSocketDisconnect):
-        while (await ws.receive())["type"] != "websocket.disconnect":
-            pass
