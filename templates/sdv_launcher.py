@@ -56,16 +56,22 @@ def _refusal(exc: object, target: str) -> str:
     return f"databroker {target} refused the call: {text} ({name})"
 
 
+def _unmetered(factory):
+    return getattr(factory, "__wrapped__", factory)
+
+
 def _channel(grpc, target: str):
     """The channel the app's client opens: TLS with KUKSA_CA_FILE when the deployment gave one
-    (sdv_broker_access hands the same CA and server name to the app's clients), else plain."""
+    (sdv_broker_access hands the same CA and server name to the app's clients), else plain. Not
+    through sdv_meter's wrappers: these checks are SDV Studio's calls, not the app's."""
     ca_file = os.getenv("KUKSA_CA_FILE")
     if not ca_file:
-        return grpc.insecure_channel(target)
+        return _unmetered(grpc.insecure_channel)(target)
     with open(ca_file, "rb") as f:
         credentials = grpc.ssl_channel_credentials(f.read())
     name = os.getenv("KUKSA_TLS_SERVER_NAME")
-    return grpc.secure_channel(target, credentials, options=[("grpc.ssl_target_name_override", name)] if name else None)
+    options = [("grpc.ssl_target_name_override", name)] if name else None
+    return _unmetered(grpc.secure_channel)(target, credentials, options=options)
 
 
 def _ask_velocitas_broker() -> str:
@@ -251,11 +257,11 @@ def main() -> None:
     import sdv_broker_access  # from the support folder, now on sys.path
 
     sdv_broker_access.install()
-    serve_health()
-    if os.getenv("SDV_METRICS_SOCKET"):
+    if os.getenv("SDV_METRICS_SOCKET"):  # before the health thread, whose first probe imports grpc
         import sdv_meter  # in the support folder, beside this file
 
         sdv_meter.install()
+    serve_health()
     if "asyncio" in sys.modules:
         sys.modules["asyncio"].set_event_loop(sys.modules["asyncio"].new_event_loop())
     else:

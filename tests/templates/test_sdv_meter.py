@@ -149,3 +149,37 @@ def test_velocitas_sdk_calls_are_counted(tmp_path: Path, agent_socket: tuple[str
     report = last_report(sock)
     assert report["sent"] == 3 and report["errors"] == 0, report  # SetDatapoints over sdv.databroker.v1
     assert sum(report["latency"]["counts"].values()) == report["calls"] >= 6
+
+
+HEALTH_THEN_APP = r'''
+import sys, time, urllib.request
+port = sys.argv[1]
+for _ in range(3):  # the launcher's health checks run while the app starts, on their own thread
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/health" % port, timeout=10)
+    except OSError:
+        pass
+    time.sleep(1.1)  # a check is redone at most every second
+import grpc
+print(grpc.insecure_channel.__module__, flush=True)
+time.sleep(1.5)  # the meter sends once a second
+'''
+
+
+def test_the_launchers_own_health_checks_are_not_counted_as_the_apps_calls(
+        tmp_path: Path, agent_socket: tuple[str, socket.socket]) -> None:
+    """The health thread imports grpc on the first probe: the meter is already in place (a probe
+    racing the meter's install once patched a half-imported grpc and the app died at start), and
+    its checks of an unreachable databroker are not the app's errors."""
+    path, sock = agent_socket
+    app = tmp_path / "main.py"
+    app.write_text(HEALTH_THEN_APP)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        health, dead = s.getsockname()[1], s.getsockname()[1] + 1
+    done = launch(app, str(health), env={"SDV_METRICS_SOCKET": path, "SDV_HEALTH_PORT": str(health),
+                                          "SDV_APP_FLAVOUR": "kuksa", "KUKSA_ENDPOINT": f"127.0.0.1:{dead}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["sdv_meter"]  # the app's own channels are metered
+    report = last_report(sock)
+    assert (report["calls"], report["errors"], report["lastError"]) == (0, 0, None)
