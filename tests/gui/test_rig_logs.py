@@ -26,6 +26,16 @@ def _ticks(window: LogWindow) -> list[int]:
     return [int(n) for n in re.findall(r"^tick (\d+)$", latest, re.M)]
 
 
+def _wait_for_ticks(qtbot, windows: list[LogWindow], done, timeout: int) -> None:  # type: ignore[no-untyped-def]
+    """``qtbot.waitUntil``, failing with what each window shows (a stall seen once in a full run)."""
+    try:
+        qtbot.waitUntil(done, timeout=timeout)
+    except Exception as exc:  # pytest-qt's TimeoutError
+        shown = "\n".join(f"--- {w.windowTitle()}\n" + "\n".join(w.text.toPlainText().splitlines()[-15:])
+                          for w in windows)
+        raise AssertionError(f"{exc}\n{shown}") from exc
+
+
 @pytest.fixture
 def deployed(rig: Rig, trust: HostKeyTrust, light_package: PackageFile, tmp_path: Path) -> list:  # type: ignore[type-arg]  # noqa: F811
     """The light app running on d5 and d6, deployed from a thread of its own (the Qt loop owns this one)."""
@@ -60,10 +70,10 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
             windows.append(window)
         assert [w.windowTitle() for w in windows] == [f"light on {d.name} — log" for d in targets]
         # Following: ticks written after the window opened keep arriving, in order.
-        qtbot.waitUntil(lambda: all(len(_ticks(w)) >= 3 for w in windows), timeout=60_000)
+        _wait_for_ticks(qtbot, windows, lambda: all(len(_ticks(w)) >= 3 for w in windows), 60_000)
         first = [max(_ticks(w)) for w in windows]
-        qtbot.waitUntil(lambda: all(max(_ticks(w)) >= n + 2 for w, n in zip(windows, first, strict=True)),
-                        timeout=30_000)
+        _wait_for_ticks(qtbot, windows,
+                        lambda: all(max(_ticks(w)) >= n + 2 for w, n in zip(windows, first, strict=True)), 30_000)
         assert all(_ticks(w) == sorted(_ticks(w)) for w in windows)
         # Search, copy and save.
         window = windows[0]
