@@ -16,6 +16,7 @@ CANARY = "Canary: 1, then the rest"
 CUSTOM = "Custom waves"
 PRESETS: dict[str, str | None] = {ALL_AT_ONCE: "", CANARY: "1,100%", CUSTOM: None}
 MAX_PAUSE = 86400  # seconds, as the API allows
+NO_WAVES = "Waves: enter where each wave ends, e.g. 1,25%,100%"
 
 
 def parse_pause(text: str) -> float:
@@ -106,6 +107,8 @@ class RolloutForm(QtWidgets.QWidget):
     def plan(self) -> WavePlan | None:
         """The wave plan for the engine; None for all at once. Raises WavesInvalid naming the field."""
         text = self.waves_text()
+        if not text and PRESETS[self.preset.currentText()] is None:
+            raise WavesInvalid(NO_WAVES)
         if not text:
             return None
         pause = parse_pause(self.pause.text())
@@ -143,7 +146,7 @@ class RolloutForm(QtWidgets.QWidget):
         if not custom:
             return None
         if not self.custom.text().strip():
-            return "Waves: enter where each wave ends, e.g. 1,25%,100%"
+            return NO_WAVES
         try:
             parse_waves(self.custom.text(), "Waves")
         except WavesInvalid as exc:
@@ -167,10 +170,10 @@ class RolloutForm(QtWidgets.QWidget):
     def _preview(self) -> str:
         """How the selected devices split into waves, and when a wave stops the rollout."""
         devices = f"{self._devices} device{'s' if self._devices != 1 else ''}"
-        if not self.waves_text():
-            return f"{devices}, all at once." if self._devices else ""
         if self.errors() or not self._devices:
             return ""
+        if not self.waves_text():
+            return f"{devices}, all at once."
         sizes = wave_sizes(parse_waves(self.waves_text()), self._devices)
         limit = parse_max_failed(self.max_failed.text())
         stops = "any failure" if limit == MaxFailed(count=0) else f"more than {limit} failed"
