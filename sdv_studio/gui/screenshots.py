@@ -95,6 +95,7 @@ async def _render_waves(out: Path, work: Path) -> None:
     kuksa.rollout.preset.setCurrentText(CUSTOM)
     kuksa.rollout.custom.setText("1,50%,100%")
     kuksa.rollout.pause.setText("2")
+    kuksa.rollout.custom.setFocus()  # where the waves were typed
     await _grab(win, out / "4-kuksa-waves.png")
     win.next_btn.click()
     deploy = win.page_of(DeployPage)
