@@ -172,7 +172,7 @@ class ScriptedDeployer:
         # Real devices never finish in step; neither do scripted ones.
         tasks = [DeviceTask(d.id, d.address(), self._job(d, settings, self.step * (1 + 0.4 * i)))
                  for i, d in enumerate(devices)]
-        return OrchestratedRun(DeploymentRun(deployment, tasks, self.records).start())
+        return OrchestratedRun(DeploymentRun(deployment, tasks, self.records, plan=settings.waves).start())
 
     def _job(self, device: Device, settings: DeploySettings, pace: float) -> DeviceJob:
         attempt = self.attempts.get(device.id, 0)

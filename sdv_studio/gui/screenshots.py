@@ -51,6 +51,64 @@ async def _grab_over(window: QtWidgets.QWidget, sheet: QtWidgets.QWidget, path: 
     print(path)
 
 
+async def _select_bench(win: QtWidgets.QWidget) -> None:
+    """On the Devices page: scan the demo bench and tick four of its devices besides This computer."""
+    from sdv_studio.gui.pages.devices import DevicesPage
+    from sdv_studio.gui.window import MainWindow
+
+    assert isinstance(win, MainWindow)
+    devices = win.page_of(DevicesPage)
+    devices.subnet.setText("192.168.7.0/24")
+    devices.user.setText("sdv")
+    devices.scan_btn.click()
+    await _until(lambda: not devices.busy())
+    for device_id in ("orin-bench-01", "orin-car-02", "nuc-gateway", "rpi5-hmi"):
+        devices._checked.add(device_id)
+        devices.upsert(devices.devices[device_id])
+    devices.table.setFocus()  # as after ticking the rows, not with the subnet's text selected
+
+
+async def _render_waves(out: Path, work: Path) -> None:
+    """A rollout in waves 1,50%,100% where a device of the second wave fails: the third is skipped."""
+    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
+    from sdv_studio.gui.pages.deploy import DeployPage
+    from sdv_studio.gui.pages.kuksa import KuksaPage
+    from sdv_studio.gui.pages.package import PackagePage
+    from sdv_studio.gui.pages.rollout import CUSTOM
+    from sdv_studio.gui.settings import Settings
+    from sdv_studio.gui.window import MainWindow
+
+    engines = demo_engines(work / "waves")
+    assert isinstance(engines.deployer, ScriptedDeployer)
+    engines.deployer.step = 0.25
+    engines.deployer.plan = {"orin-car-02": ["fail"]}
+    win = MainWindow(engines, Settings(work / "settings-waves.ini"))
+    win.resize(SIZE)
+    win.show()
+    win.next_btn.click()
+    await _until(lambda: win.ctx.state.app_package is not None and not win.page_of(PackagePage).busy())
+    win.next_btn.click()
+    await _select_bench(win)
+    win.next_btn.click()
+    kuksa = win.page_of(KuksaPage)
+    await _until(lambda: not kuksa.busy())
+    kuksa.rollout.preset.setCurrentText(CUSTOM)
+    kuksa.rollout.custom.setText("1,50%,100%")
+    kuksa.rollout.pause.setText("2")
+    kuksa.rollout.custom.setFocus()  # where the waves were typed
+    await _grab(win, out / "4-kuksa-waves.png")
+    win.next_btn.click()
+    deploy = win.page_of(DeployPage)
+    results = win.ctx.state.deployment_results
+    await _until(lambda: any(r.status == "success" for r in results.values())
+                 and any(r.status == "deploying" for r in results.values()))
+    await _grab(win, out / "5-deploy-waves-running.png")
+    await _until(deploy.is_complete)
+    await _grab(win, out / "5-deploy-waves.png")
+    win.close()
+    await _until(lambda: not win.tasks.busy, 5)
+
+
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
     from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
@@ -103,14 +161,7 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
 
     nxt()
     devices = win.page_of(DevicesPage)
-    devices.subnet.setText("192.168.7.0/24")
-    devices.user.setText("sdv")
-    devices.scan_btn.click()
-    await _until(lambda: not devices.busy())
-    for device_id in ("orin-bench-01", "orin-car-02", "nuc-gateway", "rpi5-hmi"):
-        devices._checked.add(device_id)
-        devices.upsert(devices.devices[device_id])
-    devices.table.setFocus()  # as after ticking the rows, not with the subnet's text selected
+    await _select_bench(win)
     await shot("3-devices")
     if not dark:
         trusting = devices.trust_devices()
@@ -170,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
         async def both() -> None:
             await _render(args.out, False, Path(tmp))
+            await _render_waves(args.out, Path(tmp))
             await _render(args.out, True, Path(tmp))
 
         loop.run_until_complete(both())

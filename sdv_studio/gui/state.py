@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sdv_studio.core.deploy.waves import WavePlan
 from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
 
@@ -33,7 +34,7 @@ class DeploymentResult:
     """One device's outcome, as the Deploy page shows it and the report exports it."""
 
     device: Device
-    status: str = "pending"  # pending | deploying | success | error | cancelled
+    status: str = "pending"  # pending | deploying | success | error | cancelled | skipped
     progress: int = 0
     stage: str = "pending"
     message: str = "Waiting to start..."
@@ -68,6 +69,7 @@ class DeploymentState:
     # How the update runs, chosen on the Kuksa step before the deployment starts.
     hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback_enabled: bool = True
+    wave_plan: WavePlan | None = None  # None: every device at once
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:

@@ -86,6 +86,12 @@ def _qpalette(p: Palette) -> QtGui.QPalette:
     return pal
 
 
+def tint(color: str, alpha: float = 0.14) -> str:
+    """``color`` (#rrggbb) as a see-through fill, for a chip's background behind text of that colour."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha:g})"
+
+
 def stylesheet(p: Palette) -> str:
     return f"""
 QWidget {{ color: {p.text}; }}
@@ -143,6 +149,13 @@ QProgressBar {{ background: {p.alt}; border: 1px solid {p.border}; border-radius
 QProgressBar::chunk {{ background: {p.accent}; border-radius: 4px; }}
 QProgressBar[state="error"]::chunk {{ background: {p.error}; }}
 QProgressBar[state="success"]::chunk {{ background: {p.ok}; }}
+#waveHeader {{ background: {p.alt}; border-top: 1px solid {p.border}; border-bottom: 1px solid {p.border}; }}
+#waveTitle {{ font-weight: 600; }}
+#waveState {{ border-radius: 9px; padding: 2px 10px; font-size: 9pt; font-weight: 600; }}
+#waveState[kind="waiting"], #waveState[kind="muted"] {{ color: {p.muted}; background: {tint(p.muted)}; }}
+#waveState[kind="active"] {{ color: {p.accent}; background: {tint(p.accent)}; }}
+#waveState[kind="ok"] {{ color: {p.ok}; background: {tint(p.ok)}; }}
+#waveState[kind="error"] {{ color: {p.error}; background: {tint(p.error)}; }}
 QHeaderView::section {{ background: {p.alt}; color: {p.muted}; border: none;
     border-bottom: 1px solid {p.border}; padding: 6px 8px; font-weight: 600; font-size: 9pt; }}
 QTableView, QTreeView, QListView {{ background: {p.surface}; alternate-background-color: {p.alt};

@@ -67,5 +67,5 @@ def test_a_failed_wave_skips_the_next_and_json_shows_the_waves(home: Path, tmp_p
                                {"index": 2, "devices": ["127.0.0.1:2"], "status": "skipped", "failed": 0}]
     lines = done.stderr.splitlines()
     assert "wave 1 (1 device(s): 127.0.0.1:1): failed, 1 failed" in lines
-    assert ("127.0.0.1:2: Skipped: wave 1 failed (1 of 1 devices; --max-failed 0); nothing was done on the "
-            "device") in lines
+    assert ("127.0.0.1:2: Skipped: wave 1 failed (1 of 1 devices, more than the 0 allowed); nothing was done "
+            "on the device") in lines

@@ -105,3 +105,64 @@ def test_deploy_adds_the_wheels_a_chosen_device_lacks(window, qtbot, engines) ->
     assert {"3.10-aarch64", "3.11-aarch64", "3.11-x86_64"} <= set(sets) and "wheels" in sets["3.10-aarch64"]
     assert "3.10-x86_64" not in sets  # only what a chosen device needs
     assert "adding wheels for Python 3.10 on aarch64 to the package" in page.log.toPlainText()
+
+
+def _table_order(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The Deploy table top to bottom: a wave's header as its title, a device as its id."""
+    from sdv_studio.gui.pages.wave_groups import WaveHeader
+    from sdv_studio.gui.qt import Qt
+
+    order = []
+    for row in range(page.table.rowCount()):
+        header = page.table.cellWidget(row, 0)
+        order.append(header.title.text() if isinstance(header, WaveHeader)
+                     else page.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+    return order
+
+
+def test_waves_group_the_rows_and_a_stopped_wave_skips_the_rest(window, qtbot, engines) -> None:  # type: ignore[no-untyped-def]
+    """Through the real orchestrator: its wave events set each group's state; retry regroups."""
+    from sdv_studio.gui.pages.rollout import CANARY
+
+    configure_plain_app(window)
+    go_to(window, qtbot, Step.DEVICES)
+    devices = window.page(Step.DEVICES)
+    devices.scan_btn.click()
+    qtbot.waitUntil(lambda: not devices.busy() and devices.devices["local"].compatible, timeout=3000)
+    devices._checked = {"local", "jetson-01", "linux-02"}
+    go_to(window, qtbot, Step.KUKSA)
+    first, *rest = window.ctx.state.selected_devices
+    engines.deployer.plan = {first.id: ["fail", "ok"]}
+    window.page(Step.KUKSA).rollout.preset.setCurrentText(CANARY)
+    go_to(window, qtbot, Step.DEPLOY)
+    page = window.page(Step.DEPLOY)
+    assert page.headline.text().endswith("→ 3 devices in 2 waves")
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+
+    results = window.ctx.state.deployment_results
+    assert results[first.id].status == "error"
+    for device in rest:
+        skipped = results[device.id]
+        assert skipped.status == "skipped" and skipped.started is None and skipped.progress == 0
+        assert skipped.message == ("Skipped: wave 1 failed (1 of 1 devices, more than the 0 allowed); nothing was "
+                                   "done on the device")
+        assert not page.cancel_button(device.id).isEnabled()
+    assert _table_order(page) == ["Wave 1 of 2", first.id, "Wave 2 of 2", *(d.id for d in rest)]
+    run = results[first.id].deployment_id
+    stopped, skipped_wave = page.wave_header(run, 1), page.wave_header(run, 2)
+    assert (stopped.chip.text(), stopped.chip.property("kind")) == ("Stopped: threshold exceeded", "error")
+    assert stopped.detail.text() == "1 device · 1 failed, 0 allowed"
+    assert (skipped_wave.chip.text(), skipped_wave.detail.text()) == ("Skipped", "2 devices")
+    assert page.banner.text() == ("0 succeeded, 1 did not, 2 skipped: a wave stopped the rollout. Retry them, or "
+                                  "finish and review.")
+    log = page.log.toPlainText()
+    assert "Wave 1 of 2 stopped the rollout: 1 of 1 failed" in log
+    assert f"Wave 2 of 2 skipped: {', '.join(d.name for d in rest)}" in log
+
+    page.retry_btn.click()  # the failed device and the skipped ones, in waves again
+    qtbot.waitUntil(page.is_complete, timeout=10_000)
+    assert {r.status for r in results.values()} == {"success"}
+    assert _table_order(page) == ["Retry 1 · wave 1 of 2", first.id, "Retry 1 · wave 2 of 2", *(d.id for d in rest)]
+    again = results[first.id].deployment_id
+    assert [page.wave_header(again, i).chip.text() for i in (1, 2)] == ["Passed", "Passed"]
+    assert page.banner.text() == "All 3 devices are running the app."

@@ -227,8 +227,9 @@ class DeploymentRun:
             status: WaveStatus = "cancelled" if all(r.status == "cancelled" for r in rows) else "completed"
             await self._wave_changed(index, status, failed)
             return
-        self._stopped_because = (f"wave {index} failed ({failed} of {len(rows)} devices; --max-failed "
-                                 f"{self._plan.max_failed})")
+        # Worded for every face: the GUI has no --max-failed option to name.
+        self._stopped_because = (f"wave {index} failed ({failed} of {len(rows)} devices, more than the "
+                                 f"{self._plan.max_failed} allowed)")
         await self._wave_changed(index, "failed", failed)
         if self._plan.rollback_wave:
             await asyncio.gather(*(self._roll_back(index, row) for row in rows if row.status == "success"))

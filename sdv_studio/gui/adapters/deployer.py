@@ -1,8 +1,9 @@
 """Binding to the deployment engine (sdv_studio.core.deploy): one run per Deploy click or retry.
 
-A run streams the engine's own events (DeviceProgress, DeviceLog, DeploymentFinished) and can
-cancel one device or all of them; app management (start, stop, roll back, uninstall, logs) goes per
-device, and ``status`` asks the device what it really runs.
+A run streams the engine's own events (DeviceProgress, DeviceLog, WaveChanged, DeploymentFinished),
+says how the engine split its devices into waves, and can cancel one device or all of them; app
+management (start, stop, roll back, uninstall, logs) goes per device, and ``status`` asks the device
+what it really runs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sdv_studio.core.defaults import DEVICE_TIMEOUT
-from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress
+from sdv_studio.core.deploy.events import DeploymentEvent, DeploymentFinished, DeviceLog, DeviceProgress, WaveChanged
 from sdv_studio.gui.adapters.discovery import Approvals, Device
 
 # SSH, Docker and the agent client load on first use, not with the window.
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
     from sdv_studio.core.deploy.orchestrator import DeploymentRun
     from sdv_studio.core.deploy.records import DeploymentRecords
     from sdv_studio.core.deploy.service import DeviceRef
-    from sdv_studio.models.deployment import AppState, Deployment
+    from sdv_studio.core.deploy.waves import WavePlan
+    from sdv_studio.models.deployment import AppState, Deployment, DeploymentWave
 
-__all__ = ["AppOnDevice", "DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress"]
+__all__ = ["AppOnDevice", "DeploymentEvent", "DeploymentFinished", "DeviceLog", "DeviceProgress", "WaveChanged"]
 
 # A device's record fields that tell how far it got, not what it ended with (``outcome_details``).
 PROGRESS_FIELDS = {"device_id", "status", "progress", "message", "stage", "start_time", "end_time", "error", "logs"}
@@ -37,6 +39,7 @@ class DeploySettings:
     broker: str | None = None  # HOST:PORT the app is wired to; None lets each device use its own
     hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback_enabled: bool = True
+    waves: WavePlan | None = None  # None: every device at once
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class DeployRun(Protocol):
 
     def cancel(self, device_id: str | None = None) -> None: ...
 
+    def waves(self) -> list[DeploymentWave]:
+        """The engine's waves for this run, in order (none when every device goes at once)."""
+        ...
+
     def failure_log(self, device_id: str) -> list[str]: ...
 
     def details(self, device_id: str) -> dict[str, str]:
@@ -134,6 +141,9 @@ class OrchestratedRun:
     def cancel(self, device_id: str | None = None) -> None:
         self._run.cancel(device_id)
 
+    def waves(self) -> list[DeploymentWave]:
+        return [wave.model_copy(deep=True) for wave in self._run.deployment.waves or []]
+
     def failure_log(self, device_id: str) -> list[str]:
         """The tail of the app's own log when it failed on the device."""
         return list(self._run.deployment.device(device_id).logs)
@@ -165,7 +175,7 @@ class CoreDeployer:
         options = DeployOptions(hot_swap=settings.hot_swap, rollback=settings.rollback_enabled,
                                 broker=settings.broker, connect_timeout=self.timeout)
         run = start_deployment(opened, [self._ref(d) for d in devices], self.approvals.trust(), options,
-                               records=self.records)
+                               records=self.records, plan=settings.waves)
         return OrchestratedRun(run)
 
     async def status(self, device: Device, app: str) -> AppOnDevice:

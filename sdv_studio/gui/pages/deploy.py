@@ -1,4 +1,5 @@
-"""Step 5: deploy to every target at once; a row per device, one log for all, cancel and retry."""
+"""Step 5: deploy to every target, at once or in waves; a row per device (under its wave), one log for all,
+cancel and retry."""
 
 from __future__ import annotations
 
@@ -14,23 +15,26 @@ from sdv_studio.gui.adapters.deployer import (
     DeploySettings,
     DeviceLog,
     DeviceProgress,
+    WaveChanged,
 )
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.adapters.packager import BuildDone
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
+from sdv_studio.gui.pages.wave_groups import WaveGroup, WaveHeader
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets
 from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Card, button, cell, read_only_table, restyle, shortcut
 
 COLUMNS = ("Device", "Progress", "Stage", "Elapsed", "")
-FINAL = {"success", "error", "cancelled"}
+FINAL = {"success", "error", "cancelled", "skipped"}
+NOT_DONE = ("error", "cancelled", "skipped")  # what Retry deploys again
 
 
 class DeployPage(Page):
     title = "Deploy"
-    subtitle = "Every selected device at once. Each one is isolated: a failure stays on its own row."
+    subtitle = "Every selected device, at once or in waves. Each one is isolated: a failure stays on its own row."
     icon = "deploy"
     next_label = "Finish"
 
@@ -41,8 +45,14 @@ class DeployPage(Page):
         self._rows: dict[str, int] = {}
         self._seen: dict[str, int] = {}  # deployment id -> events already shown
         self._deployed_package: tuple[str, tuple[str, ...]] | None = None  # (package id, device ids)
+        # The engine's waves, in the order they were planned; each device shows under its last one.
+        self._groups: dict[tuple[str, int], WaveGroup] = {}
+        self._group_of: dict[str, tuple[str, int]] = {}  # device id -> (deployment id, wave index)
+        self._headers: dict[tuple[str, int], WaveHeader] = {}
+        self._retries = -1  # runs in waves so far, less one
         # Events only touch the state; rows and the log catch up a few times a second, in one go.
         self._dirty: set[str] = set()  # device ids whose row is behind their result
+        self._dirty_waves: set[tuple[str, int]] = set()
         self._pending_log: list[str] = []
         self._updates = Coalescer(self._flush, self)
         col = QtWidgets.QVBoxLayout(self)
@@ -56,7 +66,6 @@ class DeployPage(Page):
         # Chosen on the Kuksa step before the deployment started; shown here, not changed mid-run.
         self.update_mode = QtWidgets.QLabel()
         self.update_mode.setObjectName("muted")
-        self.update_mode.setToolTip("How the update runs, chosen on the Kuksa step before Deploy")
         self.retry_btn = button("Retry failed", "retry", tip="Deploy again to the devices that failed (Ctrl+R)")
         self.retry_btn.setShortcut("Ctrl+R")
         self.cancel_all_btn = button("Cancel all", "cancel", tip="Cancel every device still deploying (Esc)")
@@ -108,11 +117,19 @@ class DeployPage(Page):
         if package is None:
             return
         name = f"{package.stored.name} {package.stored.version}"
-        self.headline.setText(f"{name} → {len(state.selected_devices)} device"
-                              f"{'s' if len(state.selected_devices) != 1 else ''}")
+        count = len(state.selected_devices)
+        plan = state.wave_plan
+        waves = len(plan.split([d.id for d in state.selected_devices])) if plan else 0
+        self.headline.setText(f"{name} → {count} device{'s' if count != 1 else ''}"
+                              + (f" in {waves} wave{'s' if waves != 1 else ''}" if plan else ""))
         self.update_mode.setText(" · ".join((
             "Hot swap" if state.runs_hot_swap() else "Stop, then start",
             "roll back on failure" if state.rollback_enabled else "no roll back")))
+        rollout = [] if plan is None else [
+            f"at most {plan.max_failed} failed devices per wave", f"{plan.pause_between:g} s between waves",
+            "a failed wave rolls back" if plan.rollback_wave else "a failed wave stays as it ended"]
+        self.update_mode.setToolTip("\n".join(("How the update runs, chosen on the Kuksa step before Deploy",
+                                               *rollout)))
         key = (package.stored.package_id, tuple(d.id for d in state.selected_devices))
         if key != self._deployed_package or not state.deployment_results:
             self._deployed_package = key
@@ -121,7 +138,7 @@ class DeployPage(Page):
     def settings(self) -> DeploySettings:
         state = self.ctx.state
         return DeploySettings(broker=state.broker_address(), hot_swap=state.hot_swap,
-                              rollback_enabled=state.rollback_enabled)
+                              rollback_enabled=state.rollback_enabled, waves=state.wave_plan)
 
     def start(self, devices: list[Device]) -> None:
         results = self.ctx.state.deployment_results
@@ -150,6 +167,7 @@ class DeployPage(Page):
         for device in devices:
             self._runs[device.id] = run
             state.deployment_results[device.id].deployment_id = run.deployment_id
+        self._group(run, devices)
         self._log("studio", f"deployment {run.deployment_id} started for {', '.join(d.name for d in devices)}")
         try:
             await self._follow(run)
@@ -214,6 +232,8 @@ class DeployPage(Page):
                 self._progress(event)
             elif isinstance(event, DeviceLog):
                 self._device_log(event)
+            elif isinstance(event, WaveChanged):
+                self._wave_changed(event)
             elif isinstance(event, DeploymentFinished):
                 self._log("studio", f"deployment {event.deployment_id} {event.status}")
 
@@ -234,7 +254,7 @@ class DeployPage(Page):
         if result is None:
             return
         now = datetime.now(UTC)
-        if result.started is None and event.status != "pending":
+        if result.started is None and event.status not in ("pending", "skipped"):
             result.started = now
         result.status, result.progress, result.stage, result.message = (event.status, event.progress,
                                                                        event.stage, event.message)
@@ -249,6 +269,16 @@ class DeployPage(Page):
                     result.log.append(line)
                     self._log(result.device.name, f"| {line}")
         self._dirty.add(event.device_id)
+        self._updates.request()
+
+    def _wave_changed(self, event: WaveChanged) -> None:
+        group = self._groups.get((event.deployment_id, event.index))
+        if group is None:
+            return
+        group.status, group.failed = event.status, event.failed
+        results = self.ctx.state.deployment_results
+        self._log("studio", group.log_line({d: r.device.name for d, r in results.items()}))
+        self._dirty_waves.add(group.key)
         self._updates.request()
 
     def _device_log(self, event: DeviceLog) -> None:
@@ -269,12 +299,70 @@ class DeployPage(Page):
             if device_id in results:
                 self._show(results[device_id])
         self._dirty.clear()
+        for key in self._dirty_waves:
+            if key in self._headers:
+                self._headers[key].show_group(self._groups[key])
+        self._dirty_waves.clear()
         if self._pending_log:
             self.log.appendPlainText("\n".join(self._pending_log))  # one layout pass for the batch
             self._pending_log.clear()
         self._settled()
 
     # -- rows -----------------------------------------------------------------------------
+
+    def _group(self, run: DeployRun, devices: list[Device]) -> None:
+        """Files ``devices`` under the engine's waves for ``run`` (or under none), and lays the rows out again."""
+        waves = run.waves()
+        plan = self.ctx.state.wave_plan
+        allowed = str(plan.max_failed) if plan is not None else "0"
+        for device in devices:
+            self._group_of.pop(device.id, None)
+        if waves:
+            self._retries += 1
+        for wave in waves:
+            group = WaveGroup(run.deployment_id, wave.index, len(waves), list(wave.devices), allowed,
+                              wave.status, wave.failed, self._retries)
+            self._groups[group.key] = group
+            for device_id in wave.devices:
+                self._group_of[device_id] = group.key
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Devices of no wave first, then each wave's header with its devices; a wave whose devices all
+        went on to a later run's waves is left out."""
+        results = self.ctx.state.deployment_results
+        self.table.setRowCount(0)
+        self.table.clearSpans()
+        self._rows.clear()
+        self._headers.clear()
+        for device_id, result in results.items():
+            if device_id not in self._group_of:
+                self._row_for(result.device)
+        for key, group in list(self._groups.items()):
+            members = [d for d in group.devices if self._group_of.get(d) == key and d in results]
+            if not members:
+                del self._groups[key]
+                continue
+            self._header_row(group)
+            for device_id in members:
+                self._row_for(results[device_id].device)
+        for result in results.values():
+            self._show(result)
+
+    def _header_row(self, group: WaveGroup) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        self.table.setSpan(row, 0, 1, len(COLUMNS))
+        holder = QtWidgets.QTableWidgetItem()
+        holder.setFlags(Qt.ItemFlag.NoItemFlags)  # not a device: nothing to select or cancel
+        self.table.setItem(row, 0, holder)
+        header = WaveHeader(group)
+        self.table.setCellWidget(row, 0, header)
+        self.table.setRowHeight(row, 34)
+        self._headers[group.key] = header
+
+    def wave_header(self, deployment_id: str, index: int) -> WaveHeader:
+        return self._headers[(deployment_id, index)]
 
     def _row_for(self, device: Device) -> int:
         if device.id in self._rows:
@@ -329,7 +417,8 @@ class DeployPage(Page):
         if stage.text() != result.message:
             stage.setText(result.message)
             stage.setToolTip(result.message)
-        color = QtGui.QColor({"success": p.ok, "error": p.error, "cancelled": p.muted}.get(result.status, p.text))
+        color = QtGui.QColor({"success": p.ok, "error": p.error, "cancelled": p.muted,
+                              "skipped": p.muted}.get(result.status, p.text))
         if stage.foreground().color() != color:
             stage.setForeground(color)
         _set_text(cell(self.table, row, 3), _clock(result.elapsed) if result.started else "–")
@@ -358,11 +447,12 @@ class DeployPage(Page):
 
     def _cancel_current(self) -> None:
         item = self.table.item(self.table.currentRow(), 0)
-        if item is not None:
-            self.cancel(item.data(Qt.ItemDataRole.UserRole))
+        device_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if device_id is not None:  # a wave's header row names no device
+            self.cancel(device_id)
 
     def failed(self) -> list[Device]:
-        return [r.device for r in self.ctx.state.deployment_results.values() if r.status in ("error", "cancelled")]
+        return [r.device for r in self.ctx.state.deployment_results.values() if r.status in NOT_DONE]
 
     def retry_failed(self) -> None:
         devices = self.failed()
@@ -377,11 +467,15 @@ class DeployPage(Page):
         self.retry_btn.setEnabled(not self.busy() and bool(self.failed()))
         self.cancel_all_btn.setEnabled(self.busy())
         if not self.busy() and results:
-            failed = len(done) - ok
+            skipped = sum(1 for r in done if r.status == "skipped")
+            failed = len(done) - ok - skipped
+            said = [f"{ok} succeeded", f"{failed} did not"] if failed or not skipped else [f"{ok} succeeded"]
+            if skipped:
+                said.append(f"{skipped} skipped: a wave stopped the rollout")
             self.banner.show_message(
-                f"All {ok} devices are running the app." if not failed
-                else f"{ok} succeeded, {failed} did not. Retry them, or finish and review.",
-                "ok" if not failed else "warn")
+                f"All {ok} devices are running the app." if not failed and not skipped
+                else f"{', '.join(said)}. Retry them, or finish and review.",
+                "ok" if not failed and not skipped else "warn")
         self.completeChanged.emit()
 
     # -- wizard ---------------------------------------------------------------------------
@@ -399,7 +493,13 @@ class DeployPage(Page):
         self._rows.clear()
         self._dirty.clear()
         self._pending_log.clear()
+        self._groups.clear()
+        self._group_of.clear()
+        self._headers.clear()
+        self._dirty_waves.clear()
+        self._retries = -1
         self.table.setRowCount(0)
+        self.table.clearSpans()
         self.log.clear()
         self.banner.show_message("")
         self._deployed_package = None

@@ -11,6 +11,7 @@ from sdv_studio.gui.adapters.brokers import DeviceUnreachable, KuksaBrokerInfo
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
+from sdv_studio.gui.pages.rollout import RolloutForm
 from sdv_studio.gui.qt import QtGui, QtWidgets
 from sdv_studio.gui.settings import KUKSA_CUSTOM_BROKER, KUKSA_FALLBACK, Settings
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
@@ -70,11 +71,12 @@ class KuksaPage(Page):
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(10)
         self.custom = QtWidgets.QLineEdit()
-        self.custom.setPlaceholderText("HOST:PORT for every device; empty: each uses its own")
+        self.custom.setPlaceholderText("HOST:PORT, or empty")
+        self.custom.setToolTip("The databroker every device's app is wired to; empty: each device uses its own")
         self.custom.setAccessibleName("Custom broker address")
         self.custom_field = Field(self.custom)
         self.custom.textChanged.connect(self._custom_changed)
-        self.fallback = QtWidgets.QCheckBox("Start the embedded fallback databroker on devices that have none")
+        self.fallback = QtWidgets.QCheckBox("Start one where a device has none")
         self.fallback.setChecked(True)
         self.fallback.setToolTip("Changed after the build, the package is built again before deploying")
         self.vss = QtWidgets.QComboBox()
@@ -83,8 +85,9 @@ class KuksaPage(Page):
         self.vss.setToolTip("The VSS catalogue the app's vehicle model and the fallback databroker use; "
                             "changed after the build, the package is built again before deploying")
         form.addRow("Custom address", self.custom_field)
-        bench = QtWidgets.QLabel("It runs in bench mode: an actuator's new target becomes its current value "
-                                 "after 50 ms, as in the digital.auto playground, unless a provider claims it.")
+        bench = QtWidgets.QLabel("The embedded databroker runs in bench mode: an actuator's new target becomes "
+                                 "its current value after 50 ms, as in the digital.auto playground, unless a "
+                                 "provider claims it.")
         bench.setObjectName("muted")
         bench.setWordWrap(True)
         fallback = QtWidgets.QVBoxLayout()
@@ -96,11 +99,12 @@ class KuksaPage(Page):
         choose.body.addLayout(form)
         self.banner = Banner()
         choose.body.addWidget(self.banner)
-        choose.body.addStretch()  # as tall as the Update card beside it, its fields at the top
+        choose.body.addStretch()  # as tall as the cards beside it, its fields at the top
         bottom = QtWidgets.QHBoxLayout()
         bottom.setSpacing(14)
-        bottom.addWidget(choose, 3)
-        bottom.addWidget(self._update_card(), 2)
+        bottom.addWidget(choose, 4)
+        bottom.addWidget(self._update_card(), 3)
+        bottom.addWidget(self._rollout_card(), 3)
         col.addLayout(bottom)
 
     def _update_card(self) -> Card:
@@ -123,6 +127,15 @@ class KuksaPage(Page):
         card.body.addStretch()
         return card
 
+    def _rollout_card(self) -> Card:
+        """All at once, or in waves that stop the rollout when too many of a wave's devices fail."""
+        card = Card("Rollout")
+        self.rollout = RolloutForm()
+        self.rollout.changed.connect(self.completeChanged.emit)
+        card.body.addWidget(self.rollout)
+        card.body.addStretch()
+        return card
+
     # -- detection ------------------------------------------------------------------------
 
     def initialize_page(self) -> None:
@@ -133,6 +146,7 @@ class KuksaPage(Page):
         self.hot_swap_note.setText("The new version starts and passes its health check before the old one stops. "
                                    f"The package's default: {'on' if state.package_hot_swap() else 'off'}.")
         self.rollback.setChecked(state.rollback_enabled)
+        self.rollout.set_devices(len(state.selected_devices))
         self.start_detect()
 
     def start_detect(self, force: bool = False) -> None:
@@ -264,7 +278,7 @@ class KuksaPage(Page):
     # -- wizard ---------------------------------------------------------------------------
 
     def is_complete(self) -> bool:
-        return not self.custom_field.error_text()
+        return not self.custom_field.error_text() and not self.rollout.errors()
 
     def busy(self) -> bool:
         return self._detect is not None and not self._detect.done()
@@ -277,6 +291,7 @@ class KuksaPage(Page):
         # Left as the package says, the package decides (and the deployment's record says so).
         state.hot_swap = None if self.hot_swap.isChecked() == state.package_hot_swap() else self.hot_swap.isChecked()
         state.rollback_enabled = self.rollback.isChecked()
+        state.wave_plan = self.rollout.plan()
         return True
 
     def reset(self) -> None:
@@ -285,6 +300,7 @@ class KuksaPage(Page):
         self._targets = ()
         self.stage.setText("")
         self.banner.show_message("")
+        self.rollout.show_plan(None)
 
     def save_settings(self, settings: Settings) -> None:
         settings.set(KUKSA_CUSTOM_BROKER, self.custom.text())

@@ -72,6 +72,18 @@ def agent_status(device: Device, name: str) -> dict[str, Any]:
     return answer
 
 
+def footprint(device: Device, app: str) -> dict[str, Any]:
+    """What a deployment of ``app`` that reached the device would change: the app's process and
+    releases, and the agent's uploads folder (every deploy session clears package uploads there)."""
+    [state] = agent_status(device, app)["apps"]
+    inventory = json.loads(device.run(f"{AGENT} inventory '{json.dumps({'name': app})}'",
+                                      user=LOGIN_USER).stdout)
+    uploads = Path(inventory["uploads"].replace(f"/home/{LOGIN_USER}", str(device.home), 1))
+    return {"version": state["version"], "status": state["status"], "pid": state["pid"],
+            "releases": sorted(r["release"] for r in inventory["apps"][0]["releases"]),
+            "uploads": sorted((p.name, p.stat().st_mtime_ns) for p in uploads.iterdir()) if uploads.exists() else []}
+
+
 def broker_token() -> str:
     """A token for every signal on the databroker deployments start on rig devices, which verifies
     this test session's workstation key (the deployments' own)."""

@@ -79,7 +79,7 @@ async def test_a_failed_first_wave_skips_the_others_without_starting_them(tmp_pa
     assert fleet.started == ["d1"]
     assert [(d.device_id, d.status) for d in result.devices] == [
         ("d1", "error"), ("d2", "skipped"), ("d3", "skipped"), ("d4", "skipped")]
-    assert result.device("d2").message == ("Skipped: wave 1 failed (1 of 1 devices; --max-failed 0); "
+    assert result.device("d2").message == ("Skipped: wave 1 failed (1 of 1 devices, more than the 0 allowed); "
                                            "nothing was done on the device")
     assert result.device("d2").start_time is None and result.device("d2").progress == 0
     assert result.status == "failed"

@@ -6,9 +6,7 @@ And ``--rollback-wave`` takes a failed wave's healthy devices back to the versio
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,8 +16,7 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.waves import WavePlan, parse_waves
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment
-from tests.core.deploy.conftest import AGENT, FAST, agent_status, build, deploy, ref
-from tests.rig.devices import LOGIN_USER
+from tests.core.deploy.conftest import FAST, agent_status, build, deploy, footprint, ref
 from tests.rig.rig import Device, Rig
 
 pytestmark = pytest.mark.rig
@@ -55,18 +52,6 @@ def deploy_in_waves(rig: Rig, devices: list[Device], package: PackageFile, trust
         return asyncio.run(go())
 
 
-def footprint(device: Device) -> dict[str, Any]:
-    """What a deployment that reached the device would change: the app's process and releases, and
-    the agent's uploads folder (every deploy session clears package uploads there)."""
-    [app] = agent_status(device, "wavy")["apps"]
-    inventory = json.loads(device.run(f"{AGENT} inventory '{json.dumps({'name': 'wavy'})}'",
-                                      user=LOGIN_USER).stdout)
-    uploads = Path(inventory["uploads"].replace(f"/home/{LOGIN_USER}", str(device.home), 1))
-    return {"version": app["version"], "status": app["status"], "pid": app["pid"],
-            "releases": sorted(r["release"] for r in inventory["apps"][0]["releases"]),
-            "uploads": sorted((p.name, p.stat().st_mtime_ns) for p in uploads.iterdir()) if uploads.exists() else []}
-
-
 def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched(
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
@@ -81,7 +66,7 @@ def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched
         (device.home / MARKER).unlink(missing_ok=True)
     result, _ = deploy(rig, devices, v1, trust, records)
     assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
-    before = {d.name: footprint(d) for d in rest}
+    before = {d.name: footprint(d, "wavy") for d in rest}
     assert all(f["version"] == "1.0.0" and f["status"] == "running" for f in before.values()), before
 
     (first.home / MARKER).touch()
@@ -97,7 +82,7 @@ def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched
         (1, [first.name], "failed", 1), (2, [d.name for d in rest], "skipped", 0)]
     assert failed.status == "failed"
     # Untouched: the same v1 process, no v2 release, the uploads folder as it was.
-    assert {d.name: footprint(d) for d in rest} == before
+    assert {d.name: footprint(d, "wavy") for d in rest} == before
 
     passed = deploy_in_waves(rig, devices, v2, trust, records, "1,100%")
     assert passed.status == "completed", [(d.device_id, d.message) for d in passed.devices]
