@@ -88,6 +88,10 @@ def test_a_canary_that_fails_its_health_gate_leaves_the_other_five_untouched(  #
             assert "5 skipped: a wave stopped the rollout" in deploy_page.banner.text()
             # Not touched: the same v1 process, no new release, the uploads folder as it was.
             assert {d.name: footprint(d, APP) for d in rest} == before
+            complete = win.page(Step.COMPLETE)  # what Complete would show: failed and skipped told apart
+            complete.initialize_page()
+            assert complete.stat_failed.value.text() == "1 · 5 skipped"
+            assert "1 device did not take the new version, 5 skipped by a stopped wave" in complete.banner.text()
 
             first.run(f"rm -f {MARKER}", user=LOGIN_USER)
             deploy_page.retry_btn.click()  # the failed device and the five skipped, in waves again

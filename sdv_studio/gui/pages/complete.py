@@ -133,7 +133,9 @@ class CompletePage(Page):
         ok = sum(1 for r in results if r.status == "success")
         package = state.app_package
         self.stat_app.set(f"{package.stored.name} {package.stored.version}" if package else "–")
-        self.stat_failed.set(str(len(results) - ok))
+        skipped = sum(1 for r in results if r.status == "skipped")  # never touched: a wave stopped the rollout
+        failed = len(results) - ok - skipped
+        self.stat_failed.set(f"{failed} · {skipped} skipped" if skipped else str(failed))
         p = theme.current()
         self.stat_failed.value.setStyleSheet(f"color: {p.error if len(results) > ok else p.text};")
         longest = max((r.elapsed for r in results), default=0.0)
@@ -150,11 +152,11 @@ class CompletePage(Page):
         self.redeploy_btn.setEnabled(len(results) > ok)
         if results:
             self.table.selectRow(0)
-        failed = len(results) - ok
+        untouched = f", {skipped} skipped by a stopped wave" if skipped else ""
         self.banner.show_message(
-            f"{package.stored.name} deployed to every device." if package and not failed
-            else f"{failed} device{' did' if failed == 1 else 's did'} not take the new version: Redeploy failed "
-                 "tries again.", "warn" if failed else "ok")
+            f"{package.stored.name} deployed to every device." if package and ok == len(results)
+            else f"{failed} device{'' if failed == 1 else 's'} did not take the new version{untouched}: "
+                 "Redeploy failed tries again.", "warn" if ok < len(results) else "ok")
         self.refresh()
 
     # -- rows -----------------------------------------------------------------------------
