@@ -3,6 +3,7 @@ any source before anyone sees it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -120,7 +121,9 @@ def handoff_from_fields(values: Mapping[str, Any], origin: str, fields: Fields =
 
 
 def _tree_source(files: Mapping[str, str], name: str, entry: str | None) -> AppSource:
-    return source_from_files({path: text.encode("utf-8") for path, text in files.items()}, name, entry)
+    source = source_from_files({path: text.encode("utf-8") for path, text in files.items()}, name, entry)
+    # The prototype's own name, not a manifest's (the playground's Velocitas apps keep the template's).
+    return dataclasses.replace(source, name_hint=name)
 
 
 def _text_problems(label: str, text: str) -> list[str]:

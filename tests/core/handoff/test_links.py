@@ -1,10 +1,9 @@
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
-
-import json
 
 from sdv_studio.core.handoff.links import LINK_ORIGIN, RefLink, build_link, build_tree_link, is_link, parse_link
 from sdv_studio.core.handoff.request import Handoff, HandoffError

@@ -74,6 +74,7 @@ def test_a_tree_opens_as_its_folder_would() -> None:
     source, folder = handoff.source(), load_folder(VELOCITAS)
     assert (source.files, source.entry_point, source.requirement_lines(), source.notes) == \
         (folder.files, folder.entry_point, folder.requirement_lines(), folder.notes)
+    assert (folder.name_hint, source.name_hint) == ("SampleApp", "Speed App")  # the page's name, not the manifest's
 
 
 def test_a_named_entry_point_is_taken() -> None:
