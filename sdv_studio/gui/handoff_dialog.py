@@ -21,7 +21,7 @@ class HandoffDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.handoff = handoff
         self.setWindowTitle("Open in SDV Studio?")
-        self.setMinimumWidth(640 if handoff.files else 560)
+        self.setMinimumWidth(760 if handoff.files else 560)
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(22, 20, 22, 16)
         col.setSpacing(12)
@@ -36,7 +36,8 @@ class HandoffDialog(QtWidgets.QDialog):
         self.preview.setAccessibleName("Code preview")
         self.preview.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         self.preview.setMaximumHeight(220)
-        self.file_list: QtWidgets.QListWidget | None = None
+        self.preview.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
+        self.file_list: QtWidgets.QTreeWidget | None = None
         if handoff.files:
             col.addLayout(self._tree_row(handoff.files, handoff.entry))
         else:
@@ -67,27 +68,36 @@ class HandoffDialog(QtWidgets.QDialog):
 
     def _tree_row(self, files: Mapping[str, str], entry: str | None) -> QtWidgets.QHBoxLayout:
         """The files on the left (the entry point first, in bold), the chosen one's text on the right."""
-        listing = QtWidgets.QListWidget()
+        listing = QtWidgets.QTreeWidget()
         listing.setAccessibleName("Files")
+        listing.setHeaderLabels(["File", "Lines", ""])
+        listing.setRootIsDecorated(False)
+        listing.headerItem().setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for path in sorted(files, key=lambda p: (p != entry, p)):
-            lines = files[path].count("\n") + 1
-            role = "  ·  entry point" if path == entry else ""
-            item = QtWidgets.QListWidgetItem(f"{path}  ·  {lines} lines{role}")
-            item.setData(Qt.ItemDataRole.UserRole, path)
+            item = QtWidgets.QTreeWidgetItem([path, str(files[path].count("\n") + 1),
+                                              "entry point" if path == entry else ""])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setData(0, Qt.ItemDataRole.UserRole, path)
             if path == entry:
-                font = item.font()
+                font = item.font(0)
                 font.setBold(True)
-                item.setFont(font)
-            listing.addItem(item)
+                item.setFont(0, font)
+            listing.addTopLevelItem(item)
+        listing.header().setStretchLastSection(False)
+        for column in range(3):
+            listing.resizeColumnToContents(column)
+        listing.setFixedWidth(sum(listing.columnWidth(c) for c in range(3)) + 2 * listing.frameWidth()
+                                + listing.verticalScrollBar().sizeHint().width())
         listing.setMaximumHeight(220)
         path_of = Qt.ItemDataRole.UserRole
-        listing.currentRowChanged.connect(lambda row: self._show(files[listing.item(row).data(path_of)]))
-        listing.setCurrentRow(0)
+        listing.currentItemChanged.connect(lambda item, _previous: self._show(files[item.data(0, path_of)]))
+        listing.setCurrentIndex(listing.model().index(0, 0))
         self.file_list = listing
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(12)
-        row.addWidget(listing, 2)
-        row.addWidget(self.preview, 3)
+        row.addWidget(listing)
+        row.addWidget(self.preview, 1)
         return row
 
     def _show(self, text: str) -> None:

@@ -98,11 +98,13 @@ def test_a_multi_file_tree_lands_at_configure_as_its_folder_would(qtbot, window)
     qtbot.waitUntil(response.done, timeout=10_000)
     assert response.result().status_code == 202, response.result().text
     assert "4 files" in dialog.message.text()
-    assert dialog.file_list is not None
-    listed = [dialog.file_list.item(row).text() for row in range(dialog.file_list.count())]
-    assert listed[0].startswith("app/src/main.py") and listed[0].endswith("entry point")
-    assert sorted(line.split("  ")[0] for line in listed) == sorted(tree)
-    dialog.file_list.setCurrentRow(listed.index(next(line for line in listed if line.startswith("app/src/wipers"))))
+    listing = dialog.file_list
+    assert listing is not None
+    rows = [[listing.topLevelItem(i).text(c) for c in range(3)] for i in range(listing.topLevelItemCount())]
+    assert rows[0] == ["app/src/main.py", str(tree["app/src/main.py"].count("\n") + 1), "entry point"]
+    assert sorted(row[0] for row in rows) == sorted(tree) and [row[2] for row in rows[1:]] == ["", "", ""]
+    assert dialog.preview.toPlainText().startswith("# A multi-file prototype")
+    listing.setCurrentItem(listing.topLevelItem([row[0] for row in rows].index("app/src/wipers.py")))
     assert dialog.preview.toPlainText().startswith("def wiping_mode(")
     dialog.open_btn.click()
     qtbot.waitUntil(lambda: not dialogs())
