@@ -17,3 +17,10 @@ VSS_60 = SHARED / "vss" / "vss_release_6.0.json"
 TEST_CACHE = Path(os.environ.get("SDV_STUDIO_TEST_CACHE", Path.home() / ".cache" / "sdv-studio-tests"))
 WHEEL_CACHE = TEST_CACHE / "wheels"
 VENV_CACHE = TEST_CACHE / "venvs"
+APPS = REPO / "tests" / "data" / "apps"
+
+
+def text_tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` as text by its relative path: a project as a page hands it over."""
+    return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(root.rglob("*")) if path.is_file()}

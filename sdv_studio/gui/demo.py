@@ -28,8 +28,10 @@ from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.service import package_hot_swap
 from sdv_studio.core.deploy.stages import Stage
+from sdv_studio.core.handoff.request import Handoff, handoff_from_fields
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
+from sdv_studio.gui import samples
 from sdv_studio.gui.adapters import Engines
 from sdv_studio.gui.adapters.deployer import AppOnDevice, DeployRun, DeploySettings, OrchestratedRun
 from sdv_studio.gui.adapters.discovery import (
@@ -45,6 +47,21 @@ from sdv_studio.gui.adapters.discovery import (
 from sdv_studio.gui.adapters.packager import CorePackager
 from sdv_studio.models.broker import KuksaBrokerInfo
 from sdv_studio.models.deployment import Deployment, DeviceDeployment
+
+# A multi-file prototype as the playground hands a Velocitas app over (the hand-off screenshot).
+PLAYGROUND_TREE = {
+    "app/AppManifest.json": '{"manifestVersion": "v3", "name": "SampleApp", "interfaces": []}\n',
+    "app/requirements.txt": "velocitas-sdk==0.15.4\n",
+    "app/src/main.py": samples.PLAYGROUND_DEFAULT,
+    "app/src/beam.py": 'def toggled(is_on: bool) -> bool:\n    """The low beam\'s next state."""\n'
+                       "    return not is_on\n",
+}
+
+
+def demo_handoff() -> Handoff:
+    return handoff_from_fields({"files": PLAYGROUND_TREE, "prototypeName": "Low Beam Blinker", "vssVersion": "4.0"},
+                               "https://playground.digital.auto")
+
 
 FINGERPRINT = "SHA256:q4Vt1oWkqJ0m2cW6k3t2XbS1mX0eV1r3hTqW8o9yZ0c"
 _SEEN = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # a scan a moment ago

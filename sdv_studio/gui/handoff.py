@@ -1,17 +1,21 @@
 """Where hand-offs reach the window: the loopback endpoint for web pages, links from the desktop
 (``sdv-studio://open?…``, passed on by later launches), and the confirmation before either changes
 anything. Accepted, the code lands at Configure; nothing is built or deployed by a hand-off alone.
+One arriving while the window is busy (a task runs, or it asks about another) waits in a short queue
+and is asked about when the window is idle again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.handoff.links import LINK_ORIGIN, RefLink, is_link, parse_link
 from sdv_studio.core.handoff.origins import HandoffConfig, handoff_config
+from sdv_studio.core.handoff.pending import MAX_PENDING, PendingHandoffs
 from sdv_studio.core.handoff.request import Handoff, HandoffError
-from sdv_studio.core.handoff.server import HandoffServer
+from sdv_studio.core.handoff.server import HandoffServer, Queued
 from sdv_studio.gui.handoff_dialog import HandoffDialog
 from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
 from sdv_studio.gui.settings import HANDOFF_ENABLED, HANDOFF_ORIGINS, HANDOFF_PORT, Settings
@@ -21,7 +25,6 @@ from sdv_studio.gui.window import MainWindow
 log = logging.getLogger(__name__)
 
 BUSY = "SDV Studio is busy with a running task; hand the prototype over again when it is done"
-ASKING = "SDV Studio is already asking about another prototype"
 
 
 def config_from(settings: Settings) -> HandoffConfig | None:
@@ -43,6 +46,8 @@ class HandoffReceiver(QtCore.QObject):
         self.server = HandoffServer(config.policy, self.deliver, config.port) if config else None
         self.instance = instance
         self.dialog: HandoffDialog | None = None
+        self.pending = PendingHandoffs()
+        window.tasks.when_idle(lambda: QtCore.QTimer.singleShot(0, self, self._ask_next))
         if instance is not None:
             instance.received.connect(self.open_message)
         app = QtCore.QCoreApplication.instance()
@@ -74,17 +79,31 @@ class HandoffReceiver(QtCore.QObject):
         if self.instance is not None:
             self.instance.close()
 
-    def deliver(self, handoff: Handoff) -> str | None:
-        """Asks the user about ``handoff``; the reason when the window cannot ask now."""
-        if self.dialog is not None:
-            return ASKING
-        if self.window.tasks.busy:
-            return BUSY
+    def deliver(self, handoff: Handoff) -> Queued | None:
+        """Asks the user about ``handoff`` now, or queues it until the window is idle."""
+        if self.dialog is None and not self.window.tasks.busy:
+            self._ask(handoff)
+            return None
+        replaced = self.pending.put(handoff)
+        work = "asking about another prototype" if self.dialog is not None else "busy with a running task"
+        return Queued(
+            f"SDV Studio is {work}; “{handoff.name}” is shown when that ends. "
+            + ("It replaces the prototype this page handed over before. " if replaced else "")
+            + f"A newer hand-off from the same page replaces it (at most {MAX_PENDING} pages wait).",
+            replaced)
+
+    def _ask(self, handoff: Handoff) -> None:
         self._bring_to_front()
         self.dialog = HandoffDialog(handoff, self.window)
         self.dialog.finished.connect(self._answered)
         self.dialog.open()  # never exec(): the endpoint and the engines run on this loop
-        return None
+
+    def _ask_next(self) -> None:
+        if self.dialog is not None or self.window.tasks.busy:
+            return
+        handoff = self.pending.take()
+        if handoff is not None:
+            self._ask(handoff)
 
     def open_message(self, message: str) -> None:
         """A later launch's message: a link to open, or nothing but "come to the front"."""
@@ -100,15 +119,15 @@ class HandoffReceiver(QtCore.QObject):
         except InvalidInput as exc:
             self._tell(f"This link cannot be opened:\n{chr(10).join(exc.problems)}")
             return
-        refused = self.deliver(handoff)
-        if refused:
-            self._tell(refused)
+        queued = self.deliver(handoff)
+        if queued is not None:
+            self._tell(queued.message)
 
     def _held(self, link: RefLink) -> Handoff:
         held = self.server.held.take(link.ref) if self.server else None
         if held is None:
             raise HandoffError(["ref: unknown or expired; hand the prototype over from the page again"])
-        return Handoff(held.code, held.name, f"{held.origin} (through {LINK_ORIGIN})", held.vss_version)
+        return dataclasses.replace(held, origin=f"{held.origin} (through {LINK_ORIGIN})")
 
     def _answered(self, result: int) -> None:
         dialog, self.dialog = self.dialog, None
@@ -116,9 +135,9 @@ class HandoffReceiver(QtCore.QObject):
         dialog.deleteLater()
         if result != QtWidgets.QDialog.DialogCode.Accepted:
             log.info("hand-off of %r from %s ignored", dialog.handoff.name, dialog.handoff.origin)
-            return
-        if not self.window.open_handoff(dialog.handoff):
+        elif not self.window.open_handoff(dialog.handoff):
             self._tell(BUSY)
+        self._ask_next()
 
     def _tell(self, text: str) -> None:
         self._bring_to_front()

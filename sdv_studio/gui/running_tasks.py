@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 class RunningTasks:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_idle: list[Callable[[], None]] = []
+
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Calls ``callback`` each time the last running task has ended."""
+        self._on_idle.append(callback)
 
     def start(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
               name: str | None = None) -> asyncio.Task[Any]:
@@ -30,6 +35,9 @@ class RunningTasks:
 
         def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
+            if not self._tasks:
+                for callback in self._on_idle:
+                    callback()
             if t.cancelled():
                 return
             exc = t.exception()

@@ -111,7 +111,8 @@ async def _render_waves(out: Path, work: Path) -> None:
 
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
-    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
+    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines, demo_handoff
+    from sdv_studio.gui.handoff_dialog import HandoffDialog
     from sdv_studio.gui.pages.complete import CompletePage
     from sdv_studio.gui.pages.configure import ConfigurePage
     from sdv_studio.gui.pages.deploy import DeployPage
@@ -143,6 +144,11 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
 
     await asyncio.sleep(0.2)
     await shot("1-configure")
+    if not dark:
+        question = HandoffDialog(demo_handoff(), win)
+        question.open()
+        await _grab_over(win, question, out / "0-handoff.png")
+        question.reject()
     configure = win.page_of(ConfigurePage)
     configure.name.setText("Low Beam")
     configure.memory.setText("64MB")

@@ -228,7 +228,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.tasks.busy:
             return False
         self.start_over()
-        self.page_of(ConfigurePage).load_code(handoff.code, handoff.name, handoff.origin, handoff.vss_version)
+        self.page_of(ConfigurePage).load_prototype(handoff.source(), handoff.origin, handoff.vss_version)
         return True
 
     def start_over(self) -> None:

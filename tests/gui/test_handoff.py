@@ -1,5 +1,6 @@
 """Hand-offs reaching the window: a POST from a page, a real browser's button, a link passed on by a
-second launch. Each must ask first, then land at Configure with the exact code and name."""
+second launch; one file or a multi-file tree. Each must ask first, then land at Configure with the
+exact code and name; one arriving while the window is busy waits and is asked about afterwards."""
 
 from __future__ import annotations
 
@@ -18,19 +19,22 @@ from threading import Thread
 import httpx
 import pytest
 
-from sdv_studio.core.handoff.links import LINK_ORIGIN, build_link
+from sdv_studio.core.handoff.links import LINK_ORIGIN, build_link, build_tree_link
 from sdv_studio.core.handoff.origins import HandoffConfig, OriginPolicy
+from sdv_studio.core.packaging.sources import load_folder
 from sdv_studio.gui.handoff import HandoffReceiver
 from sdv_studio.gui.handoff_dialog import HandoffDialog
 from sdv_studio.gui.qt import QtWidgets
 from sdv_studio.gui.single_instance import InstanceServer
 from sdv_studio.gui.state import Step
 from tests.gui.helpers import go_to, visible_dialog
-from tests.locations import REPO
+from tests.locations import REPO, text_tree
 
 PAGE_DIR = Path(__file__).parent / "handoff_page"
 PROTOTYPE = (PAGE_DIR / "prototype.py").read_text(encoding="utf-8")
+WIPERS_APP = PAGE_DIR / "wipers_app"  # a multi-file (Velocitas) prototype
 PLAYGROUND = "https://playground.digital.auto"
+DIGITAL_AUTO = "https://digital.auto"
 
 
 def dialogs() -> list[HandoffDialog]:
@@ -62,7 +66,7 @@ def assert_at_configure_with(window, code: str, name: str) -> None:  # type: ign
 
 
 def test_an_allowed_page_is_asked_about_then_lands_at_configure(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    receiver = start_receiver(qtbot, window, [PLAYGROUND, DIGITAL_AUTO])
     go_to(window, qtbot, Step.PACKAGE)  # somewhere else in the wizard, with other code
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=30_000)  # the build there has ended
     response = post_in_thread(receiver.server.url, PLAYGROUND,
@@ -72,14 +76,118 @@ def test_an_allowed_page_is_asked_about_then_lands_at_configure(qtbot, window) -
     assert response.result().status_code == 202
     assert PLAYGROUND in dialog.message.text() and "Smart Wipers" in dialog.message.text()
     assert window.ctx.state.current_step is Step.PACKAGE  # nothing changed before the answer
-    second = post_in_thread(receiver.server.url, PLAYGROUND, {"pythonCode": "pass", "prototypeName": "other"})
+    second = post_in_thread(receiver.server.url, DIGITAL_AUTO, {"pythonCode": "pass", "prototypeName": "other"})
     qtbot.waitUntil(second.done, timeout=10_000)
-    assert second.result().status_code == 409 and len(dialogs()) == 1
+    assert second.result().status_code == 202 and second.result().json()["status"] == "queued"
+    assert "asking about another prototype" in second.result().json()["message"] and len(dialogs()) == 1
     dialog.open_btn.click()
-    qtbot.waitUntil(lambda: not dialogs())
+    qtbot.waitUntil(lambda: dialogs() and dialogs()[0] is not dialog)  # the one that waited is asked next
     assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
     assert window.page(Step.CONFIGURE).vss.currentText() == "6.0"
     assert window.ctx.state.app_package is None  # the package built before is forgotten, none is built
+    dialogs()[0].ignore_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+
+
+def test_a_multi_file_tree_lands_at_configure_as_its_folder_would(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    tree = text_tree(WIPERS_APP)
+    response = post_in_thread(receiver.server.url, PLAYGROUND, {"files": tree, "prototypeName": "Smart Wipers"})
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    qtbot.waitUntil(response.done, timeout=10_000)
+    assert response.result().status_code == 202, response.result().text
+    assert "4 files" in dialog.message.text()
+    listing = dialog.file_list
+    assert listing is not None
+    rows = [[listing.topLevelItem(i).text(c) for c in range(3)] for i in range(listing.topLevelItemCount())]
+    assert rows[0] == ["app/src/main.py", str(tree["app/src/main.py"].count("\n") + 1), "entry point"]
+    assert sorted(row[0] for row in rows) == sorted(tree) and [row[2] for row in rows[1:]] == ["", "", ""]
+    assert dialog.preview.toPlainText().startswith("# A multi-file prototype")
+    listing.setCurrentItem(listing.topLevelItem([row[0] for row in rows].index("app/src/wipers.py")))
+    assert dialog.preview.toPlainText().startswith("def wiping_mode(")
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, tree["app/src/main.py"], "smart-wipers")
+    page = window.page(Step.CONFIGURE)
+    assert page.source_kind.text() == "playground export · 4 files"
+    assert page.validate_page()
+    opened, folder = window.ctx.state.source, load_folder(WIPERS_APP)
+    assert (opened.files, opened.entry_point, opened.requirement_lines(), opened.declared_signals) == \
+        (folder.files, folder.entry_point, folder.requirement_lines(), folder.declared_signals)
+
+
+def test_a_tree_with_syntax_errors_names_each_file(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    tree = {"src/main.py": "import lib\nprint(:\n", "src/lib.py": "def f(:\n"}
+    response = post_in_thread(receiver.server.url, PLAYGROUND, {"files": tree, "prototypeName": "Broken"})
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    qtbot.waitUntil(response.done, timeout=10_000)
+    problems = response.result().json()["problems"]
+    assert [p.split(": ")[0] for p in problems] == ["src/lib.py:1:7", "src/main.py:2:7"]
+    warning = dialog.findChild(QtWidgets.QLabel, "fieldError")
+    assert "src/lib.py:1:7" in warning.text() and "src/main.py:2:7" in warning.text()
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert window.page(Step.CONFIGURE).editor.error_line == 2  # the entry point's error at its line
+
+
+def test_an_invalid_tree_is_refused_with_the_file_and_no_dialog(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    escaping = {"main.py": "pass", "/etc/cron.d/x": "* * * * * root sh"}
+    response = post_in_thread(receiver.server.url, PLAYGROUND, {"files": escaping, "prototypeName": "p"})
+    qtbot.waitUntil(response.done, timeout=10_000)
+    assert response.result().status_code == 400
+    assert response.result().json() == {"errors": ["files: /etc/cron.d/x: must be inside the project (absolute path)"]}
+    qtbot.wait(200)
+    assert dialogs() == []
+
+
+def test_hand_offs_while_busy_wait_until_the_work_ends(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND, DIGITAL_AUTO])
+    deploying = asyncio.Event()
+    window.ctx.run(deploying.wait(), name="deploy")  # a running task, as a deployment is
+    answers = [post_in_thread(receiver.server.url, origin, {"pythonCode": f"print({name!r})\n", "prototypeName": name})
+               for origin, name in ((PLAYGROUND, "first"), (DIGITAL_AUTO, "other"))]
+    for answer in answers:
+        qtbot.waitUntil(answer.done, timeout=10_000)
+    newer = {"pythonCode": "print('newer')\n", "prototypeName": "newer"}
+    again = post_in_thread(receiver.server.url, PLAYGROUND, newer)
+    qtbot.waitUntil(again.done, timeout=10_000)
+    bodies = [a.result().json() for a in (*answers, again)]
+    assert [a.result().status_code for a in (*answers, again)] == [202, 202, 202]
+    assert [(b["status"], b["replaced"]) for b in bodies] == [("queued", False), ("queued", False), ("queued", True)]
+    assert "shown when that ends" in bodies[0]["message"] and "replaces the prototype" in bodies[2]["message"]
+    qtbot.wait(200)
+    assert dialogs() == []  # nothing interrupts the deployment
+    deploying.set()
+    dialog = visible_dialog(qtbot, HandoffDialog)  # oldest first: the newer one from the playground went last
+    assert "“other”" in dialog.message.text()
+    dialog.ignore_btn.click()
+    qtbot.waitUntil(lambda: dialogs() and "“newer”" in dialogs()[0].message.text())
+    dialogs()[0].open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, "print('newer')\n", "newer")
+    qtbot.wait(200)
+    assert dialogs() == []  # "first" was replaced, never asked about
+
+
+def test_a_link_while_busy_is_asked_about_afterwards(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    building = asyncio.Event()
+    window.ctx.run(building.wait(), name="build")
+    tree = text_tree(WIPERS_APP)
+    receiver.open_link(build_tree_link("Smart Wipers", tree))
+    box = visible_dialog(qtbot, QtWidgets.QMessageBox)
+    assert "busy with a running task" in box.text() and "shown when that ends" in box.text()
+    box.close()
+    assert dialogs() == []
+    building.set()
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    assert LINK_ORIGIN in dialog.message.text() and dialog.handoff.files == tree
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, tree["app/src/main.py"], "smart-wipers")
 
 
 def test_ignoring_changes_nothing(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +257,22 @@ def test_a_browser_page_hands_off_through_the_confirmation(qtbot, window, page_s
     dialog.open_btn.click()
     qtbot.waitUntil(lambda: not dialogs())
     assert_at_configure_with(window, PROTOTYPE, "smart-wipers")
+
+
+@pytest.mark.slow
+def test_a_browser_page_hands_off_a_multi_file_app(qtbot, window, page_server, browser) -> None:  # type: ignore[no-untyped-def]
+    receiver = start_receiver(qtbot, window, [page_server])
+    browser.get(f"{page_server}/index.html?endpoint={receiver.server.url}")
+    browser.find_element("id", "deploy-tree").click()
+    dialog = visible_dialog(qtbot, HandoffDialog, timeout=30_000)
+    tree = text_tree(WIPERS_APP)
+    assert dialog.handoff.files == tree and dialog.handoff.origin == page_server
+    qtbot.waitUntil(lambda: browser.find_element("id", "result").text.startswith("202"), timeout=10_000)
+    dialog.open_btn.click()
+    qtbot.waitUntil(lambda: not dialogs())
+    assert_at_configure_with(window, tree["app/src/main.py"], "smart-wipers")
+    assert window.page(Step.CONFIGURE).validate_page()
+    assert window.ctx.state.source.files == load_folder(WIPERS_APP).files
 
 
 @pytest.mark.slow

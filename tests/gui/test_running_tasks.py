@@ -1,4 +1,5 @@
-"""A task's failure reaches the page that started it; a bug's traceback reaches the log file first."""
+"""A task's failure reaches the page that started it; a bug's traceback reaches the log file first; whoever
+waits for the window to be idle hears when the last task ends."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def test_without_a_page_to_show_it_a_bug_is_still_logged(qt_loop, qtbot, log_fil
     qtbot.waitUntil(lambda: log_file.exists() and "KeyError: 'missing'" in log_file.read_text(), timeout=5000)
     assert "background task orphan failed" in log_file.read_text()
     caplog.clear()
+
+
+def test_idle_is_told_when_the_last_task_ends(qt_loop, qtbot) -> None:  # type: ignore[no-untyped-def]
+    tasks = RunningTasks()
+    idle: list[bool] = []
+    tasks.when_idle(lambda: idle.append(tasks.busy))
+    first, second = asyncio.Event(), asyncio.Event()
+    tasks.start(first.wait())
+    tasks.start(second.wait())
+    first.set()
+    qtbot.waitUntil(lambda: len(tasks) == 1, timeout=5000)
+    assert idle == []  # one still runs
+    second.set()
+    qtbot.waitUntil(lambda: bool(idle), timeout=5000)
+    assert idle == [False]

@@ -28,9 +28,22 @@ PATH = "/api/handoff"
 REF_PATH = "/api/handoff/ref"
 MAX_HEAD_BYTES = 16 * 1024
 READ_TIMEOUT = 10.0
+# A body refused for its size is read and dropped up to this much after the 413, so the page sees the
+# answer: closing with its bytes unread would reset the connection before the browser reads it.
+MAX_DISCARD_BYTES = 4 * MAX_BODY_BYTES
 
-# Given a hand-off, the app shows it and returns None, or returns why it cannot now (answered 409).
-Deliver = Callable[[Handoff], str | None]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The window is busy: the hand-off waits and is shown when the current work ends."""
+
+    message: str  # for the page: why it waits, and that a newer hand-off of its own replaces it
+    replaced: bool  # it replaced one this origin handed over before, still waiting
+
+
+# Given a hand-off, the app shows it (None) or queues it until it can.
+Deliver = Callable[[Handoff], Queued | None]
 
 
 @dataclass
@@ -60,9 +73,10 @@ class Response:
 class HttpError(InvalidInput):
     """A request the endpoint refuses; answered with ``status`` and its one problem line."""
 
-    def __init__(self, status: HTTPStatus, problem: str) -> None:
+    def __init__(self, status: HTTPStatus, problem: str, unread: int = 0) -> None:
         super().__init__(problem)
         self.response = Response(status, {"errors": [problem]})
+        self.unread = unread  # the body's bytes still on their way
 
 
 class HandoffServer:
@@ -98,17 +112,20 @@ class HandoffServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            unread = 0
             try:
                 request = await asyncio.wait_for(_read_request(reader), READ_TIMEOUT)
                 response = self.respond(request)
             except HttpError as exc:
-                response = exc.response
+                response, unread = exc.response, exc.unread
             except TimeoutError:
                 response = Response(HTTPStatus.REQUEST_TIMEOUT, {"errors": ["request: too slow"]})
             writer.write(response.encode())
             await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the page went away; nothing to answer
+            if 0 < unread <= MAX_DISCARD_BYTES:
+                await asyncio.wait_for(_discard(reader, unread), READ_TIMEOUT)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass  # the page went away, or stopped sending what it announced; nothing more to say
         finally:
             writer.close()
 
@@ -134,9 +151,12 @@ class HandoffServer:
             return Response(HTTPStatus.BAD_REQUEST, {"errors": exc.problems}, cors)
         if request.path == REF_PATH:
             return Response(HTTPStatus.CREATED, {"ref": self.held.put(handoff)}, cors)
-        refused = self.deliver(handoff)
-        if refused is not None:
-            return Response(HTTPStatus.CONFLICT, {"errors": [refused]}, cors)
+        queued = self.deliver(handoff)
+        if queued is not None:
+            log.info("hand-off of %r from %s waits for the window", handoff.name, origin)
+            return Response(HTTPStatus.ACCEPTED, {"status": "queued", "message": queued.message,
+                                                  "replaced": queued.replaced,
+                                                  "problems": handoff.syntax_problems()}, cors)
         log.info("hand-off of %r from %s awaits the user", handoff.name, origin)
         return Response(HTTPStatus.ACCEPTED, {"status": "awaitingConfirmation",
                                               "problems": handoff.syntax_problems()}, cors)
@@ -180,6 +200,15 @@ async def _read_request(reader: asyncio.StreamReader) -> Request:
     if length < 0:
         raise HttpError(HTTPStatus.BAD_REQUEST, "content-length: not a number of bytes")
     if length > MAX_BODY_BYTES:
-        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body: larger than {MAX_BODY_BYTES // 1024} KB")
+        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body: larger than {MAX_BODY_BYTES // 1024} KB",
+                        unread=length)
     body = await reader.readexactly(length) if length > 0 else b""
     return Request(method, path, headers, body)
+
+
+async def _discard(reader: asyncio.StreamReader, size: int) -> None:
+    while size > 0:
+        chunk = await reader.read(min(size, 64 * 1024))
+        if not chunk:
+            return
+        size -= len(chunk)

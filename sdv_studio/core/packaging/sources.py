@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,47 +96,111 @@ def _read_text(path: Path) -> str:
 
 # -- project folders ------------------------------------------------------------------------
 
+# A project file's first ``limit`` bytes by its path from the project's root; None when it is no file.
+Reader = Callable[[str, int], bytes | None]
+
 
 def load_folder(root: Path) -> AppSource:
-    app_root = _app_root(root)
+    prefix = _app_prefix(lambda rel: (root / rel).is_file())
     problems: list[str] = []
     tests: list[str] = []
-    files = dict(_walk(app_root.resolve(), problems, tests))
+    files = dict(_walk((root / prefix).resolve(), problems, tests))
     if problems:
         raise SourceError(problems)
-    entry = next((c for c in ENTRY_CANDIDATES if c in files), None)
+    return _project(files, tests, _disk_reader(root), prefix, root.resolve().name, "folder",
+                    vss_hint=lambda src: _vss_hint(src, root / prefix))
+
+
+def source_from_files(files: Mapping[str, bytes], name_hint: str, entry: str | None = None,
+                      label: str = "files", kind: str = "playground") -> AppSource:
+    """A project tree handed over as files by path (a multi-file prototype), read as :func:`load_folder`
+    reads the same tree on disk. ``entry`` (a path of the tree) overrides the usual entry candidates;
+    ``label`` names the tree in messages."""
+    problems = [f"{label}: {path}: {reason}" for path in sorted(files) if (reason := check_relative_path(path))]
+    if entry is not None and (entry not in files or not entry.endswith(".py")):
+        problems.append(f"{label}: the entry point {entry} is not one of its .py files")
+    if problems:
+        raise SourceError(problems)
+    prefix = app_prefix(files, entry)
+    app_files: dict[str, bytes] = {}
+    tests: list[str] = []
+    for path in sorted(files):
+        rel = path[len(prefix):]
+        if not path.startswith(prefix) or _is_tooling(rel.split("/")):
+            continue
+        if is_test_path(rel):
+            tests.append(rel)
+        else:
+            app_files[rel] = files[path]
+    return _project(app_files, tests, lambda rel, limit: files[rel][:limit] if rel in files else None, prefix,
+                    name_hint, kind, vss_hint=_vss_release, entry=entry[len(prefix):] if entry else None,
+                    label=label)
+
+
+def app_prefix(paths: Collection[str], entry: str | None = None) -> str:
+    """Where the app lies in a tree of ``paths``: ``app/`` in a Velocitas repository, else the root
+    (also when ``entry`` names an entry point outside ``app/``)."""
+    prefix = _app_prefix(paths.__contains__)
+    return prefix if entry is None or entry.startswith(prefix) else ""
+
+
+def _project(files: dict[str, bytes], tests: list[str], read: Reader, prefix: str, name: str, kind: str,
+             vss_hint: Callable[[str | None], str | None], entry: str | None = None,
+             label: str | None = None) -> AppSource:
+    """What a project tree's files, manifest and requirement files make, wherever the tree lies."""
+    if entry is not None and entry not in files:
+        raise SourceError([f"{label or name}: the entry point {prefix}{entry} is test code, which is not packaged"])
+    entry = entry or next((c for c in ENTRY_CANDIDATES if c in files), None)
     if entry is None:
-        raise SourceError([f"{root.name}: no main.py or src/main.py in the project"])
-    manifest = _app_manifest(root, app_root)
-    name = manifest.name or root.resolve().name
+        raise SourceError([f"{label or name}: no main.py or src/main.py in the project"])
+    manifest = _app_manifest(read, prefix)
     # A repository's own requirements (pytest, mypy, pre-commit…) are its developer environment: when
     # the app lives in app/, only app/'s requirement files are the app's.
-    requirements, origins = _requirement_lines(app_root, root)
+    requirements, origins = _requirement_lines(read, prefix)
     notes = list(manifest.notes)
     if tests:
         shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
         notes.append(f"note: test code is not packaged: {shown}")
-    return AppSource(kind="folder", files=files, entry_point=entry, name_hint=name, requirements=requirements,
-                     vss_hint=_vss_hint(manifest.vss_src, app_root), requirement_origins=origins,
+    return AppSource(kind=kind, files=files, entry_point=entry, name_hint=manifest.name or name,
+                     requirements=requirements, vss_hint=vss_hint(manifest.vss_src), requirement_origins=origins,
                      declared_signals=manifest.datapoints, notes=notes)
 
 
-def _app_root(root: Path) -> Path:
+def _app_prefix(is_file: Callable[[str], bool]) -> str:
     """A Velocitas repository keeps the app in ``app/`` (``app/src/main.py``, ``app/AppManifest.json``)."""
-    if any((root / c).is_file() for c in ENTRY_CANDIDATES):
-        return root
-    if (root / "app").is_dir() and any((root / "app" / c).is_file() for c in ENTRY_CANDIDATES):
-        return root / "app"
-    return root
+    if any(is_file(c) for c in ENTRY_CANDIDATES):
+        return ""
+    if any(is_file(f"app/{c}") for c in ENTRY_CANDIDATES):
+        return "app/"
+    return ""
+
+
+def _disk_reader(root: Path) -> Reader:
+    def read(rel: str, limit: int) -> bytes | None:
+        path = root / rel
+        if not path.is_file():
+            return None
+        try:
+            with path.open("rb") as f:
+                return f.read(limit)
+        except OSError as exc:
+            raise SourceError([f"{rel}: {exc.strerror}"]) from exc
+
+    return read
+
+
+def _is_tooling(parts: Sequence[str]) -> bool:
+    """A path inside a tooling folder (caches, virtualenvs, VCS) or a build artefact: never the app's."""
+    name = parts[-1]
+    return (any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in parts[:-1])
+            or name.endswith(_SKIP_SUFFIXES) or name == ".DS_Store")
 
 
 def _walk(root: Path, problems: list[str], tests: list[str]) -> Iterator[tuple[str, bytes]]:
     count = total = 0
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
-            continue
-        if path.is_dir() or path.name.endswith(_SKIP_SUFFIXES) or path.name in (".DS_Store",):
+        if path.is_dir() or _is_tooling(rel.parts):
             continue
         if is_test_path(rel.as_posix()):
             tests.append(rel.as_posix())
@@ -166,18 +230,15 @@ def _walk(root: Path, problems: list[str], tests: list[str]) -> Iterator[tuple[s
         yield posix, path.read_bytes()
 
 
-def _app_manifest(root: Path, app_root: Path) -> AppManifest:
-    for candidate in (app_root / "AppManifest.json", root / "AppManifest.json"):
-        if candidate.is_file():
-            label = candidate.relative_to(root).as_posix()
+def _app_manifest(read: Reader, prefix: str) -> AppManifest:
+    for label in dict.fromkeys((f"{prefix}AppManifest.json", "AppManifest.json")):
+        # One byte over the limit is enough for the parser to report an oversized file.
+        data = read(label, MAX_MANIFEST_BYTES + 1)
+        if data is not None:
             try:
-                with candidate.open("rb") as f:
-                    # One byte over the limit is enough for the parser to report an oversized file.
-                    return parse_app_manifest(f.read(MAX_MANIFEST_BYTES + 1), label)
+                return parse_app_manifest(data, label)
             except ManifestError as exc:
                 raise SourceError(exc.problems) from exc
-            except OSError as exc:
-                raise SourceError([f"{label}: {exc.strerror}"]) from exc
     return AppManifest()
 
 
@@ -192,16 +253,21 @@ def _vss_hint(src: str | None, app_root: Path) -> str | None:
     return str(local.resolve()) if local.is_file() else src
 
 
-def _requirement_lines(app_root: Path, root: Path) -> tuple[list[str], list[str]]:
+def _vss_release(src: str | None) -> str | None:
+    """A tree in memory has no path a catalogue could be read from: only a release (or its URL) counts."""
+    if not src:
+        return None
+    return release_named(src) or (src if "://" in src else None)
+
+
+def _requirement_lines(read: Reader, prefix: str) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     origins: list[str] = []
     for name in REQUIREMENT_FILES:
-        candidate = app_root / name
-        if candidate.is_file():
-            label = candidate.relative_to(root).as_posix()
-            with candidate.open("rb") as f:
-                text = f.read(MAX_FILE_BYTES).decode("utf-8-sig", errors="replace")
-            for number, line in enumerate(text.splitlines(), start=1):
+        label = f"{prefix}{name}"
+        data = read(label, MAX_FILE_BYTES)
+        if data is not None:
+            for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
                 lines.append(line)
                 origins.append(f"{label}:{number}")
     return lines, origins

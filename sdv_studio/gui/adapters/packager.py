@@ -112,11 +112,6 @@ def from_text(text: str, name_hint: str = "app") -> AppSource:
     return source_from_code(text, name_hint=name_hint)
 
 
-def from_code(code: str, name_hint: str) -> AppSource:
-    """A prototype's Python code as the playground hands it over."""
-    return source_from_code(code, name_hint=name_hint, kind="playground")
-
-
 def with_entry_code(source: AppSource, code: str) -> AppSource:
     """The source with its entry point replaced by what is in the editor."""
     files = dict(source.files)

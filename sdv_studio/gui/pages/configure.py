@@ -226,10 +226,10 @@ class ConfigurePage(Page):
         self._set_source(source, "")
         return True
 
-    def load_code(self, code: str, name_hint: str, origin: str, vss_version: str | None = None) -> None:
+    def load_prototype(self, source: packager.AppSource, origin: str, vss_version: str | None = None) -> None:
         """A prototype handed over from a web page or a link; its name replaces the one typed."""
         self._name_edited = False
-        self._set_source(packager.from_code(code, name_hint), origin)
+        self._set_source(source, origin)
         if vss_version in VSS_VERSIONS:
             self.vss.setCurrentText(vss_version)
 

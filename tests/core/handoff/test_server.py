@@ -10,7 +10,8 @@ import pytest
 
 from sdv_studio.core.handoff.origins import OriginPolicy
 from sdv_studio.core.handoff.request import MAX_BODY_BYTES, Handoff
-from sdv_studio.core.handoff.server import PATH, REF_PATH, HandoffServer
+from sdv_studio.core.handoff.server import PATH, REF_PATH, HandoffServer, Queued
+from tests.locations import APPS, text_tree
 
 PAGE = "https://playground.digital.auto"
 PROTOTYPE = {"pythonCode": "print('hi')\n", "prototypeName": "Smart Wipers", "vssVersion": "4.0"}
@@ -21,12 +22,11 @@ PREFLIGHT = {"Origin": PAGE, "Access-Control-Request-Method": "POST",
 class Recorder:
     def __init__(self) -> None:
         self.delivered: list[Handoff] = []
-        self.refusal: str | None = None
+        self.queued: Queued | None = None  # what the window says while it is busy
 
-    def __call__(self, handoff: Handoff) -> str | None:
-        if self.refusal is None:
-            self.delivered.append(handoff)
-        return self.refusal
+    def __call__(self, handoff: Handoff) -> Queued | None:
+        self.delivered.append(handoff)
+        return self.queued
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ async def test_invalid_and_oversized_bodies(served: tuple[HandoffServer, Recorde
     _, recorder, client = served
     invalid = await client.post(PATH, json={"prototypeName": "p"}, headers={"Origin": PAGE})
     assert invalid.status_code == 400
-    assert invalid.json() == {"errors": ["pythonCode: required, the prototype's Python code"]}
+    assert invalid.json() == {"errors": ["pythonCode: required, the prototype's Python code (or files, its file tree)"]}
     assert invalid.headers["access-control-allow-origin"] == PAGE  # the page may read why
     huge = await client.post(PATH, content=b"x" * (MAX_BODY_BYTES + 1), headers={"Origin": PAGE})
     assert huge.status_code == 413
@@ -100,11 +100,28 @@ async def test_invalid_and_oversized_bodies(served: tuple[HandoffServer, Recorde
     assert (await client.post("/api/other", json=PROTOTYPE, headers={"Origin": PAGE})).status_code == 404
 
 
-async def test_a_busy_window_answers_409(served: tuple[HandoffServer, Recorder, httpx.AsyncClient]) -> None:
+async def test_a_busy_window_queues_the_hand_off(served: tuple[HandoffServer, Recorder, httpx.AsyncClient]) -> None:
     _, recorder, client = served
-    recorder.refusal = "busy"
-    response = await client.post(PATH, json=PROTOTYPE, headers={"Origin": PAGE})
-    assert response.status_code == 409 and response.json() == {"errors": ["busy"]}
+    recorder.queued = Queued("shown when the deployment ends", replaced=True)
+    response = await client.post(PATH, json={**PROTOTYPE, "pythonCode": "def f(:\n"}, headers={"Origin": PAGE})
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued", "message": "shown when the deployment ends", "replaced": True,
+                                "problems": ["main.py:1:7: SyntaxError: invalid syntax"]}
+    assert response.headers["access-control-allow-origin"] == PAGE
+    assert [h.name for h in recorder.delivered] == ["Smart Wipers"]
+
+
+async def test_a_multi_file_tree_is_delivered(served: tuple[HandoffServer, Recorder, httpx.AsyncClient]) -> None:
+    _, recorder, client = served
+    tree = text_tree(APPS / "velocitas_template_root")
+    response = await client.post(PATH, json={"files": tree, "prototypeName": "Speed"}, headers={"Origin": PAGE})
+    assert response.status_code == 202, response.text
+    assert recorder.delivered[0].files == tree and recorder.delivered[0].entry == "app/src/main.py"
+    escaping = await client.post(PATH, json={"files": {"main.py": "x", "../x.py": "y"}, "prototypeName": "p"},
+                                 headers={"Origin": PAGE})
+    assert escaping.status_code == 400
+    assert escaping.json() == {"errors": ["files: ../x.py: must be inside the project"]}
+    assert len(recorder.delivered) == 1
 
 
 async def test_code_left_for_a_link(served: tuple[HandoffServer, Recorder, httpx.AsyncClient]) -> None:
@@ -113,6 +130,10 @@ async def test_code_left_for_a_link(served: tuple[HandoffServer, Recorder, httpx
     assert response.status_code == 201
     held = server.held.take(response.json()["ref"])
     assert held is not None and held.name == "Smart Wipers" and held.origin == PAGE
+    tree = {"src/main.py": "import lib\n", "src/lib.py": "X = 1\n"}
+    response = await client.post(REF_PATH, json={"files": tree, "prototypeName": "Two files"}, headers={"Origin": PAGE})
+    held = server.held.take(response.json()["ref"])
+    assert held is not None and held.files == tree and held.entry == "src/main.py"
     assert recorder.delivered == []  # nothing is shown until a link names it
 
 
