@@ -20,5 +20,5 @@ class Context:
     settings: Settings
 
     def run(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
-            name: str | None = None) -> Any:
-        return self.tasks.start(coro, on_error, name)
+            name: str | None = None, background: bool = False) -> Any:
+        return self.tasks.start(coro, on_error, name, background)

@@ -58,7 +58,7 @@ class LogWindow(QtWidgets.QDialog):
     def follow_stream(self, lines: Callable[[], AsyncIterator[str]],
                       run: Callable[..., asyncio.Task[None]]) -> None:
         """Starts reading ``lines()`` (through ``run``, the app's task starter); stops when closed."""
-        self._task = run(self._read(lines()), self._failed, name=f"log-{self.device.id}")
+        self._task = run(self._read(lines()), self._failed, name=f"log-{self.device.id}", background=True)
 
     async def _read(self, lines: AsyncIterator[str]) -> None:
         self.status.setText(f"Following {self.app} on {self.device.name}")

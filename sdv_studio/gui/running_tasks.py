@@ -1,6 +1,8 @@
 """Strong references to every running coroutine, and a cancel-then-await-all for closing.
 
 asyncio keeps only weak references to tasks; a task nobody holds can vanish mid-flight.
+Work in a window of its own (a log followed, a monitor) runs in the background: it can last for
+hours and never makes the wizard busy (a hand-off waits only for wizard work).
 A task's failure goes to the page's ``on_error`` as the page can show it: an expected one as
 raised, anything else logged with its traceback first and handed on as ``failures.Unexpected``.
 """
@@ -20,22 +22,27 @@ log = logging.getLogger(__name__)
 class RunningTasks:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._on_idle: list[Callable[[], None]] = []
 
     def when_idle(self, callback: Callable[[], None]) -> None:
-        """Calls ``callback`` each time the last running task has ended."""
+        """Calls ``callback`` each time the last running task (not counting background ones) has ended."""
         self._on_idle.append(callback)
 
     def start(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None,
-              name: str | None = None) -> asyncio.Task[Any]:
+              name: str | None = None, background: bool = False) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         if name:
             task.set_name(name)
         self._tasks.add(task)
+        if background:
+            self._background.add(task)
 
         def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
-            if not self._tasks:
+            if t in self._background:
+                self._background.discard(t)
+            elif not self.busy:
                 for callback in self._on_idle:
                     callback()
             if t.cancelled():
@@ -58,7 +65,8 @@ class RunningTasks:
 
     @property
     def busy(self) -> bool:
-        return bool(self._tasks)
+        """Whether wizard work runs (background tasks aside)."""
+        return len(self._tasks) > len(self._background)
 
     def __len__(self) -> int:
         return len(self._tasks)

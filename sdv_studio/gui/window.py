@@ -244,8 +244,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._closing:
             self._closing = True
             self.save_settings()
-        if self.tasks.busy:
-            # Cancel, let the tasks unwind (bounded), then close for real.
+        if len(self.tasks):
+            # Cancel (log windows' and monitors' too), let the tasks unwind (bounded), then close for real.
             event.ignore()
             self._closer = asyncio.ensure_future(self._close_after_cancel())
             return

@@ -22,8 +22,10 @@ import pytest
 from sdv_studio.core.handoff.links import LINK_ORIGIN, build_link, build_tree_link
 from sdv_studio.core.handoff.origins import HandoffConfig, OriginPolicy
 from sdv_studio.core.packaging.sources import load_folder
+from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.handoff import HandoffReceiver
 from sdv_studio.gui.handoff_dialog import HandoffDialog
+from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.qt import QtWidgets
 from sdv_studio.gui.single_instance import InstanceServer
 from sdv_studio.gui.state import Step
@@ -170,6 +172,27 @@ def test_hand_offs_while_busy_wait_until_the_work_ends(qtbot, window) -> None:  
     assert_at_configure_with(window, "print('newer')\n", "newer")
     qtbot.wait(200)
     assert dialogs() == []  # "first" was replaced, never asked about
+
+
+def test_a_log_window_following_does_not_hold_a_hand_off_back(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """A log followed for hours runs beside the wizard: a hand-off is asked about at once."""
+    receiver = start_receiver(qtbot, window, [PLAYGROUND])
+    endless = asyncio.Event()
+
+    async def lines():  # type: ignore[no-untyped-def]
+        await endless.wait()
+        yield "never"
+
+    log = LogWindow(Device(id="d1", name="d1", ip="127.0.0.1"), "wipers")
+    qtbot.addWidget(log)
+    log.follow_stream(lines, window.ctx.run)
+    assert len(window.tasks) == 1 and not window.tasks.busy
+    response = post_in_thread(receiver.server.url, PLAYGROUND, {"pythonCode": "pass\n", "prototypeName": "now"})
+    dialog = visible_dialog(qtbot, HandoffDialog)
+    qtbot.waitUntil(response.done, timeout=10_000)
+    assert response.result().json()["status"] != "queued" and "“now”" in dialog.message.text()
+    dialog.ignore_btn.click()
+    log.close()
 
 
 def test_a_link_while_busy_is_asked_about_afterwards(qtbot, window) -> None:  # type: ignore[no-untyped-def]

@@ -95,4 +95,4 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
         before = _lines(windows[1])
         qtbot.waitUntil(lambda: bool(_ticks(windows[1], before)), timeout=15_000)
         windows[1].close()
-        qtbot.waitUntil(lambda: not tasks.busy, timeout=10_000)
+        qtbot.waitUntil(lambda: len(tasks) == 0, timeout=10_000)

@@ -72,3 +72,21 @@ def test_idle_is_told_when_the_last_task_ends(qt_loop, qtbot) -> None:  # type: 
     second.set()
     qtbot.waitUntil(lambda: bool(idle), timeout=5000)
     assert idle == [False]
+
+
+def test_background_work_never_makes_the_window_busy(qt_loop, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A log followed for hours: wizard work ending is still idle, and closing still cancels it."""
+    tasks = RunningTasks()
+    idle: list[bool] = []
+    tasks.when_idle(lambda: idle.append(tasks.busy))
+    following, wizard = asyncio.Event(), asyncio.Event()
+    log = tasks.start(following.wait(), background=True)
+    assert not tasks.busy and len(tasks) == 1
+    tasks.start(wizard.wait())
+    assert tasks.busy
+    wizard.set()
+    qtbot.waitUntil(lambda: bool(idle), timeout=5000)
+    assert idle == [False] and len(tasks) == 1
+    closing = asyncio.ensure_future(tasks.cancel_all())
+    qtbot.waitUntil(closing.done, timeout=5000)
+    assert log.cancelled() and len(tasks) == 0 and idle == [False]  # a background task's end is no news
