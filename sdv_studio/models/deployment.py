@@ -43,6 +43,13 @@ class DeploymentRequest(CamelModel):
     pause_between: float = Field(default=0.0, ge=0, le=86400, description="seconds between waves")
     rollback_wave: bool = Field(default=False, description="when a wave stops the rollout, roll its successful "
                                 "devices back to their previous version")
+    when: Literal["idle"] | None = Field(
+        default=None, description="a scheduled update: install the release but start it only when the app is idle "
+        "on the device, when idleCondition holds on its databroker")
+    idle_condition: str | None = Field(default=None, max_length=1000, description="with when: VSS comparisons "
+                                       "joined by and, e.g. \"Vehicle.Speed == 0\" (the default)")
+    at: str | None = Field(default=None, max_length=32, description="a scheduled update: install the release but "
+                           "start it only within this daily window of the device's local time, \"HH:MM-HH:MM\"")
     broker_token: str | None = Field(default=None, max_length=MAX_TOKEN + 64,
                                      description="a JWT the app presents to its databroker, passed as given")
     broker_ca: str | None = Field(default=None, max_length=MAX_CA,

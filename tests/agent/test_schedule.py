@@ -99,7 +99,7 @@ def test_a_stage_request_says_one_of_idle_or_window_normalised() -> None:
     assert parse_when({"idle": "Vehicle.Speed==0"}) == {"idle": "Vehicle.Speed == 0"}
     assert parse_when({"window": "2:00-4:00"}) == {"window": "02:00-04:00"}
     for bad in ({}, {"idle": "Vehicle.Speed == 0", "window": "02:00-04:00"}, "Vehicle.Speed == 0"):
-        with pytest.raises(BadRequest, match="^when: give exactly one of idle"):
+        with pytest.raises(BadRequest, match=r"^when: give exactly one of idle"):
             parse_when(bad)
-    with pytest.raises(BadRequest, match="^when.idle: Speed: not a VSS signal path"):
+    with pytest.raises(BadRequest, match=r"^when\.idle: Speed: not a VSS signal path"):
         parse_when({"idle": "Speed == 0"})

@@ -77,7 +77,7 @@ def native_states(app: dict[str, Any]) -> list[AppState]:
         fields = {k: app.get(k) for k in NATIVE_FIELDS if app.get(k) is not None}
         states.append(AppState.model_validate(dict(fields, lastStaged=app.get("lastStaged"))))
     if staged:
-        observed = staged.get("observed") or {}
+        observed = {k: v for k, v in (staged.get("observed") or {}).items() if k in StagedCheck.model_fields}
         states.append(AppState(name=app["name"], version=staged.get("version"), status="staged",
                                condition=staged.get("condition"), staged_at=staged.get("stagedAt"),
                                last_check=StagedCheck.model_validate(observed) if observed else None))
