@@ -5,6 +5,8 @@ cancels it, the watcher ends once nothing is staged, and a deployment supersedes
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -51,6 +53,20 @@ def test_a_closed_window_keeps_the_release_staged_until_cancelled(agent: Agent, 
     assert app["staged"] is None and (app["version"], app["pid"]) == ("1.0.0", running["pid"])
     again = agent.run("unstage", {"name": "demo"}, expect_ok=False)
     assert again["exitCode"] == 1 and again["error"] == "demo has no staged release"
+
+
+def test_a_staged_request_outlives_its_watcher_and_the_supervisor(agent: Agent, tmp_path: Path) -> None:
+    agent.run("deploy", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "1.0.0"))))
+    agent.run("stage", dict(FAST, package=str(pkgbuild.build(tmp_path, "demo", "2.0.0")),
+                            when={"window": _window(open_now=False)}))
+    [watcher] = wait_for(lambda: _watchers(agent), "the watcher")
+    os.kill(watcher["pid"], signal.SIGKILL)
+    wait_for(lambda: [w for w in _watchers(agent) if w["pid"] and w["pid"] != watcher["pid"]],
+             "the supervisor to restart the watcher")
+    agent.run("supervisor", {"action": "stop"})  # the apps (and the watcher) run on
+    [again] = wait_for(lambda: agent.run("supervisor", {"action": "start"}) and _watchers(agent), "a new supervisor")
+    assert is_alive(again["pid"])
+    assert _status(agent)["staged"]["version"] == "2.0.0"
 
 
 def test_an_open_window_switches_through_the_health_gate(agent: Agent, tmp_path: Path) -> None:

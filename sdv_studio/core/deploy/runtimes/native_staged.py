@@ -1,9 +1,9 @@
 """Staging a native release (``deploy --when idle`` / ``--at``): the agent's ``stage`` installs it and
 leaves it to the device's staged-release watcher to start when the schedule holds.
 
-For an idle condition the watcher reads the signals from the databroker the app is wired to, so that
-databroker must run (SDV Studio's is started as a deployment would start it) and the device needs
-the venv with grpcio and the KUKSA stubs the watcher reads with (the databroker bundle's). On SDV
+SDV Studio's databroker is started now when the app is to use it, as a deployment would: the app finds
+it when the device starts it. For an idle condition the watcher reads the signals from the databroker
+the app is wired to, with the venv that has grpcio and the KUKSA stubs (the databroker bundle's). On SDV
 Studio's databroker it presents a token of its own, allowed to read only the condition's signals.
 """
 
@@ -30,8 +30,13 @@ async def stage_release(agent: AgentClient, package: PackageFile, info: dict[str
     args = {**source, **{k: v for k, v in start.items() if k != "advertise"}, "when": schedule.agent_when(),
             "deploymentId": step.deployment_id}
     try:
+        if wiring.start_fallback or schedule.idle:
+            await step.stage(Stage.KUKSA)
+        if wiring.start_fallback:  # as a deployment would: the app finds its databroker when it starts
+            await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
+                                        catalogue=package.entries.get("support/vss.json"), key=key)
         if schedule.idle:
-            args["reader"] = await _reader(agent, package, info, wiring, ca_path, schedule, options, step, key)
+            args["reader"] = await _reader(agent, info, wiring, ca_path, schedule, options, step, key)
         staged = await agent.call("stage", args, timeout=options.health_timeout + 900,  # an offline pip install
                                   on_progress=lambda event: _progress(step, event))
     except (AgentUnavailable, SshError, TimeoutError) as exc:
@@ -47,14 +52,9 @@ async def stage_release(agent: AgentClient, package: PackageFile, info: dict[str
                               f"{note}", runtime="native", staged=True)
 
 
-async def _reader(agent: AgentClient, package: PackageFile, info: dict[str, Any], wiring: Wiring,
-                  ca_path: str | None, schedule: Schedule, options: DeployOptions, step: StepReporter,
-                  key: SigningKey) -> dict[str, Any]:
+async def _reader(agent: AgentClient, info: dict[str, Any], wiring: Wiring, ca_path: str | None, schedule: Schedule,
+                  options: DeployOptions, step: StepReporter, key: SigningKey) -> dict[str, Any]:
     """The agent's ``reader``: where and how the watcher reads the condition's signals."""
-    await step.stage(Stage.KUKSA)
-    if wiring.start_fallback:
-        await start_fallback_broker(agent, package.manifest, info, with_mqtt=wiring.with_mqtt,
-                                    catalogue=package.entries.get("support/vss.json"), key=key)
     venv = await broker_venv(agent, info)  # after a fallback start, already there: nothing more is sent
     await step.log(f"the device reads {', '.join(schedule.paths)} from databroker {wiring.broker} ({wiring.how})")
     token = mint(key, READER_SUBJECT, " ".join(f"read:{p}" for p in schedule.paths)) if wiring.ours \
