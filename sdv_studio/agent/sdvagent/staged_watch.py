@@ -17,7 +17,7 @@ from . import client
 from .jsonfile import write_json
 from .layout import Layout
 from .schedule import condition_holds, condition_paths, in_window, parse_condition, parse_window
-from .staged_record import observed_path
+from .staged_record import observed_path, record_path
 from .staging import all_records, watch_lock
 from .store import AppStore
 
@@ -91,7 +91,10 @@ class Watcher:
             _say("%s %s: %s" % (name, record["release"], seen["error"] or "condition %s, values %s" % (
                 "holds" if seen["holds"] else "does not hold", seen["values"])))
         self.last[name] = (state, time.monotonic())
-        write_json(observed_path(AppStore(self.layout, name)),
+        store = AppStore(self.layout, name)
+        if not os.path.exists(record_path(store)):  # cancelled or uninstalled meanwhile: never recreate its folder
+            return
+        write_json(observed_path(store),
                    dict(seen, release=record["release"], switching=bool(seen["holds"]),
                         at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
 
