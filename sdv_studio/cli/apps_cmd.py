@@ -15,6 +15,7 @@ from sdv_studio.core.deploy.app_control import app_action, device_status, follow
 from sdv_studio.core.deploy.orchestrator import DeployError
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.core.ssh.trust import HostKeyTrust
+from sdv_studio.models.deployment import StagedCheck
 from sdv_studio.models.package import check_name
 
 ACTIONS = {
@@ -74,9 +75,21 @@ def run_status(args: argparse.Namespace) -> int:
             for app in result.apps:
                 where = f"pid {app.pid}" if app.pid else (f"container {app.container_id}" if app.container_id else "")
                 why = f"  {app.health.reason}" if app.health and app.health.reason else ""
+                if app.status == "staged":
+                    why = f"  starts at {app.condition}{_last_check(app.last_check)}"
                 print(f"{result.device_id:<16} {app.name:<24} {app.version or '-':<10} {app.status:<8} "
                       f"{app.runtime:<7} {where:<18} restarts {app.restarts}{why}")
     return EXIT_FAILED if any(r.error for r in results) else EXIT_OK
+
+
+def _last_check(check: StagedCheck | None) -> str:
+    """The device's last look at a staged release's condition, for the status line."""
+    if check is None:
+        return ""
+    if check.error:
+        return f" (cannot check: {check.error})"
+    values = ", ".join(f"{k} = {v}" for k, v in (check.values or {}).items())
+    return f" ({'holds' if check.holds else 'not yet'}: {values} at {check.at})"
 
 
 async def _one(device: DeviceRef, trust: HostKeyTrust, args: argparse.Namespace, name: str) -> dict[str, Any]:

@@ -8,19 +8,25 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
 from sdv_studio.core.deploy import DeployOptions, start_deployment
-from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.deploy.app_control import cancel_staged
+from sdv_studio.core.deploy.device_ref import DeviceRef
+from sdv_studio.core.deploy.kuksa_wiring import broker_catalogue
+from sdv_studio.core.deploy.orchestrator import DeployError
+from sdv_studio.core.deploy.package_file import PackageFile, PackageUnreadable, open_package
+from sdv_studio.core.deploy.schedule import CATALOGUE_ENTRY, DEFAULT_IDLE, Schedule, check_schedule, parse_schedule
 from sdv_studio.core.deploy.security.preview import preview
 from sdv_studio.core.deploy.waves import MaxFailed, WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
 from sdv_studio.models.broker_credentials import check_ca, check_token
 from sdv_studio.models.deployment import Deployment
+from sdv_studio.models.package import check_name
 
 T = TypeVar("T")
 
@@ -28,7 +34,8 @@ T = TypeVar("T")
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("deploy", help="deploy a package to one or many devices in parallel",
                             description="Deploy a package (file or packageId) to every --device at once.")
-    parser.add_argument("package", metavar="PACKAGE", help="a package file or a packageId from the local store")
+    parser.add_argument("package", metavar="PACKAGE", nargs="?",
+                        help="a package file or a packageId from the local store")
     add_device_options(parser)
     parser.add_argument("--hot-swap", action=argparse.BooleanOptionalAction, default=None,
                         help="start the new version beside the old one and switch when it is healthy "
@@ -63,6 +70,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     waves.add_argument("--rollback-wave", action="store_true",
                        help="when a wave stops the rollout, roll its successful devices back to their previous "
                        "version")
+    later = parser.add_argument_group("scheduled updates: stage now, start on the device later")
+    later.add_argument("--when", choices=["idle"],
+                       help="install the release on the devices but start it only when the app is idle there: "
+                       f"when the --idle condition holds on the device's databroker (default {DEFAULT_IDLE!r})")
+    later.add_argument("--idle", metavar="CONDITION",
+                       help="with --when idle: VSS comparisons joined by and, e.g. 'Vehicle.Speed == 0 and "
+                       "Vehicle.Powertrain.Transmission.SelectedGear == 0' (==, !=, <, <=, >, >=)")
+    later.add_argument("--at", metavar="HH:MM-HH:MM",
+                       help="install the release but start it only within this daily window, in the device's "
+                       "local time (it may cross midnight, e.g. 23:00-01:00)")
+    later.add_argument("--cancel-staged", metavar="APP",
+                       help="instead of deploying: cancel APP's staged release on the devices (what runs stays)")
     parser.set_defaults(handler=run)
 
 
@@ -79,7 +98,24 @@ def _wave_plan(args: argparse.Namespace) -> WavePlan | None:
     return WavePlan(parse_waves(args.waves), max_failed, args.pause_between, args.rollback_wave)
 
 
+def _schedule(args: argparse.Namespace, package: PackageFile | None, problems: list[str]) -> Schedule | None:
+    """The schedule the options ask for, checked against the package; its problems into ``problems``."""
+    try:
+        schedule = parse_schedule(args.when, args.idle, args.at)
+    except InvalidInput as exc:
+        problems += exc.problems
+        return None
+    if schedule is not None and package is not None:
+        problems += check_schedule(schedule, package.manifest,
+                                   broker_catalogue(package.manifest, package.entries.get(CATALOGUE_ENTRY))[0])
+    return schedule
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.cancel_staged is not None:
+        return run_cancel_staged(args)
+    if args.package is None:
+        raise InvalidInput("PACKAGE: name the package to deploy (or give --cancel-staged APP)")
     if args.concurrency < 1:
         raise InvalidInput("--concurrency: must be at least 1")
     if args.grace < 0:
@@ -90,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
         plan = _wave_plan(args)
     except InvalidInput as exc:
         problems += exc.problems
+    package = None
     try:
         package = open_package(args.package)
     except PackageUnreadable as exc:  # reported with the devices' problems, all at once
         problems += exc.problems
+    schedule = _schedule(args, package, problems)
     try:
         devices = resolve_or_exit(args)
     except InvalidInput as exc:
@@ -102,9 +140,10 @@ def run(args: argparse.Namespace) -> int:
     ca = _given(args.broker_ca, "--broker-ca", check_ca, problems)
     if problems:
         raise InvalidInput(problems)
+    assert package is not None
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
                             grace_seconds=args.grace, connect_timeout=args.timeout, advertise=args.advertise,
-                            force=args.force, broker_token=token, broker_ca=ca)
+                            force=args.force, broker_token=token, broker_ca=ca, schedule=schedule)
     trust = host_key_trust(args)
     printer = ProgressPrinter([d.device_id for d in devices], verbose=args.verbose > 0)
     print(f"deploying {package.name} {package.version} ({package.package_id}) to {len(devices)} device(s)",
@@ -124,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = asyncio.run(go())
     for row in result.devices:
-        if row.status != "success":
+        if row.status not in ("success", "staged"):
             print(f"{row.device_id}: {row.message}", file=sys.stderr)
             for line in row.logs[-10:]:
                 print(f"{row.device_id}  | {line}", file=sys.stderr)
@@ -149,3 +188,43 @@ def _given(path: Path | None, option: str, check: Callable[[bytes], T], problems
     except (ValueError, UnicodeDecodeError) as exc:
         problems.append(f"{option}: {path}: {exc}")
         return None
+
+
+def run_cancel_staged(args: argparse.Namespace) -> int:
+    """``deploy --cancel-staged APP --device D…``: the staged release of APP cancelled on each device."""
+    given = [o for o, v in (("PACKAGE", args.package), ("--when", args.when), ("--idle", args.idle),
+                            ("--at", args.at), ("--waves", args.waves)) if v is not None]
+    problems = [f"{o}: not with --cancel-staged" for o in given]
+    try:
+        name = check_name(args.cancel_staged)
+    except ValueError as exc:
+        problems.append(f"--cancel-staged: {exc}")
+    try:
+        devices = resolve_or_exit(args)
+    except InvalidInput as exc:
+        problems += exc.problems
+    if problems:
+        raise InvalidInput(problems)
+    trust = host_key_trust(args)
+
+    async def one(device: DeviceRef) -> dict[str, Any]:
+        try:
+            answer = await cancel_staged(device, trust, args.timeout, name)
+            return {"deviceId": device.device_id, "ok": True, "cancelled": answer.get("cancelled")}
+        except DeployError as exc:
+            return {"deviceId": device.device_id, "ok": False, "error": str(exc)}
+
+    async def go() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one(d) for d in devices)))
+
+    results = asyncio.run(go())
+    for r in results:
+        if r["ok"]:
+            cancelled = r["cancelled"] or {}
+            print(f"{r['deviceId']}: cancelled {name} {cancelled.get('version')} (staged to start "
+                  f"{cancelled.get('condition')}); what runs is unchanged", file=sys.stderr)
+        else:
+            print(f"{r['deviceId']}: {r['error']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"devices": results}, indent=2))
+    return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAILED

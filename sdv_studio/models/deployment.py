@@ -13,7 +13,8 @@ from sdv_studio.models.broker_credentials import MAX_CA, MAX_TOKEN, check_ca, ch
 # "interrupted": the program that ran it ended (killed, crashed, power lost) before it finished.
 DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "interrupted"]
 # "skipped": an earlier wave stopped the rollout before this device's; nothing was done on it.
-DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled", "skipped"]
+# "staged": installed, not started; the device starts it when the deployment's schedule holds.
+DeviceStatus = Literal["pending", "deploying", "success", "staged", "error", "cancelled", "skipped"]
 # "completed": its failures stayed within --max-failed; "failed": they did not, and the rollout stopped.
 WaveStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "skipped"]
 DeploymentMode = Literal["hot-swap", "standard"]
@@ -42,6 +43,13 @@ class DeploymentRequest(CamelModel):
     pause_between: float = Field(default=0.0, ge=0, le=86400, description="seconds between waves")
     rollback_wave: bool = Field(default=False, description="when a wave stops the rollout, roll its successful "
                                 "devices back to their previous version")
+    when: Literal["idle"] | None = Field(
+        default=None, description="a scheduled update: install the release but start it only when the app is idle "
+        "on the device, when idleCondition holds on its databroker")
+    idle_condition: str | None = Field(default=None, max_length=1000, description="with when: VSS comparisons "
+                                       "joined by and, e.g. \"Vehicle.Speed == 0\" (the default)")
+    at: str | None = Field(default=None, max_length=32, description="a scheduled update: install the release but "
+                           "start it only within this daily window of the device's local time, \"HH:MM-HH:MM\"")
     broker_token: str | None = Field(default=None, max_length=MAX_TOKEN + 64,
                                      description="a JWT the app presents to its databroker, passed as given")
     broker_ca: str | None = Field(default=None, max_length=MAX_CA,
@@ -136,7 +144,7 @@ class Deployment(CamelModel):
         if states & {"pending", "deploying"}:
             self.status = "in-progress"
             return
-        if states == {"success"}:
+        if states and states <= {"success", "staged"}:
             self.status = "completed"
         elif states == {"cancelled"}:
             self.status = "cancelled"
@@ -183,20 +191,37 @@ class AppHealth(BaseModel):
                 "last_check": self.last_check, "reason": self.reason}
 
 
+class StagedCheck(CamelModel):
+    """The device's last look at a staged release's condition."""
+
+    at: str | None = None
+    holds: bool | None = None
+    values: dict[str, Any] | None = Field(default=None, description="the signals' values read (or the local time)")
+    error: str | None = Field(default=None, description="why the condition could not be checked")
+
+
 class AppState(CamelModel):
     """An app on a device, as `sdv-studio status --json` shows it: ``running`` (its last health check
     passed), ``degraded`` (up, but the check failed: its databroker unreachable, say), ``crashed``
-    (exited, being restarted), ``stopped`` or ``error``."""
+    (exited, being restarted), ``stopped`` or ``error``; or ``staged``: a version installed and not
+    started, which the device starts when ``condition`` holds (a second entry beside the one that runs)."""
 
     name: str
     version: str | None = None
-    status: Literal["running", "degraded", "stopped", "crashed", "error"]
+    status: Literal["running", "degraded", "stopped", "crashed", "error", "staged"]
     runtime: Literal["native", "docker"] = "native"
     pid: int | None = None
     container_id: str | None = None
     started_at: str | None = None
     restarts: int = 0
     health: AppHealth | None = None
+    condition: str | None = Field(default=None, description="staged: the VSS condition or HH:MM-HH:MM window "
+                                  "(the device's local time) it starts at")
+    staged_at: str | None = None
+    last_check: StagedCheck | None = Field(default=None, description="staged: the device's last look at the condition")
+    last_staged: dict[str, Any] | None = Field(
+        default=None, description="how the device's last switch to a staged release ended: release, version, "
+        "outcome (started or failed), reason, at")
 
 
 class DeviceApps(CamelModel):

@@ -126,6 +126,23 @@ def test_deployment_of_unknown_package_or_to_unusable_devices(client: httpx.Clie
     assert problems(response) == ["devices: tag:nobody: no saved device has the tag 'nobody'"]
 
 
+@pytest.mark.parametrize(("schedule", "expected"), [
+    ({"when": "idle", "idleCondition": "Vehicle.Speeed == 0"},
+     ["idleCondition: Vehicle.Speeed: no such signal in the package's VSS catalogue"]),
+    ({"when": "idle", "idleCondition": "Vehicle.Speed = 0"}, ["idleCondition: 'Vehicle.Speed = 0': expected PATH OP"]),
+    ({"idleCondition": "Vehicle.Speed == 0"}, ["idleCondition: only with when idle"]),
+    ({"at": "02:00-02:00"}, ["at: 02:00-02:00: the window starts and ends at the same time"]),
+    ({"when": "soon"}, ["when: input should be 'idle'"]),
+], ids=["unknown-signal", "operator", "alone", "empty-window", "when"])
+def test_a_bad_schedule_is_422_naming_the_field(client: httpx.Client, package: dict, schedule: dict,
+                                                expected: list[str]) -> None:
+    response = client.post("/api/deployments", json={"packageId": package["packageId"], "devices": ["127.0.0.1:1"],
+                                                     **schedule})
+    assert response.status_code == 422
+    found = problems(response)
+    assert len(found) == len(expected) and all(f.startswith(e) for f, e in zip(found, expected, strict=True)), found
+
+
 def test_unknown_ids_are_404(client: httpx.Client) -> None:
     for path in ("/api/deployments/deploy_0123456789abcdef", "/api/deployments/nonsense",
                  "/api/packages/pkg_0123456789abcdef.tar.gz", "/api/packages/../../etc/passwd.tar.gz",

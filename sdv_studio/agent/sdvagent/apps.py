@@ -13,6 +13,7 @@ from . import client, health, logs, procs, switch
 from .errors import AgentError, BadRequest
 from .jsonfile import read_json
 from .layout import Layout, valid_name
+from .staged_record import view as staged_view
 from .store import AppStore, all_apps, file_index
 
 TYPE_CHECKING = False
@@ -65,6 +66,7 @@ def _app_status(store: AppStore, insts: List[Dict[str, Any]]) -> Dict[str, Any]:
         "release": release, "current": current, "instances": len(wanted),
         "lastExit": inst.get("lastExit") if inst else None, "limits": inst.get("limits") if inst else None,
         "healthPort": (inst.get("health") or {}).get("port") if inst else None, "health": seen["health"],
+        "staged": staged_view(store), "lastStaged": store.meta().get("lastStaged"),
     }
 
 

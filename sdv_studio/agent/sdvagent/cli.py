@@ -68,7 +68,7 @@ def main(argv: List[str]) -> int:
 
 
 # Commands a session cannot run: they never return, or take the process over.
-_NOT_IN_SESSION = ("supervise",)
+_NOT_IN_SESSION = ("supervise", "watch-staged")
 
 
 def session(first: bytes = b"") -> int:

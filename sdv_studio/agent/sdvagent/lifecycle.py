@@ -8,6 +8,7 @@ from .errors import AgentError, BadRequest
 from .install import install
 from .layout import Layout
 from .progress import report
+from .staged_record import drop_record
 from .store import AppStore
 
 TYPE_CHECKING = False
@@ -38,8 +39,11 @@ def deploy(layout: Layout, args: Dict[str, Any]) -> Dict[str, Any]:
     store = AppStore(layout, installed["name"])
     with store.locked():
         started = switch.activate(layout, store, installed["release"], args)
+        superseded = drop_record(store)  # a deployment now replaces what was staged for later
     _advertise(layout, args, started)
     _boot_hook(layout, args, started)
+    if superseded:
+        started["unstaged"] = superseded["release"]
     return dict(started, version=installed["version"], packageId=installed["packageId"],
                 alreadyInstalled=installed["alreadyInstalled"],
                 **{k: installed[k] for k in ("sent", "reused") if k in installed})

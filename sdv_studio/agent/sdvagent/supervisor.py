@@ -285,6 +285,11 @@ class Supervisor:
 
     def _exited(self, inst: Dict[str, Any], code: int) -> None:
         self.children.pop(inst["id"], None)
+        if code == 0 and inst.get("once"):  # a task that ran to its end (the staged watcher): not restarted
+            inst.update({"pid": None, "want": "stopped", "status": "stopped", "stoppedAt": now_iso(),
+                         "lastExit": {"code": code, "at": now_iso()}})
+            self.dirty = True
+            return
         ran = time.monotonic() - inst.get("startedMono", time.monotonic())
         inst["failures"] = 0 if ran > STABLE_AFTER else inst.get("failures", 0) + 1
         delay = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** (inst["failures"] - 1))) if inst["failures"] else BACKOFF_FIRST

@@ -13,7 +13,9 @@ from sdv_studio.api.context import ApiContext, context
 from sdv_studio.api.errors import ApiError, field_named
 from sdv_studio.api.models import DeploymentList, ErrorBody
 from sdv_studio.core.deploy import DeployOptions, start_deployment
+from sdv_studio.core.deploy.kuksa_wiring import broker_catalogue
 from sdv_studio.core.deploy.package_file import PackageUnreadable, open_package
+from sdv_studio.core.deploy.schedule import API_FIELDS, CATALOGUE_ENTRY, check_schedule, parse_schedule
 from sdv_studio.core.deploy.targets import resolve_devices
 from sdv_studio.core.deploy.waves import WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
@@ -32,6 +34,7 @@ def _not_found(deployment_id: str) -> ApiError:
 async def create_deployment(body: DeploymentRequest, request: Request,
                             ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
     plan = _wave_plan(body)
+    schedule = parse_schedule(body.when, body.idle_condition, body.at, API_FIELDS)
     stored = ctx.store.get(body.package_id)
     if stored is None:
         raise ApiError(404, f"no package {body.package_id!r}", [
@@ -41,6 +44,11 @@ async def create_deployment(body: DeploymentRequest, request: Request,
         package = await asyncio.to_thread(open_package, str(stored.path), ctx.store)
     except PackageUnreadable as exc:
         raise ApiError(409, "the stored package is damaged; build it again", [str(exc)]) from exc
+    if schedule is not None:
+        catalogue = broker_catalogue(package.manifest, package.entries.get(CATALOGUE_ENTRY))[0]
+        problems = check_schedule(schedule, package.manifest, catalogue, API_FIELDS)
+        if problems:
+            raise InvalidInput(problems)
     settings = ctx.settings
     with field_named("--device", "devices"):
         devices = resolve_devices(body.devices, settings.connection, ctx.inventory)
@@ -49,7 +57,7 @@ async def create_deployment(body: DeploymentRequest, request: Request,
                             broker=body.broker, broker_token=body.broker_token,
                             broker_ca=body.broker_ca.encode() if body.broker_ca else None,
                             grace_seconds=settings.grace_seconds, connect_timeout=settings.device_timeout,
-                            force=body.force)
+                            force=body.force, schedule=schedule)
     run = start_deployment(package, devices, settings.trust, options, records=ctx.deployments.records,
                            concurrency=settings.concurrency, plan=plan)
     ctx.deployments.add(run)

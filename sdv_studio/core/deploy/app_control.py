@@ -29,7 +29,7 @@ from sdv_studio.core.deploy.runtimes.container import (
 )
 from sdv_studio.core.deploy.runtimes.container_engine import engine_for
 from sdv_studio.core.ssh.trust import HostKeyTrust
-from sdv_studio.models.deployment import AppState, DeviceApps
+from sdv_studio.models.deployment import AppState, DeviceApps, StagedCheck
 
 NATIVE_FIELDS = ("name", "version", "status", "runtime", "pid", "startedAt", "restarts", "health")
 
@@ -52,8 +52,8 @@ async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, 
             # Every native app, then filtered: the agent knows nothing of an app that runs in a container.
             answer = await agent.call("status", {"settle": name} if settle and name else {},
                                       timeout=max(timeout, settle))
-            apps = [AppState.model_validate({k: a.get(k) for k in NATIVE_FIELDS if a.get(k) is not None})
-                    for a in answer.get("apps", []) if name in (None, a.get("name"))]
+            apps = [state for a in answer.get("apps", []) if name in (None, a.get("name"))
+                    for state in native_states(a)]
             engine = await _engine(agent, info)
             if engine is not None:
                 try:
@@ -67,6 +67,30 @@ async def device_status(device: DeviceRef, trust: HostKeyTrust, timeout: float, 
             return DeviceApps(device_id=device.device_id, apps=apps)
     except DeployError as exc:
         return DeviceApps(device_id=device.device_id, error=str(exc))
+
+
+def native_states(app: dict[str, Any]) -> list[AppState]:
+    """An app of the agent's ``status``: as it runs (unless it never ran), then its staged version if any."""
+    states = []
+    staged = app.get("staged")
+    if not staged or app.get("current") or app.get("status") != "stopped":
+        fields = {k: app.get(k) for k in NATIVE_FIELDS if app.get(k) is not None}
+        states.append(AppState.model_validate(dict(fields, lastStaged=app.get("lastStaged"))))
+    if staged:
+        observed = {k: v for k, v in (staged.get("observed") or {}).items() if k in StagedCheck.model_fields}
+        states.append(AppState(name=app["name"], version=staged.get("version"), status="staged",
+                               condition=staged.get("condition"), staged_at=staged.get("stagedAt"),
+                               last_check=StagedCheck.model_validate(observed) if observed else None))
+    return states
+
+
+async def cancel_staged(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str) -> dict[str, Any]:
+    """Cancel ``name``'s staged release on one device (what runs is untouched); DeployError when it cannot."""
+    async with deploy_errors(device.target), agent_session(device.target, trust, timeout) as (agent, _info):
+        try:
+            return await agent.call("unstage", {"name": name}, timeout=max(timeout, 120))
+        except AgentCallError as exc:
+            raise agent_failure(exc) from exc
 
 
 async def state_after_cancel(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -135,26 +136,33 @@ async def start_fallback_broker(
     overlay signals), which the broker loads instead of the release the manifest names. With
     ``key`` (as every deployment gives it) the broker verifies tokens with its public half;
     without, it lets every client in."""
+    uploads = info["uploads"]
+    catalogue, vss_name = broker_catalogue(manifest, catalogue)
+    vss_remote = f"{uploads}/broker-vss/{vss_name}"
+    files = [(catalogue, vss_remote)]
+    if key is not None:
+        files.append((key.public_pem, _key_file(uploads, key)))
+    venv_name = await broker_venv(agent, info, files)
+    await agent.call("service", broker_service_args(venv_name, vss_remote, with_mqtt=with_mqtt,
+                                                    key_file=_key_file(uploads, key) if key else None), timeout=120)
+
+
+async def broker_venv(agent: AgentClient, info: dict[str, Any], extra: Sequence[tuple[bytes, str]] = ()) -> str:
+    """SDV Studio's databroker bundle (grpcio, the KUKSA stubs) in a venv on the device, installed offline
+    from wheels uploaded with ``extra`` files (those the device lacks): the venv's name."""
     props = info["properties"]
     python = ".".join(str(props["python"]).split(".")[:2])
     try:
         bundle = await asyncio.to_thread(broker_bundle, python, str(props["arch"]))
     except WheelError as exc:
         raise DeployError("cannot prepare SDV Studio's databroker for the device: " + "; ".join(exc.problems)) from exc
-    uploads = info["uploads"]
-    wheel_dir = f"{uploads}/broker-wheels"
+    wheel_dir = f"{info['uploads']}/broker-wheels"
     listing = await agent.remote.run(f"ls -1 {shlex.quote(wheel_dir)} 2>/dev/null", timeout=15)
     present = set(listing.stdout.split())
-    catalogue, vss_name = broker_catalogue(manifest, catalogue)
-    vss_remote = f"{uploads}/broker-vss/{vss_name}"
     files = [(data, f"{wheel_dir}/{name}") for name, data in sorted(bundle.files.items()) if name not in present]
-    files.append((catalogue, vss_remote))
-    if key is not None:
-        files.append((key.public_pem, _key_file(uploads, key)))
-    await upload_files(agent, files)
+    await upload_files(agent, [*files, *extra])
     await agent.call("venv", broker_venv_args(bundle.venv_name, wheel_dir, bundle.requirement), timeout=300)
-    await agent.call("service", broker_service_args(bundle.venv_name, vss_remote, with_mqtt=with_mqtt,
-                                                        key_file=_key_file(uploads, key) if key else None), timeout=120)
+    return bundle.venv_name
 
 
 def broker_catalogue(manifest: dict[str, Any], catalogue: bytes | None = None) -> tuple[bytes, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdv_studio.core.defaults import DEVICE_TIMEOUT
+from sdv_studio.core.deploy.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,6 @@ class DeployOptions:
     advertise: bool = False
     # Seconds to wait while another deployment (from any workstation) holds the device.
     lock_wait: float = 60.0
+    # Stage the release and let the device start it when this holds (``--when idle``, ``--at``);
+    # None: start it now.
+    schedule: Schedule | None = None

@@ -63,6 +63,7 @@ class JobOutcome:
     runtime: str | None = None
     previous_version: str | None = None
     security: DeviceSecurity | None = None  # what the device enforced of the package's security and limits
+    staged: bool = False  # installed, to be started by the device when the deployment's schedule holds
 
 
 class StepReporter:
@@ -204,7 +205,7 @@ class DeploymentRun:
             row.runtime = outcome.runtime  # type: ignore[assignment]
             row.previous_version = outcome.previous_version
             row.security = outcome.security
-            await self._finish(row, Stage.DONE, "success", outcome.message)
+            await self._finish(row, Stage.DONE, "staged" if outcome.staged else "success", outcome.message)
         except asyncio.CancelledError:
             await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")
         except DeployError as exc:

@@ -23,6 +23,7 @@ from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeployError, DeviceJob, JobOutcome, StepReporter
 from sdv_studio.core.deploy.ota_pin import check_not_pinned
 from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.runtimes.native_staged import stage_release
 from sdv_studio.core.deploy.security.access import data_access_of
 from sdv_studio.core.deploy.security.delivery import app_access, credential_env, place_ca, signing_key
 from sdv_studio.core.deploy.security.report import native_security, outcome_note
@@ -64,13 +65,16 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             access = app_access(package, wiring.broker, ours=wiring.ours, key=key, token=options.broker_token,
                                 ca_pem=options.broker_ca)
             source = {"packageId": package.package_id} if sent.already_installed else {"dir": sent.upload_dir}
+            ca_path = await place_ca(agent, info, access)
             start = {"name": package.name, "hotSwap": options.hot_swap, "rollback": options.rollback,
                      "broker": wiring.broker, "mqtt": wiring.mqtt, "graceSeconds": options.grace_seconds,
                      "healthTimeout": options.health_timeout, "healthInterval": options.health_interval,
-                     "advertise": advert.args,
-                     "env": credential_env(access, await place_ca(agent, info, access)),
+                     "advertise": advert.args, "env": credential_env(access, ca_path),
                      "sandbox": {"isolate": isolates(sandbox)},
                      "bootHook": not is_local(target)}  # this computer is no device to set up for boot
+            if options.schedule is not None:
+                return await stage_release(agent, package, info, wiring, source, start, ca_path, options.schedule,
+                                           options, step, key)
             try:
                 started = await _install_and_start(agent, package, info, wiring, source, start, options, step, key)
             except (AgentUnavailable, SshError, TimeoutError) as exc:
