@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = asyncio.run(go())
     for row in result.devices:
-        if row.status not in ("success", "staged"):
+        if row.status != "success":
             print(f"{row.device_id}: {row.message}", file=sys.stderr)
             for line in row.logs[-10:]:
                 print(f"{row.device_id}  | {line}", file=sys.stderr)

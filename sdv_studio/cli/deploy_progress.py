@@ -9,7 +9,7 @@ from typing import TextIO
 from sdv_studio.core.deploy.events import DeploymentEvent, DeviceLog, DeviceProgress, WaveChanged
 
 _BAR = 24
-_MARK = {"success": "\u2714", "staged": "\u231b", "error": "\u2718", "cancelled": "-", "skipped": "-",
+_MARK = {"success": "\u2714", "error": "\u2718", "cancelled": "-", "skipped": "-",
          "deploying": " ", "pending": " "}
 
 

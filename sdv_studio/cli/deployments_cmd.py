@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not history:
         print("no deployments yet")
     for d in history:
-        ok = sum(1 for row in d.devices if row.status in ("success", "staged"))
+        ok = sum(1 for row in d.devices if row.status == "success")
         print(f"{d.deployment_id}  {d.start_time:%Y-%m-%d %H:%M}  {d.app_name} {d.app_version:<8} "
               f"{d.status:<11} {ok}/{len(d.devices)} devices")
     return EXIT_OK

@@ -13,8 +13,7 @@ from sdv_studio.models.broker_credentials import MAX_CA, MAX_TOKEN, check_ca, ch
 # "interrupted": the program that ran it ended (killed, crashed, power lost) before it finished.
 DeploymentStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "interrupted"]
 # "skipped": an earlier wave stopped the rollout before this device's; nothing was done on it.
-# "staged": installed, not started; the device starts it when the deployment's schedule holds.
-DeviceStatus = Literal["pending", "deploying", "success", "staged", "error", "cancelled", "skipped"]
+DeviceStatus = Literal["pending", "deploying", "success", "error", "cancelled", "skipped"]
 # "completed": its failures stayed within --max-failed; "failed": they did not, and the rollout stopped.
 WaveStatus = Literal["pending", "in-progress", "completed", "failed", "cancelled", "skipped"]
 DeploymentMode = Literal["hot-swap", "standard"]
@@ -106,6 +105,8 @@ class DeviceDeployment(CamelModel):
     version: str | None = None
     previous_version: str | None = None
     rolled_back: bool = False
+    staged: bool = Field(default=False, description="a scheduled update (when, at): installed and not started; the "
+                         "device starts it when its schedule holds (status shows it staged until then)")
     logs: list[str] = Field(default_factory=list, description="the tail of the app's log when it failed")
     security: DeviceSecurity | None = Field(default=None, description="what this device enforced, once deployed")
 
@@ -144,7 +145,7 @@ class Deployment(CamelModel):
         if states & {"pending", "deploying"}:
             self.status = "in-progress"
             return
-        if states and states <= {"success", "staged"}:
+        if states == {"success"}:
             self.status = "completed"
         elif states == {"cancelled"}:
             self.status = "cancelled"

@@ -205,7 +205,8 @@ class DeploymentRun:
             row.runtime = outcome.runtime  # type: ignore[assignment]
             row.previous_version = outcome.previous_version
             row.security = outcome.security
-            await self._finish(row, Stage.DONE, "staged" if outcome.staged else "success", outcome.message)
+            row.staged = outcome.staged
+            await self._finish(row, Stage.DONE, "success", outcome.message)
         except asyncio.CancelledError:
             await self._finish(row, None, "cancelled", f"Cancelled; {await self._state_after_cancel(task, row)}")
         except DeployError as exc:

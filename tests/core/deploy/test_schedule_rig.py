@@ -79,7 +79,7 @@ def test_when_idle_starts_the_staged_version_only_once_the_vehicle_stops(
     idle = replace(FAST, schedule=Schedule(idle="Vehicle.Speed == 0"))
     staged, _ = deploy(rig, [device], build(tmp_path, APP, "idler", "2.0.0"), trust, records, idle)
     [row] = staged.devices
-    assert (staged.status, row.status) == ("completed", "staged"), (row.message, row.logs[-8:])
+    assert (staged.status, row.status, row.staged) == ("completed", "success", True), (row.message, row.logs[-8:])
     assert row.message == "idler 2.0.0 staged: starts when Vehicle.Speed == 0; 1.0.0 keeps running until then"
 
     # The workstation is gone; the device watches its databroker on its own.
@@ -123,7 +123,7 @@ def test_a_cancelled_staged_version_never_starts_and_what_runs_stays(rig: Rig, t
     done = cli(rig, "deploy", str(v2.path), *target, "--grace", "1", "--when", "idle", "--json")
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)["devices"]
-    assert row["status"] == "staged", row
+    assert (row["status"], row["staged"]) == ("success", True), row
     status = json.loads(cli(rig, "status", "keeper", *target, "--json").stdout)
     [apps] = [d["apps"] for d in status["devices"]]
     assert [(a["version"], a["status"]) for a in apps] == [("1.0.0", "running"), ("2.0.0", "staged")], apps
