@@ -16,6 +16,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,7 +25,8 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from sdv_studio.core.deploy.advertise import advertise
-from sdv_studio.core.deploy.agent_link.session import agent_session, deploy_errors
+from sdv_studio.core.deploy.agent_link.deploy_lock import locked_session
+from sdv_studio.core.deploy.agent_link.session import deploy_errors
 from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, wire
 from sdv_studio.core.deploy.options import DeployOptions
@@ -247,7 +249,8 @@ def docker_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
             asyncio.run_coroutine_threadsafe(step.log(line), loop)
 
         await step.stage(Stage.COMPATIBILITY)
-        async with deploy_errors(target), agent_session(target, trust, options.connect_timeout) as (agent, info):
+        async with deploy_errors(target), AsyncExitStack() as session:
+            agent, info = await locked_session(session, target, trust, package, options, step)
             check_compatible(package, info, "docker")
             sandbox = sandbox_of(package.manifest)
             try:

@@ -5,18 +5,15 @@ one running. Every failure becomes a DeployError with a message a person can act
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import time
 from contextlib import AsyncExitStack
 from typing import Any
 
 from sdv_studio.core.deploy.advertise import plan_advert
 from sdv_studio.core.deploy.agent_link.client import AgentCallError, AgentClient, AgentUnavailable
+from sdv_studio.core.deploy.agent_link.deploy_lock import locked_session
 from sdv_studio.core.deploy.agent_link.local_target import is_local
-from sdv_studio.core.deploy.agent_link.session import agent_session, deploy_errors
-from sdv_studio.core.deploy.agent_link.transfer import prepare_args, send_package
+from sdv_studio.core.deploy.agent_link.session import deploy_errors
+from sdv_studio.core.deploy.agent_link.transfer import send_package
 from sdv_studio.core.deploy.compatibility import check_compatible
 from sdv_studio.core.deploy.kuksa_wiring import Wiring, choose, device_brokers, recognise, start_fallback_broker
 from sdv_studio.core.deploy.options import DeployOptions
@@ -34,14 +31,12 @@ from sdv_studio.core.ssh.errors import SshError
 from sdv_studio.core.ssh.target import SshTarget
 from sdv_studio.core.ssh.trust import HostKeyTrust
 
-LOCK_POLL = 1.0  # seconds between asks while another deployment holds the device
-
 
 def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, options: DeployOptions) -> DeviceJob:
     async def job(step: StepReporter) -> JobOutcome:
         await step.stage(Stage.COMPATIBILITY)
         async with deploy_errors(target), AsyncExitStack() as session:
-            agent, info = await _locked_session(session, target, trust, package, options, step)
+            agent, info = await locked_session(session, target, trust, package, options, step)
             check_compatible(package, info, "native")
             current = info.get("current") or {}
             check_not_pinned(package, current.get("version"), current.get("otaEnabled", True), options.force)
@@ -95,29 +90,6 @@ def native_job(target: SshTarget, trust: HostKeyTrust, package: PackageFile, opt
     return job
 
 
-async def _locked_session(session: AsyncExitStack, target: SshTarget, trust: HostKeyTrust, package: PackageFile,
-                          options: DeployOptions, step: StepReporter) -> tuple[AgentClient, dict[str, Any]]:
-    """An agent session (entered into ``session``) holding the device's deployment lock, which
-    ``prepare`` takes: while another deployment holds it, ask again for up to ``options.lock_wait``
-    seconds, saying who holds it; then the agent's refusal, naming the holder, is the error."""
-    holder = {"host": socket.gethostname(), "pid": os.getpid(), "deploymentId": step.deployment_id}
-    args = {**prepare_args(package), "holder": holder}
-    deadline = time.monotonic() + options.lock_wait
-    told = None
-    while True:
-        try:
-            return await session.enter_async_context(
-                agent_session(target, trust, options.connect_timeout, "prepare", args))
-        except AgentCallError as exc:
-            busy = exc.answer.get("busy")
-            if busy is None or time.monotonic() >= deadline:
-                raise
-            if busy != told:
-                told = busy
-                await step.log(f"{exc}; waiting up to {options.lock_wait:g}s for it to end")
-            await asyncio.sleep(LOCK_POLL)
-
-
 async def _install_and_start(agent: AgentClient, package: PackageFile, info: dict[str, Any], wiring: Wiring,
                              source: dict[str, Any], start: dict[str, Any], options: DeployOptions,
                              step: StepReporter, key: SigningKey) -> dict[str, Any]:
@@ -144,7 +116,7 @@ async def _outcome_after_loss(lost: Exception, target: SshTarget, trust: HostKey
     await step.log(f"lost the device while it deployed ({lost}); asking it how that ended")
     try:
         async with AsyncExitStack() as session:
-            agent, _info = await _locked_session(session, target, trust, package, options, step)
+            agent, _info = await locked_session(session, target, trust, package, options, step)
             [app] = (await agent.call("status", {"name": package.name}, timeout=options.connect_timeout))["apps"]
     except (AgentCallError, AgentUnavailable, SshError, TimeoutError, ValueError) as exc:
         raise DeployError(f"{lost}; the device could not be asked afterwards ({exc}): check it with "
