@@ -72,6 +72,21 @@ def bench_specs() -> list[DeviceSpec]:
     return [s for s in default_specs() if s.authorized and s.ip.startswith("198.18.0.")]
 
 
+SCALE_MAX = 48
+SCALE_FIRST_HOST = 101  # scale devices take 198.18.0.101 upwards, clear of the default rig's addresses
+
+
+def scale_specs(count: int) -> list[DeviceSpec]:
+    """``count`` (up to SCALE_MAX) lightweight devices for scaling benchmarks: sshd alone (no engine,
+    no Jetson persona), all in the swept range. They share this machine's root, mounted read-only in
+    each, and own only a small /etc layer, /home, /tmp and /run: 48 of them cost a few MB and a few
+    seconds to build (bench/scale.py)."""
+    if not 1 <= count <= SCALE_MAX:
+        raise ValueError(f"scale_specs: count {count} is not 1 to {SCALE_MAX}")
+    return [DeviceSpec(f"s{i}", f"198.18.0.{SCALE_FIRST_HOST + i - 1}", read_only_root=True)
+            for i in range(1, count + 1)]
+
+
 def foreign_specs() -> list[DeviceSpec]:
     """Devices running another Debian, so another Python: bullseye (3.9) and trixie (3.13), and beside
     them one like the default rig's (this machine's bookworm, 3.11), so one deployment spans three."""
@@ -240,7 +255,7 @@ class Rig:
             rig._build_lan()
             for spec in specs:
                 rig._add_device(spec)
-            rig._wait_for_sshd()
+            rig._wait_for_sshd(timeout=20.0 + 0.5 * len(specs))  # a big rig's sshds start on shared cores
         except BaseException:
             rig.teardown()
             raise

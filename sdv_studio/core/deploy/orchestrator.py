@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
+from sdv_studio.core.deploy.concurrency import AdaptiveLimit, AdaptivePolicy, DeviceSlots
 from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import (
     DeploymentEvent,
@@ -127,9 +128,12 @@ class DeploymentRun:
         deployment: Deployment,
         tasks: list[DeviceTask],
         records: DeploymentRecords,
-        concurrency: int = DEPLOY_CONCURRENCY,
+        concurrency: int | None = DEPLOY_CONCURRENCY,
         plan: WavePlan | None = None,
+        policy: AdaptivePolicy | None = None,
     ) -> None:
+        """``concurrency``: devices worked on at once; None adapts, by ``policy`` (default: for this
+        workstation's cores), as core/deploy/concurrency.py describes."""
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()
         self._tasks = {t.device_id: t for t in tasks}
@@ -139,7 +143,13 @@ class DeploymentRun:
             deployment.waves = [DeploymentWave(index=i, devices=w) for i, w in enumerate(self._waves, 1)]
         self._stopped_because: str | None = None  # set when a wave stops the rollout
         self._records = records
-        self._limit = asyncio.Semaphore(max(1, concurrency))
+        if concurrency is None:
+            policy = policy or AdaptivePolicy.for_cores()
+            self.slots = DeviceSlots(policy.start)
+            self.adaptive: AdaptiveLimit | None = AdaptiveLimit(self.slots, policy)
+        else:
+            self.slots = DeviceSlots(concurrency)
+            self.adaptive = None
         self._running: dict[str, asyncio.Task[None]] = {}
         self._main: asyncio.Task[Deployment] | None = None
         self._pending_save: asyncio.TimerHandle | None = None
@@ -166,6 +176,15 @@ class DeploymentRun:
                 task.cancel()
 
     async def _run_all(self) -> Deployment:
+        if self.adaptive is not None:
+            self.adaptive.start()
+        try:
+            return await self._run_waves()
+        finally:
+            if self.adaptive is not None:
+                await self.adaptive.stop()
+
+    async def _run_waves(self) -> Deployment:
         # Every device's task exists from the start, waiting for its wave: a cancel reaches it there too.
         gates = [asyncio.Event() for _ in self._waves]
         for gate, wave in zip(gates, self._waves, strict=True):
@@ -199,7 +218,7 @@ class DeploymentRun:
                 await self._finish(row, None, "skipped",
                                    f"Skipped: {self._stopped_because}; nothing was done on the device")
                 return
-            async with self._limit, _lock_for(task.lock_key):
+            async with self.slots, _lock_for(task.lock_key):
                 row.start_time = utc_now()
                 outcome = await task.job(reporter)
             row.runtime = outcome.runtime  # type: ignore[assignment]
