@@ -24,6 +24,7 @@ from sdv_studio.core.deploy.events import (
     DeviceProgress,
     WaveChanged,
 )
+from sdv_studio.core.deploy.record_writer import RecordWriter
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.deploy.waves import WavePlan
@@ -119,7 +120,8 @@ class DeploymentRun:
     the device changes) and when it ends; progress in between at most every SAVE_EVERY seconds (a
     restart mid-deployment loses at most that much of it):
     re-encoding the whole record on every stage of every device cost more of the event loop than
-    anything else the engine does for a device, bar SSH itself."""
+    anything else the engine does for a device, bar SSH itself. The writing itself is done by a
+    thread (record_writer.py)."""
 
     SAVE_EVERY = 0.25
 
@@ -143,6 +145,7 @@ class DeploymentRun:
             deployment.waves = [DeploymentWave(index=i, devices=w) for i, w in enumerate(self._waves, 1)]
         self._stopped_because: str | None = None  # set when a wave stops the rollout
         self._records = records
+        self._writer = RecordWriter(records, deployment)
         if concurrency is None:
             policy = policy or AdaptivePolicy.for_cores()
             self.slots = DeviceSlots(policy.start)
@@ -203,7 +206,7 @@ class DeploymentRun:
             if not skipped:
                 await self._end_wave(index, wave)
         self.deployment.settle()
-        self._save_now()
+        await self._save_now()
         self._records.release(self.deployment_id)
         await self.hub.publish(DeploymentFinished(self.deployment_id, self.deployment.status))
         await self.hub.close()
@@ -278,7 +281,7 @@ class DeploymentRun:
             return
         wave = self.deployment.waves[index - 1]
         wave.status, wave.failed = status, failed
-        self._save_now()
+        await self._save_now()
         await self.hub.publish(WaveChanged(self.deployment_id, index, wave.devices, status, failed))
 
     async def _state_after_cancel(self, task: DeviceTask, row: DeviceDeployment) -> str:
@@ -309,15 +312,19 @@ class DeploymentRun:
         row.message = message
         self._records.changed(self.deployment)
         if stage is Stage.INSTALL:  # from here on the device changes: a record cut short must say so
-            self._save_now()
+            await self._save_now()
         elif self._pending_save is None:
-            self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
+            self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_later)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)
         )
 
-    def _save_now(self) -> None:
+    async def _save_now(self) -> None:
         if self._pending_save is not None:
             self._pending_save.cancel()
             self._pending_save = None
-        self._records.save(self.deployment)
+        await self._writer.save()
+
+    def _save_later(self) -> None:
+        self._pending_save = None
+        self._writer.save()
