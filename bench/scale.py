@@ -60,6 +60,7 @@ class Point:
     peak: int  # the most devices worked on at once
     limits: list[int]  # the adaptive limit after each sample (empty when fixed)
     stall: float  # the event loop's longest stall (s): how late a 5 ms heartbeat woke up
+    busy_stall: float  # the same, counting only the loop thread's own CPU time in it
 
     @property
     def engine_per_device(self) -> float:
@@ -80,7 +81,8 @@ class Point:
         return max(0.1, cores - self.others / self.wall)
 
 
-RUNS: list[tuple[DeploymentRun, list[float]]] = []  # each run bench/deploy.py started, with its loop's stalls
+# Each run bench/deploy.py started, with its loop's stalls: (seconds late, the loop thread's CPU seconds meanwhile).
+RUNS: list[tuple[DeploymentRun, list[tuple[float, float]]]] = []
 HEARTBEAT = 0.005
 
 
@@ -89,7 +91,7 @@ def _capture_runs() -> None:
     event loop with a heartbeat for as long as it runs."""
     def capturing(*args: Any, **kwargs: Any) -> DeploymentRun:
         run = start_deployment(*args, **kwargs)  # called on the deployment's running loop
-        stalls: list[float] = []
+        stalls: list[tuple[float, float]] = []
         RUNS.append((run, stalls))
         beat = asyncio.ensure_future(_heartbeat(stalls))
         asyncio.ensure_future(run.wait()).add_done_callback(lambda _: beat.cancel())
@@ -97,12 +99,13 @@ def _capture_runs() -> None:
     engine_bench.start_deployment = capturing
 
 
-async def _heartbeat(stalls: list[float]) -> None:
+async def _heartbeat(stalls: list[tuple[float, float]]) -> None:
     loop = asyncio.get_running_loop()
     while True:
-        before = loop.time()
+        before, cpu = loop.time(), time.thread_time()
         await asyncio.sleep(HEARTBEAT)
-        stalls.append(loop.time() - before - HEARTBEAT)
+        late = loop.time() - before - HEARTBEAT
+        stalls.append((late, min(late, time.thread_time() - cpu)))
 
 
 def measure(rig: Rig, size: int, package: Any, trust: HostKeyTrust, records: DeploymentRecords,
@@ -120,19 +123,22 @@ def measure(rig: Rig, size: int, package: Any, trust: HostKeyTrust, records: Dep
     live, stalls = RUNS[-1]
     limits = live.adaptive.history if live.adaptive else []
     return Point(size, run.wall, run.own_cpu, run.devices_cpu, run.cpu, live.slots.peak, list(limits),
-                 max(stalls, default=0.0))
+                 max((late for late, _ in stalls), default=0.0), max((busy for _, busy in stalls), default=0.0))
 
 
 def table(points: Sequence[Point], cores: int) -> tuple[list[str], bool]:
-    lines = [f"{'devices':>7} {'wall s':>7} {'at once':>7} {'stall ms':>8} {'engine CPU/dev':>14} "
+    lines = [f"{'devices':>7} {'wall s':>7} {'at once':>7} {'stall ms':>12} {'engine CPU/dev':>14} "
              f"{'device CPU/dev':>14} {'floor s':>8} {'wall/floor':>10} {'cores left':>10} {'wall/floor left':>15}"]
     for p in points:
         floor, left = p.device_cpu / cores, p.cores_left(cores)
-        lines.append(f"{p.devices:7d} {p.wall:7.2f} {p.peak:7d} {p.stall * 1000:8.0f} {p.engine_per_device:14.3f} "
+        stall = f"{p.stall * 1000:.0f} ({p.busy_stall * 1000:.0f})"
+        lines.append(f"{p.devices:7d} {p.wall:7.2f} {p.peak:7d} {stall:>12} {p.engine_per_device:14.3f} "
                      f"{p.device_per_device:14.3f} {floor:8.2f} {p.wall / floor:10.2f} {left:10.2f} "
                      f"{p.wall / (p.device_cpu / left):15.2f}")
     lines.append(f"  floor: the devices' CPU over this machine's {cores} cores; cores left: {cores} less what "
-                 "everything else on the machine used meanwhile (others' CPU / wall); CPU figures in seconds")
+                 "everything else on the machine used meanwhile (others' CPU / wall); CPU figures in seconds;")
+    lines.append("  stall: the event loop's longest (in brackets: the loop thread's own CPU in it, the rest is waiting "
+                 "for a core or the GIL)")
     ok = True
     scaled = [p for p in points if p.devices >= 6]
     if len(scaled) >= 2:

@@ -4,7 +4,8 @@ A device is a network namespace plus a private mount and UTS namespace in which
 OpenSSH's sshd runs as the device's "init". Its /etc is an overlay over the host's
 (login user, host keys, sshd config, optional Jetson persona and engine config);
 /home, /tmp and /run are its own folders; with an engine, podman serves the Docker
-API on /run/docker.sock.
+API on /run/docker.sock. With ``read_only_root`` the rest of this machine's root is
+mounted read-only in the device, so many devices share it without being able to change it.
 
 A foreign device (``suite`` set) runs another Debian instead: its whole root is an
 overlay on a cached root filesystem of that suite (tests/rig/roots.py), with its own

@@ -10,6 +10,7 @@ and a crashed run's leftovers can be recognised and removed):
 198.18.0.0/15 is the range set aside for network benchmarking (RFC 2544); it exists
 only inside these namespaces. Devices outside the swept /24 sit on 198.18.1.0/24,
 on the same bridge (so mDNS reaches them) with an on-link route from the workstation.
+Scaling benchmarks use up to SCALE_MAX lightweight devices (``scale_specs``) at .101 and up.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import contextlib
 import math
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -72,36 +73,58 @@ class AdaptivePolicy:
 
 
 class DeviceSlots:
-    """A semaphore whose size can change while devices wait for it; a smaller size lets no one new
-    in until enough of those working have left."""
+    """A semaphore whose size can change while devices wait for it (first come, first served); a
+    smaller size lets no one new in until enough of those working have left. Leaving never waits, so
+    a device cancelled twice still gives its slot back."""
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self.in_use = 0
-        self.waiting = 0
         self.peak = 0  # the most devices worked on at once
-        self._changed = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def resize(self, limit: int) -> None:
-        async with self._changed:
-            self.limit = max(1, limit)
-            self._changed.notify_all()
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def resize(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._wake()
 
     async def __aenter__(self) -> None:
-        async with self._changed:
-            self.waiting += 1
-            try:
-                await self._changed.wait_for(lambda: self.in_use < self.limit)
-            finally:
-                self.waiting -= 1
-            self.in_use += 1
-            self.peak = max(self.peak, self.in_use)
+        if self.in_use < self.limit and not self._waiters:
+            self._take()
+            return
+        woken = asyncio.get_running_loop().create_future()
+        self._waiters.append(woken)
+        try:
+            await woken  # _wake took the slot for this device before waking it
+        except asyncio.CancelledError:
+            if woken.done() and not woken.cancelled():  # woken, then cancelled before it ran
+                self._release()
+            raise
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(woken)
 
     async def __aexit__(self, kind: type[BaseException] | None, value: BaseException | None,
                         tb: TracebackType | None) -> None:
-        async with self._changed:
-            self.in_use -= 1
-            self._changed.notify()
+        self._release()
+
+    def _take(self) -> None:
+        self.in_use += 1
+        self.peak = max(self.peak, self.in_use)
+
+    def _release(self) -> None:
+        self.in_use -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_use < self.limit:
+            woken = self._waiters.popleft()
+            if not woken.done():
+                woken.set_result(None)
+                self._take()
 
 
 class AdaptiveLimit:
@@ -135,4 +158,4 @@ class AdaptiveLimit:
             limit = self.policy.next_limit(self.slots.limit, sample)
             self.history.append(limit)
             if limit != self.slots.limit:
-                await self.slots.resize(limit)
+                self.slots.resize(limit)

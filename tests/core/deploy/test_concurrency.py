@@ -62,21 +62,40 @@ async def test_a_resize_lets_waiters_in_at_once_and_a_smaller_size_evicts_no_one
     tasks = [asyncio.create_task(device(n)) for n in range(4)]
     await asyncio.sleep(0.01)
     assert (inside, slots.waiting) == ([0], 3)
-    await slots.resize(3)
+    slots.resize(3)
     await asyncio.sleep(0.01)
     assert (inside, slots.waiting) == ([0, 1, 2], 1)
-    await slots.resize(1)
+    slots.resize(1)
     assert slots.in_use == 3  # those working go on
     leave.set()
     await asyncio.gather(*tasks)
     assert (inside, slots.in_use, slots.peak) == ([0, 1, 2, 3], 0, 3)
 
 
+async def test_a_device_cancelled_while_waiting_or_just_woken_leaves_no_slot_taken() -> None:
+    slots = DeviceSlots(1)
+    leave = asyncio.Event()
+
+    async def device() -> None:
+        async with slots:
+            await leave.wait()
+
+    first, waiting, woken = (asyncio.create_task(device()) for _ in range(3))
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # while it waits
+    await asyncio.sleep(0.01)
+    assert (slots.in_use, slots.waiting) == (1, 1)
+    first.cancel()  # the slot goes to ``woken``, which is cancelled before it runs
+    await asyncio.sleep(0)
+    woken.cancel()
+    await asyncio.gather(first, waiting, woken, return_exceptions=True)
+    assert (slots.in_use, slots.waiting) == (0, 0)
+
+
 async def test_the_sampler_feeds_the_engines_cpu_share_to_the_policy() -> None:
     slots = DeviceSlots(8)
     busy = AdaptiveLimit(slots, AdaptivePolicy(start=8, floor=2, every=0.01, overload_lag=10.0),
                          cpu_clock=_clock(step=1.0))  # a whole CPU second per sample: CPU-bound
-    slots.waiting = 5
     busy.start()
     while len(busy.history) < 3:
         await asyncio.sleep(0.005)
