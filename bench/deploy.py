@@ -282,14 +282,14 @@ class Run:
 
 
 def deploy(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust, records: DeploymentRecords,
-           options: DeployOptions, label: str) -> Run:
+           options: DeployOptions, label: str, concurrency: int | None = 8) -> Run:
     refs = [DeviceRef(d.name, SshTarget(d.ip, user=rig.user, key_file=rig.key_path, use_keyring=False))
             for d in devices]
     METER.reset()
 
     async def go() -> tuple[float, Any, list[tuple[float, Any]]]:
         started = time.perf_counter()
-        run = start_deployment(package, refs, trust, options, records=records, concurrency=8)
+        run = start_deployment(package, refs, trust, options, records=records, concurrency=concurrency)
         events: list[tuple[float, Any]] = []
 
         async def follow() -> None:

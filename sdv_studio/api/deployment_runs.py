@@ -38,11 +38,11 @@ class _Records(DeploymentRecords):
     def changed(self, deployment: Deployment) -> None:
         self._on_change(deployment.deployment_id)
 
-    def save(self, deployment: Deployment) -> None:
+    def write(self, deployment_id: str, data: bytes) -> None:
         try:
-            super().save(deployment)
+            super().write(deployment_id, data)
         finally:  # a failed write still follows a change in memory
-            self._on_change(deployment.deployment_id)
+            self._on_change(deployment_id)
 
 
 class Deployments:

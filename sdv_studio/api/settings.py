@@ -20,7 +20,7 @@ class ApiSettings:
     trust: HostKeyTrust = field(default_factory=HostKeyTrust)
     max_body_bytes: int = MAX_BODY_BYTES
     device_timeout: float = DEVICE_TIMEOUT  # per device: connect, probe, metrics
-    concurrency: int = DEPLOY_CONCURRENCY  # devices worked on at once in one deployment
+    concurrency: int | None = DEPLOY_CONCURRENCY  # devices worked on at once in one deployment; None adapts
     grace_seconds: float = 3.0  # how long a new version must stay up to count as healthy
     build_slots: int = 1  # package builds at once: they are CPU-bound and the machine is shared
     shutdown_timeout: float = 30.0  # how long cancelled deployments may take to settle on shutdown

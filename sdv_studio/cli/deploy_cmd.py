@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="announce the devices over mDNS (_sdv-agent._tcp) after the deploy, on the interface "
                              "reached; saved devices can opt in for good with `devices add --advertise`")
     parser.add_argument("--concurrency", type=int, default=DEPLOY_CONCURRENCY, metavar="N",
-                        help="devices worked on at once")
+                        help="devices worked on at once (default: a limit that adapts to this computer's cores "
+                        "and how busy deploying keeps it)")
     waves = parser.add_argument_group("rolling out in waves")
     waves.add_argument("--waves", metavar="N|P%,…",
                        help="deploy wave after wave, in the order the devices are given: where each wave ends, "
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return run_cancel_staged(args)
     if args.package is None:
         raise InvalidInput("PACKAGE: name the package to deploy (or give --cancel-staged APP)")
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         raise InvalidInput("--concurrency: must be at least 1")
     if args.grace < 0:
         raise InvalidInput("--grace: must not be negative")

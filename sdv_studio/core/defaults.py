@@ -10,7 +10,7 @@ broker ports; tests/core/test_defaults.py checks that they agree.
 from __future__ import annotations
 
 DEVICE_TIMEOUT = 30.0  # seconds per device: connecting, the agent upload, a quick agent call
-DEPLOY_CONCURRENCY = 8  # devices one deployment works on at once
+DEPLOY_CONCURRENCY: int | None = None  # devices one deployment works on at once; None adapts (deploy/concurrency.py)
 PROBE_TIMEOUT = 10.0  # seconds for one device's capability probe during a scan
 BROKER_PORT_TIMEOUT = 2.0  # seconds for telling what answers on one port
 BROKER_HOST_TIMEOUT = 10.0  # seconds for all of one host's ports

@@ -44,4 +44,11 @@ def fake_engines(tmp: Path) -> Engines:
     return demo_engines(tmp, BENCH)
 
 
-__all__ = ["BENCH", "FINGERPRINT", "PLAIN_APP", "fake_engines"]
+def fleet(count: int) -> list[Device]:
+    """``count`` alike, compatible devices: a fleet for the pages' tables (bench/gui.py --fleet too)."""
+    return [Device(id=f"fleet-{n:02d}", name=f"fleet-{n:02d}", ip=f"10.99.1.{n}", user="sdv", memory="8GB",
+                   storage="20GB", os="Debian 12", python="3.11.2", last_seen="2026-01-01T00:00:00Z")
+            for n in range(1, count + 1)]
+
+
+__all__ = ["BENCH", "FINGERPRINT", "PLAIN_APP", "fake_engines", "fleet"]

@@ -4,7 +4,8 @@ A device is a network namespace plus a private mount and UTS namespace in which
 OpenSSH's sshd runs as the device's "init". Its /etc is an overlay over the host's
 (login user, host keys, sshd config, optional Jetson persona and engine config);
 /home, /tmp and /run are its own folders; with an engine, podman serves the Docker
-API on /run/docker.sock.
+API on /run/docker.sock. With ``read_only_root`` the rest of this machine's root is
+mounted read-only in the device, so many devices share it without being able to change it.
 
 A foreign device (``suite`` set) runs another Debian instead: its whole root is an
 overlay on a cached root filesystem of that suite (tests/rig/roots.py), with its own
@@ -13,6 +14,7 @@ overlay on a cached root filesystem of that suite (tests/rig/roots.py), with its
 
 from __future__ import annotations
 
+import functools
 import shlex
 import shutil
 import subprocess
@@ -45,10 +47,16 @@ class DeviceSpec:
     suite: str | None = None
     # A tmpfs of this size (mount's units: "64m") as the login user's home, so it can fill up.
     home_size: str | None = None
+    # Mount this machine's root read-only in the device (its own /etc, /home, /tmp and /run stay
+    # writable): many devices then share one root image none of them can change.
+    read_only_root: bool = False
 
     def __post_init__(self) -> None:
-        if self.suite and (self.engine or self.jetson or self.home_size):
-            raise ValueError(f"{self.name}: a foreign device has no engine, Jetson persona or small home")
+        if self.suite and (self.engine or self.jetson or self.home_size or self.read_only_root):
+            raise ValueError(f"{self.name}: a foreign device has no engine, Jetson persona, small home or "
+                             "shared read-only root")
+        if self.read_only_root and self.engine:
+            raise ValueError(f"{self.name}: an engine writes outside the device's own folders; no read-only root")
 
 
 SSHD_CONFIG = """\
@@ -93,6 +101,7 @@ additionalimagestores = ["{store}"]
 """
 
 
+@functools.cache  # one hash serves every device: a fork of openssl each cost 10 ms of a rig's build
 def _sha512_crypt(password: str) -> str:
     out = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True, text=True, check=True)
     return out.stdout.strip()
@@ -163,6 +172,9 @@ def boot_script(spec: DeviceSpec, root: Path) -> str:
     r = shlex.quote(str(root))
     lines = [
         "set -e",
+        # The mount namespace is private (Rig._add_device): flags set on / here stay in this device, and
+        # its own folder, bound onto itself first, is a mount of its own that stays writable.
+        *([f"mount --bind {r} {r}", "mount -o remount,bind,ro /"] if spec.read_only_root else []),
         f"mount -t overlay overlay -o lowerdir=/etc,upperdir={r}/etc,workdir={r}/etc-work /etc",
         f"mount --bind {r}/home /home",
         f"mount --bind {r}/tmp /tmp",

@@ -10,6 +10,7 @@ and a crashed run's leftovers can be recognised and removed):
 198.18.0.0/15 is the range set aside for network benchmarking (RFC 2544); it exists
 only inside these namespaces. Devices outside the swept /24 sit on 198.18.1.0/24,
 on the same bridge (so mDNS reaches them) with an on-link route from the workstation.
+Scaling benchmarks use up to SCALE_MAX lightweight devices (``scale_specs``) at .101 and up.
 """
 
 from __future__ import annotations
@@ -70,6 +71,21 @@ def default_specs() -> list[DeviceSpec]:
 def bench_specs() -> list[DeviceSpec]:
     """The six working devices of the default rig (one Jetson, two engines): what benchmarks measure."""
     return [s for s in default_specs() if s.authorized and s.ip.startswith("198.18.0.")]
+
+
+SCALE_MAX = 48
+SCALE_FIRST_HOST = 101  # scale devices take 198.18.0.101 upwards, clear of the default rig's addresses
+
+
+def scale_specs(count: int) -> list[DeviceSpec]:
+    """``count`` (up to SCALE_MAX) lightweight devices for scaling benchmarks: sshd alone (no engine,
+    no Jetson persona), all in the swept range. They share this machine's root, mounted read-only in
+    each, and own only a small /etc layer, /home, /tmp and /run: 48 of them cost a few MB and a few
+    seconds to build (bench/scale.py)."""
+    if not 1 <= count <= SCALE_MAX:
+        raise ValueError(f"scale_specs: count {count} is not 1 to {SCALE_MAX}")
+    return [DeviceSpec(f"s{i}", f"198.18.0.{SCALE_FIRST_HOST + i - 1}", read_only_root=True)
+            for i in range(1, count + 1)]
 
 
 def foreign_specs() -> list[DeviceSpec]:
@@ -240,7 +256,7 @@ class Rig:
             rig._build_lan()
             for spec in specs:
                 rig._add_device(spec)
-            rig._wait_for_sshd()
+            rig._wait_for_sshd(timeout=20.0 + 0.5 * len(specs))  # a big rig's sshds start on shared cores
         except BaseException:
             rig.teardown()
             raise

@@ -13,7 +13,9 @@ import pytest
 from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
 
 from tests.rig.devices import JETSON_RELEASE, LOGIN_USER
-from tests.rig.rig import Rig
+from tests.rig.plugin import known_hosts as known_hosts_of
+from tests.rig.plugin import rig_unavailable_reason
+from tests.rig.rig import Rig, scale_specs
 
 pytestmark = pytest.mark.rig
 
@@ -184,3 +186,28 @@ def test_teardown_leaves_no_namespace_folder_or_process(rig: Rig) -> None:
     assert leftovers.stdout.strip() == ""
     mounts = Path("/proc/self/mountinfo").read_text()
     assert str(small.root) not in mounts
+
+
+def test_lightweight_devices_log_in_and_share_a_root_none_of_them_can_change() -> None:
+    """bench/scale.py's devices: sshd alone, this machine's root read-only in each, their own /tmp."""
+    reason = rig_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    small = Rig.build(scale_specs(3))
+    try:
+        known_hosts = known_hosts_of(small)
+        with small.in_workstation():
+            for device in small.devices.values():
+                client = _ssh(small, known_hosts, device.ip)
+                try:
+                    assert _exec(client, "hostname").strip() == device.name
+                finally:
+                    client.close()
+        device = small["s3"]
+        refused = device.run(f"touch /usr/sdv-rig-{small.tag}", check=False)  # as the device's root
+        assert refused.returncode != 0 and "Read-only file system" in refused.stderr
+        assert not Path(f"/usr/sdv-rig-{small.tag}").exists()
+        device.run("touch /tmp/own && touch /etc/own")
+        assert (device.root / "tmp" / "own").exists() and (device.root / "etc" / "own").exists()
+    finally:
+        small.teardown()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
+from sdv_studio.core.deploy.concurrency import AdaptiveLimit, AdaptivePolicy, DeviceSlots
 from sdv_studio.core.deploy.event_hub import EventHub
 from sdv_studio.core.deploy.events import (
     DeploymentEvent,
@@ -23,6 +24,7 @@ from sdv_studio.core.deploy.events import (
     DeviceProgress,
     WaveChanged,
 )
+from sdv_studio.core.deploy.record_writer import RecordWriter
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.deploy.waves import WavePlan
@@ -118,7 +120,8 @@ class DeploymentRun:
     the device changes) and when it ends; progress in between at most every SAVE_EVERY seconds (a
     restart mid-deployment loses at most that much of it):
     re-encoding the whole record on every stage of every device cost more of the event loop than
-    anything else the engine does for a device, bar SSH itself."""
+    anything else the engine does for a device, bar SSH itself. The writing itself is done by a
+    thread (record_writer.py)."""
 
     SAVE_EVERY = 0.25
 
@@ -127,9 +130,12 @@ class DeploymentRun:
         deployment: Deployment,
         tasks: list[DeviceTask],
         records: DeploymentRecords,
-        concurrency: int = DEPLOY_CONCURRENCY,
+        concurrency: int | None = DEPLOY_CONCURRENCY,
         plan: WavePlan | None = None,
+        policy: AdaptivePolicy | None = None,
     ) -> None:
+        """``concurrency``: devices worked on at once; None adapts, by ``policy`` (default: for this
+        workstation's cores), as core/deploy/concurrency.py describes."""
         self.deployment = deployment
         self.hub: EventHub[DeploymentEvent] = EventHub()
         self._tasks = {t.device_id: t for t in tasks}
@@ -139,7 +145,14 @@ class DeploymentRun:
             deployment.waves = [DeploymentWave(index=i, devices=w) for i, w in enumerate(self._waves, 1)]
         self._stopped_because: str | None = None  # set when a wave stops the rollout
         self._records = records
-        self._limit = asyncio.Semaphore(max(1, concurrency))
+        self._writer = RecordWriter(records, deployment)
+        if concurrency is None:
+            policy = policy or AdaptivePolicy.for_cores()
+            self.slots = DeviceSlots(policy.start)
+            self.adaptive: AdaptiveLimit | None = AdaptiveLimit(self.slots, policy)
+        else:
+            self.slots = DeviceSlots(concurrency)
+            self.adaptive = None
         self._running: dict[str, asyncio.Task[None]] = {}
         self._main: asyncio.Task[Deployment] | None = None
         self._pending_save: asyncio.TimerHandle | None = None
@@ -166,6 +179,15 @@ class DeploymentRun:
                 task.cancel()
 
     async def _run_all(self) -> Deployment:
+        if self.adaptive is not None:
+            self.adaptive.start()
+        try:
+            return await self._run_waves()
+        finally:
+            if self.adaptive is not None:
+                await self.adaptive.stop()
+
+    async def _run_waves(self) -> Deployment:
         # Every device's task exists from the start, waiting for its wave: a cancel reaches it there too.
         gates = [asyncio.Event() for _ in self._waves]
         for gate, wave in zip(gates, self._waves, strict=True):
@@ -184,7 +206,7 @@ class DeploymentRun:
             if not skipped:
                 await self._end_wave(index, wave)
         self.deployment.settle()
-        self._save_now()
+        await self._save_now()
         self._records.release(self.deployment_id)
         await self.hub.publish(DeploymentFinished(self.deployment_id, self.deployment.status))
         await self.hub.close()
@@ -199,7 +221,7 @@ class DeploymentRun:
                 await self._finish(row, None, "skipped",
                                    f"Skipped: {self._stopped_because}; nothing was done on the device")
                 return
-            async with self._limit, _lock_for(task.lock_key):
+            async with self.slots, _lock_for(task.lock_key):
                 row.start_time = utc_now()
                 outcome = await task.job(reporter)
             row.runtime = outcome.runtime  # type: ignore[assignment]
@@ -259,7 +281,7 @@ class DeploymentRun:
             return
         wave = self.deployment.waves[index - 1]
         wave.status, wave.failed = status, failed
-        self._save_now()
+        await self._save_now()
         await self.hub.publish(WaveChanged(self.deployment_id, index, wave.devices, status, failed))
 
     async def _state_after_cancel(self, task: DeviceTask, row: DeviceDeployment) -> str:
@@ -290,15 +312,19 @@ class DeploymentRun:
         row.message = message
         self._records.changed(self.deployment)
         if stage is Stage.INSTALL:  # from here on the device changes: a record cut short must say so
-            self._save_now()
+            await self._save_now()
         elif self._pending_save is None:
-            self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_now)
+            self._pending_save = asyncio.get_running_loop().call_later(self.SAVE_EVERY, self._save_later)
         await self.hub.publish(
             DeviceProgress(self.deployment_id, device_id, row.stage, row.progress, row.status, message)
         )
 
-    def _save_now(self) -> None:
+    async def _save_now(self) -> None:
         if self._pending_save is not None:
             self._pending_save.cancel()
             self._pending_save = None
-        self._records.save(self.deployment)
+        await self._writer.save()
+
+    def _save_later(self) -> None:
+        self._pending_save = None
+        self._writer.save()

@@ -27,11 +27,12 @@ def start_deployment(
     options: DeployOptions | None = None,
     *,
     records: DeploymentRecords | None = None,
-    concurrency: int = DEPLOY_CONCURRENCY,
+    concurrency: int | None = DEPLOY_CONCURRENCY,
     plan: WavePlan | None = None,
 ) -> DeploymentRun:
-    """Begin deploying ``package`` to every device (with ``plan``, in waves, in the order given); the
-    returned run streams events and can be cancelled.
+    """Begin deploying ``package`` to every device (with ``plan``, in waves, in the order given), at
+    most ``concurrency`` at once (None: a limit that adapts); the returned run streams events and can
+    be cancelled.
 
     Must be called inside a running event loop."""
     options = options or DeployOptions()

@@ -32,11 +32,27 @@ def default_path() -> Path:
 class KnownHosts:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
+        # The file as last parsed, by its (mtime_ns, size, inode): a deployment to 48 devices looks
+        # up 48 hosts, and parsing every key of the file for each was quadratic.
+        self._parsed: tuple[tuple[int, int, int], paramiko.HostKeys] | None = None
 
     def _load(self, name: str) -> paramiko.HostKeys:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return paramiko.HostKeys()
+        except OSError as exc:
+            raise KnownHostsDamaged(name, self.path, 1, str(exc)) from exc
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        parsed = self._parsed
+        if parsed is not None and parsed[0] == version:
+            return parsed[1]
+        keys = self._parse(name)
+        self._parsed = (version, keys)
+        return keys
+
+    def _parse(self, name: str) -> paramiko.HostKeys:
         keys = paramiko.HostKeys()
-        if not self.path.exists():
-            return keys
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:

@@ -39,6 +39,9 @@ HEAVY_MODULES = (
     "sdv_studio.core.kuksa.on_device",
     "sdv_studio.core.deploy.service",
     "sdv_studio.core.deploy.app_control",
+    # Asked on entering Deploy (which wheel sets the chosen devices lack): imported there, it stalled
+    # the window ~35 ms (bench/gui.py --fleet).
+    "sdv_studio.core.packaging.top_up",
 )
 
 

@@ -325,7 +325,8 @@ class DeployPage(Page):
             self._groups[group.key] = group
             for device_id in wave.devices:
                 self._group_of[device_id] = group.key
-        self._lay_out()
+        if self._groups:  # else the rows start() made are the layout already: making them all again
+            self._lay_out()  # stalled the window ~60 ms with 48 devices (bench/gui.py --fleet)
 
     def _lay_out(self) -> None:
         """Devices of no wave first, then each wave's header with its devices; a wave whose devices all

@@ -84,3 +84,15 @@ def test_hashed_names_as_ssh_keygen_writes_them_are_found(tmp_path: Path) -> Non
     subprocess.run(["ssh-keygen", "-H", "-f", str(tmp_path / "kh")], capture_output=True, check=True)
     assert (tmp_path / "kh").read_text().startswith("|1|")
     assert known.lookup("10.0.0.1") == {"ssh-ed25519": key}
+
+
+def test_a_file_changed_by_another_program_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "kh"
+    known, elsewhere = KnownHosts(path), KnownHosts(path)  # e.g. the desktop app and a CLI run
+    one, two = _keygen(tmp_path / "a"), _keygen(tmp_path / "b")
+    known.add("10.0.0.1", one)
+    assert known.lookup("10.0.0.2") == {}  # parsed and kept
+    elsewhere.add("10.0.0.2", two)
+    assert known.lookup("10.0.0.2") == {"ssh-ed25519": two}
+    elsewhere.forget("10.0.0.1")
+    assert known.lookup("10.0.0.1") == {}
