@@ -4,6 +4,7 @@ manifests and follow or undo a rollout, and what of SDV Studio's deployment does
 from __future__ import annotations
 
 from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.export.kube_manifests import VSS_KEY
 from sdv_studio.core.export.kube_pod import TOKEN_KEY, PodPlan
 
 # What differs from SDV Studio's container runtime whatever the options.
@@ -23,6 +24,10 @@ def readme(package: PackageFile, name: str, namespace: str | None, image: str, r
     ns = f" -n {namespace}" if namespace else ""
     create_ns = f"kubectl create namespace {namespace}   # once, unless it exists\n" if namespace else ""
     listed = "".join(f"- `{r}`\n" for r in resources)
+    if any(r.endswith("configmap-vss.yaml") for r in resources):
+        listed += (f"\nThe ConfigMap holds the package's own VSS catalogue (key `{VSS_KEY}`): mount it into the "
+                   "cluster's KUKSA databroker and start that with `--vss` naming the file, as SDV Studio does for "
+                   "the databroker it starts on a device.\n")
     differs = "".join(f"- {line}\n" for line in [*notes, *_ALWAYS])
     return f"""# {package.name} {package.version} on Kubernetes / K3s
 

@@ -127,6 +127,7 @@ def test_a_sandboxed_app_reaches_its_databroker_alone(tmp_path: Path, sandboxed:
     catalogue = json.loads(manifests["ConfigMap"]["data"]["vss.json"])
     assert "DogMode" in catalogue["Vehicle"]["children"]["Cabin"]["children"]
     assert catalogue == json.loads(sandboxed.entries["support/vss.json"])
+    assert "mount it into the cluster's KUKSA databroker" in (tmp_path / "k" / "README.md").read_text()
 
     named = export_kubernetes(sandboxed, tmp_path / "k", KubeOptions(broker="kuksa.vehicle.svc:55555"))
     egress = export_manifests(tmp_path / "k")["NetworkPolicy"]["spec"]["egress"]
