@@ -1,5 +1,6 @@
 """``sdv-studio export ansible PACKAGE --device D... --output DIR``: the deployment as an Ansible
-inventory and playbook, for fleets beyond one workstation."""
+inventory and playbook, for fleets beyond one workstation; ``export kubernetes`` (export_kubernetes_cmd.py):
+a Docker-runtime package as Kubernetes manifests."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import sys
 
 from sdv_studio.cli.device_options import add_device_options, resolve_or_exit
+from sdv_studio.cli.export_kubernetes_cmd import add_parser as add_kubernetes_parser
+from sdv_studio.cli.export_kubernetes_cmd import run_kubernetes
 from sdv_studio.core.errors import InvalidInput, OperationFailed
 from sdv_studio.paths import user_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("export", help="hand a deployment to another tool (Ansible)")
+    parser = sub.add_parser("export", help="hand a deployment to another tool (Ansible, Kubernetes)")
     tools = parser.add_subparsers(dest="tool", metavar="TOOL")
     ansible = tools.add_parser(
         "ansible", help="an Ansible inventory and playbook that perform the same deployment",
@@ -44,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "false (which pins it)")
     ansible.add_argument("--grace", type=float, default=3.0, metavar="S",
                          help="seconds a new version must stay up before it counts as healthy (default 3)")
+    add_kubernetes_parser(tools)
     parser.set_defaults(handler=run)
 
 
@@ -55,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from sdv_studio.core.packaging.wheels import WheelError
 
     if args.tool is None:
-        raise InvalidInput("export: say which tool: ansible (sdv-studio export --help)")
+        raise InvalidInput("export: say which tool: ansible or kubernetes (sdv-studio export --help)")
+    if args.tool == "kubernetes":
+        return run_kubernetes(args)
     problems: list[str] = []  # every one at once: the package's, the devices', the options'
     waves: list[Reach] = []
     max_failed = MaxFailed(count=0)
