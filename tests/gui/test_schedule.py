@@ -103,7 +103,8 @@ def test_a_bad_value_holds_next_back_and_the_schedule_reaches_the_deployment(win
     assert window.ctx.state.schedule == Schedule(idle="Vehicle.Speed == 0")
     deploy = window.page(Step.DEPLOY)
     assert deploy.settings().schedule == Schedule(idle="Vehicle.Speed == 0")
-    assert "staged: starts when Vehicle.Speed == 0" in deploy.update_mode.text()
+    assert deploy.update_mode.text().endswith(" · staged")
+    assert "staged: each device starts it when Vehicle.Speed == 0" in deploy.update_mode.toolTip()
     qtbot.waitUntil(deploy.is_complete, timeout=60_000)
     [result] = window.ctx.state.deployment_results.values()
     assert (result.status, result.staged) == ("success", True)
@@ -116,14 +117,17 @@ def test_a_bad_value_holds_next_back_and_the_schedule_reaches_the_deployment(win
     qtbot.waitUntil(lambda: result.on_device is not None, timeout=10_000)
     row = complete_row(complete, result.device.id)
     assert (row["On the device"], row["Version"]) == ("Running", "0.9.0")
-    assert row["Deployment"].startswith("Staged 1.0.0 — starts when Vehicle.Speed == 0 · last check: Vehicle.Speed 48.6")
+    assert row["Deployment"].startswith("Staged 1.0.0 — starts when Vehicle.Speed == 0 · last check: "
+                                        "Vehicle.Speed 48.6 at ")
+    assert "1.0.0 staged, starts when Vehicle.Speed == 0 (last check: Vehicle.Speed 48.6 at " in complete.details.text()
     assert complete.staged.isVisibleTo(complete) and complete.staged.cancel_btn.isEnabled()
     complete.staged.cancel_btn.click()
     qtbot.waitUntil(lambda: not complete.staged.isVisibleTo(complete), timeout=10_000)
     assert engines.deployer.apps[result.device.id].staged is None
     assert complete.banner.text() == (f"{result.device.name}: cancelled heartbeat 1.0.0 (staged to start "
                                       "Vehicle.Speed == 0); what runs is unchanged.")
-    assert complete_row(complete, result.device.id)["Deployment"].startswith("Staged; the device holds it staged no more")
+    assert complete_row(complete, result.device.id)["Deployment"] == ("No longer staged on the device (cancelled, or "
+                                                                     "replaced by another deployment)")
 
 
 def test_the_staged_device_is_counted_apart_from_those_that_run(window, qtbot) -> None:  # type: ignore[no-untyped-def]

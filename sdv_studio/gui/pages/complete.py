@@ -21,7 +21,13 @@ from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
-from sdv_studio.gui.pages.staged_rows import StagedActions, all_deployed_text, cancel_staged, staged_deployment_text
+from sdv_studio.gui.pages.staged_rows import (
+    StagedActions,
+    all_deployed_text,
+    cancel_staged,
+    staged_deployment_text,
+    staged_now,
+)
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.settings import REPORT_FOLDER
 from sdv_studio.gui.state import DeploymentResult
@@ -189,7 +195,7 @@ class CompletePage(Page):
             cell(self.table, row, c).setText(value)
             cell(self.table, row, c).setToolTip(result.message)
         cell(self.table, row, DEPLOYMENT).setForeground(QtGui.QColor(
-            {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
+            p.accent if result.staged else {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
         status = answer.status if answer and not now else ""
         color = p.ok if status == "running" else p.warn if status == "degraded" else \
             p.error if status in ("error", "crashed", AppOnDevice.UNREACHABLE) else p.muted
@@ -262,7 +268,8 @@ class CompletePage(Page):
         esc = html.escape
         answer = result.on_device
         now = ("asking the device…" if answer is None else
-               " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail) if x))
+               " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail,
+                                      staged_now(answer)) if x))
         ended = [f"{k} {v}" for k, v in result.details.items()]
         if result.status != "success":
             ended.insert(0, result.message)  # in full: the row's cell has room for its start only

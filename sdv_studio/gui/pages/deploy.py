@@ -125,8 +125,9 @@ class DeployPage(Page):
         self.update_mode.setText(" · ".join((
             "Hot swap" if state.runs_hot_swap() else "Stop, then start",
             "roll back on failure" if state.rollback_enabled else "no roll back",
-            *([f"staged: starts {state.schedule.describe()}"] if state.schedule else []))))
-        rollout = [] if plan is None else [
+            *(["staged"] if state.schedule else []))))  # the rows and the tooltip say until when
+        rollout = [f"staged: each device starts it {state.schedule.describe()}"] if state.schedule else []
+        rollout += [] if plan is None else [
             f"at most {plan.max_failed} failed devices per wave", f"{plan.pause_between:g} s between waves",
             "a failed wave rolls back" if plan.rollback_wave else "a failed wave stays as it ended"]
         self.update_mode.setToolTip("\n".join(("How the update runs, chosen on the Kuksa step before Deploy",

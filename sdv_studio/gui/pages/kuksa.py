@@ -138,7 +138,7 @@ class KuksaPage(Page):
         card.body.addWidget(self.rollout)
         self.schedule = ScheduleForm()
         self.schedule.changed.connect(self.completeChanged.emit)
-        card.body.addWidget(self.schedule)
+        self.rollout.form.addRow("Start", self.schedule)  # the waves' labels and fields aligned with its own
         card.body.addStretch()
         self.vss.currentTextChanged.connect(self._schedule_package)
         return card

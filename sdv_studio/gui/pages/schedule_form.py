@@ -30,11 +30,9 @@ IDLE = "When the vehicle is idle"
 WINDOW = "In a time window"
 FIELDS = ScheduleFields(when="Start", idle="Idle condition", at="Time window")
 NOTES = {
-    NOW: "Each device starts the new version as soon as it is installed.",
-    IDLE: "Installed now; each device starts it by itself once the condition holds on its databroker, through "
-          "the same health check and roll back.",
-    WINDOW: "Installed now; each device starts it by itself within the window, in the device's local time "
-            "(the end not included; it may cross midnight).",
+    NOW: "Each device starts the new version once it is installed.",
+    IDLE: "Installed now; each device starts it once this holds on its databroker.",
+    WINDOW: "Installed now; each device starts it within the window, in the device's local time.",
 }
 
 
@@ -62,10 +60,9 @@ class ScheduleForm(QtWidgets.QWidget):
         super().__init__(parent)
         self._manifest: Mapping[str, Any] | None = None
         self._catalogue: Callable[[], bytes] = lambda: b"{}"
-        form = QtWidgets.QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setHorizontalSpacing(14)
-        form.setVerticalSpacing(8)
+        column = QtWidgets.QVBoxLayout(self)  # a form's "Start" row: the label is the form's
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(6)
 
         self.start = QtWidgets.QComboBox()
         self.start.addItems(list(NOTES))
@@ -77,21 +74,21 @@ class ScheduleForm(QtWidgets.QWidget):
         self.idle.setAccessibleName("Idle condition")
         self.idle.setToolTip("VSS signals compared with a number, true/false or a quoted string, joined by and; "
                              "==, !=, <, <=, >, >=. e.g. Vehicle.Speed == 0 and "
-                             "Vehicle.Powertrain.Transmission.SelectedGear == 0")
+                             "Vehicle.Powertrain.Transmission.SelectedGear == 0. The device reads them from the "
+                             "databroker the app is wired to, and starts the new version through the same health "
+                             "check and roll back")
         self.idle_field = Field(self.idle)
         self.time_window = QtWidgets.QLineEdit()
         self.time_window.setPlaceholderText("HH:MM-HH:MM, e.g. 02:00-04:00")
         self.time_window.setAccessibleName("Time window")
-        self.time_window.setToolTip("A daily window in the device's local time")
+        self.time_window.setToolTip("A daily window in the device's local time: the start included, the end not; "
+                                    "it may cross midnight, e.g. 23:00-01:00")
         self.window_field = Field(self.time_window)
         self.note = QtWidgets.QLabel()
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
-        column = QtWidgets.QVBoxLayout()
-        column.setSpacing(6)
         for widget in (self.start_field, self.idle_field, self.window_field, self.note):
             column.addWidget(widget)
-        form.addRow("Start", column)
 
         self.start.currentTextChanged.connect(self._changed)
         self.idle.textChanged.connect(self._changed)

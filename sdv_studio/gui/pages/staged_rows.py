@@ -36,7 +36,16 @@ def staged_deployment_text(result: DeploymentResult) -> str | None:
         return f"Staged — starts {when}"
     if answer.last_staged:
         return answer.last_staged[0].upper() + answer.last_staged[1:]
-    return "Staged; the device holds it staged no more (cancelled, or replaced by another deployment)"
+    return "No longer staged on the device (cancelled, or replaced by another deployment)"
+
+
+def staged_now(answer: AppOnDevice | None) -> str:
+    """The release a device reports staged, in full (the row's cell may cut it short)."""
+    staged = answer.staged if answer is not None else None
+    if staged is None:
+        return ""
+    return f"{staged.version} staged, starts {starts(staged.condition)}" + (
+        f" (last check: {staged.last_check})" if staged.last_check else " (not checked yet)")
 
 
 def all_deployed_text(app: str, results: list[DeploymentResult]) -> str:
