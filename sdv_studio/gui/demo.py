@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sdv_studio.core.deploy.orchestrator import (
     DeployError,
@@ -33,7 +34,14 @@ from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui import samples
 from sdv_studio.gui.adapters import Engines
-from sdv_studio.gui.adapters.deployer import AppOnDevice, DeployRun, DeploySettings, OrchestratedRun
+from sdv_studio.gui.adapters.deployer import (
+    AppOnDevice,
+    DeployRun,
+    DeploySettings,
+    OrchestratedRun,
+    StagedOnDevice,
+    cancelled_text,
+)
 from sdv_studio.gui.adapters.discovery import (
     AuthenticationRequired,
     Device,
@@ -169,7 +177,8 @@ class ScriptedBrokers:
 
 @dataclass
 class ScriptedDeployer:
-    """Device jobs that walk the six stages; ``plan`` scripts outcomes per attempt: ok, fail or hang."""
+    """Device jobs that walk the six stages; ``plan`` scripts outcomes per attempt: ok, fail or hang.
+    A scheduled deployment stops after the install, staged, as a moving vehicle would leave it."""
 
     records: DeploymentRecords
     plan: dict[str, list[str]] = field(default_factory=dict)
@@ -207,6 +216,8 @@ class ScriptedDeployer:
 
         async def job(reporter: StepReporter) -> JobOutcome:
             for stage, line in lines.items():
+                if settings.schedule is not None and stage is Stage.START:
+                    return self._staged(device, settings, pace)
                 await reporter.stage(stage)
                 await asyncio.sleep(pace)
                 if outcome == "hang" and stage is Stage.INSTALL:
@@ -223,11 +234,29 @@ class ScriptedDeployer:
 
         return job
 
+    def _staged(self, device: Device, settings: DeploySettings, pace: float) -> JobOutcome:
+        assert settings.schedule is not None
+        window = settings.schedule.window
+        seen = f"local time {datetime.now().strftime('%H:%M')}" if window else "Vehicle.Speed 48.6"
+        condition = window or str(settings.schedule.idle)
+        staged = StagedOnDevice("1.0.0", condition, f"{seen} at {datetime.now().strftime('%H:%M:%S')}", False)
+        self.apps[device.id] = AppOnDevice("running", "0.9.0", f"native · pid {4100 + len(self.apps)}", staged)
+        return JobOutcome(message=f"app 1.0.0 staged: starts {settings.schedule.describe()}; 0.9.0 keeps running "
+                          "until then", runtime="native", previous_version="0.9.0", staged=True)
+
+    async def cancel_staged(self, device: Device, app: str) -> str:
+        await asyncio.sleep(self.step)
+        now = self.apps.get(device.id)
+        if now is None or now.staged is None:
+            raise DeployError(f"{app} has no staged release")
+        self.apps[device.id] = replace(now, staged=None)
+        return cancelled_text(app, {"version": now.staged.version, "condition": now.staged.condition})
+
     async def status(self, device: Device, app: str) -> AppOnDevice:
         await asyncio.sleep(self.step)
         return self.apps.get(device.id, AppOnDevice(AppOnDevice.ABSENT))
 
-    def _set(self, device: Device, **changes: str) -> None:
+    def _set(self, device: Device, **changes: Any) -> None:
         self.apps[device.id] = replace(self.apps.get(device.id, AppOnDevice("stopped", "1.0.0")), **changes)
 
     async def start_app(self, device: Device, app: str) -> None:

@@ -109,6 +109,53 @@ async def _render_waves(out: Path, work: Path) -> None:
     await _until(lambda: not win.tasks.busy, 5)
 
 
+async def _render_staged(out: Path, work: Path) -> None:
+    """A scheduled update: staged on every device until the vehicle is idle; Complete shows each device's
+    last look at Vehicle.Speed, one of them after Cancel staged."""
+    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
+    from sdv_studio.gui.pages.complete import CompletePage
+    from sdv_studio.gui.pages.deploy import DeployPage
+    from sdv_studio.gui.pages.kuksa import KuksaPage
+    from sdv_studio.gui.pages.package import PackagePage
+    from sdv_studio.gui.pages.schedule_form import IDLE
+    from sdv_studio.gui.settings import Settings
+    from sdv_studio.gui.window import MainWindow
+
+    engines = demo_engines(work / "staged")
+    assert isinstance(engines.deployer, ScriptedDeployer)
+    engines.deployer.step = 0.1
+    win = MainWindow(engines, Settings(work / "settings-staged.ini"))
+    win.resize(SIZE)
+    win.show()
+    win.next_btn.click()
+    await _until(lambda: win.ctx.state.app_package is not None and not win.page_of(PackagePage).busy())
+    win.next_btn.click()
+    await _select_bench(win)
+    win.next_btn.click()
+    kuksa = win.page_of(KuksaPage)
+    await _until(lambda: not kuksa.busy())
+    kuksa.schedule.start.setCurrentText(IDLE)  # its default condition, Vehicle.Speed == 0
+    kuksa.schedule.idle.setFocus()
+    await _grab(win, out / "4-kuksa-staged.png")
+    win.next_btn.click()
+    deploy = win.page_of(DeployPage)
+    await _until(deploy.is_complete)
+    await _grab(win, out / "5-deploy-staged.png")
+    win.next_btn.click()
+    complete = win.page_of(CompletePage)
+    results = win.ctx.state.deployment_results
+    await _until(lambda: all(r.on_device is not None for r in results.values()), 10)
+    complete.table.selectRow(3)
+    complete.staged.cancel_btn.click()
+    cancelled = results["nuc-gateway"]
+    await _until(lambda: cancelled.on_device is not None and cancelled.on_device.staged is None
+                 and not complete.staged.isVisible(), 10)
+    complete.table.selectRow(1)
+    await _grab(win, out / "6-complete-staged.png")
+    win.close()
+    await _until(lambda: not win.tasks.busy, 5)
+
+
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
     from sdv_studio.gui.demo import ScriptedDeployer, demo_engines, demo_handoff
@@ -228,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         async def both() -> None:
             await _render(args.out, False, Path(tmp))
             await _render_waves(args.out, Path(tmp))
+            await _render_staged(args.out, Path(tmp))
             await _render(args.out, True, Path(tmp))
 
         loop.run_until_complete(both())

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sdv_studio.core.deploy.schedule import Schedule
 from sdv_studio.core.deploy.waves import WavePlan
 from sdv_studio.gui.adapters.deployer import AppOnDevice
 from sdv_studio.gui.adapters.discovery import Device
@@ -44,6 +45,8 @@ class DeploymentResult:
     log: list[str] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)  # what the device ended with (the run's record)
     on_device: AppOnDevice | None = None  # what the device last said it runs; None until asked
+    schedule: Schedule | None = None  # what the device was asked to wait for before starting the release
+    staged: bool = False  # the engine's record: a success that staged the release (the device starts it)
 
     @property
     def elapsed(self) -> float:
@@ -70,6 +73,7 @@ class DeploymentState:
     hot_swap: bool | None = None  # None: as the package's deployment.hotSwap says
     rollback_enabled: bool = True
     wave_plan: WavePlan | None = None  # None: every device at once
+    schedule: Schedule | None = None  # None: start at once; else stage, and the device starts it when it holds
     deployment_results: dict[str, DeploymentResult] = field(default_factory=dict)
 
     def broker_address(self) -> str | None:

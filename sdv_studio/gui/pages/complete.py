@@ -9,6 +9,7 @@ the row itself; the answer that follows it does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,13 @@ from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.log_window import LogWindow
 from sdv_studio.gui.pages.base import Page
+from sdv_studio.gui.pages.staged_rows import (
+    StagedActions,
+    all_deployed_text,
+    cancel_staged,
+    staged_deployment_text,
+    staged_now,
+)
 from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.settings import REPORT_FOLDER
 from sdv_studio.gui.state import DeploymentResult
@@ -40,6 +48,9 @@ def on_device_text(answer: AppOnDevice | None) -> str:
 def deployment_text(result: DeploymentResult) -> str:
     """How the deployment ended; a success says no more ("running" is the device's to say, and may
     no longer hold), a failure or cancel says what happened in the engine's words."""
+    staged = staged_deployment_text(result)
+    if staged is not None:
+        return staged
     if result.status == "success":
         return f"Succeeded in {result.elapsed:.0f} s" if result.started else "Succeeded"
     return result.message
@@ -101,6 +112,10 @@ class CompletePage(Page):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAccessibleName("The selected device's details")
         devices.body.addWidget(self.details)
+        self.staged = StagedActions()
+        devices.body.addWidget(self.staged)
+        self.staged.cancel_btn.clicked.connect(lambda: self._device_action(
+            "Cancelling the staged release", functools.partial(cancel_staged, self.ctx.engines.deployer, self._app())))
         col.addWidget(devices, 1)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.logs_btn.clicked.connect(self.open_logs)
@@ -154,7 +169,7 @@ class CompletePage(Page):
             self.table.selectRow(0)
         untouched = f", {skipped} skipped by a stopped wave" if skipped else ""
         self.banner.show_message(
-            f"{package.stored.name} deployed to every device." if package and ok == len(results)
+            all_deployed_text(package.stored.name, results) if package and ok == len(results)
             else f"{failed} device{'' if failed == 1 else 's'} did not take the new version{untouched}: "
                  "Redeploy failed tries again.", "warn" if ok < len(results) else "ok")
         self.refresh()
@@ -180,7 +195,7 @@ class CompletePage(Page):
             cell(self.table, row, c).setText(value)
             cell(self.table, row, c).setToolTip(result.message)
         cell(self.table, row, DEPLOYMENT).setForeground(QtGui.QColor(
-            {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
+            p.accent if result.staged else {"success": p.ok, "error": p.error}.get(result.status, p.muted)))
         status = answer.status if answer and not now else ""
         color = p.ok if status == "running" else p.warn if status == "degraded" else \
             p.error if status in ("error", "crashed", AppOnDevice.UNREACHABLE) else p.muted
@@ -246,13 +261,15 @@ class CompletePage(Page):
         self.rollback_btn.setEnabled(installed)
         self.uninstall_btn.setEnabled(installed)
         self.details.setText(self._details(result) if result else "")
+        self.staged.show_for(result, free)
 
     def _details(self, result: DeploymentResult) -> str:
         """The selected device in full: what it reports now, and what its deployment ended with."""
         esc = html.escape
         answer = result.on_device
         now = ("asking the device…" if answer is None else
-               " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail) if x))
+               " · ".join(x for x in (on_device_text(answer).lower(), answer.version, answer.detail,
+                                      staged_now(answer)) if x))
         ended = [f"{k} {v}" for k, v in result.details.items()]
         if result.status != "success":
             ended.insert(0, result.message)  # in full: the row's cell has room for its start only

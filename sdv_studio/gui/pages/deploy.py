@@ -124,8 +124,10 @@ class DeployPage(Page):
                               + (f" in {waves} wave{'s' if waves != 1 else ''}" if plan else ""))
         self.update_mode.setText(" · ".join((
             "Hot swap" if state.runs_hot_swap() else "Stop, then start",
-            "roll back on failure" if state.rollback_enabled else "no roll back")))
-        rollout = [] if plan is None else [
+            "roll back on failure" if state.rollback_enabled else "no roll back",
+            *(["staged"] if state.schedule else []))))  # the rows and the tooltip say until when
+        rollout = [f"staged: each device starts it {state.schedule.describe()}"] if state.schedule else []
+        rollout += [] if plan is None else [
             f"at most {plan.max_failed} failed devices per wave", f"{plan.pause_between:g} s between waves",
             "a failed wave rolls back" if plan.rollback_wave else "a failed wave stays as it ended"]
         self.update_mode.setToolTip("\n".join(("How the update runs, chosen on the Kuksa step before Deploy",
@@ -138,12 +140,12 @@ class DeployPage(Page):
     def settings(self) -> DeploySettings:
         state = self.ctx.state
         return DeploySettings(broker=state.broker_address(), hot_swap=state.hot_swap,
-                              rollback_enabled=state.rollback_enabled, waves=state.wave_plan)
+                              rollback_enabled=state.rollback_enabled, waves=state.wave_plan, schedule=state.schedule)
 
     def start(self, devices: list[Device]) -> None:
         results = self.ctx.state.deployment_results
         for device in devices:
-            results[device.id] = DeploymentResult(device=device)
+            results[device.id] = DeploymentResult(device=device, schedule=self.ctx.state.schedule)
             self._row_for(device)
             self._show(results[device.id])
         self.banner.show_message("")
@@ -264,6 +266,7 @@ class DeployPage(Page):
             run = self._runs.get(event.device_id)
             if run is not None:
                 result.details = run.details(event.device_id)
+                result.staged = event.status == "success" and run.staged(event.device_id)
             if event.status == "error" and run is not None:
                 for line in run.failure_log(event.device_id):
                     result.log.append(line)
@@ -410,16 +413,18 @@ class DeployPage(Page):
         bar = self.progress_bar(result.device.id)
         if bar.value() != result.progress:
             bar.setValue(result.progress)
-        state = result.status if result.status in ("success", "error") else ""
+        # Staged is not running: the bar and the words say so, apart from a started success.
+        state = result.status if result.status in ("success", "error") and not result.staged else ""
         if bar.property("state") != state:
             bar.setProperty("state", state)
             restyle(bar)
         stage = cell(self.table, row, 2)
-        if stage.text() != result.message:
-            stage.setText(result.message)
+        said = staged_text(result) or result.message
+        if stage.text() != said:
+            stage.setText(said)
             stage.setToolTip(result.message)
-        color = QtGui.QColor({"success": p.ok, "error": p.error, "cancelled": p.muted,
-                              "skipped": p.muted}.get(result.status, p.text))
+        color = QtGui.QColor(p.accent if result.staged else {"success": p.ok, "error": p.error, "cancelled": p.muted,
+                                                             "skipped": p.muted}.get(result.status, p.text))
         if stage.foreground().color() != color:
             stage.setForeground(color)
         _set_text(cell(self.table, row, 3), _clock(result.elapsed) if result.started else "–")
@@ -469,12 +474,14 @@ class DeployPage(Page):
         self.cancel_all_btn.setEnabled(self.busy())
         if not self.busy() and results:
             skipped = sum(1 for r in done if r.status == "skipped")
+            staged = [r for r in done if r.staged]
             failed = len(done) - ok - skipped
-            said = [f"{ok} succeeded", f"{failed} did not"] if failed or not skipped else [f"{ok} succeeded"]
+            succeeded = f"{ok - len(staged)} succeeded" + (f", {len(staged)} staged" if staged else "")
+            said = [succeeded, f"{failed} did not"] if failed or not skipped else [succeeded]
             if skipped:
                 said.append(f"{skipped} skipped: a wave stopped the rollout")
             self.banner.show_message(
-                f"All {ok} devices are running the app." if not failed and not skipped
+                all_succeeded(ok, staged) if not failed and not skipped
                 else f"{', '.join(said)}. Retry them, or finish and review.",
                 "ok" if not failed and not skipped else "warn")
         self.completeChanged.emit()
@@ -504,6 +511,23 @@ class DeployPage(Page):
         self.log.clear()
         self.banner.show_message("")
         self._deployed_package = None
+
+
+def staged_text(result: DeploymentResult) -> str:
+    """A staged device's row: what the device waits for (empty for any other row)."""
+    return f"Staged — starts {result.schedule.describe()}" if result.staged and result.schedule else ""
+
+
+def all_succeeded(ok: int, staged: list[DeploymentResult]) -> str:
+    """The banner when every device succeeded: those running the app and those staged, apart."""
+    if not staged:
+        return f"All {ok} devices are running the app."
+    when = staged[0].schedule.describe() if staged[0].schedule else "when its schedule holds"
+    if len(staged) == ok:
+        return (f"{'All ' if ok > 1 else ''}{ok} device{'s' if ok != 1 else ''} staged the app, to start it {when}; "
+                "until then, what ran before keeps running.")
+    return (f"{ok - len(staged)} device{'s' if ok - len(staged) != 1 else ''} running the app, {len(staged)} "
+            f"staged to start it {when}.")
 
 
 def _set_text(item: QtWidgets.QTableWidgetItem, text: str) -> None:

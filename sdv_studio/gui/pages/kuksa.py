@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Awaitable
 
@@ -12,6 +13,7 @@ from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.context import Context
 from sdv_studio.gui.pages.base import Page
 from sdv_studio.gui.pages.rollout import RolloutForm
+from sdv_studio.gui.pages.schedule_form import ScheduleForm, package_catalogue
 from sdv_studio.gui.qt import QtGui, QtWidgets
 from sdv_studio.gui.settings import KUKSA_CUSTOM_BROKER, KUKSA_FALLBACK, Settings
 from sdv_studio.gui.widgets.common import Banner, Card, Field, button, read_only_table
@@ -128,13 +130,31 @@ class KuksaPage(Page):
         return card
 
     def _rollout_card(self) -> Card:
-        """All at once, or in waves that stop the rollout when too many of a wave's devices fail."""
+        """All at once, or in waves that stop the rollout when too many of a wave's devices fail; started
+        now, or staged for each device to start when it is idle or in a time window."""
         card = Card("Rollout")
         self.rollout = RolloutForm()
         self.rollout.changed.connect(self.completeChanged.emit)
         card.body.addWidget(self.rollout)
+        self.schedule = ScheduleForm()
+        self.schedule.changed.connect(self.completeChanged.emit)
+        self.rollout.form.addRow("Start", self.schedule)  # the waves' labels and fields aligned with its own
         card.body.addStretch()
+        self.vss.currentTextChanged.connect(self._schedule_package)
         return card
+
+    def _schedule_package(self) -> None:
+        """What the start choice is checked against: the package as Deploy will send it (built again for
+        another VSS version, it names that one)."""
+        package = self.ctx.state.app_package
+        if package is None:
+            self.schedule.set_package(None, lambda: b"{}")
+            return
+        kuksa = package.manifest.get("kuksaConfig")
+        manifest = dict(package.manifest, kuksaConfig={**(kuksa if isinstance(kuksa, dict) else {}),
+                                                        "vssVersion": self.vss.currentText()})
+        self.schedule.set_package(manifest, functools.cache(functools.partial(package_catalogue, package.path,
+                                                                              manifest)))
 
     # -- detection ------------------------------------------------------------------------
 
@@ -147,6 +167,7 @@ class KuksaPage(Page):
                                    f"The package's default: {'on' if state.package_hot_swap() else 'off'}.")
         self.rollback.setChecked(state.rollback_enabled)
         self.rollout.set_devices(len(state.selected_devices))
+        self._schedule_package()
         self.start_detect()
 
     def start_detect(self, force: bool = False) -> None:
@@ -278,7 +299,7 @@ class KuksaPage(Page):
     # -- wizard ---------------------------------------------------------------------------
 
     def is_complete(self) -> bool:
-        return not self.custom_field.error_text() and not self.rollout.errors()
+        return not self.custom_field.error_text() and not self.rollout.errors() and not self.schedule.errors()
 
     def busy(self) -> bool:
         return self._detect is not None and not self._detect.done()
@@ -292,6 +313,7 @@ class KuksaPage(Page):
         state.hot_swap = None if self.hot_swap.isChecked() == state.package_hot_swap() else self.hot_swap.isChecked()
         state.rollback_enabled = self.rollback.isChecked()
         state.wave_plan = self.rollout.plan()
+        state.schedule = self.schedule.schedule()
         return True
 
     def reset(self) -> None:
@@ -301,6 +323,7 @@ class KuksaPage(Page):
         self.stage.setText("")
         self.banner.show_message("")
         self.rollout.show_plan(None)
+        self.schedule.show_schedule(None)
 
     def save_settings(self, settings: Settings) -> None:
         settings.set(KUKSA_CUSTOM_BROKER, self.custom.text())

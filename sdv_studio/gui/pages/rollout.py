@@ -38,7 +38,7 @@ class RolloutForm(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._devices = 0  # how many are selected: the preview splits them
-        form = QtWidgets.QFormLayout(self)
+        self.form = form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(8)
