@@ -222,7 +222,7 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
         - name: Send the public key the databroker verifies the apps' tokens with
           ansible.builtin.copy:
             src: "{{ playbook_dir }}/{{ sdv_kuksa.key }}"
-            dest: "{{ sdv_key_path }}"
+            dest: "{{ sdv_key_path | dirname }}/"
             mode: "0600"
 
         - name: Install the databroker, offline
@@ -240,7 +240,7 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
     - name: Send the CA the databroker's TLS certificate chains to (--broker-ca)
       ansible.builtin.copy:
         src: "{{ playbook_dir }}/{{ sdv_kuksa.ca.file }}"
-        dest: "{{ sdv_prepared.uploads }}/{{ sdv_kuksa.ca.path }}"
+        dest: "{{ (sdv_prepared.uploads ~ '/' ~ sdv_kuksa.ca.path) | dirname }}/"
         mode: "0600"
       when: sdv_kuksa.ca is not none
 
