@@ -101,7 +101,7 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
         PLAYBOOK: playbook(title, rollout.waves_text, serial, str(rollout.max_failed), percentage),
         AGENT_CALL: AGENT_CALL_TASKS,
         VARS: f"{MARK}: what this deployment sends and how it runs.\n" + dump(shipped.variables),
-        README: readme(title, shipped.token_expires, options.broker_token is not None, shipped.not_enforced),
+        README: readme(title, shipped),
     }
     _clear(output)
     for name, data in [*((n, t.encode()) for n, t in texts.items()), *shipped.files.items()]:

@@ -73,6 +73,8 @@ def credentials(package: PackageFile, options: DeployOptions, broker: str | None
     minted = access.token is not None and options.broker_token is None
     header = ("# Written by `sdv-studio export ansible`: the app's databroker token, a secret (KUKSA_TOKEN). "
               "Encrypt it with\n#     ansible-vault encrypt vars/credentials.yml\n# and run the playbook "
-              "with --ask-vault-pass (or --vault-password-file FILE).\n")
+              "with --ask-vault-pass (or --vault-password-file FILE).\n") if access.token else (
+              "# Written by `sdv-studio export ansible`: no databroker token for the app (its broker is not "
+              "SDV Studio's and none was given).\n")
     return Credentials(files, variables, header + dump({TOKEN_VAR: access.token}),
                        datetime.fromtimestamp(EXPIRES, UTC) if minted else None, access.not_enforced)
