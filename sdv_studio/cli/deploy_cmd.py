@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from sdv_studio.cli.broker_credential_options import add_broker_credential_options, broker_credentials
 from sdv_studio.cli.deploy_progress import ProgressPrinter
 from sdv_studio.cli.device_options import add_device_options, host_key_trust, resolve_or_exit
 from sdv_studio.cli.errors import EXIT_FAILED, EXIT_OK
@@ -24,11 +23,8 @@ from sdv_studio.core.deploy.schedule import CATALOGUE_ENTRY, DEFAULT_IDLE, Sched
 from sdv_studio.core.deploy.security.preview import preview
 from sdv_studio.core.deploy.waves import MaxFailed, WavePlan, parse_max_failed, parse_waves
 from sdv_studio.core.errors import InvalidInput
-from sdv_studio.models.broker_credentials import check_ca, check_token
 from sdv_studio.models.deployment import Deployment
 from sdv_studio.models.package import check_name
-
-T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,11 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace the installed version even where its package said deployment.otaEnabled: "
                         "false (which pins it)")
-    parser.add_argument("--broker-token-file", metavar="FILE", type=Path,
-                        help="a JWT the app presents to its databroker (for one that is not SDV Studio's; "
-                        "SDV Studio's own gets a token scoped to the app's signals)")
-    parser.add_argument("--broker-ca", metavar="FILE", type=Path,
-                        help="PEM of the CA the databroker's TLS certificate chains to: the app connects with TLS")
+    add_broker_credential_options(parser)
     parser.add_argument("--grace", type=float, default=3.0, metavar="S",
                         help="seconds a new version must stay up before it counts as healthy (default 3)")
     parser.add_argument("--advertise", action="store_true",
@@ -137,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
         devices = resolve_or_exit(args)
     except InvalidInput as exc:
         problems += exc.problems
-    token = _given(args.broker_token_file, "--broker-token-file", lambda data: check_token(data.decode()), problems)
-    ca = _given(args.broker_ca, "--broker-ca", check_ca, problems)
+    token, ca = broker_credentials(args, problems)
     if problems:
         raise InvalidInput(problems)
     assert package is not None
@@ -173,22 +164,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.deployment_id}: {result.status}", file=sys.stderr)
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
-
-
-def _given(path: Path | None, option: str, check: Callable[[bytes], T], problems: list[str]) -> T | None:
-    """A file's content passed through ``check``; its problem, naming the option and file, into ``problems``."""
-    if path is None:
-        return None
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.append(f"{option}: {path}: {exc.strerror or exc}")
-        return None
-    try:
-        return check(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        problems.append(f"{option}: {path}: {exc}")
-        return None
 
 
 def run_cancel_staged(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 
+from sdv_studio.cli.broker_credential_options import add_broker_credential_options, broker_credentials
 from sdv_studio.cli.device_options import add_device_options, resolve_or_exit
 from sdv_studio.cli.export_kubernetes_cmd import add_parser as add_kubernetes_parser
 from sdv_studio.cli.export_kubernetes_cmd import run_kubernetes
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ansible.add_argument("--broker", metavar="HOST:PORT",
                          help="wire the app to this databroker (default: one listening on the device's port 55555, "
                               "else SDV Studio's, started there)")
+    add_broker_credential_options(ansible)
     ansible.add_argument("--hot-swap", action=argparse.BooleanOptionalAction, default=None,
                          help="start the new version beside the old one and switch when it is healthy "
                               "(default: as the package's deployment.hotSwap says)")
@@ -83,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
         problems += exc.problems
     if args.grace < 0:
         problems.append("--grace: must not be negative")
+    token, ca = broker_credentials(args, problems)
     if problems:
         raise InvalidInput(problems)
     options = DeployOptions(hot_swap=args.hot_swap, rollback=not args.no_rollback, broker=args.broker,
-                            grace_seconds=args.grace, connect_timeout=args.timeout, force=args.force)
+                            grace_seconds=args.grace, connect_timeout=args.timeout, force=args.force,
+                            broker_token=token, broker_ca=ca)
     try:
         done = export_ansible(package, devices, user_path(args.output), options,
                               Rollout(waves, max_failed, args.waves or "100%"), accept_new=args.accept_new_host_keys)
@@ -97,10 +101,17 @@ def run(args: argparse.Namespace) -> int:
         print(done.note, file=sys.stderr)
     for device in done.accepting_new:
         print(f"{device}: no host key trusted yet; ssh will trust the one it is shown first", file=sys.stderr)
+    for line in done.not_enforced:
+        print(f"NOT enforced: {line}", file=sys.stderr)
+    expires = f"{done.token_expires:%Y-%m-%dT%H:%M:%SZ}" if done.token_expires else None
+    if expires:
+        print(f"{done.credentials}: the app's databroker token (a secret; expires {expires}): encrypt it with "
+              "`ansible-vault encrypt` and run the playbook with --ask-vault-pass", file=sys.stderr)
     if args.json:
         print(json.dumps({"output": str(done.output), "inventory": str(done.inventory), "playbook": str(done.playbook),
                           "devices": done.devices, "serial": done.serial,
-                          "maxFailPercentage": done.max_fail_percentage}, indent=2))
+                          "maxFailPercentage": done.max_fail_percentage, "credentials": str(done.credentials),
+                          "tokenExpires": expires}, indent=2))
     else:
         print(f"wrote {done.output}: {len(done.devices)} device(s) in batches of {done.serial}, "
               f"max_fail_percentage {done.max_fail_percentage:g}", file=sys.stderr)

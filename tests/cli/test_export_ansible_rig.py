@@ -1,6 +1,8 @@
 """`sdv-studio export ansible` run by ansible-playbook (ansible-core, the test extra) against the rig's six
 working devices from the workstation namespace, as a fleet's Ansible would: the app runs on all of them
-and `sdv-studio status` shows it; with waves, a device failing in the first batch stops the rollout."""
+with its token and `sdv-studio status` shows it; SDV Studio's databroker there lets in only tokens the
+workstation's key signed; with waves, a device failing in the first batch stops the rollout, and the
+databroker the first export started is recognised as SDV Studio's."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.core.deploy.conftest import AGENT, agent_status
 from tests.rig.devices import LOGIN_USER
@@ -22,6 +25,20 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "data" / "apps" / "fails_with_marker.py"
 MARKER = f"/home/{LOGIN_USER}/sdv-test-fail-marker"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+ANSIBLE_VAULT = str(Path(sys.executable).parent / "ansible-vault")
+# Two reads of a signal from inside the device's network: without a token, then with the one in argv[1].
+READS = """
+import sys
+from kuksa_client.grpc import VSSClient, VSSClientError
+try:
+    with VSSClient("127.0.0.1", 55555) as client:
+        client.get_current_values(["Vehicle.Speed"])
+    print("read without a token")
+except VSSClientError as exc:
+    print("refused:", exc.error["reason"])
+with VSSClient("127.0.0.1", 55555, token=sys.argv[1]) as client:
+    print("read:", sorted(client.get_current_values(["Vehicle.Speed"])))
+"""
 pytestmark = pytest.mark.rig
 
 
@@ -34,10 +51,10 @@ def sdv(rig: Rig | None, home: Path, *args: str) -> subprocess.CompletedProcess[
     return result
 
 
-def ansible_playbook(rig: Rig, export: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+def ansible_playbook(rig: Rig, export: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """The export run as its deploy.yml says, from the workstation namespace (6 forks: one per device)."""
     env = dict(os.environ, ANSIBLE_HOME=str(tmp / "ansible-home"), ANSIBLE_NOCOLOR="1")
-    argv = [ANSIBLE_PLAYBOOK, "-i", "inventory.yml", "deploy.yml", "--forks", "6"]
+    argv = [ANSIBLE_PLAYBOOK, "-i", "inventory.yml", "deploy.yml", "--forks", "6", *extra]
     return subprocess.run(rig.workstation_argv(*argv), capture_output=True, text=True, env=env, cwd=export,
                           timeout=900, check=False)
 
@@ -59,6 +76,35 @@ def versions(rig: Rig, home: Path) -> dict[str, Any]:
     for device, app in apps.items():
         assert app["status"] != "running" or app["health"]["app_running"] is True, (device, app)
     return {device: (app["version"], app["status"]) for device, app in apps.items()}
+
+
+def workstation_token(home: Path) -> str:
+    """A token for every signal, minted with the workstation's key as docs/security.md says to."""
+    code = ("from sdv_studio.core.deploy.security.tokens import *; "
+            "print(mint(workstation_key(), 'me', FULL_ACCESS))")
+    minted = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, SDV_STUDIO_HOME=str(home)), cwd=REPO)
+    return minted.stdout.strip()
+
+
+def broker_reads(device: Device, token: str) -> list[str]:
+    """READS run with the workstation's kuksa-client inside the device's network."""
+    done = subprocess.run(["nsenter", "-t", str(device.pid), "-n", "--", sys.executable, "-c", READS, token],
+                          capture_output=True, text=True, timeout=60, check=True, env=dict(os.environ))
+    return done.stdout.splitlines()
+
+
+def broker_service(device: Device) -> dict[str, Any]:
+    """SDV Studio's databroker as the agent on the device reports it (status, pid)."""
+    [service] = [s for s in agent_status(device, "fleet-ansible")["services"] if s["name"] == "databroker"]
+    return service
+
+
+def app_token(device: Device) -> str | None:
+    """The KUKSA_TOKEN the app's process was started with."""
+    [app] = agent_status(device, "fleet-ansible")["apps"]
+    environ = device.run(f"cat /proc/{app['pid']}/environ").stdout.split("\0")
+    return next((v.split("=", 1)[1] for v in environ if v.startswith("KUKSA_TOKEN=")), None)
 
 
 def releases(device: Device) -> list[str]:
@@ -102,16 +148,30 @@ def test_ansible_deploys_the_export_to_six_devices_and_stops_a_failing_wave(rig:
     assert json.loads(written.stdout)["devices"] == names and json.loads(written.stdout)["serial"] == [6]
     known = (export / "known_hosts").read_text().splitlines()
     assert sorted(line.split()[0] for line in known) == sorted(d.ip for d in fleet)
+    # The app's token is a secret: encrypted as the export's README says, the playbook still runs.
+    credentials = export / "vars" / "credentials.yml"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    token = yaml.safe_load(credentials.read_text())["sdv_kuksa_token"]
+    password = tmp_path / "vault-password"
+    password.write_text("fleet secret\n")
+    subprocess.run([ANSIBLE_VAULT, "encrypt", str(credentials), "--vault-password-file", str(password)],
+                   capture_output=True, text=True, check=True, env=dict(os.environ, ANSIBLE_HOME=str(tmp_path)))
+    assert credentials.read_text().startswith("$ANSIBLE_VAULT;")
 
-    run = ansible_playbook(rig, export, tmp_path)
+    run = ansible_playbook(rig, export, tmp_path, "--vault-password-file", str(password))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "SDV Studio's databroker started on the device" in run.stdout  # KUKSA wiring: none ran there
+    assert token not in run.stdout + run.stderr
     assert versions(rig, home) == {name: ("1.0.0", "running") for name in names}
     for device in fleet:
-        services = {s["name"]: s["status"] for s in agent_status(device, "fleet-ansible")["services"]}
-        assert services.get("databroker") == "running", (device.name, services)
+        assert broker_service(device)["status"] == "running", device.name
+        assert app_token(device) == token, device.name
+    # The databroker verifies tokens: none is refused, one the workstation's key signed reads.
+    refused, read = broker_reads(fleet[-1], workstation_token(home))
+    assert refused == "refused: unauthenticated" and read == "read: ['Vehicle.Speed']"
 
     # Version 1.0.1 in waves of 2 then the rest: it fails its health gate on d1 alone.
+    brokers = [broker_service(device)["pid"] for device in fleet[:2]]
     fleet[0].run(f"touch {MARKER}", user=LOGIN_USER)
     second_version = package(home, "1.0.1")
     export = tmp_path / "fleet-2"
@@ -123,6 +183,8 @@ def test_ansible_deploys_the_export_to_six_devices_and_stops_a_failing_wave(rig:
     assert "failing on purpose" in run.stdout  # the app's log tail, with the agent's reason
     recap = [line.split()[0] for line in run.stdout.split("PLAY RECAP", 1)[1].splitlines() if " : ok=" in line]
     assert recap == names[:2]  # Ansible stopped before the second batch
+    # The databroker the first export started verifies the same key: recognised, not restarted.
+    assert [broker_service(device)["pid"] for device in fleet[:2]] == brokers
     assert versions(rig, home) == {names[0]: ("1.0.0", "running"),  # rolled back: 1.0.0 kept running
                                    names[1]: ("1.0.1", "running"),
                                    **{name: ("1.0.0", "running") for name in names[2:]}}

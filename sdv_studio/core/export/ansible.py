@@ -3,16 +3,20 @@ and playbook for fleets one workstation does not reach.
 
 The folder written holds ``inventory.yml`` (the devices, with ``known_hosts`` beside it),
 ``deploy.yml`` (``serial`` from the waves, ``max_fail_percentage`` from --max-failed),
-``tasks/agent-call.yml``, ``vars/deployment.yml`` and ``files/`` (the agent, the package and SDV
-Studio's databroker). Writing it again replaces an earlier export; any other non-empty folder is refused.
+``tasks/agent-call.yml``, ``vars/deployment.yml``, ``vars/credentials.yml`` (the app's databroker
+token, mode 0600), ``files/`` (the agent, the package, SDV Studio's databroker and the public key it
+verifies tokens with) and ``README.md``. Writing it again replaces an earlier export; any other
+non-empty folder is refused.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sdv_studio.core.deploy.options import DeployOptions
@@ -20,15 +24,18 @@ from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.service import DeviceRef, package_hot_swap
 from sdv_studio.core.deploy.waves import MaxFailed, Reach, wave_sizes
 from sdv_studio.core.errors import InvalidInput
+from sdv_studio.core.export.ansible_credentials import CREDENTIALS, CredentialsInvalid
 from sdv_studio.core.export.ansible_files import WiringInvalid, kuksa_variables, payload
 from sdv_studio.core.export.ansible_hosts import KNOWN_HOSTS, HostsInvalid, export_hosts
 from sdv_studio.core.export.ansible_playbook import AGENT_CALL, AGENT_CALL_TASKS, MARK, PLAYBOOK, VARS, playbook
+from sdv_studio.core.export.ansible_readme import readme
 from sdv_studio.core.export.yaml_text import dump
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 
 INVENTORY = "inventory.yml"
+README = "README.md"
 # Everything an export writes at the top of its folder: what is replaced when it is written again.
-_WRITTEN = (PLAYBOOK, INVENTORY, KNOWN_HOSTS, "tasks", "vars", "files")
+_WRITTEN = (PLAYBOOK, INVENTORY, KNOWN_HOSTS, README, "tasks", "vars", "files")
 
 
 class ExportInvalid(InvalidInput):
@@ -51,14 +58,18 @@ class AnsibleExport:
     serial: list[int]
     max_fail_percentage: float
     accepting_new: list[str]  # devices whose host key ssh will trust on first use
+    credentials: Path  # vars/credentials.yml: the app's databroker token
+    token_expires: datetime | None  # of the token minted for the app
+    not_enforced: list[str]  # what the package's data access asks that the devices will not enforce
     note: str | None = None  # where Ansible's failure threshold differs from SDV Studio's
 
 
 def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: Path, options: DeployOptions,
                    rollout: Rollout, *, known_hosts: KnownHosts | None = None,
                    accept_new: bool = False) -> AnsibleExport:
-    """Writes the export; ExportInvalid for what the user must change first, WheelError when SDV Studio's
-    databroker cannot be had for a Python and architecture the package targets."""
+    """Writes the export; ExportInvalid for what the user must change first (CredentialsInvalid: the app's
+    token cannot be made), WheelError when SDV Studio's databroker cannot be had for a Python and
+    architecture the package targets."""
     problems: list[str] = []
     if package.manifest.get("runtimeMode", "native") != "native":
         problems.append(f"{package.path}: runs in Docker (runtimeMode); the Ansible export deploys through the "
@@ -79,7 +90,10 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
     serial = wave_sizes(rollout.waves, len(devices))
     percentage, note = max_fail_percentage(rollout.max_failed, serial)
     hot_swap = options.hot_swap if options.hot_swap is not None else package_hot_swap(package)
-    shipped = payload(package, options, hot_swap)
+    try:
+        shipped = payload(package, options, hot_swap)
+    except CredentialsInvalid as exc:
+        raise ExportInvalid(exc.problems) from exc
     title = f"{package.name} {package.version} ({package.package_id})"
     texts = {
         INVENTORY: hosts.inventory,
@@ -87,14 +101,24 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
         PLAYBOOK: playbook(title, rollout.waves_text, serial, str(rollout.max_failed), percentage),
         AGENT_CALL: AGENT_CALL_TASKS,
         VARS: f"{MARK}: what this deployment sends and how it runs.\n" + dump(shipped.variables),
+        README: readme(title, shipped),
     }
     _clear(output)
     for name, data in [*((n, t.encode()) for n, t in texts.items()), *shipped.files.items()]:
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    _write_secret(output / CREDENTIALS, shipped.secrets.encode())
     return AnsibleExport(output, output / INVENTORY, output / PLAYBOOK, [d.device_id for d in devices], serial,
-                         percentage, hosts.accepting_new, note)
+                         percentage, hosts.accepting_new, output / CREDENTIALS, shipped.token_expires,
+                         shipped.not_enforced, note)
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    """Created 0600: the token is never readable by others, not even for a moment."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        fh.write(data)
 
 
 def max_fail_percentage(max_failed: MaxFailed, serial: list[int]) -> tuple[float, str | None]:

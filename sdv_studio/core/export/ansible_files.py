@@ -1,12 +1,14 @@
 """What an Ansible export sends to devices, and the variables that tell its playbook about them:
-the agent (as the engine's bundle), the package, and SDV Studio's databroker for every Python and
-architecture the package targets, for devices that have no databroker of their own."""
+the agent (as the engine's bundle), the package, SDV Studio's databroker for every Python and
+architecture the package targets, for devices that have no databroker of their own, and the app's
+databroker credentials (ansible_credentials)."""
 
 from __future__ import annotations
 
 import io
 import tarfile
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sdv_studio.agent import AGENT_DIR
@@ -17,6 +19,7 @@ from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile, major_minor
 from sdv_studio.core.device_wheels.broker_bundle import BrokerBundle, broker_bundle
 from sdv_studio.core.errors import InvalidInput
+from sdv_studio.core.export.ansible_credentials import credentials, may_be_ours
 
 BROKER_WHEELS = "files/broker/wheels"
 
@@ -38,6 +41,9 @@ class WiringInvalid(InvalidInput):
 class Payload:
     files: dict[str, bytes]  # path inside the export -> content
     variables: dict[str, Any]  # vars/deployment.yml
+    secrets: str  # vars/credentials.yml: the app's token
+    token_expires: datetime | None  # of a token minted for the app
+    not_enforced: list[str]  # what the package's data access asks that the devices will not enforce
 
 
 def combinations(package: PackageFile) -> list[tuple[str, str]]:
@@ -53,7 +59,8 @@ def combinations(package: PackageFile) -> list[tuple[str, str]]:
 def kuksa_variables(manifest: dict[str, Any], given: str | None) -> dict[str, Any]:
     """What the playbook needs to wire the app as core.deploy.kuksa_wiring.choose does: a broker fixed
     now (given, or the package's customBrokerUrl), else whether to use one listening on the device
-    (detect) and whether to start SDV Studio's (fallback). Detection there is by the port alone."""
+    (detect) and whether to start SDV Studio's (fallback); and whether the device is asked if the
+    broker there is SDV Studio's (recognise). Detection there is by the port alone."""
     kuksa = manifest.get("kuksaConfig") or {}
     fixed = given or kuksa.get("customBrokerUrl")
     how = "given" if given else "from the package" if fixed else None
@@ -64,17 +71,22 @@ def kuksa_variables(manifest: dict[str, Any], given: str | None) -> dict[str, An
                             "broker (kuksaConfig.customBrokerUrl): give one with --broker HOST:PORT")
     broker = str(fixed).split("://", 1)[-1].rstrip("/") if fixed else None
     return {"broker": broker, "how": how, "detect": detect, "fallback": fallback and not fixed,
+            "recognise": may_be_ours(broker),
             "port": DATABROKER_PORT, "mqttPort": MQTT_PORT, "mqtt": f"127.0.0.1:{MQTT_PORT}"}
 
 
 def payload(package: PackageFile, options: DeployOptions, hot_swap: bool) -> Payload:
-    """The files and variables; builds the databroker's bundles when a device may need them (WheelError
-    when one cannot be had), and raises WiringInvalid as the engine would refuse the package."""
+    """The files and variables; builds the databroker's bundles when a device may need them, to start
+    it or to restart it with this workstation's key (WheelError when one cannot be had), and raises
+    WiringInvalid as the engine would refuse the package (CredentialsInvalid: its token cannot be made)."""
     digest, bundle = agent_bundle()
     package_path = f"files/package/{package.package_id}.tar.gz"
     files = {f"files/agent/agent-{digest}.tar": bundle, package_path: package.path.read_bytes(),
              "files/agent/bootstrap.py": (AGENT_DIR / "bootstrap.py").read_bytes()}
     kuksa = kuksa_variables(package.manifest, options.broker)
+    access = credentials(package, options, kuksa["broker"])
+    kuksa.update(access.variables)
+    files.update(access.files)
     variables: dict[str, Any] = {
         "sdv_app": {"name": package.name, "version": package.version, "packageId": package.package_id},
         "sdv_package": package_path,
@@ -90,17 +102,18 @@ def payload(package: PackageFile, options: DeployOptions, hot_swap: bool) -> Pay
         "sdv_kuksa": kuksa,
         "sdv_broker": {"bundles": {}},
     }
-    if kuksa["fallback"]:
+    if kuksa["recognise"]:
         bundles = {f"{python}-{arch}": broker_bundle(python, arch) for python, arch in combinations(package)}
-        files.update(_broker_files(package, bundles, variables))
-    return Payload(files, variables)
+        files.update(_broker_files(package, bundles, variables, str(kuksa["keyFile"])))
+    return Payload(files, variables, access.secrets, access.token_expires, access.not_enforced)
 
 
-def _broker_files(package: PackageFile, bundles: dict[str, BrokerBundle],
-                  variables: dict[str, Any]) -> dict[str, bytes]:
+def _broker_files(package: PackageFile, bundles: dict[str, BrokerBundle], variables: dict[str, Any],
+                  key_file: str) -> dict[str, bytes]:
     """SDV Studio's databroker: one tar of wheels per combination (a device is sent its own in one
     file: one copy rather than one per wheel), the catalogue it serves, and the agent calls that install
-    and start it (templated with the device's combination and uploads folder)."""
+    and start it (templated with the device's combination and uploads folder), verifying tokens with
+    the public key at ``key_file`` under the uploads folder."""
     catalogue, vss_name = broker_catalogue(package.manifest, package.entries.get("support/vss.json"))
     files = {f"files/broker/vss/{vss_name}": catalogue}
     files.update({f"{BROKER_WHEELS}/{key}.tar": _tar(bundle.files) for key, bundle in bundles.items()})
@@ -113,8 +126,8 @@ def _broker_files(package: PackageFile, bundles: dict[str, BrokerBundle],
         "unpack": _UNPACK,
         "vss": f"files/broker/vss/{vss_name}",
         "venvArgs": broker_venv_args(venv, f"{uploads}/broker-wheels", bundle_var % "requirement"),
-        "serviceArgs": broker_service_args(venv, vss_path, with_mqtt=True),
-        "serviceArgsNoMqtt": broker_service_args(venv, vss_path, with_mqtt=False),
+        "serviceArgs": broker_service_args(venv, vss_path, with_mqtt=True, key_file=f"{uploads}/{key_file}"),
+        "serviceArgsNoMqtt": broker_service_args(venv, vss_path, with_mqtt=False, key_file=f"{uploads}/{key_file}"),
     }
     return files
 

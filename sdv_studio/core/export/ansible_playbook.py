@@ -5,8 +5,11 @@ Platform). Every step is the agent's, as SDV Studio's engine calls it (docs/agen
 the agent is put in place as the engine's bootstrap does it, whole or not at all; ``prepare`` says
 what the device holds; the package goes to the agent's uploads folder; KUKSA wiring follows
 core/deploy/kuksa_wiring.py (SDV Studio's databroker is started with the agent's ``venv`` and
-``service`` when the device has none); ``deploy`` installs offline, starts the app behind its health
-gate and rolls back when it fails. What differs per export is in vars/deployment.yml.
+``service`` when the device has none, verifying tokens with the workstation's public key, and one an
+earlier deployment started is recognised, or restarted with that key); ``deploy`` installs offline,
+starts the app behind its health gate and rolls back when it fails, giving the app its token
+(KUKSA_TOKEN) where its broker is SDV Studio's or a token was given. What differs per export is in
+vars/deployment.yml; the token, the one secret, is in vars/credentials.yml, which may be vault-encrypted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ MARK = "# Written by `sdv-studio export ansible`"
 _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
 # as `sdv-studio deploy` does. Run it from this folder:
 #     ansible-playbook -i inventory.yml deploy.yml
+# (with --ask-vault-pass once vars/credentials.yml, the app's databroker token, is vault-encrypted).
 # The agent installs the package offline, wires the app to a KUKSA databroker, starts it behind its
 # health gate and, when the new version fails the gate, restarts the previous one. Deployments left
 # on the devices show in `sdv-studio status`.
@@ -34,6 +38,7 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
   max_fail_percentage: @MAX_FAIL_PERCENTAGE@
   vars_files:
     - vars/deployment.yml
+    - vars/credentials.yml
   tasks:
     - name: Reach the device (one that cannot be reached counts as failed)
       ansible.builtin.wait_for_connection:
@@ -132,13 +137,42 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
           127.0.0.1:{{ sdv_kuksa.port }}), or package with detection on
       when: sdv_kuksa.broker is none and not sdv_kuksa.detect and sdv_kuksa.fallback and sdv_broker_listening | bool
 
-    - name: Whether SDV Studio's databroker must start on the device
+    - name: Whether SDV Studio's databroker must start on the device, its port being free
       ansible.builtin.set_fact:
-        sdv_start_broker: "{{ sdv_kuksa.broker is none and sdv_kuksa.fallback and not sdv_broker_listening | bool }}"
+        sdv_start_fresh: "{{ sdv_kuksa.broker is none and sdv_kuksa.fallback and not sdv_broker_listening | bool }}"
+        sdv_key_path: "{{ sdv_prepared.uploads }}/{{ sdv_kuksa.keyFile }}"
+
+    - name: Whether the databroker there is SDV Studio's, started by an earlier deployment
+      when: sdv_kuksa.recognise and not sdv_start_fresh | bool
+      block:
+        - name: Ask the agent for SDV Studio's databroker
+          ansible.builtin.include_tasks: tasks/agent-call.yml
+          vars:
+            sdv_command: service
+            sdv_args: {action: status, name: databroker}
+
+        - name: Remember how it runs
+          ansible.builtin.set_fact:
+            sdv_broker_argv: "{{ sdv_answer.argv if sdv_answer.running else [] }}"
+
+    # As kuksa_wiring.recognise: SDV Studio's broker verifies this workstation's tokens, or is restarted
+    # so that it does (with MQTT if it served it); then the app gets the token minted for it.
+    - name: Whether SDV Studio's databroker must start (or restart, to verify this workstation's tokens)
+      ansible.builtin.set_fact:
+        sdv_broker_ours: "{{ sdv_start_fresh | bool or sdv_broker_argv | default([]) | length > 0 }}"
+        sdv_start_broker: >-
+          {{ sdv_start_fresh | bool
+             or (sdv_broker_argv | default([]) | length > 0 and sdv_key_path not in sdv_broker_argv) }}
+        sdv_broker_with_mqtt: >-
+          {{ '--mqtt-port' in sdv_broker_argv if sdv_broker_argv | default([]) | length > 0
+             else not sdv_mqtt_listening | bool }}
         sdv_broker_how: >-
-          {{ sdv_kuksa.how if sdv_kuksa.broker is not none
+          {{ "SDV Studio's databroker started on the device" if sdv_start_fresh | bool
+             else "SDV Studio's databroker, restarted to verify this workstation's tokens"
+               if sdv_broker_argv | default([]) | length > 0 and sdv_key_path not in sdv_broker_argv
+             else "SDV Studio's databroker, running on the device" if sdv_broker_argv | default([]) | length > 0
+             else sdv_kuksa.how if sdv_kuksa.broker is not none
              else 'a databroker listens on the device' if sdv_broker_listening | bool
-             else "SDV Studio's databroker started on the device" if sdv_kuksa.fallback
              else 'no databroker found and fallback disabled' }}
 
     - name: Start SDV Studio's databroker on the device
@@ -185,6 +219,12 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
             dest: "{{ sdv_prepared.uploads }}/broker-vss/"
             mode: "0600"
 
+        - name: Send the public key the databroker verifies the apps' tokens with
+          ansible.builtin.copy:
+            src: "{{ playbook_dir }}/{{ sdv_kuksa.key }}"
+            dest: "{{ sdv_key_path | dirname }}/"
+            mode: "0600"
+
         - name: Install the databroker, offline
           ansible.builtin.include_tasks: tasks/agent-call.yml
           vars:
@@ -195,16 +235,31 @@ _PLAYBOOK = MARK + """: deploys @TITLE@ through SDV Studio's device agent,
           ansible.builtin.include_tasks: tasks/agent-call.yml
           vars:
             sdv_command: service
-            sdv_args: "{{ sdv_broker.serviceArgs if not sdv_mqtt_listening | bool else sdv_broker.serviceArgsNoMqtt }}"
+            sdv_args: "{{ sdv_broker.serviceArgs if sdv_broker_with_mqtt | bool else sdv_broker.serviceArgsNoMqtt }}"
+
+    - name: Send the CA the databroker's TLS certificate chains to (--broker-ca)
+      ansible.builtin.copy:
+        src: "{{ playbook_dir }}/{{ sdv_kuksa.ca.file }}"
+        dest: "{{ (sdv_prepared.uploads ~ '/' ~ sdv_kuksa.ca.path) | dirname }}/"
+        mode: "0600"
+      when: sdv_kuksa.ca is not none
 
     - name: Deploy (install offline, start behind the health gate, roll back if it fails)
       ansible.builtin.include_tasks: tasks/agent-call.yml
       vars:
         sdv_command: deploy
+        sdv_secret: true  # its env holds the app's token
         sdv_args: >-
           {{ sdv_deploy | combine({'packageId': sdv_app.packageId} if sdv_prepared.installed is not none
                                   else {'package': sdv_prepared.uploads ~ '/' ~ sdv_app.packageId ~ '.tar.gz'},
-                                  {'broker': sdv_broker_address, 'mqtt': sdv_kuksa.mqtt}) }}
+                                  {'broker': sdv_broker_address, 'mqtt': sdv_kuksa.mqtt, 'env': sdv_app_env}) }}
+        # As security.delivery.credential_env: the token where the broker verifies it (SDV Studio's) or
+        # it was given for the broker; the CA's path on the device where one was given.
+        sdv_app_env: >-
+          {{ ({'KUKSA_TOKEN': sdv_kuksa_token}
+              if sdv_kuksa_token and (sdv_kuksa.tokenGiven or sdv_broker_ours | bool) else {})
+             | combine({'KUKSA_CA_FILE': sdv_prepared.uploads ~ '/' ~ sdv_kuksa.ca.path}
+                       if sdv_kuksa.ca is not none else {}) }}
 
     - name: Deployed
       ansible.builtin.debug:
@@ -222,8 +277,10 @@ AGENT_CALL_TASKS = MARK + """: one call of SDV Studio's device agent,
     cmd: "{{ sdv_agent.command }} {{ sdv_command }} -"
     stdin: "{{ sdv_args | to_json }}"
   register: sdv_call
+  no_log: "{{ sdv_secret | default(false) }}"  # -v would show the arguments: the app's token
   changed_when: >-
-    sdv_command in ['deploy', 'venv', 'service'] and '"alreadyRunning": true' not in sdv_call.stdout
+    sdv_command in ['deploy', 'venv', 'service'] and sdv_args.action | default('start') == 'start'
+    and '"alreadyRunning": true' not in sdv_call.stdout
   failed_when: false
 
 - name: "Agent {{ sdv_command }}: its answer"

@@ -19,6 +19,8 @@ from sdv_studio.core.deploy.agent_link.client import agent_bundle
 from sdv_studio.core.deploy.agent_link.local_target import local_target
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile
+from sdv_studio.core.deploy.security.signals import declared_signals
+from sdv_studio.core.deploy.security.tokens import mint, workstation_key
 from sdv_studio.core.deploy.waves import MaxFailed, parse_waves
 from sdv_studio.core.device_wheels.broker_bundle import broker_bundle
 from sdv_studio.core.export.ansible import ExportInvalid, Rollout, export_ansible, max_fail_percentage
@@ -111,6 +113,47 @@ def test_the_fallback_databroker_travels_as_one_file_per_python_and_arch(
     assert argv[argv.index("--vss") + 1] == "{{ sdv_prepared.uploads }}/broker-vss/vss_release_4.0.json"
     assert (out / "files" / "broker" / "vss" / "vss_release_4.0.json").is_file()
     assert "--no-mqtt" in broker["serviceArgsNoMqtt"]["argv"] and "--mqtt-port" in argv
+
+
+def test_sdv_studios_databroker_verifies_the_workstations_key_and_the_apps_token_is_a_0600_secret(
+        tmp_path: Path, light: PackageFile, known: tuple[KnownHosts, paramiko.PKey]) -> None:
+    out = tmp_path / "export"
+    done = export_ansible(light, DEVICES[:1], out, DeployOptions(), Rollout(), known_hosts=known[0])
+    key = workstation_key()
+    assert (out / "files" / "broker" / "auth" / f"{key.fingerprint}.pem").read_bytes() == key.public_pem
+    variables = read(out / "vars" / "deployment.yml")
+    kuksa = variables["sdv_kuksa"]  # type: ignore[index]
+    assert (kuksa["recognise"], kuksa["tokenGiven"], kuksa["ca"]) == (True, False, None)
+    assert (kuksa["key"], kuksa["keyFile"]) == (f"files/broker/auth/{key.fingerprint}.pem",
+                                                f"broker-auth/{key.fingerprint}.pem")
+    broker = variables["sdv_broker"]  # type: ignore[index]
+    on_device = f"{{{{ sdv_prepared.uploads }}}}/broker-auth/{key.fingerprint}.pem"
+    for args in (broker["serviceArgs"], broker["serviceArgsNoMqtt"]):
+        assert args["argv"][args["argv"].index("--jwt-public-key") + 1] == on_device
+
+    secrets = out / "vars" / "credentials.yml"
+    assert secrets.stat().st_mode & 0o777 == 0o600 and done.credentials == secrets
+    # As a deploy mints it: the app's declared signals (dataAccess restricted, the default), this key.
+    assert read(secrets) == {"sdv_kuksa_token": mint(key, "light", declared_signals(light.entries).claim())}
+    [play] = read(out / "deploy.yml")  # type: ignore[misc]
+    assert play["vars_files"] == ["vars/deployment.yml", "vars/credentials.yml"]
+    assert done.token_expires is not None and done.token_expires.year == 2038
+    text = (out / "README.md").read_text()
+    assert "ansible-vault encrypt vars/credentials.yml" in text and "2038-01-19 03:14:07 UTC" in text
+
+
+def test_a_given_token_and_ca_travel_for_a_broker_that_is_not_sdv_studios(
+        tmp_path: Path, light: PackageFile, known: tuple[KnownHosts, paramiko.PKey]) -> None:
+    out = tmp_path / "export"
+    ca = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    options = DeployOptions(broker="10.0.0.9:55555", broker_token="a.b.c", broker_ca=ca)
+    done = export_ansible(light, DEVICES[:1], out, options, Rollout(), known_hosts=known[0])
+    kuksa = read(out / "vars" / "deployment.yml")["sdv_kuksa"]  # type: ignore[index]
+    assert (kuksa["recognise"], kuksa["tokenGiven"], kuksa["key"]) == (False, True, None)
+    assert (out / kuksa["ca"]["file"]).read_bytes() == ca and kuksa["ca"]["path"].startswith("broker-ca/")
+    assert read(out / "vars" / "credentials.yml") == {"sdv_kuksa_token": "a.b.c"}
+    assert done.token_expires is None and done.not_enforced == []
+    assert not (out / "files" / "broker" / "auth").exists()
 
 
 def test_writing_again_replaces_an_earlier_export_and_refuses_other_folders(
