@@ -139,6 +139,9 @@ class DevicesPage(Page):
         header.setHighlightSections(False)
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._row_action(row))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        self.monitors: list[QtWidgets.QDialog] = []
         shortcut(QtGui.QKeySequence(Qt.Key.Key_Space), self.table, self._toggle_current,
                  Qt.ShortcutContext.WidgetShortcut)
         col.addWidget(self.table, 1)
@@ -398,6 +401,29 @@ class DevicesPage(Page):
                          lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
+
+    def _row_menu(self, at: QtCore.QPoint) -> None:
+        item = self.table.itemAt(at)
+        if item is None:
+            return
+        device = self.devices[self._id_at(item.row())]
+        menu = QtWidgets.QMenu(self)
+        watch = menu.addAction(f"Monitor {device.name}", lambda: self.open_monitor(device))
+        watch.setEnabled(device.status == "online" and not device.untrusted)
+        edit = menu.addAction("Edit…", lambda: self.add_device(device))
+        edit.setEnabled(not device.local)
+        menu.popup(self.table.viewport().mapToGlobal(at))
+
+    def open_monitor(self, device: Device) -> QtWidgets.QDialog:
+        """The Monitor view of ``device``: the packaged app's figures and signals when there is one,
+        else the device's own figures and whatever signals the user adds."""
+        from sdv_studio.gui.monitor.window import open_monitor  # pyqtgraph and numpy load when first needed
+
+        package = self.ctx.state.app_package
+        window = open_monitor(self.ctx, [device], package.stored.name if package else None, self)
+        self.monitors.append(window)
+        window.finished.connect(lambda _r: self.monitors.remove(window))
+        return window
 
     # -- trusting many at once ----------------------------------------------------------------
 
