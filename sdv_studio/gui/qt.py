@@ -22,19 +22,23 @@ class _Probe(QtCore.QObject):
     ping = Signal()
 
 
-def _keep_true_alive() -> None:
-    """PySide6 6.12.0's ``SignalInstance.emit()`` returns True without a reference of its own, so every
-    emit from Python takes one of True's. Python 3.12+ never frees True; on 3.11 its count reaches zero
-    after a few thousand emits (pyqtgraph emits several per redraw) and the interpreter aborts
-    ("bool_dealloc: deallocating True or False"). Measured, not assumed: only a binding that takes
-    the reference gets True's count raised beyond what any session can use up."""
+def _keep_singletons_alive() -> None:
+    """PySide6 6.12.0 returns None from every void method, and True from ``SignalInstance.emit()``,
+    without a reference of its own: each such call takes one of theirs. Python 3.12+ never frees
+    None, True or False; on 3.11 a count reaches zero after enough calls (a redraw of the Monitor view
+    makes hundreds) and the interpreter aborts ("none_dealloc: deallocating None"). Measured, not
+    assumed: a singleton the binding takes references of gets its count raised beyond what any
+    session can use up."""
     if sys.version_info >= (3, 12):
         return
     probe = _Probe()
-    before = sys.getrefcount(True)
-    probe.ping.emit()
-    if sys.getrefcount(True) < before:
-        ctypes.c_ssize_t.from_address(id(True)).value += 1 << 48
+    calls = {None: lambda: probe.setObjectName("probe"), True: probe.ping.emit, False: probe.signalsBlocked}
+    for singleton, call in calls.items():
+        before = sys.getrefcount(singleton)
+        for _ in range(8):
+            call()
+        if sys.getrefcount(singleton) < before:
+            ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 48
 
 
-_keep_true_alive()
+_keep_singletons_alive()
