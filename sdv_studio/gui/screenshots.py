@@ -53,7 +53,7 @@ async def _grab_over(window: QtWidgets.QWidget, sheet: QtWidgets.QWidget, path: 
 
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
-    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines
+    from sdv_studio.gui.demo import ScriptedDeployer, ScriptedMonitor, demo_engines
     from sdv_studio.gui.pages.complete import CompletePage
     from sdv_studio.gui.pages.configure import ConfigurePage
     from sdv_studio.gui.pages.deploy import DeployPage
@@ -152,6 +152,14 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
         await _until(lambda: log.text.blockCount() > 5, 10)
         await _grab(log, out / "6-complete-log.png")
         log.close()
+        # The Monitor view on the scripted bench, its second device's link down since second 5.
+        engines.monitor = ScriptedMonitor(drop=(5.0, 60.0))
+        monitor = complete.open_monitor()
+        monitor.resize(SIZE)
+        monitor.window_box.setCurrentIndex(monitor.window_box.findData(10))
+        await asyncio.sleep(9)
+        await _grab(monitor, out / "6-complete-monitor.png")
+        monitor.close()
     win.close()
     await _until(lambda: not win.tasks.busy, 5)
 

@@ -13,6 +13,7 @@ import html
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdv_studio.gui import dialogs, report, theme
 from sdv_studio.gui.adapters.deployer import AppOnDevice
@@ -24,6 +25,9 @@ from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.settings import REPORT_FOLDER
 from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
+
+if TYPE_CHECKING:
+    from sdv_studio.gui.monitor.window import MonitorWindow  # pyqtgraph: loaded when a Monitor opens
 
 COLUMNS = ("Device", "Address", "On the device", "Version", "Deployment")
 ON_DEVICE, DEPLOYMENT = COLUMNS.index("On the device"), COLUMNS.index("Deployment")
@@ -56,7 +60,7 @@ class CompletePage(Page):
     def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._logs: list[LogWindow] = []
-        self.monitors: list[QtWidgets.QDialog] = []
+        self.monitors: list[MonitorWindow] = []
         self._acting: dict[str, str] = {}  # device id -> what is being done there ("Stopping")
         self._asked: dict[str, int] = {}  # device id -> the latest question; older answers are stale
         col = QtWidgets.QVBoxLayout(self)
@@ -285,7 +289,7 @@ class CompletePage(Page):
         window.move(self.window().pos() + QtCore.QPoint(40 + 36 * (len(self._logs) - 1), 60))
         window.show()
 
-    def open_monitor(self, devices: list[Device] | None = None) -> QtWidgets.QDialog:
+    def open_monitor(self, devices: list[Device] | None = None) -> MonitorWindow:
         """The Monitor view of the app on ``devices`` (every deployed one, by default)."""
         from sdv_studio.gui.monitor.window import open_monitor  # pyqtgraph and numpy load when first needed
 
