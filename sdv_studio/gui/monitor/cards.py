@@ -15,7 +15,7 @@ from sdv_studio.gui.qt import Qt, QtWidgets
 from sdv_studio.gui.widgets.common import restyle
 from sdv_studio.models.metrics import AppMetrics
 
-SPARK_SECONDS = 120.0  # what a sparkline spans, back from the device's newest sample
+SPARK_SECONDS = 120.0  # what a sparkline spans at most, back from the device's newest sample
 HEALTH = {"running": "ok", "degraded": "warn", "crashed": "error", "scheduled": "muted"}
 
 
@@ -35,7 +35,8 @@ def number(value: float | None, unit: str = "", digits: int = 1) -> str:
 
 
 class Sparkline(pg.PlotWidget):
-    """A small filled line of the last SPARK_SECONDS, no axes: the shape, the caption says the figure."""
+    """A small filled line of the last SPARK_SECONDS (or of all there is), no axes: the shape; the
+    caption says the figure."""
 
     def __init__(self, color: str, name: str, from_zero: bool) -> None:
         super().__init__(background=theme.current().surface)
@@ -72,7 +73,7 @@ class Sparkline(pg.PlotWidget):
             low, high = low - pad, high + pad
         self.curve.setFillLevel(low)
         self.curve.setData(t, v)
-        self.setXRange(end - SPARK_SECONDS, end, padding=0)
+        self.setXRange(max(float(t[0]), end - SPARK_SECONDS), end, padding=0)  # a new device's fill the width
         self.setYRange(low, high, padding=0)
 
 

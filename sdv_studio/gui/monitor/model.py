@@ -150,6 +150,7 @@ class DeviceState:
     cpu: Trace = field(default_factory=lambda: Trace("number"))  # the app's % of a core, else the device's %
     memory: Trace = field(default_factory=lambda: Trace("number"))  # the app's RSS in MB, else the device's %
     last_sample: float = 0.0  # the device's clock: samples up to here are in ``cpu`` and ``memory``
+    last_heard: float = 0.0  # this machine's clock: when the device last answered or sent a value
     streaming: bool = False  # subscribed, and its databroker answers
 
     @property
@@ -195,6 +196,8 @@ class MonitorModel:
         if state is None:
             return
         self.changes += 1
+        if event.kind not in ("link-down", "broker-down"):
+            state.last_heard = self.clock()
         if event.kind == "signal":
             trace = self.traces.setdefault((state.id, event.path), Trace())
             trace.add(event.received, event.value, event.timestamp)
@@ -218,12 +221,12 @@ class MonitorModel:
                 self.add_path(path)
 
     def _silent(self, state: DeviceState) -> None:
-        """The device's traces break here: what comes next is not joined to what came before."""
+        """The device's traces break where it was last heard (a lost link is noticed only after a
+        few silent seconds): what comes next is not joined to what came before."""
         state.streaming = False
-        now = self.clock()
         for (device_id, _path), trace in self.traces.items():
             if device_id == state.id:
-                trace.gap(now)
+                trace.gap(max(state.last_heard, float(trace.t[-1]) if trace.n else 0.0))
 
     def _sampled(self, state: DeviceState, metrics: DeviceMetrics) -> None:
         state.metrics = metrics

@@ -21,7 +21,7 @@ from sdv_studio.gui.qt import QtCore
 
 LANE = 0.7  # of a lane's height, what a boolean's step or a state's bar spans
 LABELS_PER_LANE = 12  # texts drawn on a state lane at most: the newest wide enough to read
-HEIGHT = {"number": 150, "lanes": 34}  # pixels: a number plot; per device on a lane plot (plus the axis)
+HEIGHT = {"number": 150, "lanes": 34}  # least pixels: a number plot; per device on a lane plot (plus the axis)
 
 
 def steps(t: Floats, v: Floats, until: float | None) -> tuple[Floats, Floats]:
@@ -157,7 +157,9 @@ class SignalPlots(pg.GraphicsLayoutWidget):
             last = index == len(self.plots) - 1
             plot.item.getAxis("bottom").setStyle(showValues=last)
             plot.item.getAxis("bottom").setHeight(None if last else 6)
-            self.ci.layout.setRowFixedHeight(index, plot.height() + (24 if last else 0))
+            # At least their height (scrolled when they do not fit); taller, in proportion, when there is room.
+            self.ci.layout.setRowMinimumHeight(index, plot.height() + (24 if last else 0))
+            self.ci.layout.setRowStretchFactor(index, plot.height())
         self.setMinimumHeight(sum(p.height() for p in self.plots.values()) + 30 + 6 * len(self.plots))
         if len(self.plots) > 1:
             master = next(iter(self.plots.values())).item

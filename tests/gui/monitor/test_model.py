@@ -54,12 +54,15 @@ def test_a_lost_link_breaks_the_device_traces_once_and_says_why() -> None:
         model.take(LinkUp(device))
         model.take(Subscribed(device, "127.0.0.1:55555", (LOW_BEAM,), ()))
         model.take(SignalUpdate(device, LOW_BEAM, True, None, 1000.0))
-    clock.now = 1005.0
+    clock.now = 1003.0
+    model.take(MetricsSample("a", metrics("a", 1003.0, [])))  # the device answers a poll
+    clock.now = 1009.0  # and is silent for the seconds before it counts as lost
     model.take(LinkDown("a", "no answer from the device for 5s", 2.0))
     model.take(LinkDown("a", "timed out", 5.0))
     a, b = model.trace("a", LOW_BEAM), model.trace("b", LOW_BEAM)
     assert a is not None and b is not None
-    assert list(a.t) == [1000.0, 1005.0] and math.isnan(a.v[-1])  # one gap, however often it is said
+    # The gap starts where the device was last heard; one gap, however often the loss is said.
+    assert list(a.t) == [1000.0, 1003.0] and math.isnan(a.v[-1])
     assert b.n == 1 and model.devices["b"].heard
     state = model.devices["a"]
     assert (state.link, state.problem, state.retry_in, state.heard) == ("down", "timed out", 5.0, False)
@@ -96,12 +99,12 @@ def test_without_an_app_the_sparklines_are_the_device_s() -> None:
 
 
 def test_rows_are_what_a_span_shows_in_time_order() -> None:
-    clock = Clock()
+    clock = Clock(35.0)
     model = MonitorModel([("a", "dev-a"), ("b", "dev-b")], "blinker", clock)
     model.take(SignalUpdate("a", LOW_BEAM, True, 1.0, 10.0))
     model.take(SignalUpdate("b", LOW_BEAM, False, None, 12.0))
     model.take(SignalUpdate("a", LOW_BEAM, False, 21.0, 30.0))
-    model.take(SignalUpdate("a", "Vehicle.Speed", 50.0, None, 31.0))
+    model.take(SignalUpdate("a", "Vehicle.Speed", 50.0, None, 31.0))  # heard last at 35
     clock.now = 40.0
     model.take(LinkDown("a", "lost", 1.0))
     model.take(SignalUpdate("b", LOW_BEAM, True, None, 60.0))
