@@ -185,8 +185,8 @@ class DeviceCard(QtWidgets.QFrame):
             restyle(label)
 
     def _figures(self, app: AppMetrics | None) -> str:
-        if app is None:
-            return "" if self.app is None else "<span style='color: gray'>no figures from the app yet</span>"
+        if app is None:  # the pill says why: no app watched, none answered yet, or not installed
+            return ""
         latency = app.kuksa_latency
         pair = (f"{number(latency.p50, '', 1)} / {number(latency.p95, ' ms', 1)}"
                 if latency and latency.p50 is not None else "–")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import re
 import time
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class MonitorWindow(QtWidgets.QDialog):
         self._ticked: set[str] = set()
         self._listed: set[str] = set()
         self._drawn_changes = -1
+        self._failure = ""  # why the stream ended, when it did
         self.shown = (0.0, 0.0)  # the time span the plots show
         col = QtWidgets.QVBoxLayout(self)
         col.setContentsMargins(18, 16, 18, 12)
@@ -154,7 +156,7 @@ class MonitorWindow(QtWidgets.QDialog):
         plots = QtWidgets.QVBoxLayout()
         plots.setSpacing(4)
         legend = QtWidgets.QLabel("&nbsp;&nbsp;&nbsp;".join(
-            f"<span style='color: {device_color(i)}; font-size: 13pt'>■</span> {d.name}"
+            f"<span style='color: {device_color(i)}; font-size: 13pt'>■</span> {html.escape(d.name)}"
             for i, d in enumerate(self.devices)))
         legend.setTextFormat(Qt.TextFormat.RichText)
         plots.addWidget(legend)
@@ -191,7 +193,8 @@ class MonitorWindow(QtWidgets.QDialog):
             self._updates.request()
 
     def _failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Monitoring stopped: {exc}")
+        self._failure = f"Monitoring stopped: {exc}"
+        self._updates.now()
 
     # -- what is shown --------------------------------------------------------------------------
 
@@ -251,7 +254,8 @@ class MonitorWindow(QtWidgets.QDialog):
         states = list(self.model.devices.values())
         heard = sum(s.heard for s in states)
         down = [s.name for s in states if s.link in ("down", "given-up")]
-        parts = [f"{heard} of {len(states)} devices streaming signals"]
+        parts = [self._failure] if self._failure else []
+        parts.append(f"{heard} of {len(states)} devices streaming signals")
         if down:
             parts.append(f"link down: {', '.join(down)}")
         if self.paused:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sdv_studio.core.errors import OperationFailed
 from sdv_studio.core.monitor import LinkDown, LinkUp, MetricsSample, MonitorEvent, SignalUpdate, Subscribed
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.monitor.window import MonitorWindow
@@ -24,17 +25,21 @@ DEVICES = [Device(id=f"d{i}", name=f"d{i}", ip=f"10.99.0.{i}") for i in (1, 2)]
 
 
 class HandFed:
-    """An engine whose events the test puts; each watch is recorded with the signals it asked for."""
+    """An engine whose events the test puts (a failure put is raised); each watch is recorded with
+    the signals it asked for."""
 
     def __init__(self) -> None:
-        self.events: asyncio.Queue[MonitorEvent] = asyncio.Queue()
+        self.events: asyncio.Queue[MonitorEvent | OperationFailed] = asyncio.Queue()
         self.watches: list[tuple[str, ...]] = []
 
     async def watch(self, devices: list[Device], app: str | None,
                     signals: tuple[str, ...]) -> AsyncIterator[MonitorEvent]:
         self.watches.append(signals)
         while True:
-            yield await self.events.get()
+            event = await self.events.get()
+            if isinstance(event, OperationFailed):
+                raise event
+            yield event
 
 
 @pytest.fixture
@@ -133,3 +138,12 @@ def test_pause_holds_the_span_and_the_window_sets_its_width(fed, qtbot) -> None:
     qtbot.waitUntil(lambda: window.shown[1] > held[1], timeout=5000)
     window.window_box.setCurrentIndex(window.window_box.findData(900))
     assert window.shown[1] - window.shown[0] == pytest.approx(900.0)
+
+
+def test_a_stream_that_fails_says_why_and_goes_on_saying_it(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, engine = fed
+    engine.events.put_nowait(OperationFailed("metrics: the agent refused"))
+    qtbot.waitUntil(lambda: window.status.text().startswith("Monitoring stopped: metrics: the agent refused"),
+                    timeout=5000)
+    qtbot.wait(600)  # redraws go on with the clock
+    assert window.status.text().startswith("Monitoring stopped: metrics: the agent refused")
