@@ -4,7 +4,8 @@ ones (rig devices, This computer), never against the answers invented here.
 
 Packaging stays real. Discovery and brokers answer from a fixed bench; deployments run through the
 real orchestrator (sdv_studio.core.deploy) with scripted device jobs, so progress, cancellation and
-records behave as they do for real devices.
+records behave as they do for real devices. The monitor streams the core's events with invented
+figures and a low beam toggling (the README's Monitor picture is the rig test's, with real data).
 """
 
 from __future__ import annotations
