@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from sdv_studio.gui import theme
 from sdv_studio.gui.monitor.model import Floats, Kind, MonitorModel, Trace
 from sdv_studio.gui.monitor.style import device_color, quiet, state_brush, style_axes
-from sdv_studio.gui.qt import QtCore
+from sdv_studio.gui.qt import QtCore, QtWidgets
 
 LANE = 0.7  # of a lane's height, what a boolean's step or a state's bar spans
 LABELS_PER_LANE = 12  # texts drawn on a state lane at most: the newest wide enough to read
@@ -42,14 +42,17 @@ class SignalPlot:
         self.path, self.kind, self.devices = path, kind, list(devices)
         self.lanes = kind in ("bool", "state")
         self.item = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem()})
+        self.item.disableAutoRange()  # draw() sets both ranges
         quiet(self.item)
-        style_axes(self.item)
+        style_axes(self.item, grid=not self.lanes)
         p = theme.current()
         self.item.setTitle(f"<span style='color: {p.text}; font-size: 9.5pt'>{path}</span>"
                            + (f"<span style='color: {p.muted}; font-size: 8.5pt'>&nbsp;&nbsp;{kind}</span>"
                               if kind else ""), justify="left")
         self.item.getAxis("left").setWidth(72)
         self.curves: list[pg.PlotDataItem] = []
+        self._drawn: list[tuple[int, int, float, float | None] | None] = [None] * len(self.devices)
+        self._values = (math.inf, -math.inf)  # the value range shown (a number plot's)
         self.bars: list[pg.BarGraphItem] = []
         self.texts: list[list[pg.TextItem]] = []
         count = len(self.devices)
@@ -61,45 +64,69 @@ class SignalPlot:
                 self.bars.append(bars)
                 self.texts.append([])
                 continue
-            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2), connect="finite", antialias=True)
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
+            # Steps are straight lines: smoothing their edges would cost and show nothing.
+            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2), connect="finite", antialias=kind != "bool")
+            curve.setDownsampling(auto=True, method="peak")  # 15 minutes at 10 Hz: more points than pixels
             self.item.addItem(curve)
             self.curves.append(curve)
         if self.lanes:
             self.item.setYRange(-0.25, count - 0.05, padding=0)
             self.item.getAxis("left").setTicks([[(count - 1 - i + LANE / 2, name)
                                                  for i, (_id, name) in enumerate(self.devices)], []])
-            self.item.showGrid(x=True, y=False, alpha=0.12)
 
     def height(self) -> int:
         return HEIGHT["lanes"] * len(self.devices) + 48 if self.lanes else HEIGHT["number"]
 
     def draw(self, model: MonitorModel, start: float, end: float) -> None:
+        """The span from ``start`` to ``end``; a number plot's value range fitted to what it shows
+        (here, from the arrays at hand, rather than by pyqtgraph asking every curve on each change)."""
+        low, high = math.inf, -math.inf
         for index, (device_id, _name) in enumerate(self.devices):
             trace = model.trace(device_id, self.path)
             until = end if model.devices[device_id].heard else None
             base = len(self.devices) - 1 - index
             if self.kind == "state":
                 self._draw_state(index, trace, start, until, base)
-            else:
-                self._draw_curve(self.curves[index], trace, start, until, base)
+                continue
+            shown = self._draw_curve(index, trace, start, until, base)
+            if not self.lanes and len(shown := shown[np.isfinite(shown)]):
+                low, high = min(low, float(shown.min())), max(high, float(shown.max()))
+        if not self.lanes and low <= high:
+            self._fit_values(low, high)
         self.item.setXRange(start, end, padding=0)
 
-    def _draw_curve(self, curve: pg.PlotDataItem, trace: Trace | None, start: float, until: float | None,
-                    base: int) -> None:
-        if trace is None or not trace.n:
-            curve.setData([], [])
+    def _fit_values(self, low: float, high: float) -> None:
+        """A range around [low, high], changed only when the values leave it or fill a third of it:
+        a value axis redrawn at every new value would cost more than the traces."""
+        shown_low, shown_high = self._values
+        if low >= shown_low and high <= shown_high and (high - low) * 3 >= shown_high - shown_low:
             return
+        pad = max((high - low) * 0.15, abs(high) * 0.02, 0.5)
+        self._values = (low - pad, high + pad)
+        self.item.setYRange(*self._values, padding=0)
+
+    def _draw_curve(self, index: int, trace: Trace | None, start: float, until: float | None, base: int) -> Floats:
+        """Sets the device's curve (unless it would be the same as drawn); the values it shows."""
+        curve = self.curves[index]
+        if trace is None or not trace.n:
+            if self._drawn[index] is not None:
+                curve.setData([], [])
+                self._drawn[index] = None
+            return np.empty(0)
         first = trace.first_index(start)
         t, v = trace.t[first:], trace.v[first:]
+        same = (id(trace), trace.n, float(t[0]), until)
+        if self._drawn[index] == same:
+            return v
+        self._drawn[index] = same
         if self.kind == "bool":
             x, y = steps(t, v, until)
             curve.setData(x, base + LANE * y)
-            return
+            return v
         if until is not None and not math.isnan(v[-1]):
             t, v = np.append(t, until), np.append(v, v[-1])
         curve.setData(t, v)
+        return v
 
     def _draw_state(self, index: int, trace: Trace | None, start: float, until: float | None, base: int) -> None:
         bars, texts = self.bars[index], self.texts[index]
@@ -131,12 +158,17 @@ class SignalPlot:
 
 
 class SignalPlots(pg.GraphicsLayoutWidget):
-    """The chosen signals' plots, top to bottom, sharing the time axis (shown under the last one)."""
+    """The chosen signals' plots, top to bottom, each given the same time span (its axis is shown
+    under the last one)."""
 
     def __init__(self, devices: Sequence[tuple[str, str]]) -> None:
         super().__init__()
         self.setBackground(theme.current().surface)
         self.setAccessibleName("Signal plots")
+        # Every plot scrolls on each redraw: one repaint of the whole view costs less than working
+        # out which parts changed, item by item (pyqtgraph's default).
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
         self.devices = list(devices)
         self.plots: dict[str, SignalPlot] = {}
         self.ci.setSpacing(6)
@@ -155,16 +187,11 @@ class SignalPlots(pg.GraphicsLayoutWidget):
             self.plots[path] = plot
         for index, plot in enumerate(self.plots.values()):
             last = index == len(self.plots) - 1
-            plot.item.getAxis("bottom").setStyle(showValues=last)
-            plot.item.getAxis("bottom").setHeight(None if last else 6)
+            plot.item.showAxis("bottom", last)  # one time axis, under the last plot
             # At least their height (scrolled when they do not fit); taller, in proportion, when there is room.
             self.ci.layout.setRowMinimumHeight(index, plot.height() + (24 if last else 0))
             self.ci.layout.setRowStretchFactor(index, plot.height())
         self.setMinimumHeight(sum(p.height() for p in self.plots.values()) + 30 + 6 * len(self.plots))
-        if len(self.plots) > 1:
-            master = next(iter(self.plots.values())).item
-            for plot in list(self.plots.values())[1:]:
-                plot.item.setXLink(master)
 
     def draw(self, model: MonitorModel, start: float, end: float) -> None:
         for plot in self.plots.values():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 
 from sdv_studio.gui import theme
-from sdv_studio.gui.qt import QtGui
+from sdv_studio.gui.qt import QtGui, QtWidgets
 
 # Told apart in both palettes and by most colour-blind eyes (Okabe-Ito first, then Tableau).
 DEVICE_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7f7f7f", "#bcbd22")
@@ -29,10 +29,14 @@ def quiet(plot: pg.PlotItem) -> None:
     plot.hideButtons()
 
 
-def style_axes(plot: pg.PlotItem) -> None:
+def style_axes(plot: pg.PlotItem, grid: bool) -> None:
+    """The theme's colours; a faint grid across from the left axis (its values' levels) when ``grid``.
+    The left axis is painted from a cache: its text costs more to draw than the traces, and it
+    changes only when the values' range does (the time axis changes on every redraw)."""
     p = theme.current()
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(p.border))
         axis.setTextPen(pg.mkPen(p.muted))
-    plot.showGrid(x=True, y=True, alpha=0.12)
+    plot.getAxis("left").setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    plot.showGrid(x=False, y=grid, alpha=0.12)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import html
+import math
 import re
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from sdv_studio.gui.widgets.common import Card, Field, button
 WINDOWS = (("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 300), ("15 min", 900))
 DEFAULT_WINDOW = 60
 TICK_MS = 250
+SPAN_STEPS = 120
 PLOTTED_AT_FIRST = 6  # of the app's signals, ticked before the user chooses
 VSS_PATH = re.compile(r"Vehicle(\.[A-Za-z0-9_]+)+")
 CSV_HEADER = ("time", "device", "signal", "value", "databroker_time", "event")
@@ -218,7 +220,10 @@ class MonitorWindow(QtWidgets.QDialog):
         self.status.setText(self._summary())
         if self.paused:
             return
-        end = self.clock()
+        # The span moves in steps of a 120th of it: between steps the time axis and every trace that
+        # got nothing new stay as drawn (their repaint is most of a redraw's cost).
+        step = self.window_seconds / SPAN_STEPS
+        end = math.ceil(self.clock() / step) * step
         self.shown = (end - self.window_seconds, end)
         chosen = self.chosen()
         self.plots.show_signals(chosen, self.model)
