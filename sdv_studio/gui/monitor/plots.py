@@ -20,6 +20,7 @@ from sdv_studio.gui.monitor.style import device_color, quiet, state_brush, style
 from sdv_studio.gui.qt import QtCore, QtWidgets
 
 LANE = 0.7  # of a lane's height, what a boolean's step or a state's bar spans
+MAX_POINTS = 3000  # per trace drawn: some three per pixel of a wide plot
 LABELS_PER_LANE = 12  # texts drawn on a state lane at most: the newest wide enough to read
 HEIGHT = {"number": 150, "lanes": 34}  # least pixels: a number plot; per device on a lane plot (plus the axis)
 
@@ -33,6 +34,21 @@ def steps(t: Floats, v: Floats, until: float | None) -> tuple[Floats, Floats]:
     x[1:-1:2] = t[1:]
     x[-1] = until if until is not None else t[-1]
     return x, np.repeat(v, 2)
+
+
+def thinned(x: Floats, y: Floats) -> tuple[Floats, Floats]:
+    """At most about MAX_POINTS: beyond, each run of points becomes its first, lowest and highest
+    (so a spike or a short toggle still shows; a gap inside a run breaks the line there). The newest
+    points stay as they are."""
+    n = len(x)
+    if n <= MAX_POINTS:
+        return x, y
+    run = -(-n // (MAX_POINTS // 3))
+    whole = (n - 1) // run * run
+    xs, ys = x[:whole].reshape(-1, run), y[:whole].reshape(-1, run)
+    thin_x = np.repeat(xs[:, 0], 3)
+    thin_y = np.column_stack((ys[:, 0], ys.min(axis=1), ys.max(axis=1))).ravel()
+    return np.append(thin_x, x[whole:]), np.append(thin_y, y[whole:])
 
 
 class SignalPlot:
@@ -50,7 +66,7 @@ class SignalPlot:
                            + (f"<span style='color: {p.muted}; font-size: 8.5pt'>&nbsp;&nbsp;{kind}</span>"
                               if kind else ""), justify="left")
         self.item.getAxis("left").setWidth(72)
-        self.curves: list[pg.PlotDataItem] = []
+        self.curves: list[pg.PlotCurveItem] = []
         self._drawn: list[tuple[int, int, float, float | None] | None] = [None] * len(self.devices)
         self._values = (math.inf, -math.inf)  # the value range shown (a number plot's)
         self.bars: list[pg.BarGraphItem] = []
@@ -64,9 +80,9 @@ class SignalPlot:
                 self.bars.append(bars)
                 self.texts.append([])
                 continue
-            # Steps are straight lines: smoothing their edges would cost and show nothing.
-            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2), connect="finite", antialias=kind != "bool")
-            curve.setDownsampling(auto=True, method="peak")  # 15 minutes at 10 Hz: more points than pixels
+            # A bare curve (PlotDataItem's bookkeeping cost more than the drawing); steps are straight
+            # lines: smoothing their edges would cost and show nothing.
+            curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=2), connect="finite", antialias=kind != "bool")
             self.item.addItem(curve)
             self.curves.append(curve)
         if self.lanes:
@@ -121,11 +137,11 @@ class SignalPlot:
         self._drawn[index] = same
         if self.kind == "bool":
             x, y = steps(t, v, until)
-            curve.setData(x, base + LANE * y)
+            curve.setData(*thinned(x, base + LANE * y))
             return v
         if until is not None and not math.isnan(v[-1]):
             t, v = np.append(t, until), np.append(v, v[-1])
-        curve.setData(t, v)
+        curve.setData(*thinned(t, v))
         return v
 
     def _draw_state(self, index: int, trace: Trace | None, start: float, until: float | None, base: int) -> None:
