@@ -9,6 +9,7 @@ is heard; where it was not (a link or databroker lost) the trace breaks.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyqtgraph as pg
 from sdv_studio.gui import theme
 from sdv_studio.gui.monitor.model import Floats, Kind, MonitorModel, Trace
 from sdv_studio.gui.monitor.style import device_color, quiet, state_brush, style_axes
-from sdv_studio.gui.qt import QtCore, QtWidgets
+from sdv_studio.gui.qt import QtCore, QtGui, QtWidgets
 
 LANE = 0.7  # of a lane's height, what a boolean's step or a state's bar spans
 MAX_POINTS = 3000  # per trace drawn: some three per pixel of a wide plot
@@ -51,13 +52,27 @@ def thinned(x: Floats, y: Floats) -> tuple[Floats, Floats]:
     return np.append(thin_x, x[whole:]), np.append(thin_y, y[whole:])
 
 
+class ClockAxis(pg.DateAxisItem):
+    """This computer's time of day to the second at every zoom (pyqtgraph's shows "42.000" within a minute)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [time.strftime("%H:%M:%S", time.localtime(value)) for value in values]
+
+
+def axis_width(names: Sequence[str]) -> int:
+    """Pixels for the left axis: the longest device name (a lane's label) or a value, and a margin.
+    Every plot gets the same, so their time spans line up."""
+    metrics = QtGui.QFontMetrics(QtWidgets.QApplication.font())
+    return min(max(max((metrics.horizontalAdvance(n) for n in names), default=0), 48) + 16, 220)
+
+
 class SignalPlot:
     """One signal: a PlotItem and, per device, its trace (a curve, or a lane's bars and texts)."""
 
-    def __init__(self, path: str, kind: Kind | None, devices: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, path: str, kind: Kind | None, devices: Sequence[tuple[str, str]], left: int) -> None:
         self.path, self.kind, self.devices = path, kind, list(devices)
         self.lanes = kind in ("bool", "state")
-        self.item = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem()})
+        self.item = pg.PlotItem(axisItems={"bottom": ClockAxis()})
         self.item.disableAutoRange()  # draw() sets both ranges
         quiet(self.item)
         style_axes(self.item, grid=not self.lanes)
@@ -65,7 +80,7 @@ class SignalPlot:
         self.item.setTitle(f"<span style='color: {p.text}; font-size: 9.5pt'>{path}</span>"
                            + (f"<span style='color: {p.muted}; font-size: 8.5pt'>&nbsp;&nbsp;{kind}</span>"
                               if kind else ""), justify="left")
-        self.item.getAxis("left").setWidth(72)
+        self.item.getAxis("left").setWidth(left)
         self.curves: list[pg.PlotCurveItem] = []
         self._drawn: list[tuple[int, int, float, float | None] | None] = [None] * len(self.devices)
         self._values = (math.inf, -math.inf)  # the value range shown (a number plot's)
@@ -198,7 +213,7 @@ class SignalPlots(pg.GraphicsLayoutWidget):
         self.clear()
         self.plots = {}
         for row, (path, kind) in enumerate(wanted):
-            plot = SignalPlot(path, kind, self.devices)
+            plot = SignalPlot(path, kind, self.devices, axis_width([name for _id, name in self.devices]))
             self.addItem(plot.item, row=row, col=0)
             self.plots[path] = plot
         for index, plot in enumerate(self.plots.values()):
