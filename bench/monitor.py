@@ -12,13 +12,19 @@ It measures:
    apps' meters once a second) over a quiet minute, nobody watching (target <= 1 % of a core); then
    the same while the monitor polls it every second, and the agent session that answers the monitor;
 3. the app's own CPU (10 sets of 10 signals a second through kuksa-client, the meter counting them),
-   as the agent reports it: context for the rest.
+   as the agent reports it: context for the rest;
+4. the GUI's Monitor view (offscreen, on qasync as in the app) plotting all 60 traces (then none,
+   to tell the plots' CPU from the stream's and the cards'): set on the
+   device -> drawn (each update's databroker timestamp against the end of the redraw that put it in
+   the plots; Qt paints it as soon as the loop turns), target p95 <= 200 ms; the longest stall of the
+   GUI's event loop (a 10 ms sleep that wakes late), target <= 50 ms; and the GUI process's CPU
+   (its SSH threads included), target <= 30 % of one core.
 
 Devices share this machine's cores with each other and with anything else running, so CPU figures
 are CPU seconds spent (from /proc), not shares of a quiet machine.
 
 Run as root (PyPI is reached only before the rig exists, to build the package):
-    .venv/bin/python bench/monitor.py [--seconds 30] [--quiet 60]
+    .venv/bin/python bench/monitor.py [--seconds 30] [--quiet 60] [--gui-seconds 30]
 Exit status 0 when every target is met, 1 when one is missed (the table says which).
 """
 
@@ -26,13 +32,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +49,14 @@ from sdv_studio.core.deploy import DeployOptions, DeviceRef, start_deployment  #
 from sdv_studio.core.deploy.package_file import PackageFile  # noqa: E402
 from sdv_studio.core.deploy.records import DeploymentRecords  # noqa: E402
 from sdv_studio.core.device_wheels.broker_bundle import broker_bundle  # noqa: E402
-from sdv_studio.core.monitor import MetricsSample, SignalUpdate, Subscribed, Watch, monitor  # noqa: E402
+from sdv_studio.core.monitor import (  # noqa: E402
+    MetricsSample,
+    MonitorEvent,
+    SignalUpdate,
+    Subscribed,
+    Watch,
+    monitor,
+)
 from sdv_studio.core.packaging.builder import BuildOptions, build_package  # noqa: E402
 from sdv_studio.core.ssh.known_hosts import KnownHosts  # noqa: E402
 from sdv_studio.core.ssh.target import SshTarget  # noqa: E402
@@ -73,12 +87,21 @@ with VSSClient(host, int(port)) as client:
 """
 LATENCY_TARGET_MS = 200.0
 SAMPLING_TARGET = 1.0  # % of one core
+STALL_TARGET_MS = 50.0
+GUI_CPU_TARGET = 30.0  # % of one core
+STALL_PROBE = 0.01  # seconds the event-loop probe sleeps
+UNPLOTTED_SECONDS = 15.0
+IDLE_SECONDS = 10.0  # the probe alone first: how late this loaded machine wakes a process anyway
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- CPU of processes on a device (the rig's devices share this machine's pid namespace) -------------
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pid: int) -> float | None:
+    """None once the process has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
@@ -106,11 +129,14 @@ def _supervisor(device: Device) -> int:
 
 
 def _cpu_percent(pids: dict[str, list[int]], seconds: float) -> dict[str, float]:
-    """% of one core each device's ``pids`` used together over ``seconds`` (waited here)."""
-    before = {name: sum(_cpu_seconds(p) for p in group) for name, group in pids.items()}
+    """% of one core each device's ``pids`` used together over ``seconds`` (waited here). A process
+    that ends meanwhile (an agent session the monitor opened for one call) is left out: what it
+    spent cannot be read any more."""
+    before = {pid: _cpu_seconds(pid) for group in pids.values() for pid in group}
     time.sleep(seconds)
-    return {name: 100 * (sum(_cpu_seconds(p) for p in group) - before[name]) / seconds
-            for name, group in pids.items()}
+    after = {pid: _cpu_seconds(pid) for pid in before}
+    return {name: 100 * sum(a - b for p in group if (b := before[p]) is not None and (a := after[p]) is not None)
+            / seconds for name, group in pids.items()}
 
 
 # -- the bench ------------------------------------------------------------------------------------------
@@ -177,6 +203,127 @@ def _watch(rig: Rig, trust: HostKeyTrust, seconds: float) -> tuple[Stream, dict[
     with rig.in_workstation():
         asyncio.run(go())
     return stream, supervisors
+
+
+class GuiFigures:
+    """What the Monitor view did during a run."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []  # ms, set on the device -> drawn
+        self.stalls: list[float] = []  # ms the probe woke late
+        self.idle_stalls: list[float] = []  # the same, before the view opened: the machine's own
+        self.redraws = 0
+        self.updates = 0
+        self.cpu = 0.0  # % of one core, the whole process
+        self.main_thread_cpu = 0.0
+        self.traces = 0
+        # The same stream with no signal ticked (cards only): what the plots cost, told apart.
+        self.unplotted_cpu = 0.0
+        self.unplotted_main_thread_cpu = 0.0
+
+
+class BenchMonitor:
+    """The GUI's monitor engine with the bench's own targets and trust (the app's resolves them from
+    its devices and known hosts; the stream is the same core.monitor)."""
+
+    def __init__(self, refs: Sequence[DeviceRef], trust: HostKeyTrust) -> None:
+        self.refs, self.trust = refs, trust
+
+    async def watch(self, devices: Sequence[object], app: str | None,
+                    signals: tuple[str, ...]) -> AsyncIterator[MonitorEvent]:
+        async with contextlib.aclosing(monitor(self.refs, self.trust, Watch(app=app, signals=signals))) as events:
+            async for event in events:
+                yield event
+
+
+def _watch_in_gui(rig: Rig, trust: HostKeyTrust, seconds: float) -> GuiFigures:
+    """The Monitor view on every device for ``seconds``, every signal ticked, once all stream."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from sdv_studio.gui.adapters.discovery import Device as GuiDevice
+    from sdv_studio.gui.app import create_app, event_loop
+    from sdv_studio.gui.monitor.window import MonitorWindow
+    from sdv_studio.gui.qt import Qt
+    from sdv_studio.gui.running_tasks import RunningTasks
+
+    devices = rig.working()
+    refs = [DeviceRef(d.name, SshTarget(d.ip, user=rig.user, key_file=rig.key_path, use_keyring=False))
+            for d in devices]
+    figures = GuiFigures()
+    app = create_app([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)
+
+    async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the Monitor view: not within {timeout:g} s: {what}")
+            await asyncio.sleep(0.1)
+
+    async def probe(stop: asyncio.Event, stalls: list[float]) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            await asyncio.sleep(STALL_PROBE)
+            stalls.append(1000 * (time.monotonic() - started - STALL_PROBE))
+
+    async def go() -> None:
+        idle = asyncio.Event()
+        asyncio.get_running_loop().call_later(IDLE_SECONDS, idle.set)
+        await probe(idle, figures.idle_stalls)
+        window = MonitorWindow([GuiDevice(id=d.name, name=d.name, ip=d.ip) for d in devices], APP,
+                               BenchMonitor(refs, trust))
+        window.resize(1400, 900)
+        tasks = RunningTasks()
+        window.start(tasks.start)
+        window.show()
+        try:
+            await until(lambda: all(s.heard for s in window.model.devices.values())
+                        and window.signal_list.count() >= len(SIGNALS), 90, "every device streaming")
+            for i in range(window.signal_list.count()):
+                window.signal_list.item(i).setCheckState(Qt.CheckState.Checked)
+            await asyncio.sleep(5)  # the first values and the plots' first layout out of the way
+            pending: list[float] = []
+            take = window.model.take
+
+            def taking(event: MonitorEvent) -> None:
+                take(event)
+                if isinstance(event, SignalUpdate) and event.timestamp is not None:
+                    pending.append(event.timestamp)
+
+            def drawn() -> None:
+                now = time.time()
+                figures.latencies.extend(1000 * (now - t) for t in pending)
+                figures.updates += len(pending)
+                figures.redraws += 1
+                pending.clear()
+
+            window.model.take = taking  # type: ignore[method-assign]
+            window.redrawn.connect(drawn)
+            stop = asyncio.Event()
+            probing = asyncio.ensure_future(probe(stop, figures.stalls))
+            cpu, thread, wall = time.process_time(), time.thread_time(), time.monotonic()
+            await asyncio.sleep(seconds)
+            elapsed = time.monotonic() - wall
+            figures.cpu = 100 * (time.process_time() - cpu) / elapsed
+            figures.main_thread_cpu = 100 * (time.thread_time() - thread) / elapsed
+            stop.set()
+            await probing
+            figures.traces = len(window.chosen()) * len(window.model.devices)
+            window.redrawn.disconnect(drawn)
+            for i in range(window.signal_list.count()):
+                window.signal_list.item(i).setCheckState(Qt.CheckState.Unchecked)
+            await asyncio.sleep(3)
+            cpu, thread, wall = time.process_time(), time.thread_time(), time.monotonic()
+            await asyncio.sleep(UNPLOTTED_SECONDS)
+            elapsed = time.monotonic() - wall
+            figures.unplotted_cpu = 100 * (time.process_time() - cpu) / elapsed
+            figures.unplotted_main_thread_cpu = 100 * (time.thread_time() - thread) / elapsed
+        finally:
+            window.close()
+            await tasks.cancel_all()
+
+    with rig.in_workstation(), event_loop(app) as loop:
+        loop.run_until_complete(go())
+    return figures
 
 
 def _measure_watched(devices: Sequence[Device], seconds: float, supervisors: dict[str, float],
@@ -256,6 +403,34 @@ def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) 
             "(the monitor's polls answered too)", None)
     res.row("agent session answering the monitor (max)", f"{max(stream.session_cpu.values()):.2f} % of a core", "",
             None)
+
+    print(f"\n== the GUI's Monitor view: {len(devices)} devices x {len(SIGNALS)} signals at {RATE} Hz, "
+          f"{args.gui_seconds:g} s ==", flush=True)
+    gui = _watch_in_gui(rig, trust, args.gui_seconds)
+    print(f"  {gui.traces} traces plotted, {gui.redraws / args.gui_seconds:.1f} redraws/s, "
+          f"{gui.updates / args.gui_seconds:.0f} updates/s drawn; main thread {gui.main_thread_cpu:.1f} % of a core",
+          flush=True)
+    if not gui.latencies:
+        res.row("set on the device -> drawn in the GUI, p95", "nothing drawn", f"<= {LATENCY_TARGET_MS:g} ms", False)
+        return res
+    p95 = _percentile(gui.latencies, 0.95)
+    res.row("set on the device -> drawn in the GUI, p50", f"{_percentile(gui.latencies, 0.5):.1f} ms", "", None)
+    res.row("set on the device -> drawn in the GUI, p95", f"{p95:.1f} ms", f"<= {LATENCY_TARGET_MS:g} ms",
+            p95 <= LATENCY_TARGET_MS)
+    res.row("set on the device -> drawn in the GUI, max", f"{max(gui.latencies):.1f} ms", "", None)
+    stall = max(gui.stalls, default=0.0)
+    res.row("longest GUI event-loop stall", f"{stall:.1f} ms", f"<= {STALL_TARGET_MS:g} ms", stall <= STALL_TARGET_MS)
+    res.row("GUI event-loop stalls over 50 ms", f"{sum(s > STALL_TARGET_MS for s in gui.stalls)} of {len(gui.stalls)}",
+            "", None)
+    res.row("GUI event-loop stall, p99", f"{_percentile(gui.stalls, 0.99):.1f} ms", "", None)
+    res.row(f"longest stall, no view open ({IDLE_SECONDS:g} s)", f"{max(gui.idle_stalls, default=0.0):.1f} ms",
+            "(this machine's own)", None)
+    res.row("GUI process CPU (SSH threads included)", f"{gui.cpu:.1f} % of a core",
+            f"<= {GUI_CPU_TARGET:g} % of a core", gui.cpu <= GUI_CPU_TARGET)
+    res.row("  of which the main thread", f"{gui.main_thread_cpu:.1f} % of a core", "", None)
+    res.row("GUI process CPU, cards only (nothing plotted)", f"{gui.unplotted_cpu:.1f} % of a core",
+            "(the stream, SSH and the cards)", None)
+    res.row("  of which the main thread", f"{gui.unplotted_main_thread_cpu:.1f} % of a core", "", None)
     return res
 
 
@@ -263,6 +438,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the six devices are watched")
     parser.add_argument("--quiet", type=float, default=60.0, help="how long the supervisors' CPU is measured")
+    parser.add_argument("--gui-seconds", type=float, default=30.0, help="how long the Monitor view is measured")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("run as root: the rig is made of network namespaces", file=sys.stderr)

@@ -4,12 +4,15 @@ ones (rig devices, This computer), never against the answers invented here.
 
 Packaging stays real. Discovery and brokers answer from a fixed bench; deployments run through the
 real orchestrator (sdv_studio.core.deploy) with scripted device jobs, so progress, cancellation and
-records behave as they do for real devices.
+records behave as they do for real devices. The monitor streams the core's events with invented
+figures and a low beam toggling (the README's Monitor picture is the rig test's, with real data).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +33,7 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.service import package_hot_swap
 from sdv_studio.core.deploy.stages import Stage
 from sdv_studio.core.handoff.request import Handoff, handoff_from_fields
+from sdv_studio.core.monitor import LinkDown, LinkUp, MetricsSample, MonitorEvent, SignalUpdate, Subscribed
 from sdv_studio.core.packaging.store import PackageStore
 from sdv_studio.core.scan_defaults import ScanDefaults
 from sdv_studio.gui import samples
@@ -55,6 +59,7 @@ from sdv_studio.gui.adapters.discovery import (
 from sdv_studio.gui.adapters.packager import CorePackager
 from sdv_studio.models.broker import KuksaBrokerInfo
 from sdv_studio.models.deployment import Deployment, DeviceDeployment
+from sdv_studio.models.metrics import DeviceMetrics
 
 # A multi-file prototype as the playground hands a Velocitas app over (the hand-off screenshot).
 PLAYGROUND_TREE = {
@@ -283,6 +288,76 @@ class ScriptedDeployer:
             yield f"Light value  {tick % 2 == 0}"
 
 
+LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
+
+
+@dataclass
+class ScriptedMonitor:
+    """The playground app's figures and its low beam toggling on each device, every ``step`` seconds;
+    with three devices or more, the second one's link drops from ``drop[0]`` to ``drop[1]`` seconds
+    after the start, so the view shows a gap and a badge. Signals asked for besides follow a sine."""
+
+    step: float = 0.1
+    drop: tuple[float, float] = (4.0, 9.0)
+
+    async def watch(self, devices: list[Device], app: str | None,
+                    signals: tuple[str, ...]) -> AsyncIterator[MonitorEvent]:
+        started = time.time()
+        paths = (LOW_BEAM, *signals)
+        dropping = devices[1].id if len(devices) >= 3 else None
+        down = False
+        for device in devices:
+            yield LinkUp(device.id)
+            yield Subscribed(device.id, "127.0.0.1:55555", paths, ())
+            yield MetricsSample(device.id, self._metrics(device, devices.index(device), app, started, 120))
+        ticks, lamps = 0, dict.fromkeys((d.id for d in devices), False)
+        while True:
+            await asyncio.sleep(self.step)
+            ticks += 1
+            now = time.time()
+            if dropping and not down and self.drop[0] <= now - started < self.drop[1]:
+                down = True
+                yield LinkDown(dropping, "no answer from the device for 5s", 2.0)
+            elif down and dropping and now - started >= self.drop[1]:
+                down = False
+                yield LinkUp(dropping)
+                yield Subscribed(dropping, "127.0.0.1:55555", paths, ())
+            for index, device in enumerate(devices):
+                if down and device.id == dropping:
+                    continue
+                phase = now - started + 0.4 * index
+                lamp = int(phase / 2.5) % 2 == 0
+                if lamp != lamps[device.id] or ticks == 1:
+                    lamps[device.id] = lamp
+                    yield SignalUpdate(device.id, LOW_BEAM, lamp, now, now)
+                for n, path in enumerate(signals):
+                    yield SignalUpdate(device.id, path, round(50 + 40 * math.sin(phase / 3 + n), 2), now, now)
+                if int(now) != int(now - self.step):
+                    yield MetricsSample(device.id, self._metrics(device, index, app, now, 1))
+
+    @staticmethod
+    def _metrics(device: Device, index: int, app: str | None, now: float, samples: int) -> DeviceMetrics:
+        def cpu(t: float) -> float:
+            return round(2.5 + index * 0.6 + 1.2 * math.sin(t / 7 + index) + 0.4 * math.sin(t * 1.3), 2)
+
+        def rss(t: float) -> int:
+            return int((38 + 2 * index + math.sin(t / 40)) * 2**20)
+
+        history = [{"t": now - k, "cpu": cpu(now - k) / 4, "memory": 31.0,
+                    "apps": {app or "app": {"cpu": cpu(now - k), "rss": rss(now - k), "status": "running"}}}
+                   for k in range(samples - 1, -1, -1)]
+        apps = [{"name": app, "kind": "app", "status": "running", "restarts": index % 2, "uptime": 1800.0 + 97 * index,
+                 "rss": rss(now), "cpu_usage": cpu(now), "memory_usage": 7.5, "memoryLimit": 512 * 2**20,
+                 "metered": True, "signal_updates": 3600, "signalUpdatesPerSecond": 0.8, "errors": 0,
+                 "kuksa_latency": {"p50": 1.4 + 0.1 * index, "p95": 3.2 + 0.3 * index, "calls": 120, "window": 60.0}}
+                ] if app else []
+        return DeviceMetrics.from_agent(device.id, {
+            "cpu": {"percent": cpu(now) / 4, "count": 4}, "memory": {"percent": 31.0},
+            "disk": {"path": "/home/sdv", "percent": 41.0}, "apps": apps, "history": history, "interval": 1.0,
+            "timestamp": now})
+
+
 def demo_engines(root: Path, devices: list[Device] | None = None) -> Engines:
     return Engines(packager=CorePackager(PackageStore(root / "packages")), discovery=ScriptedDiscovery(devices),
-                   brokers=ScriptedBrokers(), deployer=ScriptedDeployer(DeploymentRecords(root / "deployments")))
+                   brokers=ScriptedBrokers(), deployer=ScriptedDeployer(DeploymentRecords(root / "deployments")),
+                   monitor=ScriptedMonitor())

@@ -158,7 +158,7 @@ async def _render_staged(out: Path, work: Path) -> None:
 
 async def _render(out: Path, dark: bool, work: Path) -> None:
     from sdv_studio.gui import theme
-    from sdv_studio.gui.demo import ScriptedDeployer, demo_engines, demo_handoff
+    from sdv_studio.gui.demo import ScriptedDeployer, ScriptedMonitor, demo_engines, demo_handoff
     from sdv_studio.gui.handoff_dialog import HandoffDialog
     from sdv_studio.gui.pages.complete import CompletePage
     from sdv_studio.gui.pages.configure import ConfigurePage
@@ -256,6 +256,14 @@ async def _render(out: Path, dark: bool, work: Path) -> None:
         await _until(lambda: log.text.blockCount() > 5, 10)
         await _grab(log, out / "6-complete-log.png")
         log.close()
+        # The Monitor view on the scripted bench, its second device's link down since second 5.
+        engines.monitor = ScriptedMonitor(drop=(5.0, 60.0))
+        monitor = complete.open_monitor()
+        monitor.resize(SIZE)
+        monitor.window_box.setCurrentIndex(monitor.window_box.findData(10))
+        await asyncio.sleep(9)
+        await _grab(monitor, out / "6-complete-monitor.png")
+        monitor.close()
     win.close()
     await _until(lambda: not win.tasks.busy, 5)
 

@@ -117,6 +117,12 @@ QListWidget#steps > QWidget {{ background: {p.rail}; border: none; }}
 #fieldError {{ color: {p.error}; font-size: 9pt; }}
 #statValue {{ font-size: 14pt; font-weight: 600; }}
 #statLabel {{ color: {p.muted}; font-size: 8.5pt; text-transform: uppercase; }}
+#pill {{ border-radius: 9px; padding: 1px 9px; font-size: 8.5pt; font-weight: 600; background: {p.alt};
+    color: {p.muted}; border: 1px solid {p.border}; }}
+#pill[kind="ok"] {{ color: {p.ok}; border-color: {p.ok}; }}
+#pill[kind="warn"] {{ color: {p.warn}; border-color: {p.warn}; }}
+#pill[kind="error"] {{ color: {p.error}; border-color: {p.error}; }}
+#figure {{ font-size: 9pt; }}
 #banner {{ border-radius: 8px; padding: 8px 12px; background: {p.alt}; border: 1px solid {p.border}; }}
 #banner[kind="error"] {{ border-color: {p.error}; color: {p.error}; }}
 #banner[kind="ok"] {{ border-color: {p.ok}; color: {p.ok}; }}

@@ -126,3 +126,14 @@ def test_one_row_per_device_through_trust_edit_and_rescan(window, qtbot, engines
     edit.accept()
     qtbot.waitUntil(task.done, timeout=3000)
     assert page.table.rowCount() == rows and "10.99.0.70" not in page.devices
+
+
+def test_a_device_row_opens_its_monitor_of_the_packaged_app(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    go_to(window, qtbot, Step.DEVICES)
+    devices = window.page(Step.DEVICES)
+    local = next(d for d in devices.rows() if d.local)
+    monitor = devices.open_monitor(local)
+    assert monitor.devices == [local] and monitor.app == window.ctx.state.app_package.stored.name
+    qtbot.waitUntil(lambda: monitor.cards[local.id].health.text() == "running", timeout=5000)
+    monitor.close()
+    qtbot.waitUntil(lambda: not devices.monitors, timeout=5000)

@@ -77,6 +77,13 @@ def test_whole_wizard_to_complete(window, qtbot, tmp_path: Path) -> None:  # typ
     assert data["status"] == "completed" and len(data["devices"]) == 3
     assert "Jetson Orin (bench)" in (tmp_path / "report.html").read_text()
     assert not window.next_btn.isVisible()
+    # Monitor watches the app on every device deployed to; closing it stops watching.
+    complete.monitor_btn.click()
+    [monitor] = complete.monitors
+    assert [d.id for d in monitor.devices] == list(results) and monitor.app == window.ctx.state.app_package.stored.name
+    qtbot.waitUntil(lambda: len(monitor.model.paths) > 0, timeout=10_000)
+    monitor.close()
+    qtbot.waitUntil(lambda: not complete.monitors and not window.tasks.busy, timeout=10_000)
 
     complete.over_btn.click()
     assert window.ctx.state.current_step is Step.CONFIGURE

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sdv_studio.gui.adapters.brokers import BrokerEngine
 from sdv_studio.gui.adapters.deployer import DeployEngine
 from sdv_studio.gui.adapters.discovery import DiscoveryEngine
+from sdv_studio.gui.adapters.monitor import MonitorEngine
 from sdv_studio.gui.adapters.packager import Packager
 
 
@@ -20,14 +21,16 @@ class Engines:
     discovery: DiscoveryEngine
     brokers: BrokerEngine
     deployer: DeployEngine
+    monitor: MonitorEngine
 
 
 def default_engines() -> Engines:
-    from sdv_studio.gui.adapters import brokers, deployer, discovery, packager
+    from sdv_studio.gui.adapters import brokers, deployer, discovery, monitor, packager
 
     approvals = discovery.Approvals()  # host keys and passwords given once serve scan and deploy
     return Engines(packager=packager.CorePackager(), discovery=discovery.default_engine(approvals),
-                   brokers=brokers.default_engine(approvals), deployer=deployer.default_engine(approvals))
+                   brokers=brokers.default_engine(approvals), deployer=deployer.default_engine(approvals),
+                   monitor=monitor.default_engine(approvals))
 
 
 # What the engines import on first use (paramiko, docker, grpc, the packager's builder), in the
@@ -42,6 +45,7 @@ HEAVY_MODULES = (
     # Asked on entering Deploy (which wheel sets the chosen devices lack): imported there, it stalled
     # the window ~35 ms (bench/gui.py --fleet).
     "sdv_studio.core.packaging.top_up",
+    "sdv_studio.core.monitor",
 )
 
 

@@ -14,6 +14,7 @@ import html
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdv_studio.gui import dialogs, report, theme
 from sdv_studio.gui.adapters.deployer import AppOnDevice
@@ -32,6 +33,9 @@ from sdv_studio.gui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from sdv_studio.gui.settings import REPORT_FOLDER
 from sdv_studio.gui.state import DeploymentResult
 from sdv_studio.gui.widgets.common import Banner, Card, Stat, button, cell, read_only_table
+
+if TYPE_CHECKING:
+    from sdv_studio.gui.monitor.window import MonitorWindow  # pyqtgraph: loaded when a Monitor opens
 
 COLUMNS = ("Device", "Address", "On the device", "Version", "Deployment")
 ON_DEVICE, DEPLOYMENT = COLUMNS.index("On the device"), COLUMNS.index("Deployment")
@@ -67,6 +71,7 @@ class CompletePage(Page):
     def __init__(self, ctx: Context, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._logs: list[LogWindow] = []
+        self.monitors: list[MonitorWindow] = []
         self._acting: dict[str, str] = {}  # device id -> what is being done there ("Stopping")
         self._asked: dict[str, int] = {}  # device id -> the latest question; older answers are stale
         col = QtWidgets.QVBoxLayout(self)
@@ -97,11 +102,15 @@ class CompletePage(Page):
                                    tip="Go back to the previous version on the selected device")
         self.uninstall_btn = button("Uninstall…", "remove", tip="Remove the app and its versions from the "
                                     "selected device")
+        self.monitor_btn = button("Monitor", "kuksa", tip="The app's figures and live signals on every device "
+                                  "(Ctrl+M); a row's context menu watches that device alone")
+        self.monitor_btn.setShortcut("Ctrl+M")
         self.refresh_btn = button("Refresh", "refresh", tip="Ask every device what it runs now (F5)")
         self.refresh_btn.setShortcut("F5")
         for b in (self.logs_btn, self.start_btn, self.stop_btn, self.rollback_btn, self.uninstall_btn):
             actions.addWidget(b)
         actions.addStretch()
+        actions.addWidget(self.monitor_btn)
         actions.addWidget(self.refresh_btn)
         devices.body.addLayout(actions)
         self.table = read_only_table(COLUMNS, "Deployment results", row_height=36, stretch=len(COLUMNS) - 1)
@@ -124,6 +133,9 @@ class CompletePage(Page):
         self.rollback_btn.clicked.connect(lambda: self._device_action("Rolling back", self._rollback))
         self.uninstall_btn.clicked.connect(self.uninstall_selected)
         self.refresh_btn.clicked.connect(lambda: self.refresh())
+        self.monitor_btn.clicked.connect(lambda: self.open_monitor())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
 
         self.banner = Banner()
         col.addWidget(self.banner)
@@ -295,6 +307,29 @@ class CompletePage(Page):
         # Side by side, not stacked: each new window a step right of the last.
         window.move(self.window().pos() + QtCore.QPoint(40 + 36 * (len(self._logs) - 1), 60))
         window.show()
+
+    def open_monitor(self, devices: list[Device] | None = None) -> MonitorWindow:
+        """The Monitor view of the app on ``devices`` (every deployed one, by default)."""
+        from sdv_studio.gui.monitor.window import open_monitor  # pyqtgraph and numpy load when first needed
+
+        chosen = devices if devices is not None else [r.device for r in self.ctx.state.deployment_results.values()]
+        window = open_monitor(self.ctx, chosen, self._app() or None, self)
+        self.monitors.append(window)
+        window.finished.connect(lambda _r: self.monitors.remove(window))
+        return window
+
+    def _row_menu(self, at: QtCore.QPoint) -> None:
+        item = self.table.itemAt(at)
+        if item is None:
+            return
+        self.table.selectRow(item.row())
+        result = self._current_result()
+        if result is None:
+            return
+        menu = QtWidgets.QMenu(self)
+        menu.addAction(f"Monitor {result.device.name}", lambda: self.open_monitor([result.device]))
+        menu.addAction("Open logs", self.open_logs).setEnabled(self.logs_btn.isEnabled())
+        menu.popup(self.table.viewport().mapToGlobal(at))
 
     def _device_action(self, verb: str, action: Callable[[Device], Awaitable[str]],
                        result: DeploymentResult | None = None) -> asyncio.Task[None] | None:

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sdv_studio.gui import dialogs, icons, theme
 from sdv_studio.gui.adapters.discovery import (
@@ -25,6 +26,9 @@ from sdv_studio.gui.settings import DEVICES_SELECTED, Settings
 from sdv_studio.gui.trust_sheet import TrustSheet
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Banner, Field, button, cell, read_only_table, shortcut
+
+if TYPE_CHECKING:
+    from sdv_studio.gui.monitor.window import MonitorWindow  # pyqtgraph: loaded when a Monitor opens
 
 COLUMNS = ("Name", "Type", "IP", "Arch", "Runtime", "KUKSA", "Memory", "Storage", "Status", "Last seen")
 STATUS = COLUMNS.index("Status")
@@ -139,6 +143,9 @@ class DevicesPage(Page):
         header.setHighlightSections(False)
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._row_action(row))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        self.monitors: list[MonitorWindow] = []
         shortcut(QtGui.QKeySequence(Qt.Key.Key_Space), self.table, self._toggle_current,
                  Qt.ShortcutContext.WidgetShortcut)
         col.addWidget(self.table, 1)
@@ -398,6 +405,29 @@ class DevicesPage(Page):
                          lambda exc: self.banner.show_message(str(exc), "error"))
         else:
             self.add_device(device)
+
+    def _row_menu(self, at: QtCore.QPoint) -> None:
+        item = self.table.itemAt(at)
+        if item is None:
+            return
+        device = self.devices[self._id_at(item.row())]
+        menu = QtWidgets.QMenu(self)
+        watch = menu.addAction(f"Monitor {device.name}", lambda: self.open_monitor(device))
+        watch.setEnabled(device.status == "online" and not device.untrusted)
+        edit = menu.addAction("Edit…", lambda: self.add_device(device))
+        edit.setEnabled(not device.local)
+        menu.popup(self.table.viewport().mapToGlobal(at))
+
+    def open_monitor(self, device: Device) -> MonitorWindow:
+        """The Monitor view of ``device``: the packaged app's figures and signals when there is one,
+        else the device's own figures and whatever signals the user adds."""
+        from sdv_studio.gui.monitor.window import open_monitor  # pyqtgraph and numpy load when first needed
+
+        package = self.ctx.state.app_package
+        window = open_monitor(self.ctx, [device], package.stored.name if package else None, self)
+        self.monitors.append(window)
+        window.finished.connect(lambda _r: self.monitors.remove(window))
+        return window
 
     # -- trusting many at once ----------------------------------------------------------------
 

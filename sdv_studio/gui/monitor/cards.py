@@ -1,0 +1,199 @@
+"""A device's card in the Monitor view: its link and the app's health, CPU and memory sparklines,
+restarts, uptime, signal updates per second, KUKSA errors and latency."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from sdv_studio.gui import theme
+from sdv_studio.gui.monitor.model import DeviceState, Trace
+from sdv_studio.gui.monitor.style import quiet
+from sdv_studio.gui.qt import Qt, QtWidgets
+from sdv_studio.gui.widgets.common import restyle
+from sdv_studio.models.metrics import AppMetrics
+
+SPARK_SECONDS = 120.0  # what a sparkline spans at most, back from the device's newest sample
+HEALTH = {"running": "ok", "degraded": "warn", "crashed": "error", "scheduled": "muted"}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def number(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}{unit}"
+
+
+class Sparkline(pg.PlotWidget):
+    """A small filled line of the last SPARK_SECONDS (or of all there is), no axes: the shape; the
+    caption says the figure."""
+
+    def __init__(self, color: str, name: str, from_zero: bool) -> None:
+        super().__init__(background=theme.current().surface)
+        self.setAccessibleName(name)
+        self.setFixedHeight(38)
+        self.setMinimumWidth(80)
+        self.from_zero = from_zero  # CPU from 0; memory around its own level, where its changes show
+        plot = self.getPlotItem()
+        quiet(plot)
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.setContentsMargins(0, 0, 0, 0)
+        fill = pg.mkColor(color)
+        fill.setAlpha(50)
+        self.curve = plot.plot(pen=pg.mkPen(color, width=1.5), fillLevel=0, brush=fill, connect="finite")
+        self._drawn = -1
+
+    def show_trace(self, trace: Trace) -> None:
+        if trace.n == self._drawn:
+            return
+        self._drawn = trace.n
+        if not trace.n:
+            self.curve.setData([], [])
+            return
+        end = float(trace.t[-1])
+        first = trace.first_index(end - SPARK_SECONDS)
+        t, v = trace.t[first:], trace.v[first:]
+        finite = v[np.isfinite(v)]
+        low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        if self.from_zero:
+            low, high = 0.0, max(high * 1.15, 1.0)
+        else:
+            pad = max((high - low) * 0.25, abs(high) * 0.05, 1e-6)
+            low, high = low - pad, high + pad
+        self.curve.setFillLevel(low)
+        self.curve.setData(t, v)
+        self.setXRange(max(float(t[0]), end - SPARK_SECONDS), end, padding=0)  # a new device's fill the width
+        self.setYRange(low, high, padding=0)
+
+
+class DeviceCard(QtWidgets.QFrame):
+    def __init__(self, state: DeviceState, color: str, app: str | None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.device_id = state.id
+        self.app = app
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 12, 10)
+        col.setSpacing(6)
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        stripe = QtWidgets.QFrame()
+        stripe.setFixedSize(5, 22)
+        stripe.setStyleSheet(f"background: {color}; border-radius: 2px;")
+        head.addWidget(stripe)
+        self.name = QtWidgets.QLabel(state.name)
+        self.name.setObjectName("cardTitle")
+        head.addWidget(self.name)
+        head.addStretch()
+        self.health = QtWidgets.QLabel()
+        self.health.setObjectName("pill")
+        head.addWidget(self.health)
+        self.badge = QtWidgets.QLabel()
+        self.badge.setObjectName("pill")
+        self.badge.setProperty("kind", "error")
+        self.badge.hide()
+        head.addWidget(self.badge)
+        top = QtWidgets.QWidget()
+        top.setLayout(head)
+        top.setContentsMargins(0, 10, 0, 0)
+        col.addWidget(top)
+
+        body = QtWidgets.QGridLayout()
+        body.setContentsMargins(14, 0, 0, 0)
+        body.setHorizontalSpacing(12)
+        body.setVerticalSpacing(2)
+        what = "the app's" if app else "the device's"
+        self.cpu_caption = self._caption("CPU")
+        self.memory_caption = self._caption("Memory")
+        self.cpu = Sparkline(color, f"{state.name}: {what} CPU", from_zero=True)
+        self.memory = Sparkline(color, f"{state.name}: {what} memory", from_zero=False)
+        body.addWidget(self.cpu_caption, 0, 0)
+        body.addWidget(self.memory_caption, 0, 1)
+        body.addWidget(self.cpu, 1, 0)
+        body.addWidget(self.memory, 1, 1)
+        col.addLayout(body)
+        self.figures = QtWidgets.QLabel()
+        self.figures.setObjectName("figure")
+        self.figures.setTextFormat(Qt.TextFormat.RichText)
+        self.figures.setContentsMargins(14, 0, 0, 0)
+        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        col.addWidget(self.figures)
+
+    @staticmethod
+    def _caption(text: str) -> QtWidgets.QLabel:
+        label = QtWidgets.QLabel(text)
+        label.setObjectName("muted")
+        return label
+
+    def show_state(self, state: DeviceState, app: AppMetrics | None) -> None:
+        self._show_link(state, app)
+        self.cpu.show_trace(state.cpu)
+        self.memory.show_trace(state.memory)
+        cpu, memory = state.cpu.last_value(), state.memory.last_value()
+        if self.app:
+            limit = app.memory_limit if app else None
+            self.cpu_caption.setText(f"CPU  <b>{number(cpu, ' %')}</b>")
+            self.memory_caption.setText(f"Memory  <b>{number(memory, ' MB', 0)}</b>"
+                                        + (f" of {limit / 2**20:.0f}" if limit else ""))
+        else:
+            self.cpu_caption.setText(f"CPU  <b>{number(cpu, ' %')}</b>")
+            self.memory_caption.setText(f"Memory  <b>{number(memory, ' %', 0)}</b>")
+        self.figures.setText(self._figures(app))
+
+    def _show_link(self, state: DeviceState, app: AppMetrics | None) -> None:
+        if self.app is None:
+            health, kind = ("device", "muted")
+        elif state.metrics is None:
+            health, kind = ("waiting", "muted")
+        elif app is None:
+            health, kind = ("not installed", "error")
+        else:
+            health, kind = (app.status, HEALTH.get(app.status, "muted"))
+        self._pill(self.health, health, kind, (app.health or {}).get("reason", "") if app else "")
+        if state.link == "connecting":
+            self._pill(self.badge, "connecting…", "muted", "")
+        elif state.link == "down":
+            retry = f" · retry in {state.retry_in:g} s" if state.retry_in else ""
+            self._pill(self.badge, f"link down{retry}", "error", state.problem)
+        elif state.link == "given-up":
+            self._pill(self.badge, "not monitored", "error", state.problem)
+        elif state.problem:
+            self._pill(self.badge, "databroker down", "warn", state.problem)
+        else:
+            self.badge.hide()
+            return
+        self.badge.show()
+
+    @staticmethod
+    def _pill(label: QtWidgets.QLabel, text: str, kind: str, tip: str) -> None:
+        label.setText(text)
+        label.setToolTip(tip)
+        if label.property("kind") != kind:
+            label.setProperty("kind", kind)
+            restyle(label)
+
+    def _figures(self, app: AppMetrics | None) -> str:
+        if app is None:  # the pill says why: no app watched, none answered yet, or not installed
+            return ""
+        latency = app.kuksa_latency
+        pair = (f"{number(latency.p50, '', 1)} / {number(latency.p95, ' ms', 1)}"
+                if latency and latency.p50 is not None else "–")
+        errors = "–" if app.errors is None else str(app.errors)
+        color = theme.current().error if app.errors else theme.current().text
+        cells = [("Restarts", str(app.restarts)), ("Uptime", duration(app.uptime)),
+                 ("Updates/s", number(app.signal_updates_per_second)),
+                 ("KUKSA errors", f"<span style='color: {color}'>{errors}</span>"), ("p50 / p95", pair)]
+        muted = theme.current().muted
+        return "&nbsp;&nbsp;&nbsp;".join(f"<span style='color: {muted}'>{k}</span> <b>{v}</b>" for k, v in cells)

@@ -1,0 +1,149 @@
+"""The Monitor window fed the core's events by hand: what the cards and plots show of them, a device
+whose link drops, adding a signal, pause, and the CSV export. What real devices send is the rig
+test's (test_rig_monitor.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import math
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdv_studio.core.errors import OperationFailed
+from sdv_studio.core.monitor import LinkDown, LinkUp, MetricsSample, MonitorEvent, SignalUpdate, Subscribed
+from sdv_studio.gui.adapters.discovery import Device
+from sdv_studio.gui.monitor.window import MonitorWindow
+from sdv_studio.gui.running_tasks import RunningTasks
+from tests.gui.monitor.test_model import LOW_BEAM, metrics
+
+DEVICES = [Device(id=f"d{i}", name=f"d{i}", ip=f"10.99.0.{i}") for i in (1, 2)]
+
+
+class HandFed:
+    """An engine whose events the test puts (a failure put is raised); each watch is recorded with
+    the signals it asked for."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[MonitorEvent | OperationFailed] = asyncio.Queue()
+        self.watches: list[tuple[str, ...]] = []
+
+    async def watch(self, devices: list[Device], app: str | None,
+                    signals: tuple[str, ...]) -> AsyncIterator[MonitorEvent]:
+        self.watches.append(signals)
+        while True:
+            event = await self.events.get()
+            if isinstance(event, OperationFailed):
+                raise event
+            yield event
+
+
+@pytest.fixture
+def fed(qtbot, qt_loop):  # type: ignore[no-untyped-def]
+    engine, tasks = HandFed(), RunningTasks()
+    window = MonitorWindow(DEVICES, "blinker", engine)
+    qtbot.addWidget(window)
+    window.start(tasks.start)
+    window.show()
+    yield window, engine
+    window.close()
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=5000)
+
+
+def put(engine: HandFed, *events: MonitorEvent) -> None:
+    for event in events:
+        engine.events.put_nowait(event)
+
+
+def curve(window: MonitorWindow, path: str, index: int) -> tuple[np.ndarray, np.ndarray]:
+    x, y = window.plots.plots[path].curves[index].getData()
+    return np.asarray(x), np.asarray(y)
+
+
+def test_cards_and_plots_follow_the_events_and_a_dropped_link_leaves_a_gap(fed, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window, engine = fed
+    now = time.time()
+    for device in DEVICES:
+        samples = [(now - 2, 2.0, 30 * 2**20), (now - 1, 3.0, 31 * 2**20)]
+        put(engine, LinkUp(device.id), Subscribed(device.id, "127.0.0.1:55555", (LOW_BEAM,), ()),
+            MetricsSample(device.id, metrics(device.id, now, samples)),
+            SignalUpdate(device.id, LOW_BEAM, True, now - 3, now - 3),
+            SignalUpdate(device.id, LOW_BEAM, False, None, now - 2))
+    qtbot.waitUntil(lambda: getattr(window.plots.plots.get(LOW_BEAM), "kind", None) == "bool", timeout=5000)
+    qtbot.waitUntil(lambda: len(curve(window, LOW_BEAM, 1)[0]) == 4, timeout=5000)
+    card = window.cards["d1"]
+    assert card.health.text() == "running" and card.badge.isHidden()
+    assert card.cpu_caption.text() == "CPU  <b>3.0 %</b>" and "31 MB" in card.memory_caption.text()
+    assert "Restarts</span> <b>2</b>" in card.figures.text() and "1.5 / 4.0 ms" in card.figures.text()
+    # Two steps per device, each on its own lane, the last value held up to now.
+    x, y = curve(window, LOW_BEAM, 0)
+    assert list(y) == [1.7, 1.7, 1.0, 1.0] and x[-1] == pytest.approx(window.shown[1])
+
+    put(engine, LinkDown("d2", "no answer from the device for 5s", 2.0))
+    qtbot.waitUntil(lambda: not window.cards["d2"].badge.isHidden(), timeout=5000)
+    assert window.cards["d2"].badge.text() == "link down · retry in 2 s"
+    assert "link down: d2" in window.status.text()
+    qtbot.waitUntil(lambda: math.isnan(curve(window, LOW_BEAM, 1)[1][-1]), timeout=5000)
+    # d2 is no longer drawn up to now; d1 still is, and keeps moving with the clock.
+    before = curve(window, LOW_BEAM, 0)[0][-1]
+    qtbot.waitUntil(lambda: curve(window, LOW_BEAM, 0)[0][-1] > before, timeout=5000)
+    assert curve(window, LOW_BEAM, 1)[0][-1] < curve(window, LOW_BEAM, 0)[0][-1]
+
+    put(engine, LinkUp("d2"), Subscribed("d2", "127.0.0.1:55555", (LOW_BEAM,), ()),
+        SignalUpdate("d2", LOW_BEAM, True, None, time.time()))
+    qtbot.waitUntil(lambda: window.cards["d2"].badge.isHidden(), timeout=5000)
+    x, y = curve(window, LOW_BEAM, 1)
+    assert np.isnan(y).any() and y[-1] == pytest.approx(0.7)  # the gap stays where it was; d2 is back on
+
+    saved = window.export_csv(tmp_path / "shown.csv")
+    with (tmp_path / "shown.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert saved == len(rows) == 6
+    assert [r["event"] for r in rows if r["device"] == "d2"] == ["value", "value", "gap", "value"]
+    assert {r["value"] for r in rows if r["event"] == "value"} == {"true", "false"}
+
+
+def test_adding_a_signal_watches_it_too_and_a_typo_is_said_on_the_field(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, engine = fed
+    qtbot.waitUntil(lambda: engine.watches == [()], timeout=5000)
+    window.signal_input.setText("Vehicle..Speed")
+    assert not window.add_signal()
+    assert window.signal_field.error_text() == "Expected a VSS path such as Vehicle.Speed"
+    window.signal_input.setText("Vehicle.Speed")
+    assert window.add_signal()
+    qtbot.waitUntil(lambda: engine.watches == [(), ("Vehicle.Speed",)], timeout=5000)
+    assert window.signal_field.error_text() == "" and window.chosen() == ["Vehicle.Speed"]
+    put(engine, LinkUp("d1"), Subscribed("d1", "127.0.0.1:55555", ("Vehicle.Speed",), ()),
+        SignalUpdate("d1", "Vehicle.Speed", 42.0, None, time.time()))
+    qtbot.waitUntil(lambda: window.plots.plots.get("Vehicle.Speed") is not None
+                    and window.plots.plots["Vehicle.Speed"].kind == "number", timeout=5000)
+    qtbot.waitUntil(lambda: list(curve(window, "Vehicle.Speed", 0)[1]) == [42.0, 42.0], timeout=5000)
+
+
+def test_pause_holds_the_span_and_the_window_sets_its_width(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, _engine = fed
+    qtbot.waitUntil(lambda: window.shown[1] > 0, timeout=5000)
+    window.window_box.setCurrentIndex(window.window_box.findData(10))
+    start, end = window.shown
+    assert end - start == pytest.approx(10.0)
+    window.pause_btn.click()
+    held = window.shown
+    qtbot.wait(600)
+    assert window.shown == held and window.pause_btn.text() == "Resume" and "paused" in window.status.text()
+    window.pause_btn.click()
+    qtbot.waitUntil(lambda: window.shown[1] > held[1], timeout=5000)
+    window.window_box.setCurrentIndex(window.window_box.findData(900))
+    assert window.shown[1] - window.shown[0] == pytest.approx(900.0)
+
+
+def test_a_stream_that_fails_says_why_and_goes_on_saying_it(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, engine = fed
+    engine.events.put_nowait(OperationFailed("metrics: the agent refused"))
+    qtbot.waitUntil(lambda: window.status.text().startswith("Monitoring stopped: metrics: the agent refused"),
+                    timeout=5000)
+    qtbot.wait(600)  # redraws go on with the clock
+    assert window.status.text().startswith("Monitoring stopped: metrics: the agent refused")
