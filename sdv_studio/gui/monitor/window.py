@@ -187,7 +187,7 @@ class MonitorWindow(QtWidgets.QDialog):
         assert self._run is not None
         if self._task is not None:
             self._task.cancel()
-        self._task = self._run(self._read(tuple(self._added)), self._failed, name="monitor")
+        self._task = self._run(self._read(tuple(self._added)), self._failed, name="monitor", background=True)
 
     async def _read(self, signals: tuple[str, ...]) -> None:
         async for event in self.engine.watch(self.devices, self.app, signals):
