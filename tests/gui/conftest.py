@@ -103,3 +103,19 @@ def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for handler in [h for h in root.handlers if getattr(h, "baseFilename", None) == str(path)]:
         root.removeHandler(handler)
         handler.close()
+
+
+@pytest.fixture
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of the test's own for a wizard run against the rig: no host key trusted yet (another
+    test's trust sheet must not decide what this one's shows, nor what gets selected), with the test
+    session's databroker signing key (the devices' databrokers keep running, tokens stay valid)."""
+    from sdv_studio.core.deploy.security.tokens import key_path, workstation_key
+
+    workstation_key()  # the session's, made now if no test has made it yet
+    session_key = key_path()
+    home = tmp_path / "own-home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / session_key.name).symlink_to(session_key)
+    monkeypatch.setenv("SDV_STUDIO_HOME", str(home))
+    return home

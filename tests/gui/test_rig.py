@@ -26,6 +26,7 @@ def _prepare_outside_the_rig() -> None:
                   BuildOptions(name=samples.DEFAULT_NAME, description=samples.DEFAULT_DESCRIPTION, vss="4.0"))
 
 
+@pytest.mark.usefixtures("own_home")
 def test_playground_app_to_six_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor

@@ -52,6 +52,7 @@ def _act(qtbot, complete, device, button, says: str, within: float = 30.0) -> No
     assert complete.banner.property("kind") == "ok", complete.banner.text()
 
 
+@pytest.mark.usefixtures("own_home")
 def test_complete_actions_on_rig_devices(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor

@@ -46,6 +46,7 @@ def _refreshed_until(qtbot, complete, device, wanted, within: float) -> dict[str
         assert time.monotonic() < deadline, row
 
 
+@pytest.mark.usefixtures("own_home")
 def test_the_wizard_stages_v2_until_the_vehicle_stops(rig: Rig, qtbot, qt_loop, settings) -> None:  # type: ignore[no-untyped-def]
     from sdv_studio.gui.adapters import default_engines
     from sdv_studio.gui.executor import DaemonExecutor

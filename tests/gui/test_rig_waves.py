@@ -29,6 +29,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "data" / "apps" / "fails_with_mar
 MARKER = f"/home/{LOGIN_USER}/sdv-test-fail-marker"  # the app exits at once on a device that has it
 
 
+@pytest.mark.usefixtures("own_home")
 def test_a_canary_that_fails_its_health_gate_leaves_the_other_five_untouched(  # type: ignore[no-untyped-def]
         rig: Rig, qtbot, qt_loop, settings, tmp_path: Path) -> None:
     from sdv_studio.gui.adapters import default_engines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -175,14 +176,16 @@ def test_teardown_leaves_no_namespace_folder_or_process(rig: Rig) -> None:
 
     small = Rig.build([DeviceSpec("d1", "198.18.0.11", engine=True), DeviceSpec("d2", "198.18.0.12")])
     # A process detached from the SSH session, as the device agent's supervisor will be.
-    small["d2"].run("setsid sleep 300 >/dev/null 2>&1 < /dev/null &", user=LOGIN_USER)
+    # A command line of this run's own: pgrep below must not see another run's (or anybody's) sleep.
+    orphan = f"sleep 300.{os.getpid()}"
+    small["d2"].run(f"setsid {orphan} >/dev/null 2>&1 < /dev/null &", user=LOGIN_USER)
     pids = [small[n].pid for n in ("d1", "d2")]
     small.teardown()
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
     assert small.tag not in listed
     assert not small.root.exists()
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
-    leftovers = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True, check=False)
+    leftovers = subprocess.run(["pgrep", "-f", orphan], capture_output=True, text=True, check=False)
     assert leftovers.stdout.strip() == ""
     mounts = Path("/proc/self/mountinfo").read_text()
     assert str(small.root) not in mounts

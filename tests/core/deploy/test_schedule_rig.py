@@ -19,6 +19,7 @@ import pytest
 
 from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.deploy.schedule import Schedule
+from sdv_studio.core.deploy.security.tokens import key_path, workstation_key
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from tests.agent.conftest import wait_for
 from tests.core.deploy.conftest import FAST, agent_status, broker_token, build, deploy
@@ -103,10 +104,17 @@ def test_when_idle_starts_the_staged_version_only_once_the_vehicle_stops(
     device.stop_sdv_apps()
 
 
-def cli(rig: Rig, *args: str) -> subprocess.CompletedProcess[str]:
-    """`sdv-studio` as a user runs it on the workstation, with the test session's home: its databroker
-    key is the one ``broker_token`` signs with (another would have the device's databroker restarted)."""
-    argv = rig.workstation_argv(sys.executable, "-m", "sdv_studio", *args)
+def cli(rig: Rig, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sdv-studio` as a user runs it on the workstation, in a home of the test's own (the host keys it
+    accepts stay there: later tests see the rig's devices untrusted) holding the test session's
+    databroker key, the one ``broker_token`` signs with (another would have the device's databroker
+    restarted)."""
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    key = home / "config" / key_path().name
+    if not key.exists():
+        workstation_key()  # the session's, made now if no test has made it yet
+        key.symlink_to(key_path())
+    argv = rig.workstation_argv("env", f"SDV_STUDIO_HOME={home}", sys.executable, "-m", "sdv_studio", *args)
     return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
 
 
@@ -115,24 +123,24 @@ def test_a_cancelled_staged_version_never_starts_and_what_runs_stays(rig: Rig, t
     device.stop_sdv_apps()
     target = ["--device", f"{rig.user}@{device.ip}", "--identity", str(rig.key_path), "--accept-new-host-keys"]
     v1, v2 = build(tmp_path, APP, "keeper", "1.0.0"), build(tmp_path, APP, "keeper", "2.0.0")
-    done = cli(rig, "deploy", str(v1.path), *target, "--grace", "1", "--json")
+    done = cli(rig, tmp_path / "home", "deploy", str(v1.path), *target, "--grace", "1", "--json")
     assert done.returncode == 0, done.stderr
     before = entries(device, "keeper")["app"]
     set_speed(device, 30.0)
 
-    done = cli(rig, "deploy", str(v2.path), *target, "--grace", "1", "--when", "idle", "--json")
+    done = cli(rig, tmp_path / "home", "deploy", str(v2.path), *target, "--grace", "1", "--when", "idle", "--json")
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)["devices"]
     assert (row["status"], row["staged"]) == ("success", True), row
-    status = json.loads(cli(rig, "status", "keeper", *target, "--json").stdout)
+    status = json.loads(cli(rig, tmp_path / "home", "status", "keeper", *target, "--json").stdout)
     [apps] = [d["apps"] for d in status["devices"]]
     assert [(a["version"], a["status"]) for a in apps] == [("1.0.0", "running"), ("2.0.0", "staged")], apps
     assert apps[1]["condition"] == "Vehicle.Speed == 0"
 
-    cancelled = cli(rig, "deploy", "--cancel-staged", "keeper", *target)
+    cancelled = cli(rig, tmp_path / "home", "deploy", "--cancel-staged", "keeper", *target)
     assert cancelled.returncode == 0, cancelled.stderr
     assert "cancelled keeper 2.0.0 (staged to start Vehicle.Speed == 0); what runs is unchanged" in cancelled.stderr
-    again = cli(rig, "deploy", "--cancel-staged", "keeper", *target)
+    again = cli(rig, tmp_path / "home", "deploy", "--cancel-staged", "keeper", *target)
     assert again.returncode == 1 and "keeper has no staged release" in again.stderr, again.stderr
 
     set_speed(device, 0.0)  # what would have started it
