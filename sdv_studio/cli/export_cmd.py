@@ -54,10 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdv_studio.cli.export_rollout import rollout_of
     from sdv_studio.core.deploy.options import DeployOptions
     from sdv_studio.core.deploy.package_file import open_package
-    from sdv_studio.core.deploy.waves import MaxFailed, Reach, parse_max_failed, parse_waves
-    from sdv_studio.core.export.ansible import Rollout, export_ansible
+    from sdv_studio.core.export.ansible import export_ansible
     from sdv_studio.core.packaging.wheels import WheelError
 
     if args.tool is None:
@@ -65,8 +65,6 @@ def run(args: argparse.Namespace) -> int:
     if args.tool == "kubernetes":
         return run_kubernetes(args)
     problems: list[str] = []  # every one at once: the package's, the devices', the options'
-    waves: list[Reach] = []
-    max_failed = MaxFailed(count=0)
     try:
         package = open_package(args.package)
     except InvalidInput as exc:
@@ -75,14 +73,7 @@ def run(args: argparse.Namespace) -> int:
         devices = resolve_or_exit(args)
     except InvalidInput as exc:
         problems += exc.problems
-    try:
-        waves = parse_waves(args.waves) if args.waves else []
-    except InvalidInput as exc:
-        problems += exc.problems
-    try:
-        max_failed = parse_max_failed(args.max_failed)
-    except InvalidInput as exc:
-        problems += exc.problems
+    rollout = rollout_of(args, problems)
     if args.grace < 0:
         problems.append("--grace: must not be negative")
     token, ca = broker_credentials(args, problems)
@@ -93,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                             broker_token=token, broker_ca=ca)
     try:
         done = export_ansible(package, devices, user_path(args.output), options,
-                              Rollout(waves, max_failed, args.waves or "100%"), accept_new=args.accept_new_host_keys)
+                              rollout, accept_new=args.accept_new_host_keys)
     except WheelError as exc:
         raise OperationFailed(["cannot prepare SDV Studio's databroker for the devices: " + "; ".join(exc.problems),
                                "give --broker HOST:PORT to wire the app to a databroker the devices have"]) from exc

@@ -48,26 +48,16 @@ def add_parser(tools: argparse._SubParsersAction) -> None:
 
 
 def run_kubernetes(args: argparse.Namespace) -> int:
+    from sdv_studio.cli.export_rollout import rollout_of
     from sdv_studio.core.deploy.package_file import open_package
-    from sdv_studio.core.deploy.waves import MaxFailed, Reach, parse_max_failed, parse_waves
-    from sdv_studio.core.export.ansible import Rollout
     from sdv_studio.core.export.kubernetes import KubeOptions, export_kubernetes
 
     problems: list[str] = []  # every one at once: the package's and these options'; the export adds its own
-    waves: list[Reach] = []
-    max_failed = MaxFailed(count=0)
     try:
         package = open_package(args.package)
     except InvalidInput as exc:
         problems += exc.problems
-    try:
-        waves = parse_waves(args.waves) if args.waves else []
-    except InvalidInput as exc:
-        problems += exc.problems
-    try:
-        max_failed = parse_max_failed(args.max_failed)
-    except InvalidInput as exc:
-        problems += exc.problems
+    rollout = rollout_of(args, problems)
     if args.replicas < 1:
         problems.append("--replicas: must be 1 or more")
     if args.grace < 0:
@@ -76,7 +66,7 @@ def run_kubernetes(args: argparse.Namespace) -> int:
         raise InvalidInput(problems)
     options = KubeOptions(name=args.name, namespace=args.namespace, image=args.image, node_selector=args.node_selector,
                           replicas=args.replicas, broker=args.broker, hot_swap=args.hot_swap,
-                          grace_seconds=args.grace, rollout=Rollout(waves, max_failed, args.waves or "100%"))
+                          grace_seconds=args.grace, rollout=rollout)
     done = export_kubernetes(package, user_path(args.output), options)
     for note in done.notes:
         print(note, file=sys.stderr)

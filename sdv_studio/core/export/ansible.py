@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from sdv_studio.core.export.ansible_files import WiringInvalid, kuksa_variables,
 from sdv_studio.core.export.ansible_hosts import KNOWN_HOSTS, HostsInvalid, export_hosts
 from sdv_studio.core.export.ansible_playbook import AGENT_CALL, AGENT_CALL_TASKS, MARK, PLAYBOOK, VARS, playbook
 from sdv_studio.core.export.ansible_readme import readme
+from sdv_studio.core.export.output_folder import clear_earlier_export, refused_output
 from sdv_studio.core.export.yaml_text import dump
 from sdv_studio.core.ssh.known_hosts import KnownHosts
 
@@ -82,7 +82,7 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
         kuksa_variables(package.manifest, options.broker)
     except WiringInvalid as exc:
         problems += exc.problems
-    if (refusal := _refused_output(output)) is not None:
+    if (refusal := refused_output(output, PLAYBOOK, MARK)) is not None:
         problems.append(refusal)
     if problems:
         raise ExportInvalid(problems)
@@ -103,7 +103,7 @@ def export_ansible(package: PackageFile, devices: Sequence[DeviceRef], output: P
         VARS: f"{MARK}: what this deployment sends and how it runs.\n" + dump(shipped.variables),
         README: readme(title, shipped),
     }
-    _clear(output)
+    clear_earlier_export(output, _WRITTEN)
     for name, data in [*((n, t.encode()) for n, t in texts.items()), *shipped.files.items()]:
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,22 +152,3 @@ def _ansible_allows(percentage: float, size: int) -> int:
     return min(math.floor(percentage * size / 100), size - 1)
 
 
-def _refused_output(output: Path) -> str | None:
-    if output.exists() and not output.is_dir():
-        return f"--output {output}: not a folder"
-    if not output.is_dir() or not any(output.iterdir()):
-        return None
-    written = output / PLAYBOOK
-    if written.is_file() and written.read_text(encoding="utf-8", errors="replace").startswith(MARK):
-        return None
-    return f"--output {output}: not empty and not an earlier export; name a new or empty folder"
-
-
-def _clear(output: Path) -> None:
-    """Removes an earlier export's files, so nothing of it (a wheel, a package) stays behind."""
-    for name in _WRITTEN:
-        path = output / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()

@@ -10,7 +10,6 @@ export; any other non-empty folder is refused.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from sdv_studio.core.export.kube_manifests import (
 from sdv_studio.core.export.kube_names import derived_name, dns_label_problem, parse_selector
 from sdv_studio.core.export.kube_pod import Endpoint, PodPlan, health_port_for, parse_endpoint, pod_spec, quantities
 from sdv_studio.core.export.kube_readme import readme
+from sdv_studio.core.export.output_folder import clear_earlier_export, refused_output
 from sdv_studio.core.export.yaml_text import dump
 from sdv_studio.core.packaging.docker import valid_image_reference
 
@@ -114,7 +114,7 @@ def export_kubernetes(package: PackageFile, output: Path, options: KubeOptions) 
         quantities((manifest.get("deployment") or {}).get("resourceLimits") or {})
     except PydanticCustomError as exc:
         problems.append(f"{package.path}: manifest.json: deployment.resourceLimits: {exc.message()}")
-    if (refusal := _refused_output(output)) is not None:
+    if (refusal := refused_output(output, KUSTOMIZATION, MARK)) is not None:
         problems.append(refusal)
     if problems:
         raise KubernetesInvalid(problems)
@@ -151,7 +151,7 @@ def export_kubernetes(package: PackageFile, output: Path, options: KubeOptions) 
     texts = {f"{MANIFESTS}/{file}": f"{MARK}.\n{dump(obj)}" for file, obj in objects.items()}
     texts[KUSTOMIZATION] = f"{MARK}: `kubectl apply -k` this folder.\n{dump(kustomization(resources))}"
     texts[README] = readme(package, name, options.namespace, image, resources, plan, notes)
-    _clear(output)
+    clear_earlier_export(output, _WRITTEN)
     for relative, text in texts.items():
         path = output / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,22 +178,3 @@ def _broker(manifest: dict[str, object], given: str | None) -> tuple[Endpoint, s
     return endpoint, None
 
 
-def _refused_output(output: Path) -> str | None:
-    if output.exists() and not output.is_dir():
-        return f"--output {output}: not a folder"
-    if not output.is_dir() or not any(output.iterdir()):
-        return None
-    written = output / KUSTOMIZATION
-    if written.is_file() and written.read_text(encoding="utf-8", errors="replace").startswith(MARK):
-        return None
-    return f"--output {output}: not empty and not an earlier export; name a new or empty folder"
-
-
-def _clear(output: Path) -> None:
-    """Removes an earlier export's files, so nothing of it (an old manifest, package files) stays behind."""
-    for name in _WRITTEN:
-        path = output / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
