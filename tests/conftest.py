@@ -41,12 +41,14 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    """In CI (CI=true) a rig test that skips is a failure: the rig must run there."""
+    """In CI (CI=true) a rig or browser test that skips is a failure: ./dev.sh test provides both there."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") == "true" and report.skipped and item.get_closest_marker("rig"):
+    browser = "browser" in getattr(item, "fixturenames", ())
+    needs = "rig" if item.get_closest_marker("rig") else "browser" if browser else ""
+    if os.environ.get("CI") == "true" and report.skipped and needs:
         report.outcome = "failed"
-        report.longrepr = f"rig test skipped in CI: {report.longrepr}"
+        report.longrepr = f"{needs} test skipped in CI: {report.longrepr}"
 
 
 @pytest.fixture
