@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,20 +14,29 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.log_window import LogWindow
-from tests.core.deploy.conftest import deploy, light_package, trust  # noqa: F401 - fixtures
+from tests.core.deploy.conftest import AGENT, deploy, light_package, trust  # noqa: F401 - fixtures
+from tests.rig.devices import LOGIN_USER
+from tests.rig.rig import Device as RigDevice
 from tests.rig.rig import Rig
 
 pytestmark = [pytest.mark.rig]
 
 
-def _ticks(window: LogWindow, after: int = 0) -> list[int]:
-    """The tick numbers in the window's lines from line ``after`` on."""
-    lines = window.text.toPlainText().splitlines()[after:]
+def _started(device: RigDevice, app: str) -> str:
+    """The line the agent wrote into the app's log when it started the instance running now."""
+    answer = json.loads(device.run(f"{AGENT} logs '{json.dumps({'name': app, 'lines': 400})}'",
+                                   user=LOGIN_USER).stdout)
+    return next(line for line in reversed(answer["lines"]) if "] starting " in line)
+
+
+def _ticks(window: LogWindow, since: str) -> list[int]:
+    """The tick numbers the window shows after the line ``since`` (none until it shows that line).
+    The log's tail arrives in pieces: older instances' ticks come first and are not the ones followed."""
+    text = window.text.toPlainText()
+    if since not in text:
+        return []
+    lines = text.rsplit(since, 1)[1].splitlines()
     return [int(line[5:]) for line in lines if re.fullmatch(r"tick \d+", line)]
-
-
-def _lines(window: LogWindow) -> int:
-    return len(window.text.toPlainText().splitlines())
 
 
 def _wait_for_ticks(qtbot, windows: list[LogWindow], done, timeout: int) -> None:  # type: ignore[no-untyped-def]
@@ -63,6 +73,7 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
     monkeypatch.setenv("SDV_STUDIO_HOME", str(home))
     engines, tasks = default_engines(), RunningTasks()
     windows = []
+    starts = [_started(dev, light_package.name) for dev in targets]  # the instances the windows must follow
     with rig.in_workstation():
         for dev in targets:
             device = Device(id=dev.name, name=dev.name, ip=dev.ip, user=rig.user, identity=str(rig.key_path))
@@ -72,14 +83,14 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
             window.show()
             windows.append(window)
         assert [w.windowTitle() for w in windows] == [f"light on {d.name} — log" for d in targets]
-        # Following: ticks written after the window opened keep arriving, in order.
-        _wait_for_ticks(qtbot, windows, lambda: all(_ticks(w) for w in windows), 60_000)
-        opened = [_lines(w) for w in windows]  # the tail, and maybe a line or two since
-        _wait_for_ticks(qtbot, windows,
-                        lambda: all(len(_ticks(w, n)) >= 2 for w, n in zip(windows, opened, strict=True)), 30_000)
-        for w, n in zip(windows, opened, strict=True):  # one instance's lines, none lost or repeated
-            new = _ticks(w, n)
-            assert new == list(range(new[0], new[0] + len(new))), w.text.toPlainText()[-2000:]
+        # Following: the running instance's ticks keep arriving after the tail, in order.
+        pairs = list(zip(windows, starts, strict=True))
+        _wait_for_ticks(qtbot, windows, lambda: all(_ticks(w, since) for w, since in pairs), 60_000)
+        first = [len(_ticks(w, since)) for w, since in pairs]
+        _wait_for_ticks(qtbot, windows, lambda: all(len(_ticks(w, since)) >= n + 2
+                                                    for (w, since), n in zip(pairs, first, strict=True)), 30_000)
+        for w, since in pairs:  # the running instance's lines from its start, none lost or repeated
+            assert _ticks(w, since) == list(range(1, len(_ticks(w, since)) + 1)), w.text.toPlainText()[-2000:]
         # Search, copy and save.
         window = windows[0]
         window.search.setText("tick 2")
@@ -92,7 +103,7 @@ def test_log_windows_follow_side_by_side_then_stop(  # type: ignore[no-untyped-d
         # Closing one stops its stream (and only its).
         window.close()
         qtbot.waitUntil(lambda: window._task is not None and window._task.done(), timeout=10_000)
-        before = _lines(windows[1])
-        qtbot.waitUntil(lambda: bool(_ticks(windows[1], before)), timeout=15_000)
+        before = len(_ticks(windows[1], starts[1]))
+        qtbot.waitUntil(lambda: len(_ticks(windows[1], starts[1])) > before, timeout=15_000)
         windows[1].close()
         qtbot.waitUntil(lambda: len(tasks) == 0, timeout=10_000)
