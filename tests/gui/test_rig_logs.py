@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from sdv_studio.core.deploy.records import DeploymentRecords
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.gui.adapters.discovery import Device
 from sdv_studio.gui.log_window import LogWindow
-from tests.core.deploy.conftest import AGENT, deploy, light_package, trust  # noqa: F401 - fixtures
+from tests.core.deploy.conftest import AGENT, FAST, deploy, light_package, trust  # noqa: F401 - fixtures
 from tests.rig.devices import LOGIN_USER
 from tests.rig.rig import Device as RigDevice
 from tests.rig.rig import Rig
@@ -51,11 +52,15 @@ def _wait_for_ticks(qtbot, windows: list[LogWindow], done, timeout: int) -> None
 
 @pytest.fixture
 def deployed(rig: Rig, trust: HostKeyTrust, light_package: PackageFile, tmp_path: Path) -> list:  # type: ignore[type-arg]  # noqa: F811
-    """The light app running on d5 and d6, deployed from a thread of its own (the Qt loop owns this one)."""
+    """The light app running on d5 and d6, deployed from a thread of its own (the Qt loop owns this one).
+    Stop-start, not the package's hot swap: an earlier test may have left this same release running,
+    and under hot swap its instance keeps writing into the same release log for a moment after the
+    new one's start line (seen in CI: "tick 1", "tick 289", "tick 2")."""
     targets = [rig["d5"], rig["d6"]]
+    options = dataclasses.replace(FAST, hot_swap=False)
     with ThreadPoolExecutor(1) as pool:
         result, _ = pool.submit(deploy, rig, targets, light_package, trust,
-                                DeploymentRecords(tmp_path / "records")).result(timeout=600)
+                                DeploymentRecords(tmp_path / "records"), options).result(timeout=600)
     assert result.status == "completed"
     return targets
 
