@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,12 +24,19 @@ from sdv_studio.broker.service_base import (
     datatype_name,
     entry_type_name,
 )
-from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint, metadata_value
+from sdv_studio.broker.store import CURRENT, TARGET, Change, Datapoint, metadata_value, without_repeats
 from sdv_studio.broker.values import UpdateError, Value
 from sdv_studio.broker.vss import Entry
 
 Code = grpc.StatusCode
 MAX_BUFFER_SIZE = 1000
+# SDV Studio's own Subscribe extension, ignored by KUKSA's databroker: a subscriber that sends
+# this header (milliseconds, up to MAX_GATHER_MS) gets the changes of that long in one message,
+# every value kept (a signal that changes again starts the next message). A publisher that sets
+# ten signals one PublishValue at a time (kuksa-client's set_current_values) otherwise makes ten
+# messages, each one a round of work for a subscriber that reads through SSH (the Monitor).
+GATHER_HEADER = "x-sdv-gather-ms"
+MAX_GATHER_MS = 200
 # Messages waiting for a provider that does not read its stream: beyond, its own requests wait
 # unread and actuations for it are refused, instead of piling up in memory.
 PROVIDER_BACKLOG = 1000
@@ -158,14 +166,20 @@ class ValV2(Service, val_grpc.VALServicer):
             initial = response_type()
             for entry in entries:
                 initial.entries[entry.id if by_id else entry.path].CopyFrom(_datapoint(self.db.get(entry)))
+        gather = _gather_seconds(context)
         try:
             yield initial
             while (notification := subscription.next()) is not None:
-                response = response_type()
-                for (entry_id, _field), point in notification.items():
-                    key = entry_id if by_id else self.db.by_id[entry_id].path
-                    response.entries[key].CopyFrom(_datapoint(point))
-                yield response
+                batch = [notification]
+                if gather:
+                    time.sleep(gather)
+                    batch += subscription.drain()
+                for merged in without_repeats(batch):
+                    response = response_type()
+                    for (entry_id, _field), point in merged.items():
+                        key = entry_id if by_id else self.db.by_id[entry_id].path
+                        response.entries[key].CopyFrom(_datapoint(point))
+                    yield response
         finally:
             self.db.unsubscribe(subscription)
 
@@ -377,3 +391,14 @@ class ValV2(Service, val_grpc.VALServicer):
 
     def GetServerInfo(self, request: val.GetServerInfoRequest, context: Any) -> val.GetServerInfoResponse:
         return val.GetServerInfoResponse(name=SERVER_NAME, version=SERVER_VERSION, commit_hash="")
+
+
+def _gather_seconds(context: Any) -> float:
+    """How long the subscriber asked changes to be gathered (GATHER_HEADER); 0: each on its own."""
+    for key, value in context.invocation_metadata() or ():
+        if key == GATHER_HEADER:
+            try:
+                return min(max(int(value), 0), MAX_GATHER_MS) / 1000
+            except ValueError:
+                return 0.0
+    return 0.0

@@ -90,6 +90,26 @@ class Subscription:
             self._queued_values -= len(notification)
             return notification
 
+    def drain(self) -> list[Notification]:
+        """Every notification pending now, oldest first, without waiting."""
+        with self._ready:
+            pending = list(self._queue)
+            self._queue.clear()
+            self._queued_values = 0
+            return pending
+
+
+def without_repeats(notifications: Iterable[Notification]) -> list[Notification]:
+    """``notifications`` merged, in order, into as few as hold every value: a new one starts where a
+    signal changes again (so a subscriber that asked for updates gathered loses none of them)."""
+    merged: list[Notification] = []
+    for notification in notifications:
+        if merged and not merged[-1].keys() & notification.keys():
+            merged[-1].update(notification)
+        else:
+            merged.append(dict(notification))
+    return merged
+
 
 # Whoever claimed actuators over kuksa.val.v2 OpenProviderStream: called with the actuations.
 ActuationProvider: TypeAlias = "Callable[[list[tuple[Entry, Value]]], None]"  # quoted for Python 3.8

@@ -133,3 +133,60 @@ def test_sigterm_ends_open_streams_and_exits() -> None:
             except grpc.RpcError as exc:
                 assert exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
         provider_done.set()
+
+
+ACCELERATIONS = [f"Vehicle.Acceleration.{axis}" for axis in ("Longitudinal", "Lateral", "Vertical")]
+
+
+def _subscribe(port: int, paths: list[str], metadata: tuple[tuple[str, str], ...],
+               responses: list[dict[str, float]], ready: threading.Event, stop: threading.Event) -> None:
+    """A v2 subscription whose responses (path -> value) are appended to ``responses``."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        call = v2_grpc.VALStub(ch).Subscribe(v2.SubscribeRequest(signal_paths=paths), metadata=metadata)
+        next(call)  # the current values
+        ready.set()
+        for response in call:
+            responses.append({path: point.value.float for path, point in response.entries.items()})
+            if stop.is_set():
+                call.cancel()
+                return
+
+
+def test_a_subscriber_that_asks_gets_changes_gathered_and_none_lost() -> None:
+    """kuksa-client's set_current_values publishes one signal per call: three messages for a
+    plain subscriber, one for a subscriber that asked for 200 ms gathered, and a signal that
+    changes again within those 200 ms starts a new message rather than losing its first value."""
+    from kuksa_client.grpc import Datapoint, VSSClient
+
+    from sdv_studio.broker.kuksa_v2 import GATHER_HEADER
+
+    with broker_process("--vss", str(VSS_40)) as info, VSSClient("127.0.0.1", info["port"]) as client:
+        runs = {}
+        for name, metadata in (("plain", ()), ("gathered", ((GATHER_HEADER, "200"),))):
+            responses: list[dict[str, float]] = []
+            ready, stop = threading.Event(), threading.Event()
+            reader = threading.Thread(target=_subscribe, args=(info["port"], ACCELERATIONS, metadata, responses,
+                                                               ready, stop))
+            reader.start()
+            assert ready.wait(10)
+            client.set_current_values({path: Datapoint(1.0) for path in ACCELERATIONS})
+            client.set_current_values({ACCELERATIONS[0]: Datapoint(2.0)})
+            time.sleep(0.5)
+            stop.set()
+            client.set_current_values({ACCELERATIONS[1]: Datapoint(3.0)})  # wakes the reader to stop
+            reader.join(10)
+            runs[name] = responses[:-1]
+        assert runs["plain"] == [{ACCELERATIONS[0]: 1.0}, {ACCELERATIONS[1]: 1.0}, {ACCELERATIONS[2]: 1.0},
+                                 {ACCELERATIONS[0]: 2.0}]
+        assert runs["gathered"] == [dict.fromkeys(ACCELERATIONS, 1.0), {ACCELERATIONS[0]: 2.0}]
+
+
+def test_gathering_keeps_every_value_in_order() -> None:
+    from sdv_studio.broker.store import Datapoint, without_repeats
+
+    a, b = (1, CURRENT), (2, CURRENT)
+    values = [{a: 1}, {b: 2}, {a: 3}, {b: 4}, {a: 5, b: 6}]
+    points = [{key: Datapoint(("float", v), 0.0) for key, v in n.items()} for n in values]
+    assert [{k: p.value[1] for k, p in n.items()} for n in without_repeats(points)] == [
+        {a: 1, b: 2}, {a: 3, b: 4}, {a: 5, b: 6}]
+    assert points[0] == {a: Datapoint(("float", 1), 0.0)}  # the notifications given are left as they were
