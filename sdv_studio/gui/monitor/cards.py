@@ -77,6 +77,27 @@ class Sparkline(pg.PlotWidget):
         self.setYRange(low, high, padding=0)
 
 
+class SteadyLabel(QtWidgets.QLabel):
+    """A label whose width follows its widest text so far, never each text: a card's figures change
+    every second, and each change of a label's width re-laid out the card grid and resized every
+    sparkline (20 ms, the Monitor's longest stalls once the uptime gained a digit)."""
+
+    def __init__(self, text: str = "", widest: str = "") -> None:
+        """``widest``: a text as wide as the label's usually get, so it starts that wide."""
+        super().__init__(widest)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.setMinimumSize(self.sizeHint())  # as tall too: as many lines, with or without text
+        super().setText(text)
+
+    def setText(self, text: str) -> None:
+        if text == self.text():
+            return
+        super().setText(text)
+        wanted = self.sizeHint().width()
+        if wanted > self.minimumWidth():
+            self.setMinimumWidth(wanted)
+
+
 class DeviceCard(QtWidgets.QFrame):
     def __init__(self, state: DeviceState, color: str, app: str | None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -115,8 +136,8 @@ class DeviceCard(QtWidgets.QFrame):
         body.setHorizontalSpacing(12)
         body.setVerticalSpacing(2)
         what = "the app's" if app else "the device's"
-        self.cpu_caption = self._caption("CPU")
-        self.memory_caption = self._caption("Memory")
+        self.cpu_caption = self._caption("CPU", "CPU  <b>100.0 %</b>")
+        self.memory_caption = self._caption("Memory", "Memory  <b>1000 MB</b> of 1000")
         self.cpu = Sparkline(color, f"{state.name}: {what} CPU", from_zero=True)
         self.memory = Sparkline(color, f"{state.name}: {what} memory", from_zero=False)
         body.addWidget(self.cpu_caption, 0, 0)
@@ -124,7 +145,7 @@ class DeviceCard(QtWidgets.QFrame):
         body.addWidget(self.cpu, 1, 0)
         body.addWidget(self.memory, 1, 1)
         col.addLayout(body)
-        self.figures = QtWidgets.QLabel()
+        self.figures = SteadyLabel(widest=_figures_text(WIDE_FIGURES))
         self.figures.setObjectName("figure")
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.figures.setContentsMargins(14, 0, 0, 0)
@@ -132,8 +153,8 @@ class DeviceCard(QtWidgets.QFrame):
         col.addWidget(self.figures)
 
     @staticmethod
-    def _caption(text: str) -> QtWidgets.QLabel:
-        label = QtWidgets.QLabel(text)
+    def _caption(text: str, widest: str) -> QtWidgets.QLabel:
+        label = SteadyLabel(text, widest)
         label.setObjectName("muted")
         return label
 
@@ -192,8 +213,18 @@ class DeviceCard(QtWidgets.QFrame):
                 if latency and latency.p50 is not None else "–")
         errors = "–" if app.errors is None else str(app.errors)
         color = theme.current().error if app.errors else theme.current().text
-        cells = [("Restarts", str(app.restarts)), ("Uptime", duration(app.uptime)),
-                 ("Updates/s", number(app.signal_updates_per_second)),
-                 ("KUKSA errors", f"<span style='color: {color}'>{errors}</span>"), ("p50 / p95", pair)]
-        muted = theme.current().muted
-        return "&nbsp;&nbsp;&nbsp;".join(f"<span style='color: {muted}'>{k}</span> <b>{v}</b>" for k, v in cells)
+        return _figures_text([("Restarts", str(app.restarts)), ("Uptime", duration(app.uptime)),
+                              ("Updates/s", number(app.signal_updates_per_second)),
+                              ("KUKSA errors", f"<span style='color: {color}'>{errors}</span>"), ("p50 / p95", pair)])
+
+
+# Figures as wide as a card's usually get (an app up for most of an hour): the card starts that wide.
+WIDE_FIGURES = [("Restarts", "10"), ("Uptime", "59 min 59 s"), ("Updates/s", "100.0"), ("KUKSA errors", "10"),
+                ("p50 / p95", "10.0 / 10.0 ms")]
+
+
+def _figures_text(cells: list[tuple[str, str]]) -> str:
+    """The app's figures on two lines (on one, three cards side by side needed a very wide window)."""
+    muted = theme.current().muted
+    shown = [f"<span style='color: {muted}'>{k}</span> <b>{v}</b>" for k, v in cells]
+    return "&nbsp;&nbsp;&nbsp;".join(shown[:3]) + "<br>" + "&nbsp;&nbsp;&nbsp;".join(shown[3:])

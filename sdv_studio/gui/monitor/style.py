@@ -6,11 +6,13 @@ from __future__ import annotations
 import pyqtgraph as pg
 
 from sdv_studio.gui import theme
+from sdv_studio.gui.monitor.level_lines import LevelLines
 from sdv_studio.gui.qt import QtGui, QtWidgets
 
 # Told apart in both palettes and by most colour-blind eyes (Okabe-Ito first, then Tableau).
 DEVICE_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7f7f7f", "#bcbd22")
 # A state lane's values: soft fills with the text drawn over them.
+GRID_ALPHA = 0.12
 STATE_COLORS = ("#9ecae1", "#fdd0a2", "#a1d99b", "#dadaeb", "#fcbba1", "#c7e9c0", "#d9d9d9", "#fde0ef")
 
 
@@ -30,13 +32,14 @@ def quiet(plot: pg.PlotItem) -> None:
 
 
 def style_axes(plot: pg.PlotItem, grid: bool) -> None:
-    """The theme's colours; a faint grid across from the left axis (its values' levels) when ``grid``.
-    The left axis is painted from a cache: its text costs more to draw than the traces, and it
-    changes only when the values' range does (the time axis changes on every redraw)."""
+    """The theme's colours; faint lines across at the left axis's levels when ``grid``. The left
+    axis is painted from a cache: its text costs more to draw than the traces, and it changes only
+    when the values' range does (the time axis changes on every redraw)."""
     p = theme.current()
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(p.border))
         axis.setTextPen(pg.mkPen(p.muted))
     plot.getAxis("left").setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    plot.showGrid(x=False, y=grid, alpha=0.12)
+    if grid:
+        LevelLines(plot, p.border, GRID_ALPHA)

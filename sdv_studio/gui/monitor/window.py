@@ -167,6 +167,8 @@ class MonitorWindow(QtWidgets.QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.plots)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Only the plots in sight are drawn: the ones scrolled to are drawn as they come into view.
+        scroll.verticalScrollBar().valueChanged.connect(lambda _v: self._updates.now())
         plots.addWidget(scroll, 1)
         self.empty = QtWidgets.QLabel("Waiting for the devices' signals…")
         self.empty.setObjectName("muted")
@@ -218,16 +220,15 @@ class MonitorWindow(QtWidgets.QDialog):
         for device_id, card in self.cards.items():
             card.show_state(self.model.devices[device_id], self.model.app_metrics(device_id))
         self.status.setText(self._summary())
-        if self.paused:
-            return
-        # The span moves in steps of a 120th of it: between steps the time axis and every trace that
-        # got nothing new stay as drawn (their repaint is most of a redraw's cost).
-        step = self.window_seconds / SPAN_STEPS
-        end = math.ceil(self.clock() / step) * step
-        self.shown = (end - self.window_seconds, end)
+        if not self.paused:
+            # The span moves in steps of a 120th of it: between steps the time axis and every trace
+            # that got nothing new stay as drawn (their repaint is most of a redraw's cost).
+            step = self.window_seconds / SPAN_STEPS
+            end = math.ceil(self.clock() / step) * step
+            self.shown = (end - self.window_seconds, end)
         chosen = self.chosen()
         self.plots.show_signals(chosen, self.model)
-        self.plots.draw(self.model, *self.shown)
+        self.plots.draw(self.model, *self.shown, hold=self.paused)
         self.empty.setVisible(not chosen)
         self.empty.setText("Tick a signal to plot it." if self.model.paths else "Waiting for the devices' signals…")
         self.redrawn.emit()

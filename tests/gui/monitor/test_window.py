@@ -147,3 +147,26 @@ def test_a_stream_that_fails_says_why_and_goes_on_saying_it(fed, qtbot) -> None:
                     timeout=5000)
     qtbot.wait(600)  # redraws go on with the clock
     assert window.status.text().startswith("Monitoring stopped: metrics: the agent refused")
+
+
+def test_only_the_plots_in_sight_are_drawn_and_a_held_view_draws_a_plot_scrolled_to(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.qt import Qt
+
+    window, engine = fed
+    window.resize(1000, 640)  # room for two or three of the eight plots
+    paths = tuple(f"Vehicle.Acceleration.S{i}" for i in range(8))
+    now = time.time()
+    put(engine, LinkUp("d1"), Subscribed("d1", "127.0.0.1:55555", paths, ()),
+        *(SignalUpdate("d1", path, float(i), None, now) for i, path in enumerate(paths)))
+    qtbot.waitUntil(lambda: window.signal_list.count() == len(paths), timeout=5000)
+    for i in range(window.signal_list.count()):
+        window.signal_list.item(i).setCheckState(Qt.CheckState.Checked)
+    first, last = paths[0], paths[-1]
+    qtbot.waitUntil(lambda: len(curve(window, first, 0)[1]) > 0, timeout=5000)
+    qtbot.wait(600)  # redraws go on: the last plot, out of sight, is still not drawn
+    assert len(curve(window, last, 0)[1]) == 0
+    window.pause_btn.click()
+    bar = window.plots.parentWidget().parentWidget().verticalScrollBar()  # the plots' scroll area
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: list(curve(window, last, 0)[1])[:1] == [7.0], timeout=5000)
+    assert window.plots.plots[last].span == window.shown  # drawn with the span held
