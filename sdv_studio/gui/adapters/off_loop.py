@@ -1,10 +1,11 @@
 """An async stream run on an event loop of its own, in a thread, and taken on the GUI's loop in batches.
 
 The GUI's loop is Qt's (qasync), where every asyncio wake-up goes through Qt's event dispatch. A
-stream of many small messages (the Monitor's: 60 gRPC messages and 600 signal values a second from
-six devices, each hop through two queues) cost the GUI thread more in those wake-ups than in
-drawing, and its bursts stalled the window. Here the stream runs on a plain asyncio loop; what it
-yields waits in a list, and the GUI's loop is woken once for all that arrived within GATHER.
+stream of many small messages (the Monitor's: 600 signal values a second from six devices, in as
+many gRPC messages before the databroker gathered them, each through two queues) cost the GUI thread
+more in those wake-ups than in drawing, and its bursts stalled the window. Here the stream runs on
+a plain asyncio loop; what it yields waits in a list, and the GUI's loop is woken once for all that
+arrived within GATHER.
 
 The thread is started by the caller's thread, so it (and every connection it makes) lives in the
 caller's network namespace.
