@@ -71,7 +71,6 @@ async def batches(open_stream: Callable[[], AsyncGenerator[T, None]], name: str)
     waiting for it)."""
     mailbox: _Mailbox[T] = _Mailbox(asyncio.get_running_loop())
     loop = asyncio.new_event_loop()
-    task: asyncio.Task[None] | None = None
 
     async def pump() -> None:
         error: BaseException | None = None
@@ -89,13 +88,10 @@ async def batches(open_stream: Callable[[], AsyncGenerator[T, None]], name: str)
             error = exc
         mailbox.end(error)
 
-    started = threading.Event()
+    task = loop.create_task(pump())  # scheduled here, run once the thread runs the loop
 
     def run() -> None:
-        nonlocal task
         asyncio.set_event_loop(loop)
-        task = loop.create_task(pump())
-        started.set()
         try:
             loop.run_until_complete(task)
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -104,7 +100,6 @@ async def batches(open_stream: Callable[[], AsyncGenerator[T, None]], name: str)
             loop.close()
 
     threading.Thread(target=run, name=name, daemon=True).start()
-    started.wait()
     try:
         while True:
             await mailbox.arrived.wait()
@@ -117,6 +112,5 @@ async def batches(open_stream: Callable[[], AsyncGenerator[T, None]], name: str)
                     raise mailbox.error
                 return
     finally:
-        assert task is not None
         with contextlib.suppress(RuntimeError):  # the stream's loop has already closed
             loop.call_soon_threadsafe(task.cancel)

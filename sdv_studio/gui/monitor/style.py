@@ -12,8 +12,8 @@ from sdv_studio.gui.qt import QtGui, QtWidgets
 # Told apart in both palettes and by most colour-blind eyes (Okabe-Ito first, then Tableau).
 DEVICE_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7f7f7f", "#bcbd22")
 # A state lane's values: soft fills with the text drawn over them.
-GRID_ALPHA = 0.12
 STATE_COLORS = ("#9ecae1", "#fdd0a2", "#a1d99b", "#dadaeb", "#fcbba1", "#c7e9c0", "#d9d9d9", "#fde0ef")
+GRID_ALPHA = 0.12  # of the border colour: a number plot's level lines, seen without competing with traces
 
 
 def device_color(index: int) -> str:
