@@ -135,6 +135,14 @@ def _scheduled() -> tuple[float, float]:
     return int(ran) / 1e6, int(waited) / 1e6
 
 
+def _machine_ticks() -> tuple[int, int, int]:
+    """This machine's CPU time so far, in clock ticks over all cores: (all, busy, stolen by the
+    hypervisor) from /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return sum(fields), user + nice + system + irq + softirq, steal
+
+
 def _cpu_percent(pids: dict[str, list[int]], seconds: float) -> dict[str, float]:
     """% of one core each device's ``pids`` used together over ``seconds`` (waited here). A process
     that ends meanwhile (an agent session the monitor opened for one call) is left out: what it
@@ -225,6 +233,8 @@ class GuiFigures:
         self.updates = 0
         self.cpu = 0.0  # % of one core, the whole process
         self.main_thread_cpu = 0.0
+        self.machine_busy = 0.0  # % of all the machine's cores busy meanwhile (devices, GUI, anything)
+        self.machine_stolen = 0.0  # % of their time the hypervisor gave to other guests
         self.traces = 0
         # The same stream with no signal ticked (cards only): what the plots cost, told apart.
         self.unplotted_cpu = 0.0
@@ -317,11 +327,13 @@ def _watch_in_gui(rig: Rig, trust: HostKeyTrust, seconds: float) -> GuiFigures:
             window.redrawn.connect(drawn)
             stop = asyncio.Event()
             probing = asyncio.ensure_future(probe(stop, figures.stalls, figures.stall_causes))
-            cpu, thread, wall = time.process_time(), time.thread_time(), time.monotonic()
+            cpu, thread, wall, machine = time.process_time(), time.thread_time(), time.monotonic(), _machine_ticks()
             await asyncio.sleep(seconds)
             elapsed = time.monotonic() - wall
             figures.cpu = 100 * (time.process_time() - cpu) / elapsed
             figures.main_thread_cpu = 100 * (time.thread_time() - thread) / elapsed
+            ticks, busy, stolen = (after - before for after, before in zip(_machine_ticks(), machine, strict=True))
+            figures.machine_busy, figures.machine_stolen = 100 * busy / max(ticks, 1), 100 * stolen / max(ticks, 1)
             stop.set()
             await probing
             seen = window.plots.viewport().visibleRegion().boundingRect()
@@ -447,6 +459,8 @@ def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) 
     res.row("GUI event-loop stall, p99", f"{_percentile(gui.stalls, 0.99):.1f} ms", "", None)
     res.row(f"longest stall, no view open ({IDLE_SECONDS:g} s)", f"{max(gui.idle_stalls, default=0.0):.1f} ms",
             "(this machine's own)", None)
+    res.row(f"this machine's {os.cpu_count()} cores busy meanwhile", f"{gui.machine_busy:.0f} %",
+            f"(devices and GUI; stolen by the hypervisor {gui.machine_stolen:.1f} %)", None)
     res.row("GUI process CPU (SSH threads included)", f"{gui.cpu:.1f} % of a core",
             f"<= {GUI_CPU_TARGET:g} % of a core", gui.cpu <= GUI_CPU_TARGET)
     res.row("  of which the main thread", f"{gui.main_thread_cpu:.1f} % of a core", "", None)

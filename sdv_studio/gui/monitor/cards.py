@@ -4,6 +4,7 @@ restarts, uptime, signal updates per second, KUKSA errors and latency."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -51,7 +52,8 @@ class Sparkline(pg.PlotWidget):
         plot.setContentsMargins(0, 0, 0, 0)
         fill = pg.mkColor(color)
         fill.setAlpha(50)
-        self.curve = plot.plot(pen=pg.mkPen(color, width=1.5), fillLevel=0, brush=fill, connect="finite")
+        # One pixel: a wider smoothed line is stroked as an outline, most of a sparkline's paint.
+        self.curve = plot.plot(pen=pg.mkPen(color, width=1), fillLevel=0, brush=fill, connect="finite")
         self._drawn = -1
 
     def show_trace(self, trace: Trace) -> None:
@@ -174,15 +176,24 @@ class DeviceCard(QtWidgets.QFrame):
         self.figures.setText(self._figures(app))
 
     def _show_link(self, state: DeviceState, app: AppMetrics | None) -> None:
+        tip = ""
         if self.app is None:
             health, kind = ("device", "muted")
         elif state.metrics is None:
             health, kind = ("waiting", "muted")
         elif app is None:
             health, kind = ("not installed", "error")
+        elif state.link in ("down", "given-up"):  # the last health the device told, not a current one
+            health, kind = (f"was {app.status}", "muted")
+            said = time.strftime("%H:%M:%S", time.localtime(state.metrics.timestamp))
+            tip = f"The last health {state.name} reported, at {said}: it has not answered since"
         else:
             health, kind = (app.status, HEALTH.get(app.status, "muted"))
-        self._pill(self.health, health, kind, (app.health or {}).get("reason", "") if app else "")
+            tip = (app.health or {}).get("reason", "")
+        self._pill(self.health, health, kind, tip)
+        self._show_badge(state)
+
+    def _show_badge(self, state: DeviceState) -> None:
         if state.link == "connecting":
             self._pill(self.badge, "connecting…", "muted", "")
         elif state.link == "down":

@@ -152,6 +152,7 @@ class DeviceState:
     last_sample: float = 0.0  # the device's clock: samples up to here are in ``cpu`` and ``memory``
     last_heard: float = 0.0  # this machine's clock: when the device last answered or sent a value
     streaming: bool = False  # subscribed, and its databroker answers
+    version: int = 0  # counts the changes a card shows (all but signal values)
 
     @property
     def heard(self) -> bool:
@@ -196,6 +197,8 @@ class MonitorModel:
         if state is None:
             return
         self.changes += 1
+        if event.kind != "signal":
+            state.version += 1
         if event.kind not in ("link-down", "broker-down"):
             state.last_heard = self.clock()
         if event.kind == "signal":

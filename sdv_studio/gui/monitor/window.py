@@ -2,10 +2,12 @@
 the chosen signals plotted live, one trace per device; pause, a time window of 10 s to 15 min, any
 VSS path added, and what is on screen exported as CSV.
 
-Non-modal, like the log windows. The core's monitor runs as a task on the GUI's asyncio loop (qasync);
-each event only updates the model (``model.MonitorModel``), and the screen follows at most every
-``coalesce.INTERVAL_MS`` and, for the time axis to move on while nothing arrives, every TICK_MS:
-six devices sending ten signals at 10 Hz cost a dozen redraws a second, not 600.
+Non-modal, like the log windows. The core's monitor runs on a loop of its own and hands the GUI's
+loop its events in batches (``adapters.monitor``); each event only updates the model
+(``model.MonitorModel``), and the screen follows at most every ``coalesce.INTERVAL_MS`` and, for the
+time axis to move on while nothing arrives, every TICK_MS: six devices sending ten signals at 10 Hz
+cost ten redraws a second, not 600. A redraw gives at most CARDS_PER_REDRAW cards their news, so that
+no turn of the loop carries all of them on top of the plots.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ WINDOWS = (("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 300), ("15 min",
 DEFAULT_WINDOW = 60
 TICK_MS = 250
 SPAN_STEPS = 120
+# Cards given news in one redraw: the devices sample in step, and six cards with their sparklines at
+# once took 20 ms of the loop on top of the plots; the rest follow in the next redraws.
+CARDS_PER_REDRAW = 2
 PLOTTED_AT_FIRST = 6  # of the app's signals, ticked before the user chooses
 VSS_PATH = re.compile(r"Vehicle(\.[A-Za-z0-9_]+)+")
 CSV_HEADER = ("time", "device", "signal", "value", "databroker_time", "event")
@@ -64,6 +69,8 @@ class MonitorWindow(QtWidgets.QDialog):
         self._ticked: set[str] = set()
         self._listed: set[str] = set()
         self._drawn_changes = -1
+        self._cards_shown: dict[str, int] = {}  # per device, the state's version its card shows
+        self._card_turns = [d.id for d in devices]  # the card updated last at the end
         self._failure = ""  # why the stream ended, when it did
         self.shown = (0.0, 0.0)  # the time span the plots show
         col = QtWidgets.QVBoxLayout(self)
@@ -217,8 +224,7 @@ class MonitorWindow(QtWidgets.QDialog):
 
     def redraw(self) -> None:
         self._list_new_signals()
-        for device_id, card in self.cards.items():
-            card.show_state(self.model.devices[device_id], self.model.app_metrics(device_id))
+        self._show_cards()
         self.status.setText(self._summary())
         if not self.paused:
             # The span moves in steps of a 120th of it: between steps the time axis and every trace
@@ -232,6 +238,19 @@ class MonitorWindow(QtWidgets.QDialog):
         self.empty.setVisible(not chosen)
         self.empty.setText("Tick a signal to plot it." if self.model.paths else "Waiting for the devices' signals…")
         self.redrawn.emit()
+
+    def _show_cards(self) -> None:
+        """The news of at most CARDS_PER_REDRAW cards, those waiting longest first (a card
+        updated moves to the back)."""
+        stale = [d for d in self._card_turns if self._cards_shown.get(d) != self.model.devices[d].version]
+        for device_id in stale[:CARDS_PER_REDRAW]:
+            state = self.model.devices[device_id]
+            self.cards[device_id].show_state(state, self.model.app_metrics(device_id))
+            self._cards_shown[device_id] = state.version
+            self._card_turns.remove(device_id)
+            self._card_turns.append(device_id)
+        if len(stale) > CARDS_PER_REDRAW:
+            self._updates.request()
 
     def _list_new_signals(self) -> None:
         if self.model.changes == self._drawn_changes:

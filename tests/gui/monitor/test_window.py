@@ -86,6 +86,9 @@ def test_cards_and_plots_follow_the_events_and_a_dropped_link_leaves_a_gap(fed, 
     put(engine, LinkDown("d2", "no answer from the device for 5s", 2.0))
     qtbot.waitUntil(lambda: not window.cards["d2"].badge.isHidden(), timeout=5000)
     assert window.cards["d2"].badge.text() == "link down · retry in 2 s"
+    health = window.cards["d2"].health  # no longer what the device says: what it said last
+    assert health.text() == "was running" and health.property("kind") == "muted"
+    assert health.toolTip().startswith("The last health d2 reported, at ")
     assert "link down: d2" in window.status.text()
     qtbot.waitUntil(lambda: math.isnan(curve(window, LOW_BEAM, 1)[1][-1]), timeout=5000)
     # d2 is no longer drawn up to now; d1 still is, and keeps moving with the clock.
@@ -96,6 +99,7 @@ def test_cards_and_plots_follow_the_events_and_a_dropped_link_leaves_a_gap(fed, 
     put(engine, LinkUp("d2"), Subscribed("d2", "127.0.0.1:55555", (LOW_BEAM,), ()),
         SignalUpdate("d2", LOW_BEAM, True, None, time.time()))
     qtbot.waitUntil(lambda: window.cards["d2"].badge.isHidden(), timeout=5000)
+    assert window.cards["d2"].health.text() == "running"
     x, y = curve(window, LOW_BEAM, 1)
     assert np.isnan(y).any() and y[-1] == pytest.approx(0.7)  # the gap stays where it was; d2 is back on
 
@@ -170,3 +174,56 @@ def test_only_the_plots_in_sight_are_drawn_and_a_held_view_draws_a_plot_scrolled
     bar.setValue(bar.maximum())
     qtbot.waitUntil(lambda: list(curve(window, last, 0)[1])[:1] == [7.0], timeout=5000)
     assert window.plots.plots[last].span == window.shown  # drawn with the span held
+
+
+def test_ticking_a_signal_keeps_the_plots_already_shown_and_unticking_removes_only_its_own(fed, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.qt import Qt
+
+    window, engine = fed
+    paths = tuple(f"Vehicle.Acceleration.S{i}" for i in range(3))
+    now = time.time()
+    put(engine, LinkUp("d1"), Subscribed("d1", "127.0.0.1:55555", paths, ()),
+        *(SignalUpdate("d1", path, float(i), None, now) for i, path in enumerate(paths)))
+    qtbot.waitUntil(lambda: list(window.plots.plots) == list(paths), timeout=5000)  # the first ones, ticked
+    items = {path: window.plots.plots[path].item for path in paths}
+    window.signal_list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert list(window.plots.plots) == [paths[0], paths[2]]
+    assert [p.item for p in window.plots.plots.values()] == [items[paths[0]], items[paths[2]]]
+    assert window.plots.plots[paths[2]].item.getAxis("bottom").isVisible()  # the time axis under the last
+    window.signal_list.item(1).setCheckState(Qt.CheckState.Checked)
+    assert list(window.plots.plots) == list(paths)  # back in the list's order, a new plot for the middle one
+    assert window.plots.plots[paths[1]].item is not items[paths[1]]
+    assert window.plots.plots[paths[0]].item is items[paths[0]] and window.plots.plots[paths[2]].item is items[paths[2]]
+    assert not window.plots.plots[paths[0]].item.getAxis("bottom").isVisible()
+    qtbot.waitUntil(lambda: list(curve(window, paths[1], 0)[1])[:1] == [1.0], timeout=5000)
+
+
+def test_cards_take_their_news_a_few_per_redraw_and_none_is_left_behind(qtbot, qt_loop) -> None:  # type: ignore[no-untyped-def]
+    from sdv_studio.gui.monitor.window import CARDS_PER_REDRAW
+
+    devices = [Device(id=f"d{i}", name=f"d{i}", ip=f"10.99.0.{i}") for i in range(1, 7)]
+    window = MonitorWindow(devices, "blinker", HandFed())
+    qtbot.addWidget(window)
+    now = time.time()
+    for device in devices:
+        window.model.take(MetricsSample(device.id, metrics(device.id, now, [(now - 1, 3.0, 31 * 2**20)])))
+    window.redraw()
+    shown = [d.id for d in devices if window.cards[d.id].health.text() == "running"]
+    assert shown == ["d1", "d2"] and CARDS_PER_REDRAW == 2
+    qtbot.waitUntil(lambda: all(window.cards[d.id].health.text() == "running" for d in devices), timeout=5000)
+    # A card updated moves to the back: news that keeps coming for two cards does not hold back a third.
+    def news(device_id: str, t: float, cpu: float) -> None:
+        window.model.take(MetricsSample(device_id, metrics(device_id, t, [(t - 1, cpu, 31 * 2**20)])))
+
+    def cpu(device_id: str) -> str:
+        return window.cards[device_id].cpu_caption.text()
+
+    for device_id in ("d3", "d4", "d5"):
+        news(device_id, now + 1, 5.0)
+    window.redraw()
+    assert [cpu(d) for d in ("d3", "d4", "d5")] == ["CPU  <b>5.0 %</b>"] * 2 + ["CPU  <b>3.0 %</b>"]
+    for device_id in ("d3", "d4"):
+        news(device_id, now + 2, 7.0)
+    window.redraw()
+    assert [cpu(d) for d in ("d3", "d4", "d5")] == ["CPU  <b>7.0 %</b>", "CPU  <b>5.0 %</b>", "CPU  <b>5.0 %</b>"]
+    window.close()
