@@ -117,6 +117,12 @@ async def roll_back(device: DeviceRef, trust: HostKeyTrust, timeout: float, name
     return await state_after_cancel(device, trust, timeout, name, settle=0)
 
 
+async def unstage(device: DeviceRef, trust: HostKeyTrust, timeout: float, name: str) -> DeviceState:
+    """Cancel ``name``'s staged release (what runs is untouched); then what ``status`` says the device runs."""
+    await cancel_staged(device, trust, timeout, name)
+    return await state_after_cancel(device, trust, timeout, name, settle=0)
+
+
 def _containers(engine: docker.DockerClient, name: str) -> list[Container]:
     found: list[Container] = engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={name}"})
     return found

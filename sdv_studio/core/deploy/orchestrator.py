@@ -107,6 +107,9 @@ class DeviceTask:
     # Switches the device back to the version it ran before (when its wave stops the rollout), and
     # says what it then runs.
     roll_back: Callable[[], Awaitable[DeviceState]] | None = None
+    # The same for a device that staged the new version (a scheduled update): cancels the staged
+    # release, which would otherwise start later on its own, and says what the device runs.
+    unstage: Callable[[], Awaitable[DeviceState]] | None = None
 
 
 def new_deployment_id() -> str:
@@ -260,19 +263,27 @@ class DeploymentRun:
 
     async def _roll_back(self, index: int, row: DeviceDeployment) -> None:
         task = self._tasks[row.device_id]
-        if task.roll_back is None:
+        undo = task.unstage if row.staged else task.roll_back
+        if undo is None:
             return
         try:
             async with _lock_for(task.lock_key):
-                state = await task.roll_back()
-        except Exception as exc:  # the device keeps the new version, and its row says why
+                state = await undo()
+        except Exception as exc:  # the device keeps the new version (or its staged request), and its row says why
             if not isinstance(exc, DeployError):
                 log.exception("deployment %s: rolling back device %s", self.deployment_id, row.device_id)
-            await self._update(row.device_id, None, row.status, f"{row.message}; rolling back with wave {index} "
+            what = "cancelling its staged release" if row.staged else "rolling back"
+            await self._update(row.device_id, None, row.status, f"{row.message}; {what} with wave {index} "
                                                                 f"failed: {exc}")
             return
-        row.rolled_back = True
         row.version = state.version
+        if row.staged:  # it never left the version it ran: nothing to roll back, nothing left to start
+            row.staged = False
+            row.error = f"staged release cancelled because wave {index} failed"
+            await self._update(row.device_id, None, "error",
+                               f"Staged release cancelled with wave {index}: {state.summary}")
+            return
+        row.rolled_back = True
         row.error = f"rolled back because wave {index} failed"
         await self._update(row.device_id, None, "error", f"Rolled back with wave {index}: {state.summary}")
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import partial
 
 from sdv_studio.core.defaults import DEPLOY_CONCURRENCY
-from sdv_studio.core.deploy.app_control import roll_back, state_after_cancel
+from sdv_studio.core.deploy.app_control import roll_back, state_after_cancel, unstage
 from sdv_studio.core.deploy.device_ref import DeviceRef
 from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.orchestrator import DeploymentRun, DeviceTask, new_deployment_id
@@ -55,7 +55,8 @@ def start_deployment(
     tasks = [DeviceTask(d.device_id, d.target.label, make_job(d.target, trust, package, _for_device(options, d)),
                         after_cancel=partial(state_after_cancel, d, trust, options.connect_timeout, package.name,
                                              settle),
-                        roll_back=partial(roll_back, d, trust, options.connect_timeout, package.name))
+                        roll_back=partial(roll_back, d, trust, options.connect_timeout, package.name),
+                        unstage=partial(unstage, d, trust, options.connect_timeout, package.name))
              for d in devices]
     return DeploymentRun(deployment, tasks, records or DeploymentRecords(), concurrency, plan).start()
 

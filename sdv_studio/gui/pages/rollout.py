@@ -81,7 +81,8 @@ class RolloutForm(QtWidgets.QWidget):
 
         self.rollback_wave = QtWidgets.QCheckBox("Roll back the failed wave")
         self.rollback_wave.setToolTip("When a wave stops the rollout, its devices that did update go back "
-                                      "to the version they ran before")
+                                      "to the version they ran before (a scheduled update staged on them is "
+                                      "cancelled)")
         self.preview = QtWidgets.QLabel()
         self.preview.setObjectName("muted")
         self.preview.setWordWrap(True)

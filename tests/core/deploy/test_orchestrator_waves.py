@@ -31,15 +31,18 @@ def _deployment(device_ids: list[str]) -> Deployment:
 class Fleet:
     """Fake devices: which were started, in what order, how many at once, and which were rolled back."""
 
-    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+    def __init__(self, failing: frozenset[str] = frozenset(), staging: frozenset[str] = frozenset()) -> None:
         self.failing = failing
+        self.staging = staging  # devices that stage the new version (a scheduled update) instead of starting it
         self.started: list[str] = []
         self.rolled_back: list[str] = []
+        self.unstaged: list[str] = []
         self.active = 0
         self.peak = 0
 
     def tasks(self, device_ids: list[str]) -> list[DeviceTask]:
-        return [DeviceTask(d, d, self._job(d), roll_back=self._roll_back(d)) for d in device_ids]
+        return [DeviceTask(d, d, self._job(d), roll_back=self._roll_back(d), unstage=self._unstage(d))
+                for d in device_ids]
 
     def _job(self, device_id: str) -> DeviceJob:
         async def job(r: StepReporter) -> JobOutcome:
@@ -50,7 +53,7 @@ class Fleet:
             self.active -= 1
             if device_id in self.failing:
                 raise DeployError("not healthy within 30s: app exited")
-            return JobOutcome(runtime="native", previous_version="1.0.0")
+            return JobOutcome(runtime="native", previous_version="1.0.0", staged=device_id in self.staging)
         return job
 
     def _roll_back(self, device_id: str) -> Callable[[], Awaitable[DeviceState]]:
@@ -60,6 +63,12 @@ class Fleet:
             self.rolled_back.append(device_id)
             return DeviceState("1.0.0", "the device runs demo 1.0.0 (running)")
         return roll_back
+
+    def _unstage(self, device_id: str) -> Callable[[], Awaitable[DeviceState]]:
+        async def unstage() -> DeviceState:
+            self.unstaged.append(device_id)
+            return DeviceState("1.0.0", "the device runs demo 1.0.0 (running)")
+        return unstage
 
 
 async def _run(fleet: Fleet, devices: list[str], plan: WavePlan, tmp_path: Path,
@@ -129,6 +138,20 @@ async def test_rollback_wave_rolls_the_failed_waves_successful_devices_back(tmp_
     assert stuck.message.endswith("rolling back with wave 1 failed: stuck has no earlier release to roll back to")
     assert result.device("later").status == "skipped"
     assert [(w.status, w.failed) for w in result.waves or []] == [("failed", 1), ("skipped", 0)]
+
+
+async def test_rollback_wave_cancels_what_a_scheduled_update_staged_instead_of_rolling_back(tmp_path: Path) -> None:
+    # A staged device still runs the version before: a rollback would switch it to the one before
+    # that, and leave the staged release to start on its own later.
+    fleet = Fleet(failing=frozenset({"bad"}), staging=frozenset({"waiting", "bad"}))
+    plan = WavePlan(parse_waves("2,100%"), rollback_wave=True)
+    result, _ = await _run(fleet, ["waiting", "bad", "later"], plan, tmp_path)
+    assert fleet.unstaged == ["waiting"] and fleet.rolled_back == []
+    row = result.device("waiting")
+    assert (row.status, row.staged, row.rolled_back, row.version) == ("error", False, False, "1.0.0")
+    assert row.message == "Staged release cancelled with wave 1: the device runs demo 1.0.0 (running)"
+    assert row.error == "staged release cancelled because wave 1 failed"
+    assert result.device("later").status == "skipped"
 
 
 async def test_a_cancel_during_the_pause_ends_it_and_cancels_the_waiting_waves(tmp_path: Path) -> None:

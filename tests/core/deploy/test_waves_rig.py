@@ -1,18 +1,23 @@
 """What issue 18's waves must show, on the rig: with ``--waves 1,100%``, a first device that fails its
 health gate stops the rollout and the other five are skipped, untouched (their v1 still running,
 nothing uploaded, no new release); with the cause removed, all six run v2 and the waves are in the result.
-And ``--rollback-wave`` takes a failed wave's healthy devices back to the version before."""
+And ``--rollback-wave`` takes a failed wave's healthy devices back to the version before, and cancels
+what a scheduled update staged on them (which would otherwise start later on its own)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sdv_studio.core.deploy import start_deployment
+from sdv_studio.core.deploy.options import DeployOptions
 from sdv_studio.core.deploy.package_file import PackageFile
 from sdv_studio.core.deploy.records import DeploymentRecords
+from sdv_studio.core.deploy.schedule import Schedule
 from sdv_studio.core.deploy.waves import WavePlan, parse_waves
 from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.deployment import Deployment
@@ -42,9 +47,10 @@ if __name__ == "__main__":
 
 
 def deploy_in_waves(rig: Rig, devices: list[Device], package: PackageFile, trust: HostKeyTrust,
-                    records: DeploymentRecords, waves: str, rollback_wave: bool = False) -> Deployment:
+                    records: DeploymentRecords, waves: str, rollback_wave: bool = False,
+                    options: DeployOptions = FAST) -> Deployment:
     async def go() -> Deployment:
-        run = start_deployment(package, [ref(rig, d) for d in devices], trust, FAST, records=records,
+        run = start_deployment(package, [ref(rig, d) for d in devices], trust, options, records=records,
                                plan=WavePlan(parse_waves(waves), rollback_wave=rollback_wave))
         return await run.wait()
 
@@ -119,3 +125,34 @@ def test_rollback_wave_takes_the_failed_waves_healthy_devices_back_to_v1(
         [app] = agent_status(device, "wavy")["apps"]
         assert (app["version"], app["status"]) == ("1.0.0", "running"), (device.name, app)
         device.stop_sdv_apps()
+
+
+def test_rollback_wave_cancels_what_a_scheduled_update_staged_and_leaves_v1_running(
+    rig: Rig, trust: HostKeyTrust, tmp_path: Path
+) -> None:
+    waiting, unplugged = rig["d5"], rig["d6"]
+    records = DeploymentRecords(tmp_path / "records")
+    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
+    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
+    waiting.stop_sdv_apps()
+    (waiting.home / MARKER).unlink(missing_ok=True)
+    result, _ = deploy(rig, [waiting], v1, trust, records)
+    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    before = agent_status(waiting, "wavy")["apps"][0]["pid"]
+
+    # A window hours away: the staged release waits on the device, and would start there on its own.
+    start = time.localtime(time.time() + 3 * 3600)
+    window = Schedule(window=f"{start.tm_hour:02d}:00-{start.tm_hour:02d}:30")
+    unplugged.link(False)  # the wave's other device cannot be reached: the wave fails
+    try:
+        rolled = deploy_in_waves(rig, [waiting, unplugged], v2, trust, records, "2", rollback_wave=True,
+                                 options=replace(FAST, schedule=window, connect_timeout=5.0))
+    finally:
+        unplugged.link(True)
+    assert rolled.device("d6").status == "error"
+    row = rolled.device("d5")
+    assert (row.status, row.staged, row.rolled_back, row.version) == ("error", False, False, "1.0.0"), row.message
+    assert row.message == "Staged release cancelled with wave 1: the device runs wavy 1.0.0 (running)"
+    [app] = agent_status(waiting, "wavy")["apps"]
+    assert (app["version"], app["status"], app["pid"], app.get("staged")) == ("1.0.0", "running", before, None), app
+    waiting.stop_sdv_apps()
