@@ -423,8 +423,7 @@ def main() -> int:
         print("scan/deploy stall: skipped (the rig needs root; or --no-rig given)")
     with tempfile.TemporaryDirectory() as home:
         os.environ["SDV_STUDIO_HOME"] = home
-        from sdv_studio.gui.adapters import preload
-        from sdv_studio.gui.app import create_app
+        from sdv_studio.gui.app import create_app, load_engines
         from sdv_studio.gui.executor import DaemonExecutor
         from sdv_studio.gui.qt import qasync
 
@@ -435,7 +434,7 @@ def main() -> int:
         executor = DaemonExecutor()
         loop.set_default_executor(executor)
         # As run_app does: the engines' libraries load in the background, not on the loop.
-        threading.Thread(target=preload, daemon=True).start()
+        threading.Thread(target=load_engines, daemon=True).start()
         with loop:
             results = loop.run_until_complete(measure(use_rig, args.fleet, args.fleet_only))
         executor.shutdown(wait=False)

@@ -135,6 +135,17 @@ def _scheduled() -> tuple[float, float]:
     return int(ran) / 1e6, int(waited) / 1e6
 
 
+def _python_speed() -> tuple[float, float]:
+    """ms a fixed pure-Python loop takes, fastest and slowest of three: how fast this machine runs
+    the GUI's kind of work just now (the same code took from 32 to 78 ms within one session here)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        times.append(1000 * (time.perf_counter() - started))
+    return min(times), max(times)
+
+
 def _machine_ticks() -> tuple[int, int, int]:
     """This machine's CPU time so far, in clock ticks over all cores: (all, busy, stolen by the
     hypervisor) from /proc/stat."""
@@ -235,6 +246,7 @@ class GuiFigures:
         self.main_thread_cpu = 0.0
         self.machine_busy = 0.0  # % of all the machine's cores busy meanwhile (devices, GUI, anything)
         self.machine_stolen = 0.0  # % of their time the hypervisor gave to other guests
+        self.speed = (0.0, 0.0)  # _python_speed() right after the measurement, the stream still on
         self.traces = 0
         # The same stream with no signal ticked (cards only): what the plots cost, told apart.
         self.unplotted_cpu = 0.0
@@ -261,7 +273,7 @@ def _watch_in_gui(rig: Rig, trust: HostKeyTrust, seconds: float) -> GuiFigures:
     """The Monitor view on every device for ``seconds``, every signal ticked, once all stream."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from sdv_studio.gui.adapters.discovery import Device as GuiDevice
-    from sdv_studio.gui.app import create_app, event_loop
+    from sdv_studio.gui.app import create_app, event_loop, load_engines
     from sdv_studio.gui.monitor.window import MonitorWindow
     from sdv_studio.gui.qt import Qt
     from sdv_studio.gui.running_tasks import RunningTasks
@@ -272,6 +284,7 @@ def _watch_in_gui(rig: Rig, trust: HostKeyTrust, seconds: float) -> GuiFigures:
     figures = GuiFigures()
     app = create_app([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)
+    load_engines()  # as the app does behind its first window, long before a Monitor opens
 
     async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -336,6 +349,7 @@ def _watch_in_gui(rig: Rig, trust: HostKeyTrust, seconds: float) -> GuiFigures:
             figures.machine_busy, figures.machine_stolen = 100 * busy / max(ticks, 1), 100 * stolen / max(ticks, 1)
             stop.set()
             await probing
+            figures.speed = _python_speed()
             seen = window.plots.viewport().visibleRegion().boundingRect()
             figures.traces = len(window.model.devices) * sum(
                 plot.item.sceneBoundingRect().toAlignedRect().intersects(seen) for plot in window.plots.plots.values())
@@ -386,7 +400,8 @@ class Results:
             print(f"{what:<{width}}{measured:>20}  {target:<{aim}}{verdict}")
 
 
-def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) -> Results:
+def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace,
+          speed: tuple[float, float]) -> Results:
     trust = HostKeyTrust(KnownHosts(work / "known_hosts"), accept_new=True)
     devices = rig.working()
     t0 = time.perf_counter()
@@ -461,6 +476,8 @@ def bench(rig: Rig, package: PackageFile, work: Path, args: argparse.Namespace) 
             "(this machine's own)", None)
     res.row(f"this machine's {os.cpu_count()} cores busy meanwhile", f"{gui.machine_busy:.0f} %",
             f"(devices and GUI; stolen by the hypervisor {gui.machine_stolen:.1f} %)", None)
+    res.row("a fixed Python loop, right after", f"{gui.speed[0]:.0f}-{gui.speed[1]:.0f} ms",
+            f"({speed[0]:.0f}-{speed[1]:.0f} ms before the rig was built: this machine's speed)", None)
     res.row("GUI process CPU (SSH threads included)", f"{gui.cpu:.1f} % of a core",
             f"<= {GUI_CPU_TARGET:g} % of a core", gui.cpu <= GUI_CPU_TARGET)
     res.row("  of which the main thread", f"{gui.main_thread_cpu:.1f} % of a core", "", None)
@@ -489,12 +506,13 @@ def main() -> int:
         package = PackageFile(result.path)
         assert result.manifest["signals"] == sorted(SIGNALS), result.manifest["signals"]
         broker_bundle("3.11", "x86_64")
+        speed = _python_speed()
         t0 = time.perf_counter()
         rig = Rig.build(SPECS)
         try:
             print(f"rig of {len(SPECS)} devices up in {time.perf_counter() - t0:.1f} s ({rig.tag}); "
                   f"login {LOGIN_USER}", flush=True)
-            res = bench(rig, package, work, args)
+            res = bench(rig, package, work, args, speed)
         finally:
             rig.teardown()
     res.print()

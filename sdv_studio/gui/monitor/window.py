@@ -6,14 +6,16 @@ Non-modal, like the log windows. The core's monitor runs on a loop of its own an
 loop its events in batches (``adapters.monitor``); each event only updates the model
 (``model.MonitorModel``), and the screen follows at most every ``coalesce.INTERVAL_MS`` and, for the
 time axis to move on while nothing arrives, every TICK_MS: six devices sending ten signals at 10 Hz
-cost ten redraws a second, not 600. A redraw gives at most CARDS_PER_REDRAW cards their news, so that
-no turn of the loop carries all of them on top of the plots.
+cost ten redraws a second, not 600. The cards take their news in turns of their own, between the
+plots' redraws, at most CARDS_PER_TURN cards a turn: no turn of the loop carries them all, or them
+and the plots.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import html
 import math
 import re
@@ -33,13 +35,18 @@ from sdv_studio.gui.qt import Qt, QtCore, QtWidgets, Signal
 from sdv_studio.gui.widgets.coalesce import Coalescer
 from sdv_studio.gui.widgets.common import Card, Field, button
 
+# pyqtgraph and numpy load with the first Monitor: their ~36,000 objects live as long as the app
+# too, out of the garbage collector's full collections like the engines' (app.load_engines).
+gc.freeze()
+
 WINDOWS = (("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 300), ("15 min", 900))
 DEFAULT_WINDOW = 60
 TICK_MS = 250
 SPAN_STEPS = 120
-# Cards given news in one redraw: the devices sample in step, and six cards with their sparklines at
-# once took 20 ms of the loop on top of the plots; the rest follow in the next redraws.
-CARDS_PER_REDRAW = 2
+# Cards given news in one turn of the loop: the devices sample in step, and six cards with their
+# sparklines at once took 20 ms of the loop, on top of the plots; the rest follow in the next turns.
+CARDS_PER_TURN = 2
+CARD_TURN_MS = 40  # after a redraw of the plots (at most every coalesce.INTERVAL_MS): halfway to the next
 PLOTTED_AT_FIRST = 6  # of the app's signals, ticked before the user chooses
 VSS_PATH = re.compile(r"Vehicle(\.[A-Za-z0-9_]+)+")
 CSV_HEADER = ("time", "device", "signal", "value", "databroker_time", "event")
@@ -85,6 +92,8 @@ class MonitorWindow(QtWidgets.QDialog):
         self._updates = Coalescer(self.redraw, self)
         self._tick = QtCore.QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self._updates.request)
+        self._card_turn = QtCore.QTimer(self, singleShot=True, interval=CARD_TURN_MS)
+        self._card_turn.timeout.connect(self.show_cards)
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -224,7 +233,8 @@ class MonitorWindow(QtWidgets.QDialog):
 
     def redraw(self) -> None:
         self._list_new_signals()
-        self._show_cards()
+        if self._stale_cards() and not self._card_turn.isActive():
+            self._card_turn.start()
         self.status.setText(self._summary())
         if not self.paused:
             # The span moves in steps of a 120th of it: between steps the time axis and every trace
@@ -239,18 +249,22 @@ class MonitorWindow(QtWidgets.QDialog):
         self.empty.setText("Tick a signal to plot it." if self.model.paths else "Waiting for the devices' signals…")
         self.redrawn.emit()
 
-    def _show_cards(self) -> None:
-        """The news of at most CARDS_PER_REDRAW cards, those waiting longest first (a card
-        updated moves to the back)."""
-        stale = [d for d in self._card_turns if self._cards_shown.get(d) != self.model.devices[d].version]
-        for device_id in stale[:CARDS_PER_REDRAW]:
+    def _stale_cards(self) -> list[str]:
+        """The devices whose cards have news to show, those waiting longest first."""
+        return [d for d in self._card_turns if self._cards_shown.get(d) != self.model.devices[d].version]
+
+    def show_cards(self) -> None:
+        """The news of at most CARDS_PER_TURN cards, those waiting longest first (a card updated
+        moves to the back); another turn follows for the rest."""
+        stale = self._stale_cards()
+        for device_id in stale[:CARDS_PER_TURN]:
             state = self.model.devices[device_id]
             self.cards[device_id].show_state(state, self.model.app_metrics(device_id))
             self._cards_shown[device_id] = state.version
             self._card_turns.remove(device_id)
             self._card_turns.append(device_id)
-        if len(stale) > CARDS_PER_REDRAW:
-            self._updates.request()
+        if len(stale) > CARDS_PER_TURN:
+            self._card_turn.start()
 
     def _list_new_signals(self) -> None:
         if self.model.changes == self._drawn_changes:
@@ -340,6 +354,7 @@ class MonitorWindow(QtWidgets.QDialog):
 
     def _stop(self) -> None:
         self._tick.stop()
+        self._card_turn.stop()
         if self._task is not None:
             self._task.cancel()
 
