@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import sys
+from collections.abc import Awaitable
 
 from rich.live import Live
 
@@ -21,6 +23,10 @@ from sdv_studio.core.ssh.trust import HostKeyTrust
 from sdv_studio.models.package import check_name
 
 REFRESH_PER_SECOND = 4
+# After Ctrl-C, at most this long to close the devices' connections: a close that waits on something
+# that never comes must not hang the terminal. Past it, every thread's stack goes to stderr (where it
+# waited) and the process exits with status 1.
+CLOSE_SECONDS = 10.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +54,17 @@ def run_monitor(args: argparse.Namespace) -> int:
     devices, trust = resolve_or_exit(args), host_key_trust(args)
     show = _json_lines if args.json else (_table if sys.stdout.isatty() else _lines)
     with contextlib.suppress(KeyboardInterrupt):  # the way a monitor ends: not a failure
-        asyncio.run(show(devices, trust, watch))
+        asyncio.run(_until_interrupted(show(devices, trust, watch)))
+    faulthandler.cancel_dump_traceback_later()
     return EXIT_OK
+
+
+async def _until_interrupted(shown: Awaitable[None]) -> None:
+    try:
+        await shown
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this, then closes what is left
+        faulthandler.dump_traceback_later(CLOSE_SECONDS, exit=True)
+        raise
 
 
 async def _json_lines(devices: list[DeviceRef], trust: HostKeyTrust, watch: Watch) -> None:

@@ -89,3 +89,30 @@ def test_metrics_and_monitor_of_an_app_on_this_computer(local_target_home: Path)
     assert app["signalUpdatesSent"] == 1 and app["signalUpdatesReceived"] == 4 and app["errors"] == 0
     assert app["signal_updates"] == 5 and app["kuksaCalls"] >= 2  # connecting asks the server's info; the set
     assert table.returncode == 0 and "speed-watch" in table.stdout and "running" in table.stdout
+
+
+HANGING_CLOSE = """
+import asyncio, contextlib, time
+from sdv_studio.cli import monitor_cmd
+monitor_cmd.CLOSE_SECONDS = 1.0
+
+async def shown():
+    await asyncio.to_thread(time.sleep, 60)  # what closing waits for: asyncio.run joins this thread
+
+print("watching", flush=True)
+with contextlib.suppress(KeyboardInterrupt):
+    asyncio.run(monitor_cmd._until_interrupted(shown()))
+"""
+
+
+def test_a_close_that_hangs_after_ctrl_c_ends_within_its_bound_and_says_where_it_waited() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", HANGING_CLOSE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+    assert proc.stdout is not None and proc.stdout.readline() == "watching\n"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    began = time.monotonic()
+    _out, err = proc.communicate(timeout=30)  # without the bound: the 60 s the thread sleeps
+    assert time.monotonic() - began < 20 and proc.returncode == 1
+    # Where it waited: asyncio.run's close, joining the thread that never ends.
+    assert err.startswith("Timeout (0:00:01)!") and "in _do_shutdown" in err and "runners.py" in err, err
