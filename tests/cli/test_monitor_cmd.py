@@ -38,11 +38,19 @@ def test_a_device_that_cannot_be_reached_fails_metrics(tmp_path: Path) -> None:
     assert "127.0.0.1:1: " in done.stderr and "Traceback" not in done.stderr
 
 
+def ctrl_c_default() -> None:
+    """For a child the test interrupts: SIGINT handled as in a terminal's foreground program. A job
+    started in the background by a script (``cmd &``, nohup) inherits SIGINT ignored, and so would
+    every process the test starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _monitor(home: Path, port: int, seconds: float) -> list[dict[str, Any]]:
     """`monitor --json` for a while, Speed set meanwhile, then Ctrl-C: its lines."""
     env = dict(os.environ, SDV_STUDIO_HOME=str(home / "studio"))
     proc = subprocess.Popen([sys.executable, "-m", "sdv_studio", "monitor", "speed-watch", "--device", "local",
-                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+                            preexec_fn=ctrl_c_default)
     try:
         time.sleep(seconds / 2)
         with VSSClient("127.0.0.1", port) as client:
@@ -107,7 +115,7 @@ with contextlib.suppress(KeyboardInterrupt):
 
 def test_a_close_that_hangs_after_ctrl_c_ends_within_its_bound_and_says_where_it_waited() -> None:
     proc = subprocess.Popen([sys.executable, "-c", HANGING_CLOSE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO)
+                            text=True, cwd=REPO, preexec_fn=ctrl_c_default)
     assert proc.stdout is not None and proc.stdout.readline() == "watching\n"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
