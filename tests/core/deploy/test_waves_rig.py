@@ -58,20 +58,27 @@ def deploy_in_waves(rig: Rig, devices: list[Device], package: PackageFile, trust
         return asyncio.run(go())
 
 
+def wavy_v1_running(rig: Rig, devices: list[Device], trust: HostKeyTrust,
+                    tmp_path: Path) -> tuple[DeploymentRecords, PackageFile]:
+    """wavy 1.0.0 running on ``devices``, none of them refusing it: the records it went into, and
+    wavy 2.0.0 to deploy next."""
+    records = DeploymentRecords(tmp_path / "records")
+    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
+    for device in devices:
+        device.stop_sdv_apps()
+        (device.home / MARKER).unlink(missing_ok=True)
+    result, _ = deploy(rig, devices, v1, trust, records)
+    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    return records, build(tmp_path, WAVY, "wavy", "2.0.0")
+
+
 def test_a_first_wave_that_fails_its_health_gate_leaves_the_other_five_untouched(
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
     devices = rig.working()
     assert len(devices) == 6
     first, rest = devices[0], devices[1:]
-    records = DeploymentRecords(tmp_path / "records")
-    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
-    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
-    for device in devices:
-        device.stop_sdv_apps()
-        (device.home / MARKER).unlink(missing_ok=True)
-    result, _ = deploy(rig, devices, v1, trust, records)
-    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    records, v2 = wavy_v1_running(rig, devices, trust, tmp_path)
     before = {d.name: footprint(d, "wavy") for d in rest}
     assert all(f["version"] == "1.0.0" and f["status"] == "running" for f in before.values()), before
 
@@ -103,14 +110,7 @@ def test_rollback_wave_takes_the_failed_waves_healthy_devices_back_to_v1(
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
     healthy, refusing = rig["d5"], rig["d6"]
-    records = DeploymentRecords(tmp_path / "records")
-    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
-    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
-    for device in (healthy, refusing):
-        device.stop_sdv_apps()
-        (device.home / MARKER).unlink(missing_ok=True)
-    result, _ = deploy(rig, [healthy, refusing], v1, trust, records)
-    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    records, v2 = wavy_v1_running(rig, [healthy, refusing], trust, tmp_path)
 
     (refusing.home / MARKER).touch()
     try:
@@ -131,13 +131,7 @@ def test_rollback_wave_cancels_what_a_scheduled_update_staged_and_leaves_v1_runn
     rig: Rig, trust: HostKeyTrust, tmp_path: Path
 ) -> None:
     waiting, unplugged = rig["d5"], rig["d6"]
-    records = DeploymentRecords(tmp_path / "records")
-    v1 = build(tmp_path, WAVY, "wavy", "1.0.0")
-    v2 = build(tmp_path, WAVY, "wavy", "2.0.0")
-    waiting.stop_sdv_apps()
-    (waiting.home / MARKER).unlink(missing_ok=True)
-    result, _ = deploy(rig, [waiting], v1, trust, records)
-    assert result.status == "completed", [(d.device_id, d.message) for d in result.devices]
+    records, v2 = wavy_v1_running(rig, [waiting], trust, tmp_path)
     before = agent_status(waiting, "wavy")["apps"][0]["pid"]
 
     # A window hours away: the staged release waits on the device, and would start there on its own.
