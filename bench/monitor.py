@@ -137,7 +137,7 @@ def _scheduled() -> tuple[float, float]:
 
 def _python_speed() -> tuple[float, float]:
     """ms a fixed pure-Python loop takes, fastest and slowest of three: how fast this machine runs
-    the GUI's kind of work just now (the same code took from 32 to 78 ms within one session here)."""
+    the GUI's kind of work just now (the same code took from 32 to 123 ms within one session here)."""
     times = []
     for _ in range(3):
         started = time.perf_counter()
